@@ -1,0 +1,5 @@
+import sys
+
+from lerec.cli import main
+
+sys.exit(main())

@@ -1,0 +1,96 @@
+"""Camera types discovered through pluggy from the ``lerec.cameras`` entry-point group."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import pluggy
+
+from lerec.cameras import hookspecs
+from lerec.cameras.base import Camera
+from lerec.cameras.registry_types import CameraType
+from lerec.errors import LerecError
+
+
+@attrs.define(frozen=True)
+class RegisteredCameraType:
+    """A camera type together with the distribution that provides it."""
+
+    type: CameraType
+    distribution: str
+    version: str
+
+
+def _plugin_manager() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
+    return pm
+
+
+@functools.cache
+def camera_types() -> dict[str, RegisteredCameraType]:
+    """Every camera type installed, by name."""
+    pm = _plugin_manager()
+    dist_of = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
+    found: dict[str, RegisteredCameraType] = {}
+    for plugin in pm.get_plugins():
+        impl = getattr(plugin, "lerec_camera_types", None)
+        if impl is None:
+            continue
+        dist = dist_of.get(id(plugin))
+        for camera_type in impl():
+            if camera_type.name in found:
+                other = found[camera_type.name].distribution
+                raise LerecError(f"camera type {camera_type.name!r} is provided twice: by {other} and by {dist}")
+            found[camera_type.name] = RegisteredCameraType(
+                camera_type,
+                dist.project_name if dist else "?",
+                dist.version if dist else "?",
+            )
+    return found
+
+
+def get_camera_type(type_name: str) -> CameraType:
+    """The camera type called ``type_name``, or an error listing the installed ones."""
+    types = camera_types()
+    if type_name not in types:
+        raise LerecError(
+            f"unknown camera type {type_name!r}; installed: {', '.join(sorted(types)) or 'none'}"
+            " (camera plugins are installed as Python packages, e.g. `pip install ./plugins/lerec-opencv`)"
+        )
+    return types[type_name].type
+
+
+def build_camera_config(type_name: str, options: Mapping[str, Any]) -> Any:
+    """Build a camera type's config from user options, with errors naming the bad option."""
+    camera_type = get_camera_type(type_name)
+    cls = camera_type.config_class
+    known = {f.name for f in attrs.fields(cls)} if attrs.has(cls) else None
+    if known is not None:
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise LerecError(
+                f"camera type {type_name!r} has no option {', '.join(map(repr, unknown))}; "
+                f"its options are: {', '.join(sorted(known))}"
+            )
+    try:
+        return cls(**options)
+    except (TypeError, ValueError) as exc:
+        raise LerecError(f"camera type {type_name!r}: {exc}") from exc
+
+
+def camera_type_of(config: Any) -> CameraType:
+    """The registered camera type whose config class ``config`` is an instance of."""
+    for registered in camera_types().values():
+        if isinstance(config, registered.type.config_class):
+            return registered.type
+    raise LerecError(f"no installed camera type takes a config of class {type(config).__name__}")
+
+
+def create_camera(name: str, config: Any) -> Camera:
+    """Create the camera ``name`` from a config object of any installed camera type."""
+    return camera_type_of(config).create(name, config)

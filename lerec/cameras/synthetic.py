@@ -1,0 +1,186 @@
+"""The ``synthetic`` camera: deterministic frames, so a test can check what comes back against what went in.
+
+Frame ``n`` of a stream is a pure function of ``n`` (:func:`synthetic_rgb`, :func:`synthetic_depth`). The RGB
+frame carries ``n`` as a 16-cell barcode in its top band, which survives lossy encoding, so the index of a decoded
+frame can be read back with :func:`read_frame_index`. Faults for tests: late start, jitter, a stall, a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Literal
+
+import anyio
+import attrs
+import numpy as np
+
+from lerec.cameras.base import Camera, Frame, StreamSpec
+from lerec.cameras.hookspecs import hookimpl
+from lerec.cameras.registry_types import CameraType
+from lerec.errors import CameraError
+
+BARCODE_BITS = 16
+NO_DATA_FRACTION = 8  # the bottom-left 1/8 x 1/8 of a depth frame has no data (0)
+
+
+def _positive(_, attribute, value):
+    if value is not None and value <= 0:
+        raise ValueError(f"{attribute.name} must be > 0, got {value!r}")
+
+
+def _non_negative(_, attribute, value):
+    if value < 0:
+        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+
+
+@attrs.define(frozen=True)
+class SyntheticCameraConfig:
+    """A camera that needs no hardware. ``depth`` adds a depth stream (``depth_unit`` "mm" gives uint16,
+    "m" float32). ``noise`` adds deterministic texture (amplitude in grey levels) so encoders work as on real
+    images. Faults: ``late_s`` delays the first frame, ``jitter_s`` delays each frame by up to that, ``stall_at``
+    freezes delivery at that frame for ``stall_s``, ``fail_at`` raises a CameraError at that frame."""
+
+    width: int = attrs.field(default=640, validator=_positive)
+    height: int = attrs.field(default=480, validator=_positive)
+    fps: float = attrs.field(default=30.0, validator=_positive)
+    depth: bool = False
+    depth_unit: Literal["mm", "m"] = attrs.field(default="mm", validator=attrs.validators.in_(("mm", "m")))
+    color: bool = True
+    noise: int = attrs.field(default=0, validator=attrs.validators.and_(_non_negative, attrs.validators.le(32)))
+    late_s: float = attrs.field(default=0.0, validator=_non_negative)
+    jitter_s: float = attrs.field(default=0.0, validator=_non_negative)
+    stall_at: int | None = None
+    stall_s: float = attrs.field(default=0.0, validator=_non_negative)
+    fail_at: int | None = None
+
+    def __attrs_post_init__(self):
+        if not (self.color or self.depth):
+            raise ValueError("a synthetic camera needs color or depth (both are off)")
+
+
+@functools.lru_cache(maxsize=8)
+def _grids(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.linspace(0.0, 1.0, width, dtype=np.float32), np.linspace(0.0, 1.0, height, dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def _noise_bank(width: int, height: int, amplitude: int) -> np.ndarray:
+    # Stored as uint8 two's complement: adding wraps, which never happens because the waves stay in 38..218.
+    rng = np.random.default_rng(1234)
+    return rng.integers(-amplitude, amplitude + 1, size=(8, height, width, 3)).astype(np.int8).view(np.uint8)
+
+
+def _barcode_cells(width: int, height: int):
+    band = max(1, height // 8)
+    for bit in range(BARCODE_BITS):
+        x0, x1 = bit * width // BARCODE_BITS, (bit + 1) * width // BARCODE_BITS
+        yield bit, slice(0, band), slice(x0, x1)
+
+
+def synthetic_rgb(n: int, width: int, height: int, noise: int = 0) -> np.ndarray:
+    """Frame ``n``: smooth moving colour waves, ``n`` as a barcode in the top eighth, optional texture."""
+    x, y = _grids(width, height)
+    red = 128 + 90 * np.sin(2 * math.pi * (2 * x + n / 45))
+    green = 128 + 90 * np.sin(2 * math.pi * (2 * y - n / 60))
+    blue = 128 + 45 * np.sin(2 * math.pi * (3 * x + n / 30))[None, :] + 45 * np.cos(2 * math.pi * (3 * y))[:, None]
+    frame = np.empty((height, width, 3), dtype=np.uint8)
+    frame[..., 0] = red[None, :]
+    frame[..., 1] = green[:, None]
+    frame[..., 2] = blue
+    if noise:
+        frame += _noise_bank(width, height, noise)[n % 8]
+    for bit, rows, cols in _barcode_cells(width, height):
+        frame[rows, cols] = 255 if (n >> bit) & 1 else 0
+    return frame
+
+
+def read_frame_index(frame: np.ndarray) -> int:
+    """The frame index encoded in a (decoded) synthetic RGB frame's barcode."""
+    height, width = frame.shape[:2]
+    n = 0
+    for bit, rows, cols in _barcode_cells(width, height):
+        cell = frame[rows, cols]
+        h, w = cell.shape[:2]
+        if cell[h // 4 : h - h // 4 or None, w // 4 : w - w // 4 or None].mean() > 127:
+            n |= 1 << bit
+    return n
+
+
+def synthetic_depth(n: int, width: int, height: int, unit: Literal["mm", "m"] = "mm") -> np.ndarray:
+    """Depth frame ``n``: smooth surfaces between 0.1 m and 1.5 m, the bottom-left corner without data (0)."""
+    x, y = _grids(width, height)
+    mm = (
+        800
+        + 400 * np.sin(2 * math.pi * (x + n / 90))[None, :]
+        + 300 * np.cos(2 * math.pi * (y - n / 120))[:, None]
+    )
+    mm[height - height // NO_DATA_FRACTION :, : width // NO_DATA_FRACTION] = 0
+    if unit == "mm":
+        return np.rint(mm).astype(np.uint16)
+    return (mm / 1000.0).astype(np.float32)
+
+
+class SyntheticCamera(Camera):
+    """Delivers frame ``n`` at ``open time + late_s + n / fps`` (plus jitter and stall)."""
+
+    def __init__(self, name: str, config: SyntheticCameraConfig):
+        self.name = name
+        self.config = config
+        self._opened_ns: int | None = None
+        streams = []
+        if config.color:
+            streams.append(StreamSpec("color", "rgb", config.width, config.height, config.fps))
+        if config.depth:
+            streams.append(StreamSpec("depth", "depth", config.width, config.height, config.fps, config.depth_unit))
+        self._streams = tuple(streams)
+
+    @property
+    def streams(self) -> tuple[StreamSpec, ...]:
+        return self._streams
+
+    async def open(self) -> None:
+        self._opened_ns = time.monotonic_ns()
+
+    async def close(self) -> None:
+        self._opened_ns = None
+
+    async def frames(self) -> AsyncIterator[Frame]:
+        if self._opened_ns is None:
+            raise CameraError(self.name, "frames() called before open()")
+        cfg = self.config
+        rng = random.Random(hash(self.name) & 0xFFFF)
+        start = self._opened_ns / 1e9 + cfg.late_s
+        n = 0
+        while True:
+            if cfg.fail_at is not None and n >= cfg.fail_at:
+                raise CameraError(self.name, f"synthetic failure at frame {n} (fail_at={cfg.fail_at})")
+            due = start + n / cfg.fps
+            if cfg.stall_at is not None and n >= cfg.stall_at:
+                due += cfg.stall_s
+            if cfg.jitter_s:
+                due += rng.uniform(0, cfg.jitter_s)
+            delay = due - time.monotonic()
+            if delay > 0:
+                await anyio.sleep(delay)
+            now = time.monotonic_ns()
+            if cfg.color:
+                yield Frame("color", n, now, synthetic_rgb(n, cfg.width, cfg.height, cfg.noise))
+            if cfg.depth:
+                yield Frame("depth", n, now, synthetic_depth(n, cfg.width, cfg.height, cfg.depth_unit))
+            n += 1
+
+
+@hookimpl
+def lerec_camera_types() -> list[CameraType]:
+    return [
+        CameraType(
+            name="synthetic",
+            config_class=SyntheticCameraConfig,
+            create=SyntheticCamera,
+            description="deterministic test frames (RGB and optional depth), no hardware needed",
+        )
+    ]
