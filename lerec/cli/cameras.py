@@ -1,0 +1,74 @@
+"""``lerec cameras``: the installed camera types, and with ``--find`` the devices each one sees."""
+
+from __future__ import annotations
+
+import argparse
+
+import yaml
+
+from lerec.cameras.registry import RegisteredCameraType, camera_types
+from lerec.cameras.registry_types import FoundCamera
+from lerec.errors import LerecError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "cameras",
+        help="list camera types (and with --find, connected cameras)",
+        description="List the installed camera types with the distribution providing each. With --find, ask "
+        "every camera type for the devices it sees and print the entry to paste into `lerec record --cameras`.",
+    )
+    parser.add_argument("--find", action="store_true", help="list connected devices, per camera type")
+    parser.add_argument("--type", dest="types", action="append", metavar="TYPE", help="only this camera type")
+    parser.set_defaults(func=run)
+
+
+def cameras_entry(name: str, type_name: str, found: FoundCamera) -> str:
+    """One ``--cameras`` entry, e.g. ``opencv_0: {type: opencv, index_or_path: /dev/video0}``."""
+    options = {"type": type_name, **found.options}
+    flow = yaml.safe_dump(options, default_flow_style=True, sort_keys=False, width=10_000).strip()
+    return f"{name}: {flow}"
+
+
+def _selected(types: list[str] | None) -> dict[str, RegisteredCameraType]:
+    installed = camera_types()
+    unknown = sorted(set(types or ()) - set(installed))
+    if unknown:
+        raise LerecError(f"unknown camera type {', '.join(unknown)}; installed: {', '.join(sorted(installed))}")
+    return {name: reg for name, reg in sorted(installed.items()) if not types or name in types}
+
+
+def list_types(selected: dict[str, RegisteredCameraType]) -> None:
+    rows = [(name, f"{reg.distribution} {reg.version}", reg.type.description) for name, reg in selected.items()]
+    widths = [max(len(row[i]) for row in [("TYPE", "DISTRIBUTION", ""), *rows]) for i in range(2)]
+    print(f"{'TYPE':<{widths[0]}}  {'DISTRIBUTION':<{widths[1]}}  DESCRIPTION")
+    for name, dist, description in rows:
+        print(f"{name:<{widths[0]}}  {dist:<{widths[1]}}  {description}")
+
+
+def find_devices(selected: dict[str, RegisteredCameraType]) -> int:
+    """Print what each camera type's ``find`` sees; a failing ``find`` is reported and the others still run."""
+    failures = 0
+    for type_name, reg in selected.items():
+        if reg.type.find is None:
+            print(f"# {type_name} ({reg.distribution}): cannot list devices")
+            continue
+        try:
+            found = reg.type.find()
+        except Exception as exc:  # a plugin's find must not hide the other plugins' devices
+            failures += 1
+            print(f"# {type_name} ({reg.distribution}): error: {exc}")
+            continue
+        print(f"# {type_name} ({reg.distribution}): {len(found)} found")
+        for index, device in enumerate(found):
+            print(f"#   {device.label}")
+            print(f"  {cameras_entry(f'{type_name}_{index}', type_name, device)}")
+    return 1 if failures else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    selected = _selected(args.types)
+    if args.find:
+        return find_devices(selected)
+    list_types(selected)
+    return 0
