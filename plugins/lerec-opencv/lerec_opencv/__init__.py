@@ -1,0 +1,1 @@
+"""lerec camera plugin for OpenCV: devices, network streams and video files (``type: opencv``)."""
