@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
 import subprocess
@@ -58,8 +59,14 @@ def _can_build_without_isolation() -> bool:
 
 @pytest.fixture(scope="module")
 def example_plugin_path(tmp_path_factory) -> Path:
-    """The example plugin pip-installed into a directory of its own (the test environment stays untouched)."""
+    """A directory to put on PYTHONPATH that makes the example plugin installed: the plugin pip-installed there,
+    or nothing when scripts/install_plugins.sh already installed it into this environment."""
     target = tmp_path_factory.mktemp("example-plugin")
+    try:
+        importlib.metadata.distribution("lerec-example-camera")
+        return target
+    except importlib.metadata.PackageNotFoundError:
+        pass
     isolation = ["--no-build-isolation"] if _can_build_without_isolation() else []
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", *isolation, "--target", str(target), str(EXAMPLE)],
