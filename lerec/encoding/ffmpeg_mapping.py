@@ -43,26 +43,34 @@ def videotoolbox_quality(crf: float) -> float:
 
 
 def structured_options(config: RGBEncoderConfig, encoder_threads: int | None = None) -> dict[str, tuple[str, str]]:
-    """The options the structured fields produce, as ``{option: (value, field it comes from)}``."""
-    codec = encoder_name(config.vcodec)
-    preset = config.effective_preset
-    crf = config.crf
+    """The options ``config``'s structured fields produce, as ``{option: (value, field it comes from)}``."""
+    return codec_options(
+        config.encoder, g=config.g, crf=config.crf, preset=config.effective_preset,
+        fast_decode=config.fast_decode, encoder_threads=encoder_threads,
+    )
+
+
+def codec_options(
+    codec: str, *, g: int | None, crf: float | None, preset: int | str | None, fast_decode: int,
+    encoder_threads: int | None = None,
+) -> dict[str, tuple[str, str]]:
+    """The spec's mapping table for FFmpeg encoder ``codec``: ``{option: (value, field it comes from)}``."""
     opts: dict[str, tuple[str, str]] = {}
 
     def put(option: str, value: Any, field: str) -> None:
         if value is not None:
             opts[option] = (option_text(value), field)
 
-    put("g", config.g, "g")
+    put("g", g, "g")
     if codec == "libsvtav1":
         put("crf", crf, "crf")
         put("preset", preset, "preset")
-        params = f"fast-decode={config.fast_decode}" + (f":lp={encoder_threads}" if encoder_threads else "")
+        params = f"fast-decode={fast_decode}" + (f":lp={encoder_threads}" if encoder_threads else "")
         put("svtav1-params", params, "fast_decode")
     elif codec in ("libx264", "libx265"):
         put("crf", crf, "crf")
         put("preset", preset, "preset")
-        if config.fast_decode:
+        if fast_decode:
             put("tune", "fastdecode", "fast_decode")
         put("threads", encoder_threads, "encoder_threads")
     elif codec in ("h264_nvenc", "hevc_nvenc"):
