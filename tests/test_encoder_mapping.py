@@ -44,7 +44,7 @@ def test_h264_without_fast_decode_has_no_tune_and_no_preset():
 
 @pytest.mark.parametrize("vcodec", ["h264_nvenc", "hevc_nvenc"])
 def test_nvenc_rows(vcodec):
-    config = RGBEncoderConfig(vcodec=vcodec, crf=28, preset="p4", fast_decode=1)  # validated against PyAV's FFmpeg
+    config = RGBEncoderConfig(vcodec=vcodec, crf=28, preset="p4")  # validated against PyAV's FFmpeg
     assert config.ffmpeg_options(encoder_threads=4) == {"g": "2", "rc": "constqp", "qp": "28", "preset": "p4"}
 
 

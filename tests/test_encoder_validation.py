@@ -147,3 +147,10 @@ def test_auto_for_depth_falls_back_to_the_depth_default(caplog):
     resolved = resolve_encoder_config(DepthEncoderConfig(vcodec="auto"), channels=1, **VGA)
     assert resolved.vcodec == "hevc"
     assert "h264_nvenc (does not take pix_fmt gray12le)" in caplog.text
+
+
+def test_fields_the_codec_does_not_use_are_errors_not_silently_dropped():
+    message = error_of(lambda: RGBEncoderConfig(vcodec="h264_nvenc", fast_decode=1))
+    assert "fast_decode=1: h264_nvenc has no fast-decode mapping (libsvtav1, h264 and hevc do); set fast_decode=0" in message
+    message = error_of(lambda: RGBEncoderConfig(vcodec="ffv1", crf=None, preset="fast"))
+    assert "preset='fast': ffv1 has no option 'preset'" in message

@@ -74,8 +74,9 @@ def codec_options(
             put("tune", "fastdecode", "fast_decode")
         put("threads", encoder_threads, "encoder_threads")
     elif codec in ("h264_nvenc", "hevc_nvenc"):
-        put("rc", "constqp", "crf")
-        put("qp", crf, "crf")
+        if crf is not None:
+            put("rc", "constqp", "crf")
+            put("qp", crf, "crf")
         put("preset", preset, "preset")
     elif codec in ("h264_videotoolbox", "hevc_videotoolbox"):
         if crf is not None:

@@ -47,6 +47,14 @@ def check_against_ffmpeg(config: RGBEncoderConfig, encoder_threads: int | None =
 
     options = published_options(encoder)
     structured = structured_options(config, encoder_threads)
+    mapped_fields = {field for _value, field in structured.values()}
+    if config.fast_decode and "fast_decode" not in mapped_fields:
+        raise EncoderConfigError(
+            f"fast_decode={config.fast_decode!r}: {encoder} has no fast-decode mapping (libsvtav1, h264 and hevc do); "
+            "set fast_decode=0"
+        )
+    if config.preset is not None and "preset" not in mapped_fields:
+        raise EncoderConfigError(f"preset={config.preset!r}: {encoder} takes no preset in the mapping; set preset=None")
     for name, (value, field) in structured.items():
         setting = encoder_threads if field == "encoder_threads" else getattr(config, field)
         label = f"{field}={setting!r}" + ("" if name == field else f" (FFmpeg option {name}={value})")
