@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import re
 from typing import Any, TypeVar
 
@@ -31,13 +32,23 @@ def field_help(config_cls: type) -> dict[str, str]:
     return help_by_field
 
 
+def fields_in_declaration_order(config_cls: type) -> list[attrs.Attribute]:
+    """Fields in the order a base class declares them, a subclass's new ones last (attrs moves overrides last)."""
+    order: list[str] = []
+    for klass in reversed(config_cls.__mro__):
+        if attrs.has(klass):
+            order += [f.name for f in attrs.fields(klass) if f.name not in order]
+    by_name = {f.name: f for f in attrs.fields(config_cls)}
+    return [by_name[name] for name in order]
+
+
 def add_encoder_arguments(parser: argparse.ArgumentParser, prefix: str, config_cls: type) -> None:
     """Add ``--{prefix}.<field>`` for every field of ``config_cls``, documented from its docstring."""
     group = parser.add_argument_group(f"{prefix} ({config_cls.__name__})")
     docs = field_help(config_cls)
-    for field in attrs.fields(config_cls):
+    for field in fields_in_declaration_order(config_cls):
         default = field.default.factory() if isinstance(field.default, attrs.Factory) else field.default
-        shown = yaml.safe_dump(default, default_flow_style=True).strip().removesuffix("...").strip() if isinstance(default, dict) else default
+        shown = json.dumps(default) if isinstance(default, dict) else default
         group.add_argument(
             f"--{prefix}.{field.name}",
             dest=f"{prefix}.{field.name}",

@@ -171,9 +171,9 @@ class RGBEncoderConfig:
 class DepthEncoderConfig(RGBEncoderConfig):
     """How a depth stream is encoded: 12-bit quantization codes in a grey video.
 
-    vcodec: encoder for the codes (default hevc = libx265, lossless via extra_options).
-    pix_fmt: grey pixel format with enough bits for 12-bit codes (gray12le).
-    extra_options: more FFmpeg options as JSON; default '{"x265-params": "lossless=1"}'.
+    vcodec: encoder for the 12-bit codes; hevc is libx265 (HEVC Main 12).
+    pix_fmt: grey pixel format with at least 12 bits per pixel.
+    extra_options: more FFmpeg options as JSON; the default makes libx265 lossless over the codes.
     depth_min: nearest depth in metres, code 0.
     depth_max: farthest depth in metres, code 4095.
     shift: metres added before the logarithm in log mode (depth_min + shift must be > 0).
