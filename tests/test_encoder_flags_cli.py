@@ -5,12 +5,7 @@ import argparse
 import pytest
 
 from lerec.cli import main
-from lerec.cli.encoder_flags import (
-    add_encoder_arguments,
-    add_encoder_threads_argument,
-    encoder_config_from_args,
-    field_help,
-)
+from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_args, field_help
 from lerec.cli.encoders import BENCH_HEIGHT, BENCH_WIDTH, bench_encoder, synthetic_frames
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import EncoderConfigError
@@ -22,7 +17,6 @@ def record_like_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lerec record")
     add_encoder_arguments(parser, RGB, RGBEncoderConfig)
     add_encoder_arguments(parser, DEPTH, DepthEncoderConfig)
-    add_encoder_threads_argument(parser)
     return parser
 
 
@@ -32,19 +26,18 @@ def configs(*argv):
 
 
 def test_no_flags_give_the_defaults():
-    rgb, depth, args = configs()
-    assert (rgb, depth, getattr(args, "dataset.encoder_threads")) == (RGBEncoderConfig(), DepthEncoderConfig(), None)
+    rgb, depth, _ = configs()
+    assert (rgb, depth) == (RGBEncoderConfig(), DepthEncoderConfig())
 
 
 def test_flags_are_parsed_into_typed_fields():
-    rgb, depth, args = configs(
+    rgb, depth, _ = configs(
         f"--{RGB}.vcodec=h264", f"--{RGB}.crf=23.5", f"--{RGB}.preset=veryfast", f"--{RGB}.g=10",
         f"--{RGB}.fast_decode=0", f"--{RGB}.extra_options=" + '{"tune": "film"}',
-        f"--{DEPTH}.use_log=false", f"--{DEPTH}.depth_max=4", f"--{DEPTH}.shift=-1", "--dataset.encoder_threads=2",
+        f"--{DEPTH}.use_log=false", f"--{DEPTH}.depth_max=4", f"--{DEPTH}.shift=-1",
     )
     assert rgb == RGBEncoderConfig(vcodec="h264", crf=23.5, preset="veryfast", g=10, fast_decode=0, extra_options={"tune": "film"})
     assert (depth.use_log, depth.depth_max, depth.shift) == (False, 4, -1)
-    assert getattr(args, "dataset.encoder_threads") == 2
 
 
 def test_extra_options_take_yaml_and_none_resets_a_field():
@@ -80,7 +73,6 @@ def test_help_documents_every_field_from_the_docstrings():
         assert f"--{DEPTH}.{name}" in text and f"--{RGB}.{name}" not in text
     assert set(field_help(DepthEncoderConfig)) >= {"vcodec", "g", "crf", "depth_min", "depth_max", "use_log"}
     assert "GOP size" in text and "(default: libsvtav1)" in text and '(default: {"x265-params": "lossless=1"})' in text
-    assert "--dataset.encoder_threads" in text
 
 
 def test_lerec_encoders_lists_encoders_with_kind_and_why(capsys):

@@ -6,13 +6,13 @@ Software rows are also opened for real; hardware rows are checked as data, since
 import pytest
 
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.encoding.ffmpeg_mapping import FF_QP2LAMBDA, codec_options, encoder_name
+from lerec.encoding.ffmpeg_mapping import FF_QP2LAMBDA, encoder_name, mapping_row
 from lerec.encoding.validation import open_failure
 
 
 def mapped(codec: str, crf: float, preset=None, fast_decode=0, g=2, encoder_threads=None) -> dict[str, str]:
     """The mapping row for ``codec`` as plain data (for encoders this machine lacks: videotoolbox, vaapi)."""
-    rows = codec_options(codec, g=g, crf=crf, preset=preset, fast_decode=fast_decode, encoder_threads=encoder_threads)
+    rows = mapping_row(codec, g=g, crf=crf, preset=preset, fast_decode=fast_decode, encoder_threads=encoder_threads)
     return {name: value for name, (value, _field) in rows.items()}
 
 

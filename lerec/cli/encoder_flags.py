@@ -58,14 +58,6 @@ def add_encoder_arguments(parser: argparse.ArgumentParser, prefix: str, config_c
         )
 
 
-def add_encoder_threads_argument(parser: argparse.ArgumentParser, flag: str = "--dataset.encoder_threads") -> None:
-    """Add the global threads-per-encoder flag (None lets each codec decide)."""
-    parser.add_argument(
-        flag, dest=flag.lstrip("-"), type=int, default=None, metavar="N",
-        help="threads per encoder: lp for libsvtav1, threads for libx264/libx265 (default: the codec decides)",
-    )
-
-
 def parse_flag_value(field: str, text: str) -> Any:
     """A flag's text as the value it means: JSON/YAML mapping for extra_options, else int, float, bool or None."""
     if field == "extra_options":

@@ -21,7 +21,9 @@ from lerec.errors import EncoderConfigError
 # Codecs worth recording a dataset with (MP4-muxable, decoded by LeRobot's readers); --all shows every encoder.
 DATASET_CODECS = ("av1", "h264", "hevc", "vp9", "ffv1")
 # Pixel formats that live in GPU memory: an encoder's CPU-side formats are the ones a recorder can feed.
-HARDWARE_PIX_FMTS = {"cuda", "qsv", "vaapi", "videotoolbox", "amf", "vulkan", "d3d11", "d3d12", "drm_prime", "mediacodec"}
+HARDWARE_PIX_FMTS = {
+    "cuda", "qsv", "vaapi", "videotoolbox", "amf", "vulkan", "d3d11", "d3d12", "drm_prime", "mediacodec",
+}
 BENCH_WIDTH, BENCH_HEIGHT = 640, 480
 
 

@@ -126,7 +126,8 @@ def check_option_value(encoder: str, option: CodecOption, value: Any, label: str
     named constants. Nested option strings (``x265-params``, ``svtav1-params``) pass as they are."""
 
     def fail(problem: str) -> EncoderConfigError:
-        return EncoderConfigError(f"{label}: {problem}; {encoder}'s option {option.name!r} takes {describe_allowed(option)}")
+        allowed = describe_allowed(option)
+        return EncoderConfigError(f"{label}: {problem}; {encoder}'s option {option.name!r} takes {allowed}")
 
     if not option.flags & OptionFlags.ENCODING_PARAM:
         raise EncoderConfigError(f"{label}: {option.name!r} is a decoding option; {encoder} would ignore it")
@@ -144,7 +145,8 @@ def check_option_value(encoder: str, option: CodecOption, value: Any, label: str
             raise fail("a bool, not a number")
         number = parse_number(text)
         if number is None:
-            raise fail(("neither a number nor a named constant" if choices else "not a number") + suggest(text, choices))
+            problem = "neither a number nor a named constant" if choices else "not a number"
+            raise fail(problem + suggest(text, choices))
         if kind in INTEGER_TYPES and not number.is_integer():
             raise fail("not an integer")
         if option.min < option.max and not option.min <= number <= option.max:

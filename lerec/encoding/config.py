@@ -18,7 +18,9 @@ from lerec.errors import EncoderConfigError
 VIDEO_BACKEND = "pyav"
 VIDEO_BACKENDS = ("pyav",)
 # The settings keys of a video feature's info block (the spec's dataset format).
-ENCODER_SETTINGS_KEYS = ("video.g", "video.crf", "video.preset", "video.fast_decode", "video.video_backend", "video.extra_options")
+ENCODER_SETTINGS_KEYS = (
+    "video.g", "video.crf", "video.preset", "video.fast_decode", "video.video_backend", "video.extra_options",
+)
 DEPTH_SETTINGS_KEYS = ("video.depth_min", "video.depth_max", "video.shift", "video.use_log")
 # Stream facts that a resumed recording must also keep, compared when both sides carry them.
 STREAM_FORMAT_KEYS = ("video.codec", "video.pix_fmt")
@@ -195,7 +197,8 @@ class DepthEncoderConfig(RGBEncoderConfig):
     def __attrs_post_init__(self) -> None:
         if self.depth_min < 0 or self.depth_max <= self.depth_min:
             raise EncoderConfigError(
-                f"depth_min={self.depth_min!r}, depth_max={self.depth_max!r}: expected 0 <= depth_min < depth_max (metres)"
+                f"depth_min={self.depth_min!r}, depth_max={self.depth_max!r}: "
+                "expected 0 <= depth_min < depth_max (metres)"
             )
         if self.use_log and self.depth_min + self.shift <= 0:
             raise EncoderConfigError(

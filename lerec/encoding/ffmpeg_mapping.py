@@ -44,13 +44,13 @@ def videotoolbox_quality(crf: float) -> float:
 
 def structured_options(config: RGBEncoderConfig, encoder_threads: int | None = None) -> dict[str, tuple[str, str]]:
     """The options ``config``'s structured fields produce, as ``{option: (value, field it comes from)}``."""
-    return codec_options(
+    return mapping_row(
         config.encoder, g=config.g, crf=config.crf, preset=config.effective_preset,
         fast_decode=config.fast_decode, encoder_threads=encoder_threads,
     )
 
 
-def codec_options(
+def mapping_row(
     codec: str, *, g: int | None, crf: float | None, preset: int | str | None, fast_decode: int,
     encoder_threads: int | None = None,
 ) -> dict[str, tuple[str, str]]:

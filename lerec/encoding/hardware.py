@@ -58,7 +58,9 @@ def trial_open(encoder: str, pix_fmt: str, width: int, height: int, options: dic
 
 
 @functools.cache
-def _trial_open(encoder: str, pix_fmt: str, width: int, height: int, options: tuple[tuple[str, str], ...]) -> str | None:
+def _trial_open(
+    encoder: str, pix_fmt: str, width: int, height: int, options: tuple[tuple[str, str], ...]
+) -> str | None:
     exception: Exception | None = None
     with ffmpeg_errors() as errors:
         try:

@@ -41,9 +41,14 @@ def check_against_ffmpeg(config: RGBEncoderConfig, encoder_threads: int | None =
         raise EncoderConfigError(f"pix_fmt={config.pix_fmt!r}: FFmpeg knows no such pixel format") from None
     formats = encoder_pix_fmts(encoder)
     if formats and config.pix_fmt not in formats:
-        raise EncoderConfigError(f"pix_fmt={config.pix_fmt!r} is not accepted by {encoder}; allowed: {', '.join(formats)}")
-    if encoder_threads is not None and (isinstance(encoder_threads, bool) or not isinstance(encoder_threads, int) or encoder_threads < 1):
-        raise EncoderConfigError(f"encoder_threads={encoder_threads!r}: expected a positive int, or None for the codec's choice")
+        raise EncoderConfigError(
+            f"pix_fmt={config.pix_fmt!r} is not accepted by {encoder}; allowed: {', '.join(formats)}"
+        )
+    threads_ok = isinstance(encoder_threads, int) and not isinstance(encoder_threads, bool) and encoder_threads >= 1
+    if encoder_threads is not None and not threads_ok:
+        raise EncoderConfigError(
+            f"encoder_threads={encoder_threads!r}: expected a positive int, or None for the codec's choice"
+        )
 
     options = published_options(encoder)
     structured = structured_options(config, encoder_threads)
@@ -93,8 +98,8 @@ def resolve_encoder_config(
     components = pix_fmt_components(config.pix_fmt)
     if components < channels:
         raise EncoderConfigError(
-            f"pix_fmt={config.pix_fmt!r} carries {components} component(s) but the stream has {channels} channel(s); "
-            "allowed: a pixel format with at least that many components accepted by " + config.encoder
+            f"pix_fmt={config.pix_fmt!r} carries {components} component(s) but the stream has {channels} "
+            f"channel(s); allowed: a pixel format with at least that many components accepted by {config.encoder}"
         )
     failure = open_failure(config, width=width, height=height, encoder_threads=encoder_threads)
     if failure:
@@ -106,7 +111,9 @@ def resolve_encoder_config(
     return config
 
 
-def open_failure(config: RGBEncoderConfig, *, width: int, height: int, encoder_threads: int | None = None) -> str | None:
+def open_failure(
+    config: RGBEncoderConfig, *, width: int, height: int, encoder_threads: int | None = None
+) -> str | None:
     """Why ``config``'s encoder fails a trial open on a real-size frame, or None when it works (cached)."""
     return trial_open(config.encoder, config.pix_fmt, width, height, config.ffmpeg_options(encoder_threads))
 
@@ -134,5 +141,7 @@ def _pick_auto(config: Config, *, channels: int, width: int, height: int, encode
         log.info("vcodec=auto: picked hardware encoder %s; skipped %s", encoder, "; ".join(skipped) or "none")
         return candidate
     fallback = attrs.fields(type(config)).vcodec.default
-    log.info("vcodec=auto: no hardware encoder works here, picked %s (software); skipped %s", fallback, "; ".join(skipped))
+    log.info(
+        "vcodec=auto: no hardware encoder works here, picked %s (software); skipped %s", fallback, "; ".join(skipped)
+    )
     return attrs.evolve(config, vcodec=fallback)
