@@ -1,4 +1,3 @@
-import anyio
 import numpy as np
 import pytest
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -162,8 +161,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its banner to stderr unless told otherwise
-    av.logging.set_libav_level(av.logging.ERROR)  # and libx265 prints its at FFmpeg's default level
     rows = list(encoder_rows(args.all, args.seconds if args.bench else None))
     print(format_table(rows, args.bench))
     return 0
