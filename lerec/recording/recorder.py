@@ -239,8 +239,9 @@ class Recorder:
         ages_us: dict[str, list[int]] = {key: [] for key in encoders}
         failure: LerecError | None = None
         async with anyio.create_task_group() as tg:
-            if self.streaming_encoding:
-                for encoder in encoders.values():
+            for encoder in encoders.values():
+                tg.start_soon(encoder.backlog.run_spiller)
+                if self.streaming_encoding:
                     tg.start_soon(encoder.run)
             t0 = time.monotonic()
             for k in range(length):
