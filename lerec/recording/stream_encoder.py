@@ -17,7 +17,6 @@ from lerec.encoding.depth import quantize_depth
 from lerec.encoding.episode_encoder import EpisodeEncoder
 from lerec.encoding.ffmpeg_mapping import encoder_name
 from lerec.encoding.png import encode_png
-from lerec.encoding.realtime import lower_current_thread_priority
 from lerec.errors import EncoderError
 from lerec.recording.backlog import FrameBacklog, QueuedFrame
 
@@ -67,7 +66,6 @@ class StreamEncoder:
         self._done = anyio.Event()
 
     def _open(self) -> EpisodeEncoder:
-        lower_current_thread_priority()
         depth = self.stream.kind == "depth"
         return EpisodeEncoder(
             self.video_path,
