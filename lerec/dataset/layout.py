@@ -1,0 +1,23 @@
+"""Where things live in a LeRobot v3.0 dataset."""
+
+from __future__ import annotations
+
+CODEBASE_VERSION = "v3.0"
+CHUNKS_SIZE = 1000
+DATA_FILES_SIZE_MB = 100
+VIDEO_FILES_SIZE_MB = 200
+DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
+VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
+EPISODES_PATH = "meta/episodes/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
+INFO_PATH = "meta/info.json"
+STATS_PATH = "meta/stats.json"
+TASKS_PATH = "meta/tasks.parquet"
+STAGING_DIR = ".lerec/staging"
+MIB = 1024 * 1024
+
+
+def next_file_index(chunk_index: int, file_index: int, chunks_size: int = CHUNKS_SIZE) -> tuple[int, int]:
+    """The (chunk, file) that follows: a chunk folder holds at most ``chunks_size`` files."""
+    if file_index + 1 >= chunks_size:
+        return chunk_index + 1, 0
+    return chunk_index, file_index + 1

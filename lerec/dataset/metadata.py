@@ -1,0 +1,117 @@
+"""A dataset's ``meta/``: info.json, tasks, episode rows and statistics, loaded and saved."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+import pyarrow.parquet as pq
+
+from lerec.dataset import layout
+from lerec.dataset.atomic import write_json_atomically
+from lerec.dataset.features import DEFAULT_FEATURES
+from lerec.dataset.stats import Stats, aggregate_stats, stats_to_json
+from lerec.dataset.tables import episodes_table, read_tasks, tasks_table, write_parquet
+from lerec.errors import DatasetError
+
+
+def new_info(fps: int, features: Mapping[str, Any], robot_type: str | None, use_videos: bool) -> dict[str, Any]:
+    return {
+        "codebase_version": layout.CODEBASE_VERSION,
+        "robot_type": robot_type,
+        "total_episodes": 0,
+        "total_frames": 0,
+        "total_tasks": 0,
+        "chunks_size": layout.CHUNKS_SIZE,
+        "data_files_size_in_mb": layout.DATA_FILES_SIZE_MB,
+        "video_files_size_in_mb": layout.VIDEO_FILES_SIZE_MB,
+        "fps": int(fps),
+        "splits": {},
+        "data_path": layout.DATA_PATH,
+        "video_path": layout.VIDEO_PATH if use_videos else None,
+        "features": {**dict(features), **DEFAULT_FEATURES},
+    }
+
+
+@attrs.define
+class DatasetMeta:
+    """Everything under ``meta/``, in memory. ``episodes`` are the episode rows (with ``stats/...`` columns)."""
+
+    root: Path
+    info: dict[str, Any]
+    tasks: list[str] = attrs.field(factory=list)
+    episodes: list[dict[str, Any]] = attrs.field(factory=list)
+
+    @classmethod
+    def load(cls, root: str | Path) -> DatasetMeta:
+        root = Path(root)
+        info_path = root / layout.INFO_PATH
+        if not info_path.exists():
+            raise DatasetError(f"{root} is not a dataset: {layout.INFO_PATH} is missing")
+        info = json.loads(info_path.read_text())
+        if info.get("codebase_version") != layout.CODEBASE_VERSION:
+            raise DatasetError(f"{root}: codebase_version {info.get('codebase_version')!r}, expected v3.0")
+        tasks_path = root / layout.TASKS_PATH
+        tasks = read_tasks(tasks_path) if tasks_path.exists() else []
+        episodes: list[dict[str, Any]] = []
+        for path in sorted((root / "meta/episodes").glob("chunk-*/file-*.parquet")):
+            episodes.extend(pq.read_table(path).to_pylist())
+        episodes.sort(key=lambda row: row["episode_index"])
+        return cls(root, info, tasks, episodes)
+
+    @property
+    def fps(self) -> int:
+        return int(self.info["fps"])
+
+    @property
+    def features(self) -> dict[str, dict[str, Any]]:
+        return self.info["features"]
+
+    @property
+    def video_keys(self) -> list[str]:
+        return [k for k, f in self.features.items() if f["dtype"] == "video"]
+
+    @property
+    def total_frames(self) -> int:
+        return int(self.info["total_frames"])
+
+    def episode_stats(self, row: Mapping[str, Any]) -> dict[str, Stats]:
+        stats: dict[str, Stats] = {}
+        for column, value in row.items():
+            if column.startswith("stats/") and value is not None:
+                feature, name = column[len("stats/") :].rsplit("/", 1)
+                stats.setdefault(feature, {})[name] = np.asarray(value)
+        return stats
+
+    def task_index(self, task: str) -> int:
+        """The index of ``task``, added to the task list if new."""
+        if task not in self.tasks:
+            self.tasks.append(task)
+        return self.tasks.index(task)
+
+    def save_episodes_file(self, chunk_index: int, file_index: int) -> None:
+        rows = [
+            r for r in self.episodes
+            if (r["meta/episodes/chunk_index"], r["meta/episodes/file_index"]) == (chunk_index, file_index)
+        ]
+        path = self.root / layout.EPISODES_PATH.format(chunk_index=chunk_index, file_index=file_index)
+        write_parquet(path, episodes_table(rows))
+
+    def save_tasks(self) -> None:
+        write_parquet(self.root / layout.TASKS_PATH, tasks_table(self.tasks))
+
+    def save_stats(self) -> None:
+        stats = aggregate_stats(self.episode_stats(row) for row in self.episodes)
+        write_json_atomically(self.root / layout.STATS_PATH, stats_to_json(stats))
+
+    def save_info(self) -> None:
+        """Write info.json with totals from the episode rows. Written last: it is what commits an episode."""
+        self.info["total_episodes"] = len(self.episodes)
+        self.info["total_frames"] = sum(int(r["length"]) for r in self.episodes)
+        self.info["total_tasks"] = len(self.tasks)
+        self.info["splits"] = {"train": f"0:{len(self.episodes)}"}
+        write_json_atomically(self.root / layout.INFO_PATH, self.info)

@@ -1,0 +1,88 @@
+"""Parquet tables of a dataset: frame rows, episode rows and tasks, written as LeRobot reads them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lerec.dataset.atomic import replace_atomically
+
+
+IMAGE_TYPE = pa.struct({"bytes": pa.binary(), "path": pa.string()})  # Hugging Face datasets' Image
+
+
+def arrow_type(feature: Mapping[str, Any]) -> pa.DataType:
+    """The parquet column type of a feature: an image struct, a scalar for shape [1], else a fixed-size list."""
+    if feature["dtype"] == "image":
+        return IMAGE_TYPE
+    scalar = pa.from_numpy_dtype(np.dtype(feature["dtype"]))
+    shape = list(feature["shape"])
+    return scalar if shape == [1] else pa.list_(scalar, shape[0])
+
+
+def frame_table(columns: Mapping[str, np.ndarray], features: Mapping[str, Mapping[str, Any]]) -> pa.Table:
+    """Rows of frames: one column per non-video feature, values as (N,) or (N, D) arrays."""
+    arrays, fields = [], []
+    for key, values in columns.items():
+        feature = features[key]
+        typ = arrow_type(feature)
+        fields.append(pa.field(key, typ))
+        if typ == IMAGE_TYPE:
+            arrays.append(pa.array(list(values), type=typ))
+            continue
+        values = np.asarray(values, dtype=feature["dtype"])
+        if pa.types.is_fixed_size_list(typ):
+            flat = pa.array(values.reshape(-1), type=typ.value_type)
+            arrays.append(pa.FixedSizeListArray.from_arrays(flat, typ.list_size))
+        else:
+            arrays.append(pa.array(values.reshape(-1), type=typ))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def write_parquet(path: str | Path, table: pa.Table) -> None:
+    """Write ``table`` atomically, one row group, snappy, as LeRobot does."""
+    replace_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="snappy"))
+
+
+def append_rows(path: str | Path, table: pa.Table) -> None:
+    """Replace the parquet file at ``path`` by its rows followed by ``table``'s (the file is closed either way,
+    so every saved episode survives a crash)."""
+    path = Path(path)
+    if path.exists():
+        table = pa.concat_tables([pq.read_table(path), table.cast(pq.read_schema(path))])
+    write_parquet(path, table)
+
+
+def episodes_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist([dict(row) for row in rows])
+
+
+def tasks_table(tasks: Sequence[str]) -> pa.Table:
+    """``meta/tasks.parquet``: ``task_index`` with the task string as the pandas index named ``task``."""
+    table = pa.table({"task_index": pa.array(range(len(tasks)), pa.int64()), "task": pa.array(list(tasks), pa.string())})
+    pandas_meta = {
+        "index_columns": ["task"],
+        "column_indexes": [{"name": None, "field_name": None, "pandas_type": "unicode", "numpy_type": "object",
+                            "metadata": {"encoding": "UTF-8"}}],
+        "columns": [
+            {"name": "task_index", "field_name": "task_index", "pandas_type": "int64", "numpy_type": "int64",
+             "metadata": None},
+            {"name": "task", "field_name": "task", "pandas_type": "unicode", "numpy_type": "object", "metadata": None},
+        ],
+        "creator": {"library": "pyarrow", "version": pa.__version__},
+        "pandas_version": "2.2.0",
+    }
+    return table.replace_schema_metadata({b"pandas": json.dumps(pandas_meta).encode()})
+
+
+def read_tasks(path: str | Path) -> list[str]:
+    """Task strings ordered by task_index."""
+    table = pq.read_table(path)
+    pairs = sorted(zip(table.column("task_index").to_pylist(), table.column("task").to_pylist()))
+    return [task for _, task in pairs]

@@ -1,0 +1,74 @@
+"""Encoding one episode of one stream into a one-fragment MP4, frame by frame, on a worker thread."""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from lerec.encoding.realtime import calm_new_threads, thread_ids
+
+# One fragment per episode: written at close, so appending it to a dataset file is a byte copy.
+FRAGMENTED_MP4 = {"movflags": "empty_moov+default_base_moof+frag_custom"}
+
+
+class EpisodeEncoder:
+    """Writes frames ``0..n-1`` at pts ``k / fps`` into ``path``. Calls must come from one thread at a time."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        codec: str,
+        options: dict[str, str],
+        width: int,
+        height: int,
+        fps: int,
+        pix_fmt: str,
+        input_format: str,
+    ):
+        self.path = Path(path)
+        self.fps = fps
+        self.input_format = input_format
+        self.frames = 0
+        self._threads_before = thread_ids()
+        self._container = av.open(str(self.path), "w", format="mp4", options=dict(FRAGMENTED_MP4))
+        try:
+            self._stream = self._container.add_stream(codec, rate=fps, options=dict(options))
+            self._stream.width = width
+            self._stream.height = height
+            self._stream.pix_fmt = pix_fmt
+            self._stream.time_base = Fraction(1, fps)
+            self._stream.codec_context.time_base = Fraction(1, fps)
+            self._stream.codec_context.open()
+        except Exception:
+            self._container.close()
+            raise
+        calm_new_threads(self._threads_before)
+
+    def encode(self, image: np.ndarray) -> None:
+        """Encode the next frame (RGB uint8 HxWx3, or uint16 codes HxW for grey formats)."""
+        frame = av.VideoFrame.from_ndarray(image, format=self.input_format)
+        frame.pts = self.frames
+        frame.time_base = Fraction(1, self.fps)
+        self._container.mux(self._stream.encode(frame))
+        if self.frames == 0:  # some encoders start their threads with the first frame
+            calm_new_threads(self._threads_before)
+        self.frames += 1
+
+    def finish(self) -> Path:
+        """Flush the encoder and close the file; returns its path."""
+        self._container.mux(self._stream.encode(None))
+        self._container.close()
+        return self.path
+
+    def abort(self) -> None:
+        """Close without flushing and delete the file."""
+        try:
+            self._container.close()
+        except Exception:
+            pass
+        self.path.unlink(missing_ok=True)

@@ -1,0 +1,356 @@
+"""The recording session: cameras, a clock at the dataset fps, stream encoders, and episode saving.
+
+Invariant: every video of every episode has exactly ``length`` frames, frame k at pts k/fps, and the episode has
+``length`` parquet rows. Each tick samples the newest frame of every stream (a camera slower than fps repeats its
+last frame, counted) and the result of ``step``. Frames go to per-stream backlogs that never block the loop and
+never drop: what the encoders cannot take yet waits on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+import shutil
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import anyio
+import attrs
+import numpy as np
+
+from lerec.cameras.registry import create_camera
+from lerec.dataset.features import infer_feature
+from lerec.dataset.writer import DatasetWriter, EpisodeData, EpisodeVideo
+from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
+from lerec.encoding.validation import resolve_encoder_config
+from lerec.errors import CameraError, DatasetError, LerecError
+from lerec.recording.camera_reader import CameraReader
+from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles
+from lerec.recording.session_setup import check_resume, encoder_for, numeric_features, stream_feature
+from lerec.recording.stream_encoder import EpisodeImages, StreamEncoder
+from lerec.cameras.base import feature_key
+
+log = logging.getLogger(__name__)
+
+Step = Callable[[], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
+
+
+@attrs.define
+class RecorderStatus:
+    """A snapshot for live displays."""
+
+    phase: str = "idle"
+    episode_index: int = 0
+    tick: int = 0
+    length: int = 0
+    fps: int = 0
+    queue_depth: dict[str, int] = attrs.field(factory=dict)
+    spilled: dict[str, int] = attrs.field(factory=dict)
+    encode_lag_s: dict[str, float] = attrs.field(factory=dict)
+    frames_received: dict[str, int] = attrs.field(factory=dict)
+    encoded: dict[str, int] = attrs.field(factory=dict)
+
+    @property
+    def time_left_s(self) -> float:
+        return max(0, self.length - self.tick) / self.fps if self.fps else 0.0
+
+
+@attrs.define(frozen=True)
+class _Source:
+    key: str
+    reader: CameraReader
+    stream: Any
+    config: RGBEncoderConfig
+
+
+def _single(group: BaseExceptionGroup) -> BaseException:
+    """The one exception inside a task group's group (the session's tasks never raise; the caller's code may)."""
+    leaves = list(_leaves(group))
+    return leaves[0] if len(leaves) == 1 else group
+
+
+def _leaves(exc: BaseException):
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield exc
+
+
+class Recorder:
+    """Records episodes into a dataset. Create with ``async with Recorder.create(...) as rec``."""
+
+    def __init__(self, root: Path, fps: int, camera_configs: Mapping[str, Any], features, *, robot_type,
+                 rgb_encoder, depth_encoder, encoder_threads, encoder_queue_maxsize, streaming_encoding, video,
+                 resume, camera_timeout_s):
+        self.root = Path(root)
+        self.fps = int(fps)
+        self.camera_configs = dict(camera_configs)
+        self.declared_features = numeric_features(features)
+        self.infer_features = features is None
+        self.robot_type = robot_type
+        self.rgb_encoder = rgb_encoder or RGBEncoderConfig()
+        self.depth_encoder = depth_encoder or DepthEncoderConfig()
+        self.encoder_threads = encoder_threads
+        self.encoder_queue_maxsize = encoder_queue_maxsize
+        self.streaming_encoding = streaming_encoding
+        self.video = video
+        self.resume = resume
+        self.camera_timeout_s = camera_timeout_s
+        self.readers: dict[str, CameraReader] = {}
+        self.sources: dict[str, _Source] = {}
+        self.writer: DatasetWriter | None = None
+        self.status = RecorderStatus(fps=self.fps)
+        self._stop_requested = False
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def create(
+        cls,
+        root: str | Path,
+        fps: int,
+        cameras: Mapping[str, Any],
+        features: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        robot_type: str | None = None,
+        rgb_encoder: RGBEncoderConfig | None = None,
+        depth_encoder: DepthEncoderConfig | None = None,
+        encoder_threads: int | None = None,
+        encoder_queue_maxsize: int = 60,
+        streaming_encoding: bool = True,
+        video: bool = True,
+        resume: bool = False,
+        camera_timeout_s: float = 10.0,
+    ) -> AsyncIterator[Recorder]:
+        """Open the cameras, check the encoder settings, create (or resume) the dataset at ``root``.
+
+        ``cameras`` maps camera names to camera configs (``SyntheticCameraConfig(...)`` or any plugin's).
+        ``features`` declares what ``step`` returns (``{"observation.state": {"dtype": "float32", "shape": [6]}}``);
+        when omitted, it is inferred from the first ``step`` result.
+        """
+        if float(fps) != int(fps) or int(fps) <= 0:
+            raise LerecError(f"fps must be a positive integer, got {fps!r}")
+        if not cameras:
+            raise LerecError("no cameras: pass at least one, e.g. {'front': SyntheticCameraConfig()}")
+        rec = cls(root, fps, cameras, features, robot_type=robot_type, rgb_encoder=rgb_encoder,
+                  depth_encoder=depth_encoder, encoder_threads=encoder_threads,
+                  encoder_queue_maxsize=encoder_queue_maxsize, streaming_encoding=streaming_encoding,
+                  video=video, resume=resume, camera_timeout_s=camera_timeout_s)
+        try:
+            async with anyio.create_task_group() as tg:
+                try:
+                    await rec._start(tg)
+                    yield rec
+                finally:
+                    tg.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            raise _single(group) from None
+        if rec.writer is not None:
+            shutil.rmtree(rec.writer.staging.parent, ignore_errors=True)
+
+    async def _start(self, tg) -> None:
+        for name, config in self.camera_configs.items():
+            reader = CameraReader(name, create_camera(name, config))
+            error = await tg.start(reader.run)
+            if error is not None:
+                raise error
+            self.readers[name] = reader
+        features: dict[str, dict[str, Any]] = {}
+        for name, reader in self.readers.items():
+            for stream in reader.streams:
+                base = encoder_for(stream, self.rgb_encoder, self.depth_encoder)
+                config = await anyio.to_thread.run_sync(
+                    lambda: resolve_encoder_config(base, channels=stream.channels, width=stream.width,
+                                                   height=stream.height, encoder_threads=self.encoder_threads)
+                )
+                key = feature_key(name, stream)
+                if key in self.sources:
+                    raise LerecError(f"two streams map to the feature {key!r}: rename a camera")
+                self.sources[key] = _Source(key, reader, stream, config)
+                features[key] = stream_feature(stream, config, self.video)
+        features.update(self.declared_features)
+        if self.resume and (self.root / "meta/info.json").exists():
+            self.writer = await anyio.to_thread.run_sync(DatasetWriter.resume, self.root)
+            check_resume(self.writer.meta.info, self.fps, features, str(self.root))
+            self.infer_features = False
+        else:
+            self.writer = await anyio.to_thread.run_sync(
+                lambda: DatasetWriter.create(self.root, self.fps, features, self.robot_type, self.video)
+            )
+        self._limiter = anyio.CapacityLimiter(max(2, len(self.sources)))
+        for reader in self.readers.values():
+            await reader.wait_first_frames(self.camera_timeout_s)
+
+    @property
+    def num_episodes(self) -> int:
+        return len(self.writer.meta.episodes)
+
+    def request_stop(self) -> None:
+        """End the episode being recorded at its next tick; it is saved with the frames it has."""
+        self._stop_requested = True
+
+    async def record_episode(
+        self, task: str, duration_s: float | None = None, *, num_frames: int | None = None, step: Step | None = None
+    ) -> EpisodeReport:
+        """Record one episode of ``duration_s`` seconds (or ``num_frames`` ticks) and save it. Returns once the
+        episode is durable on disk. On a camera or encoder error, raises naming it; saved episodes are kept."""
+        if not task:
+            raise LerecError("an episode needs a task, e.g. task='pick the cube'")
+        length = num_frames if num_frames is not None else int(round((duration_s or 0) * self.fps))
+        if length <= 0:
+            raise LerecError(f"an episode needs at least one frame (duration_s={duration_s}, num_frames={num_frames})")
+        if self.declared_features and step is None:
+            raise LerecError(f"features {sorted(self.declared_features)} were declared but no step was given")
+        for reader in self.readers.values():
+            if reader.error:
+                raise reader.error
+        self._stop_requested = False
+        index = self.num_episodes
+        encoders = {key: self._stream_encoder(src, index) for key, src in self.sources.items()}
+        self.status = RecorderStatus("recording", index, 0, length, self.fps)
+        try:
+            report = await self._record(task, index, length, step, encoders)
+        except BaseException:
+            for encoder in encoders.values():
+                encoder.abort()
+            self.status.phase = "idle"
+            raise
+        self.status.phase = "idle"
+        log.debug("%s", report.summary())
+        return report
+
+    def _stream_encoder(self, src: _Source, index: int) -> StreamEncoder:
+        return StreamEncoder(
+            src.reader.name, src.stream, src.config, fps=self.fps, staging=self.writer.staging, episode_index=index,
+            encoder_threads=self.encoder_threads,
+            memory_frames=self.encoder_queue_maxsize if self.streaming_encoding else 0, limiter=self._limiter,
+            as_images=not self.video,
+        )
+
+    async def _record(self, task, index, length, step, encoders: dict[str, StreamEncoder]) -> EpisodeReport:
+        rows: list[Mapping[str, Any]] = []
+        lateness: list[float] = []
+        last_seq: dict[str, int] = {}
+        repeated = dict.fromkeys(encoders, 0)
+        seqs: dict[str, list[int]] = {key: [] for key in encoders}
+        ages_us: dict[str, list[int]] = {key: [] for key in encoders}
+        failure: LerecError | None = None
+        async with anyio.create_task_group() as tg:
+            for encoder in encoders.values():
+                tg.start_soon(encoder.backlog.run_spiller)
+                if self.streaming_encoding:
+                    tg.start_soon(encoder.run)
+            t0 = time.monotonic()
+            for k in range(length):
+                if self._stop_requested and k > 0:
+                    break
+                deadline = t0 + k / self.fps
+                delay = deadline - time.monotonic()
+                if delay > 0:
+                    await anyio.sleep(delay)
+                now_ns = time.monotonic_ns()
+                lateness.append(max(0.0, now_ns / 1e9 - deadline))
+                failure = self._failure(encoders)
+                if failure:
+                    break
+                for key, src in self.sources.items():
+                    frame = src.reader.latest[src.stream.name]
+                    if last_seq.get(key) == frame.seq:
+                        repeated[key] += 1
+                    last_seq[key] = frame.seq
+                    seqs[key].append(frame.seq)
+                    ages_us[key].append((now_ns - frame.timestamp_ns) // 1000)
+                    encoders[key].backlog.put(k, now_ns, frame.data)
+                rows.append(await self._call_step(step, k))
+                self._update_status(k + 1, encoders)
+            end_of_ticks = time.monotonic()
+            if failure:
+                tg.cancel_scope.cancel()
+            else:
+                for encoder in encoders.values():
+                    encoder.backlog.close()
+                self.status.phase = "encoding"
+                if not self.streaming_encoding:
+                    for encoder in encoders.values():
+                        tg.start_soon(encoder.run)
+        if failure:
+            raise failure
+        failure = self._failure(encoders)
+        if failure:
+            raise failure
+        results = {key: await encoder.result() for key, encoder in encoders.items()}
+        videos = {key: r for key, r in results.items() if isinstance(r, EpisodeVideo)}
+        images = {key: r for key, r in results.items() if isinstance(r, EpisodeImages)}
+        self.status.phase = "saving"
+        provenance = {}
+        for key in encoders:
+            provenance[f"lerec/{key}/camera_seq"] = seqs[key]
+            provenance[f"lerec/{key}/capture_age_us"] = ages_us[key]
+        columns = self._columns(rows)
+        columns.update({key: [{"bytes": png, "path": None} for png in r.pngs] for key, r in images.items()})
+        episode = EpisodeData(task=task, length=len(rows), columns=columns, videos=videos,
+                              extra_stats={key: r.stats for key, r in images.items()}, episode_columns=provenance)
+        await anyio.to_thread.run_sync(self.writer.save_episode, episode)
+        saved = time.monotonic()
+        p50, p99, worst = lateness_percentiles(lateness)
+        streams = {
+            key: StreamReport(key, e.encoded, repeated[key], e.backlog.spilled_frames, e.backlog.max_depth, e.lag_s)
+            for key, e in encoders.items()
+        }
+        return EpisodeReport(index, task, len(rows), end_of_ticks - t0, p50, p99, worst, saved - end_of_ticks,
+                             streams, stopped_early=len(rows) < length)
+
+    def _failure(self, encoders: Mapping[str, StreamEncoder]) -> LerecError | None:
+        for key, src in self.sources.items():
+            if src.reader.error:
+                err = src.reader.error
+                return CameraError(src.reader.name, str(err).split(": ", 1)[-1], stream=src.stream.name)
+        for encoder in encoders.values():
+            if encoder.error:
+                return encoder.error
+        return None
+
+    async def _call_step(self, step: Step | None, tick: int) -> Mapping[str, Any]:
+        if step is None:
+            return {}
+        values = step()
+        if inspect.isawaitable(values):
+            values = await values
+        if not isinstance(values, Mapping):
+            raise LerecError(f"step must return a mapping of feature values, got {type(values).__name__} at tick {tick}")
+        return values
+
+    def _columns(self, rows: list[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+        features = self.writer.meta.features
+        if rows and self.infer_features and not self.writer.meta.episodes:
+            for key, value in rows[0].items():
+                features.setdefault(key, infer_feature(key, value))
+            self.declared_features = {k: v for k, v in features.items() if k in rows[0]}
+        declared = self.declared_features
+        columns = {}
+        for key, feature in declared.items():
+            try:
+                values = np.asarray([row[key] for row in rows], dtype=feature["dtype"])
+            except KeyError:
+                tick = next(i for i, row in enumerate(rows) if key not in row)
+                raise DatasetError(f"step did not return feature {key!r} at tick {tick}") from None
+            columns[key] = values.reshape(len(rows), *feature["shape"])
+        extra = set(rows[0]) - set(declared) if rows else set()
+        if extra:
+            raise DatasetError(f"step returned undeclared feature(s) {sorted(extra)}; declare them in features")
+        return columns
+
+    def _update_status(self, tick: int, encoders: Mapping[str, StreamEncoder]) -> None:
+        s = self.status
+        s.tick = tick
+        for key, e in encoders.items():
+            s.queue_depth[key] = len(e.backlog)
+            s.spilled[key] = e.backlog.spilled_frames
+            s.encode_lag_s[key] = e.lag_s
+            s.encoded[key] = e.encoded
+        for src in self.sources.values():
+            s.frames_received[src.key] = src.reader.received.get(src.stream.name, 0)

@@ -1,0 +1,56 @@
+"""What happened in an episode: timing of the control loop and of every stream."""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+
+@attrs.define(frozen=True)
+class StreamReport:
+    """One stream of an episode. ``repeated``: ticks where the camera had no new frame and the last one was
+    used again. ``spilled``: frames that waited on disk because the encoder was behind."""
+
+    key: str
+    frames: int
+    repeated: int
+    spilled: int
+    max_queue_depth: int
+    encode_lag_s: float
+
+
+@attrs.define(frozen=True)
+class EpisodeReport:
+    """Returned by ``record_episode``. Tick lateness is how late each control-loop tick started."""
+
+    episode_index: int
+    task: str
+    length: int
+    duration_s: float
+    tick_lateness_ms_p50: float
+    tick_lateness_ms_p99: float
+    tick_lateness_ms_max: float
+    save_latency_s: float
+    streams: dict[str, StreamReport]
+    stopped_early: bool = False
+
+    @property
+    def achieved_fps(self) -> float:
+        return self.length / self.duration_s if self.duration_s > 0 else 0.0
+
+    def summary(self) -> str:
+        repeated = sum(s.repeated for s in self.streams.values())
+        spilled = sum(s.spilled for s in self.streams.values())
+        return (
+            f"episode {self.episode_index}: {self.length} frames in {self.duration_s:.2f} s "
+            f"({self.achieved_fps:.1f} fps), tick lateness p99 {self.tick_lateness_ms_p99:.1f} ms, "
+            f"{repeated} repeated, {spilled} spilled, saved in {self.save_latency_s * 1000:.0f} ms"
+            + (" (stopped early)" if self.stopped_early else "")
+        )
+
+
+def lateness_percentiles(lateness_s: list[float]) -> tuple[float, float, float]:
+    if not lateness_s:
+        return 0.0, 0.0, 0.0
+    ms = np.asarray(lateness_s) * 1000
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99)), float(ms.max())

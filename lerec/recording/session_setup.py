@@ -1,0 +1,73 @@
+"""Checks and feature descriptions a recording session settles before its first frame."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import av
+
+from lerec.cameras.base import StreamSpec
+from lerec.dataset.features import normalize_numeric_feature, video_feature
+from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig, encoder_settings_diff
+from lerec.encoding.ffmpeg_mapping import encoder_name
+from lerec.errors import DatasetError
+
+
+
+def stream_feature(stream: StreamSpec, config: RGBEncoderConfig, use_videos: bool) -> dict[str, Any]:
+    """The info.json entry of a camera stream, before its first episode adds the probed stream facts."""
+    depth = stream.kind == "depth"
+    if not use_videos:
+        info = {"is_depth_map": True, "depth_unit": "mm"} if depth else None
+        return video_feature(stream.height, stream.width, stream.channels, info, dtype="image")
+    codec = av.codec.Codec(encoder_name(config.vcodec), "w").canonical_name
+    info: dict[str, Any] = {
+        "video.codec": codec, "video.pix_fmt": config.pix_fmt, **config.to_video_info(), "is_depth_map": depth,
+    }
+    if depth:
+        info["depth_unit"] = stream.depth_unit
+    return video_feature(stream.height, stream.width, stream.channels, info)
+
+
+def numeric_features(features: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    return {key: normalize_numeric_feature(key, spec) for key, spec in (features or {}).items()}
+
+
+def check_resume(
+    existing: Mapping[str, Any], fps: int, features: Mapping[str, Mapping[str, Any]], root: str
+) -> None:
+    """Refuse to add episodes recorded differently from the dataset's, naming what differs."""
+    if int(existing["fps"]) != int(fps):
+        raise DatasetError(f"{root} was recorded at fps={existing['fps']}; this recording asks fps={fps}")
+    old = {k: v for k, v in existing["features"].items() if v["dtype"] in ("video", "image")}
+    new = {k: v for k, v in features.items() if v["dtype"] in ("video", "image")}
+    if set(old) != set(new):
+        raise DatasetError(
+            f"{root} has camera streams {sorted(old)}; this recording has {sorted(new)} "
+            "(a resumed dataset keeps its camera set)"
+        )
+    for key, feature in new.items():
+        before = old[key]
+        if list(before["shape"]) != list(feature["shape"]) or before["dtype"] != feature["dtype"]:
+            raise DatasetError(
+                f"{root}: {key} is {before['dtype']} {before['shape']}; this recording gives "
+                f"{feature['dtype']} {feature['shape']}"
+            )
+        old_info, new_info = before.get("info") or {}, feature.get("info") or {}
+        differing = encoder_settings_diff(old_info, new_info)
+        if old_info.get("depth_unit") != new_info.get("depth_unit"):
+            differing.append("depth_unit")
+        if differing:
+            detail = ", ".join(f"{k}: {old_info.get(k)!r} -> {new_info[k]!r}" for k in differing)
+            raise DatasetError(f"{root}: {key} was recorded with other encoder settings ({detail})")
+    for key, feature in features.items():
+        if feature["dtype"] in ("video", "image"):
+            continue
+        before = existing["features"].get(key)
+        if before is None or before["dtype"] != feature["dtype"] or list(before["shape"]) != list(feature["shape"]):
+            raise DatasetError(f"{root}: feature {key!r} is {before} in the dataset; this recording gives {feature}")
+
+
+def encoder_for(stream: StreamSpec, rgb: RGBEncoderConfig, depth: DepthEncoderConfig) -> RGBEncoderConfig:
+    return depth if stream.kind == "depth" else rgb

@@ -1,0 +1,136 @@
+"""One stream's encoding for one episode: takes frames from its backlog and encodes them on a worker thread."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import anyio
+import attrs
+import numpy as np
+
+from lerec.cameras.base import StreamSpec
+from lerec.dataset.stats import ImageStats, Stats
+from lerec.dataset.writer import EpisodeVideo
+from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
+from lerec.encoding.depth import quantize_depth
+from lerec.encoding.episode_encoder import EpisodeEncoder
+from lerec.encoding.ffmpeg_mapping import encoder_name
+from lerec.encoding.png import encode_png
+from lerec.errors import EncoderError
+from lerec.recording.backlog import FrameBacklog, QueuedFrame
+
+
+@attrs.define
+class EpisodeImages:
+    """One stream of an episode as PNG images (``video=False`` datasets), with its statistics."""
+
+    pngs: list[bytes]
+    stats: Stats
+
+
+class StreamEncoder:
+    """Encodes frames ``0..n-1`` of one stream into a one-fragment MP4 in the staging folder, or into PNG
+    images when ``as_images``."""
+
+    def __init__(
+        self,
+        camera: str,
+        stream: StreamSpec,
+        config: RGBEncoderConfig,
+        *,
+        fps: int,
+        staging: Path,
+        episode_index: int,
+        encoder_threads: int | None,
+        memory_frames: int,
+        limiter: anyio.CapacityLimiter,
+        as_images: bool = False,
+    ):
+        self.camera = camera
+        self.stream = stream
+        self.config = config
+        self.fps = fps
+        self.encoder_threads = encoder_threads
+        self.limiter = limiter
+        self.as_images = as_images
+        self.pngs: list[bytes] = []
+        stem = f"ep{episode_index:06d}-{camera}-{stream.name}"
+        self.video_path = staging / f"{stem}.mp4"
+        self.backlog = FrameBacklog(staging / f"{stem}.spill", memory_frames)
+        self.stats = ImageStats(stream.channels, stream.kind)
+        self.encoded = 0
+        self.lag_s = 0.0
+        self.error: EncoderError | None = None
+        self._encoder: EpisodeEncoder | None = None
+        self._done = anyio.Event()
+
+    def _open(self) -> EpisodeEncoder:
+        depth = self.stream.kind == "depth"
+        return EpisodeEncoder(
+            self.video_path,
+            codec=encoder_name(self.config.vcodec),
+            options=self.config.ffmpeg_options(self.encoder_threads),
+            width=self.stream.width,
+            height=self.stream.height,
+            fps=self.fps,
+            pix_fmt=self.config.pix_fmt,
+            input_format="gray12le" if depth else "rgb24",
+        )
+
+    def _encode(self, item: QueuedFrame) -> None:
+        image = self.backlog.load(item)
+        if self.as_images:
+            if self.stream.kind == "depth" and image.dtype.kind == "f":
+                image = np.rint(image * 1000.0).astype(np.uint16)  # PNG holds integers: metres to mm
+            self.stats.add(image)
+            self.pngs.append(encode_png(image))
+            return
+        if self._encoder is None:
+            self._encoder = self._open()
+        if self.stream.kind == "depth":
+            if image.ndim == 3:
+                image = image[..., 0]
+            self.stats.add(image)
+            assert isinstance(self.config, DepthEncoderConfig)
+            image = quantize_depth(image, self.config)
+        else:
+            self.stats.add(image)
+        if image.shape[:2] != (self.stream.height, self.stream.width):
+            raise ValueError(
+                f"frame {item.index} is {image.shape[1]}x{image.shape[0]}, the stream declared "
+                f"{self.stream.width}x{self.stream.height}"
+            )
+        self._encoder.encode(np.ascontiguousarray(image))
+
+    async def run(self) -> None:
+        """Encode until the backlog is closed and empty; an error is kept in ``self.error``, not raised."""
+        try:
+            while (item := await self.backlog.get()) is not None:
+                await anyio.to_thread.run_sync(self._encode, item, limiter=self.limiter)
+                self.encoded += 1
+                self.lag_s = (time.monotonic_ns() - item.tick_ns) / 1e9
+            if self._encoder is not None:
+                await anyio.to_thread.run_sync(self._encoder.finish, limiter=self.limiter)
+        except Exception as exc:
+            self.error = EncoderError(self.camera, self.stream.name, f"{type(exc).__name__}: {exc}")
+        finally:
+            self._done.set()
+
+    async def result(self) -> EpisodeVideo | EpisodeImages:
+        """Wait for the encoding to end; the episode's video (or images) and statistics."""
+        await self._done.wait()
+        if self.error:
+            raise self.error
+        self.backlog.discard()
+        unit = "mm" if self.as_images and self.stream.kind == "depth" else self.stream.depth_unit
+        if self.as_images:
+            return EpisodeImages(self.pngs, self.stats.result(unit))
+        return EpisodeVideo(self.video_path, self.stats.result(unit))
+
+    def abort(self) -> None:
+        """Forget this episode's frames and files (after an error)."""
+        self.backlog.discard()
+        if self._encoder is not None:
+            self._encoder.abort()
+        self.video_path.unlink(missing_ok=True)
