@@ -10,11 +10,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import anyio
+import av
 import numpy as np
 
 from lerec.cameras.base import Camera, Frame, StreamSpec
+from lerec.dataset.metadata import DatasetMeta
 
 
 class ContractViolation(AssertionError):
@@ -97,3 +100,24 @@ async def check_camera(
                     f"{earlier.seq}"
                 )
     return by_stream
+
+
+def episode_video(root: str | Path, key: str, episode: int) -> tuple[list[np.ndarray], list[int]]:
+    """One episode of a video feature as recorded: its decoded frames (RGB ``uint8``, or a depth feature's
+    ``uint16`` quantization codes, see :func:`lerec.encoding.depth.quantize_depth`) and, per row, the camera
+    frame (``seq``) the row took."""
+    root = Path(root)
+    meta = DatasetMeta.load(root)
+    row = meta.episodes[episode]
+    path = root / meta.info["video_path"].format(
+        video_key=key, chunk_index=row[f"videos/{key}/chunk_index"], file_index=row[f"videos/{key}/file_index"]
+    )
+    start, end = row[f"videos/{key}/from_timestamp"], row[f"videos/{key}/to_timestamp"]
+    depth = meta.features[key].get("info", {}).get("is_depth_map", False)
+    frames = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        for frame in container.decode(stream):
+            if start - 1e-6 <= float(frame.pts * stream.time_base) < end - 1e-6:
+                frames.append(frame.to_ndarray() if depth else frame.to_ndarray(format="rgb24"))
+    return frames, list(row[f"lerec/{key}/camera_seq"])
