@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 import pyrealsense2 as rs
 
+from lerec.cameras.synthetic import synthetic_rgb
+
 WIDTH, HEIGHT, FPS = 64, 48, 30
 
 
 def known_color(n: int) -> np.ndarray:
-    rng = np.random.default_rng(n)
-    return rng.integers(0, 256, size=(HEIGHT, WIDTH, 3), dtype=np.uint8)
+    """lerec's synthetic frame n: its barcode tells which frame a lossy decoded image is."""
+    return synthetic_rgb(n, WIDTH, HEIGHT)
 
 
 def known_depth_mm(n: int) -> np.ndarray:
