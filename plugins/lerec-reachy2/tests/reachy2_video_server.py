@@ -19,7 +19,7 @@ VIEW_GREEN = {video_pb2.LEFT: 100, video_pb2.RIGHT: 30}
 def served_color(n: int, view: int) -> np.ndarray:
     """RGB frame ``n`` of a view: flat, so JPEG keeps its values within a few levels."""
     frame = np.empty((HEIGHT, WIDTH, 3), np.uint8)
-    frame[...] = ((8 * n) % 256, VIEW_GREEN[view], 200)
+    frame[...] = ((16 * n) % 256, VIEW_GREEN[view], 200)
     return frame
 
 
