@@ -7,7 +7,6 @@ import time
 import anyio
 import numpy as np
 import pytest
-from reachy2_video_server import HEIGHT, WIDTH, served_color, served_depth_mm, start_video_server
 from reachy2_sdk_api import video_pb2
 
 from lerec.cameras import build_camera_config, camera_types, create_camera
@@ -15,6 +14,7 @@ from lerec.errors import CameraError, LerecError
 from lerec.testing import check_camera, read_frames
 from lerec_reachy2.config import Reachy2CameraConfig
 from lerec_reachy2.find import find_reachy2_cameras
+from lerec_reachy2.loopback_server import HEIGHT, WIDTH, served_color, served_depth_mm, start_video_server
 
 
 @pytest.fixture

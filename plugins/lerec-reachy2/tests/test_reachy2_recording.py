@@ -9,7 +9,6 @@ import sys
 import anyio
 import numpy as np
 import pytest
-from reachy2_video_server import HEIGHT, WIDTH, served_color, served_depth_mm, start_video_server
 from reachy2_sdk_api import video_pb2
 
 from lerec import Recorder, RGBEncoderConfig
@@ -19,6 +18,7 @@ from lerec.encoding.depth import quantize_depth
 from lerec.errors import CameraError
 from lerec.testing import episode_video
 from lerec_reachy2.config import Reachy2CameraConfig
+from lerec_reachy2.loopback_server import HEIGHT, WIDTH, served_color, served_depth_mm, start_video_server
 
 FAST_H264 = RGBEncoderConfig(vcodec="h264", preset="ultrafast")
 HEAD, TORSO_DEPTH = "observation.images.head", "observation.images.torso_depth"

@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pyrealsense2 as rs
 import pytest
-from realsense_recording import FPS, HEIGHT, WIDTH, known_color, known_depth_mm, record_software_device
 
 from lerec.cameras import build_camera_config, camera_types, create_camera
 from lerec.errors import CameraError, LerecError
 from lerec.testing import check_camera
 from lerec_realsense.config import RealSenseCameraConfig
 from lerec_realsense.sensor_options import apply_sensor_options
+from lerec_realsense.software_recording import (
+    FPS, HEIGHT, WIDTH, known_color, known_depth_mm, record_software_device,
+)
 
 FRAMES = 8
 

@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-from realsense_recording import FPS, HEIGHT, WIDTH, known_color, known_depth_mm, record_software_device
 
 from lerec import Recorder, RGBEncoderConfig
 from lerec.cameras.synthetic import read_frame_index
@@ -16,6 +15,9 @@ from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.depth import quantize_depth
 from lerec.testing import episode_video
 from lerec_realsense.config import RealSenseCameraConfig
+from lerec_realsense.software_recording import (
+    FPS, HEIGHT, WIDTH, known_color, known_depth_mm, record_software_device,
+)
 
 FAST_H264 = RGBEncoderConfig(vcodec="h264", preset="ultrafast")
 COLOR, DEPTH = "observation.images.wrist", "observation.images.wrist_depth"

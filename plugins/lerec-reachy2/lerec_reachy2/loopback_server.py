@@ -1,4 +1,4 @@
-"""A Reachy 2 video service on 127.0.0.1, built from reachy2_sdk_api's own servicer and messages."""
+"""A Reachy 2 video service on 127.0.0.1 built from reachy2_sdk_api's servicer, for tests without a robot."""
 
 from __future__ import annotations
 

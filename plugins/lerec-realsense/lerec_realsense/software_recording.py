@@ -1,4 +1,4 @@
-"""Make real librealsense recordings without a camera: a software device feeds known frames into rs.recorder."""
+"""Real librealsense recordings without a camera: a software device feeds known frames into rs.recorder (for tests)."""
 
 from __future__ import annotations
 
