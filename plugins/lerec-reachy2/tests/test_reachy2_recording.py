@@ -20,7 +20,7 @@ from lerec.testing import episode_video
 from lerec_reachy2.config import Reachy2CameraConfig
 from lerec_reachy2.loopback_server import HEIGHT, WIDTH, served_color, served_depth_mm, start_video_server
 
-FAST_H264 = RGBEncoderConfig(vcodec="h264", preset="ultrafast")
+FAST_H264 = RGBEncoderConfig(vcodec="h264", preset="ultrafast", crf=18)  # crf 18: pixels stay close
 HEAD, TORSO_DEPTH = "observation.images.head", "observation.images.torso_depth"
 
 
@@ -78,7 +78,7 @@ def test_lerec_record_with_reachy2_cameras(video_server, tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "lerec", "record", f"--dataset.root={root}", "--dataset.num_episodes=1",
          "--dataset.episode_time_s=0.5", f"--cameras={cameras}", "--dataset.rgb_encoder.vcodec=h264",
-         "--dataset.rgb_encoder.preset=ultrafast"],
+         "--dataset.rgb_encoder.preset=ultrafast", "--dataset.rgb_encoder.crf=18"],
         capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr

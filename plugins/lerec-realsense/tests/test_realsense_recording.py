@@ -19,7 +19,7 @@ from lerec_realsense.software_recording import (
     FPS, HEIGHT, WIDTH, known_color, known_depth_mm, record_software_device,
 )
 
-FAST_H264 = RGBEncoderConfig(vcodec="h264", preset="ultrafast")
+FAST_H264 = RGBEncoderConfig(vcodec="h264", preset="ultrafast", crf=18)  # crf 18: pixels stay close
 COLOR, DEPTH = "observation.images.wrist", "observation.images.wrist_depth"
 
 
@@ -58,7 +58,7 @@ def test_lerec_record_with_a_realsense_recording(l515_recording, tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "lerec", "record", f"--dataset.root={root}", "--dataset.num_episodes=1",
          "--dataset.episode_time_s=0.5", f"--cameras={cameras}", "--dataset.rgb_encoder.vcodec=h264",
-         "--dataset.rgb_encoder.preset=ultrafast"],
+         "--dataset.rgb_encoder.preset=ultrafast", "--dataset.rgb_encoder.crf=18"],
         capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr
