@@ -177,7 +177,7 @@ class RealSenseCamera(Camera):
         items = []
         for frame in frameset:
             stream = stream_name(frame)
-            if stream in self._wanted and frame.get_frame_number() > self._last_frame_number.get(stream, -1):
+            if stream in self._wanted and frame.get_frame_number() != self._last_frame_number.get(stream):
                 self._last_frame_number[stream] = frame.get_frame_number()
                 items.append((stream, frame.get_frame_number(), round(frame.get_timestamp() * 1e6),
                               self._convert(frame, stream)))
@@ -206,7 +206,8 @@ class RealSenseCamera(Camera):
     async def _recording_frames(self):
         """A recording's frames; in ``realtime``, each at its recorded offset from the first."""
         origin: tuple[int, int] | None = None  # (monotonic ns, recorded ns) of the first frame
-        while (item := await self._run(self._recording.read)) is not None:
+        recording = self._recording  # close() may drop it while a read waits; that read then ends the loop
+        while (item := await self._run(recording.read)) is not None:
             stream, _, recorded_ns, data = item
             if not self.config.realtime:
                 yield stream, time.monotonic_ns(), data

@@ -7,8 +7,6 @@ from typing import Literal
 import numpy as np
 import pyrealsense2 as rs
 
-from lerec.errors import CameraError
-
 COLOR_CHANNELS = {  # how to take RGB out of each colour format librealsense can deliver
     rs.format.rgb8: np.s_[..., :],
     rs.format.bgr8: np.s_[..., ::-1],
@@ -24,11 +22,9 @@ def stream_name(frame: rs.frame) -> str | None:
 
 
 def color_rgb(frame: rs.frame) -> np.ndarray:
-    """A colour frame as a new RGB ``uint8 (H, W, 3)`` array."""
-    fmt = frame.get_profile().format()
-    if fmt not in COLOR_CHANNELS:
-        raise CameraError("?", f"colour format {fmt} is not RGB/BGR(A)", "color")
-    return np.ascontiguousarray(np.asanyarray(frame.get_data())[COLOR_CHANNELS[fmt]])
+    """A colour frame (in one of :data:`COLOR_CHANNELS`' formats) as a new RGB ``uint8 (H, W, 3)`` array."""
+    channels = COLOR_CHANNELS[frame.get_profile().format()]
+    return np.ascontiguousarray(np.asanyarray(frame.get_data())[channels])
 
 
 def depth_array(frame: rs.frame, unit: Literal["mm", "m"]) -> np.ndarray:
