@@ -14,20 +14,15 @@ from lerec.cameras.base import Camera, Frame, StreamSpec
 from lerec.cameras.device_clock import DeviceClock
 from lerec.errors import CameraError
 from lerec_realsense.config import RealSenseCameraConfig
-from lerec_realsense.frame_data import COLOR_CHANNELS, frame_array, stream_name
+from lerec_realsense.frame_data import COLOR_CHANNELS, RS_STREAM, device_info, frame_array, stream_name
 from lerec_realsense.playback import RecordingReader, video_format
 from lerec_realsense.sensor_options import apply_sensor_options
 
 log = logging.getLogger(__name__)
 
 RESET_SETTLE_S = 5.0  # a device re-enumerates on USB for a few seconds after a hardware reset
-_RS_STREAM = {"color": rs.stream.color, "depth": rs.stream.depth}
 _RS_FORMAT = {"color": rs.format.rgb8, "depth": rs.format.z16}
 FrameItem = tuple[str, int, int, object]  # (stream, frame number, device time ns, data)
-
-
-def _info(device: rs.device, field: rs.camera_info) -> str:
-    return device.get_info(field) if device.supports(field) else "?"
 
 
 class RealSenseCamera(Camera):
@@ -82,12 +77,14 @@ class RealSenseCamera(Camera):
     def _select_device(self) -> rs.device:
         cfg = self.config
         devices = list(rs.context().query_devices())
-        described = [f"{_info(d, rs.camera_info.name)} ({_info(d, rs.camera_info.serial_number)})" for d in devices]
+        described = [
+            f"{device_info(d, rs.camera_info.name)} ({device_info(d, rs.camera_info.serial_number)})" for d in devices
+        ]
         if cfg.serial:
-            matches = [d for d in devices if _info(d, rs.camera_info.serial_number) == cfg.serial]
+            matches = [d for d in devices if device_info(d, rs.camera_info.serial_number) == cfg.serial]
             wanted = f"serial {cfg.serial}"
         elif cfg.name:
-            matches = [d for d in devices if cfg.name.lower() in _info(d, rs.camera_info.name).lower()]
+            matches = [d for d in devices if cfg.name.lower() in device_info(d, rs.camera_info.name).lower()]
             wanted = f"name {cfg.name!r}"
         else:
             matches, wanted = devices, "any device"
@@ -101,15 +98,15 @@ class RealSenseCamera(Camera):
     def _start_device(self) -> None:
         device = self._select_device()
         rs_config = rs.config()
-        rs_config.enable_device(_info(device, rs.camera_info.serial_number))
+        rs_config.enable_device(device_info(device, rs.camera_info.serial_number))
         for stream in self._wanted:
-            width, height, fps = (getattr(self.config, f"{stream}_{field}") or 0 for field in ("width", "height", "fps"))
-            rs_config.enable_stream(_RS_STREAM[stream], width, height, _RS_FORMAT[stream], fps)
+            width, height, fps = (getattr(self.config, f"{stream}_{f}") or 0 for f in ("width", "height", "fps"))
+            rs_config.enable_stream(RS_STREAM[stream], width, height, _RS_FORMAT[stream], fps)  # 0: any
         pipeline = rs.pipeline()
         try:
             pipeline.start(rs_config)
         except RuntimeError as exc:
-            raise CameraError(self.name, f"cannot start {_info(device, rs.camera_info.name)}: {exc}") from exc
+            raise CameraError(self.name, f"cannot start {device_info(device, rs.camera_info.name)}: {exc}") from exc
         self._pipeline = pipeline
 
     async def _start_device_with_retries(self) -> None:
@@ -139,7 +136,7 @@ class RealSenseCamera(Camera):
         values = {"exposure": cfg.exposure, "gain": cfg.gain, "white_balance": cfg.white_balance}
         if any(value is not None for value in values.values()):
             apply_sensor_options(self.name, profile.get_device().first_color_sensor(), values)
-        return {s: video_format(profile.get_stream(_RS_STREAM[s]).as_video_stream_profile()) for s in self._wanted}
+        return {s: video_format(profile.get_stream(RS_STREAM[s]).as_video_stream_profile()) for s in self._wanted}
 
     def _stream_specs(self, formats: dict[str, tuple[int, int, int, rs.format]]) -> tuple[StreamSpec, ...]:
         """The streams delivered, checked against the configured sizes and rates."""

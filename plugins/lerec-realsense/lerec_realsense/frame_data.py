@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 import pyrealsense2 as rs
 
+RS_STREAM = {"color": rs.stream.color, "depth": rs.stream.depth}  # lerec's stream names in librealsense
 COLOR_CHANNELS = {  # how to take RGB out of each colour format librealsense can deliver
     rs.format.rgb8: np.s_[..., :],
     rs.format.bgr8: np.s_[..., ::-1],
@@ -15,10 +16,19 @@ COLOR_CHANNELS = {  # how to take RGB out of each colour format librealsense can
 }
 
 
-def stream_name(frame: rs.frame) -> str | None:
+def device_info(device: rs.device, field: rs.camera_info) -> str:
+    """A device's info field (name, serial number...), or ``"?"`` when it has none."""
+    return device.get_info(field) if device.supports(field) else "?"
+
+
+def profile_stream(profile: rs.stream_profile) -> str | None:
     """``"color"``, ``"depth"``, or ``None`` for a stream lerec does not record (infrared, motion)."""
-    kind = frame.get_profile().stream_type()
+    kind = profile.stream_type()
     return "color" if kind == rs.stream.color else "depth" if kind == rs.stream.depth else None
+
+
+def stream_name(frame: rs.frame) -> str | None:
+    return profile_stream(frame.get_profile())
 
 
 def color_rgb(frame: rs.frame) -> np.ndarray:

@@ -9,12 +9,11 @@ from typing import Any
 
 import pyrealsense2 as rs
 
-from lerec_realsense.frame_data import stream_name
+from lerec_realsense.frame_data import RS_STREAM, profile_stream, stream_name
 
 QUEUE_SIZE = 8  # frames converted ahead of the reader; when full, the playback waits for the reader
 POLL_S = 0.2
 START_GRACE_S = 2.0  # a playback reports "stopped" until its first frame plays
-_RS_STREAM = {"color": rs.stream.color, "depth": rs.stream.depth}
 
 
 class RecordingReader:
@@ -36,12 +35,12 @@ class RecordingReader:
         self.profiles: dict[str, tuple[int, int, int, rs.format]] = {}  # stream: (width, height, fps, format)
         self._sensors: list[rs.sensor] = []
         for sensor in self._device.query_sensors():
-            wanted = [p for p in sensor.get_stream_profiles() if p.stream_type() in [_RS_STREAM[s] for s in streams]]
+            wanted = [p for p in sensor.get_stream_profiles() if p.stream_type() in [RS_STREAM[s] for s in streams]]
             if wanted:
                 sensor.open(wanted)
                 self._sensors.append(sensor)
                 for profile in map(rs.stream_profile.as_video_stream_profile, wanted):
-                    self.profiles.setdefault(stream_name_of(profile), video_format(profile))
+                    self.profiles.setdefault(profile_stream(profile), video_format(profile))
         missing = [s for s in streams if s not in self.profiles]
         if missing:
             self.stop()
@@ -91,6 +90,3 @@ def video_format(profile: rs.video_stream_profile) -> tuple[int, int, int, rs.fo
     """A profile's (width, height, fps, format), as plain values: a profile keeps its device alive."""
     return profile.width(), profile.height(), profile.fps(), profile.format()
 
-
-def stream_name_of(profile: rs.stream_profile) -> str:
-    return "color" if profile.stream_type() == rs.stream.color else "depth"
