@@ -75,7 +75,9 @@ class Reachy2Camera(Camera):
         try:
             return CameraManager(self.config.host, self.config.port)
         except ConnectionError as exc:
-            raise CameraError(self.name, f"cannot connect to the {self._where}: {exc}") from exc
+            rpc = exc.__context__  # the SDK wraps the gRPC error's multi-line repr into its message
+            reason = f"{rpc.code().name}: {rpc.details()}" if isinstance(rpc, grpc.RpcError) else str(exc)
+            raise CameraError(self.name, f"cannot connect to the {self._where}: {reason}") from exc
 
     def _fetch(self) -> tuple[np.ndarray, int] | None:
         """One frame and its SDK timestamp (ns), or ``None`` for an empty or undecodable reply."""

@@ -87,12 +87,12 @@ class RealSenseCamera(Camera):
             matches = [d for d in devices if cfg.name.lower() in device_info(d, rs.camera_info.name).lower()]
             wanted = f"name {cfg.name!r}"
         else:
-            matches, wanted = devices, "any device"
+            matches, wanted = devices, "any serial"
         if len(matches) == 1:
             return matches[0]
         seen = ", ".join(described) or "none"
         if not matches:
-            raise CameraError(self.name, f"no RealSense device with {wanted}; connected: {seen}")
+            raise CameraError(self.name, f"no RealSense device with {wanted} is connected (connected: {seen})")
         raise CameraError(self.name, f"{len(matches)} RealSense devices match {wanted} ({seen}): give serial")
 
     def _start_device(self) -> None:
