@@ -108,10 +108,11 @@ def quantize_depth(depth: np.ndarray, config: DepthParams) -> np.ndarray:
     """
     params = _params(config)
     depth = np.asarray(depth)
+    # np.take is about twice as fast as fancy indexing for a gather of this size.
     if depth.dtype == np.uint16 or depth.dtype == np.uint8:
-        return _mm_to_code_table(params)[depth]
+        return np.take(_mm_to_code_table(params), depth, mode="clip")
     if np.issubdtype(depth.dtype, np.integer):
-        return _mm_to_code_table(params)[np.clip(depth, 0, 65535).astype(np.uint16)]
+        return np.take(_mm_to_code_table(params), np.clip(depth, 0, 65535), mode="clip")
     if np.issubdtype(depth.dtype, np.floating):
         return _codes_from_metres(depth.astype(np.float64, copy=False), params)
     raise TypeError(f"depth must be an integer (mm) or floating (m) array, got dtype {depth.dtype}")
@@ -131,7 +132,7 @@ def dequantize_depth(codes: np.ndarray, config: DepthParams, unit: Literal["mm",
             f"depth codes must be in [0, {MAX_CODE}], got [{int(codes.min())}, {int(codes.max())}] "
             "(a 16-bit video where 12-bit codes were expected?)"
         )
-    return _code_table(params, unit)[codes]
+    return np.take(_code_table(params, unit), codes, mode="clip")
 
 
 def quantization_step(distance_m: np.ndarray | float, config: DepthParams) -> np.ndarray:
