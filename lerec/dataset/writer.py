@@ -39,13 +39,16 @@ class EpisodeVideo:
 @attrs.define
 class EpisodeData:
     """What the recorder hands over for one episode: ``columns`` are the non-video features as (length, ...)
-    arrays (image features included, as PNG structs), ``videos`` the encoded streams by feature key."""
+    arrays (image features included, as PNG structs), ``videos`` the encoded streams by feature key.
+    ``episode_columns`` are extra columns of the episode's row (lerec's provenance: which camera frame each row
+    holds, ``lerec/<key>/camera_seq``, and how old it was at its tick, ``lerec/<key>/capture_age_us``)."""
 
     task: str
     length: int
     columns: dict[str, Any] = attrs.field(factory=dict)
     videos: dict[str, EpisodeVideo] = attrs.field(factory=dict)
     extra_stats: dict[str, Stats] = attrs.field(factory=dict)
+    episode_columns: dict[str, Any] = attrs.field(factory=dict)
 
 
 class DatasetWriter:
@@ -127,6 +130,7 @@ class DatasetWriter:
         previous = meta.episodes[-1] if meta.episodes else None
         from_index = int(previous["dataset_to_index"]) if previous else 0
         row: dict[str, Any] = {"episode_index": index, "tasks": [episode.task], "length": episode.length}
+        row.update(episode.episode_columns)
 
         for key, video in episode.videos.items():
             row.update(self._append_video(key, video, previous, episode.length))

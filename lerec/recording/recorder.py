@@ -66,6 +66,20 @@ class _Source:
     config: RGBEncoderConfig
 
 
+def _single(group: BaseExceptionGroup) -> BaseException:
+    """The one exception inside a task group's group (the session's tasks never raise; the caller's code may)."""
+    leaves = list(_leaves(group))
+    return leaves[0] if len(leaves) == 1 else group
+
+
+def _leaves(exc: BaseException):
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield exc
+
+
 class Recorder:
     """Records episodes into a dataset. Create with ``async with Recorder.create(...) as rec``."""
 
@@ -126,12 +140,15 @@ class Recorder:
                   depth_encoder=depth_encoder, encoder_threads=encoder_threads,
                   encoder_queue_maxsize=encoder_queue_maxsize, streaming_encoding=streaming_encoding,
                   video=video, resume=resume, camera_timeout_s=camera_timeout_s)
-        async with anyio.create_task_group() as tg:
-            try:
-                await rec._start(tg)
-                yield rec
-            finally:
-                tg.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tg:
+                try:
+                    await rec._start(tg)
+                    yield rec
+                finally:
+                    tg.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            raise _single(group) from None
         if rec.writer is not None:
             shutil.rmtree(rec.writer.staging.parent, ignore_errors=True)
 
@@ -203,7 +220,7 @@ class Recorder:
             self.status.phase = "idle"
             raise
         self.status.phase = "idle"
-        log.info("%s", report.summary())
+        log.debug("%s", report.summary())
         return report
 
     def _stream_encoder(self, src: _Source, index: int) -> StreamEncoder:
@@ -218,6 +235,8 @@ class Recorder:
         lateness: list[float] = []
         last_seq: dict[str, int] = {}
         repeated = dict.fromkeys(encoders, 0)
+        seqs: dict[str, list[int]] = {key: [] for key in encoders}
+        ages_us: dict[str, list[int]] = {key: [] for key in encoders}
         failure: LerecError | None = None
         async with anyio.create_task_group() as tg:
             if self.streaming_encoding:
@@ -241,6 +260,8 @@ class Recorder:
                     if last_seq.get(key) == frame.seq:
                         repeated[key] += 1
                     last_seq[key] = frame.seq
+                    seqs[key].append(frame.seq)
+                    ages_us[key].append((now_ns - frame.timestamp_ns) // 1000)
                     encoders[key].backlog.put(k, now_ns, frame.data)
                 rows.append(await self._call_step(step, k))
                 self._update_status(k + 1, encoders)
@@ -261,7 +282,12 @@ class Recorder:
             raise failure
         videos = {key: await encoder.result() for key, encoder in encoders.items()}
         self.status.phase = "saving"
-        episode = EpisodeData(task=task, length=len(rows), columns=self._columns(rows), videos=videos)
+        provenance = {}
+        for key in encoders:
+            provenance[f"lerec/{key}/camera_seq"] = seqs[key]
+            provenance[f"lerec/{key}/capture_age_us"] = ages_us[key]
+        episode = EpisodeData(task=task, length=len(rows), columns=self._columns(rows), videos=videos,
+                              episode_columns=provenance)
         await anyio.to_thread.run_sync(self.writer.save_episode, episode)
         saved = time.monotonic()
         p50, p99, worst = lateness_percentiles(lateness)
