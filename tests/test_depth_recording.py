@@ -16,7 +16,12 @@ from lerec.cli import main as lerec_main
 from lerec.dataset.metadata import DatasetMeta
 from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.depth import dequantize_depth, quantize_depth
-from lerec.encoding.depth_conversion import JOURNAL_PATH, finish_pending_conversion, pending_depth_videos
+from lerec.encoding.depth_conversion import (
+    JOURNAL_PATH,
+    convert_dataset_depth,
+    finish_pending_conversion,
+    pending_depth_videos,
+)
 from lerec.encoding.depth_transcode import iter_depth_codes, transcode_depth_video
 
 DEPTH = "observation.images.front_depth"
@@ -82,7 +87,6 @@ async def test_an_interrupted_conversion_leaves_the_dataset_as_it_was(tmp_path):
     await record_depth(root, episodes=(10,))
     before = (root / "meta/info.json").read_text()
     with pytest.raises(KeyboardInterrupt):
-        from lerec.encoding.depth_conversion import convert_dataset_depth
 
         def stop(done, total, path):
             if done == 5:
@@ -122,6 +126,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not LEROBOT_PYTHON.exists(), reason="LeRobot 0.6.1 venv not installed")
 async def test_lerobot_reads_the_converted_depth_in_millimetres(tmp_path):
     root = tmp_path / "ds"
