@@ -6,13 +6,18 @@ settings, plus +-3 codes of sensor-like noise. Real time: each depth encoder run
 30 fps 640x480 RGB libsvtav1 encoder (LeRobot's RGB default), as while recording one RGB and one depth stream.
 LeRobot's own quantize/dequantize functions are timed in its venv (``--lerobot-python``) when it exists.
 
-    python benchmarks/depth.py [--frames 90] [--lerobot-python /opt/lerobot-venv/bin/python]
+    python benchmarks/depth.py [--frames 90] [--record 10] [--lerobot-python /opt/lerobot-venv/bin/python]
+
+``--record S`` also records S seconds of one synthetic camera (RGB 640x480@30 with libsvtav1 + depth
+640x480@30) with lerec's recorder, once with each depth codec, then converts the FFV1 dataset to HEVC.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import shutil
+import tempfile
 import json
 import subprocess
 import threading
@@ -139,9 +144,42 @@ def lerobot_figures(python: Path, mm: np.ndarray) -> dict | None:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
+def record_session(seconds: float, depth: DepthEncoderConfig, label: str) -> None:
+    """Record one episode with lerec's recorder; print frames, repeats, spills and save time; then convert."""
+    import anyio
+
+    from lerec import Recorder, SyntheticCameraConfig
+    from lerec.encoding.depth_conversion import convert_dataset_depth
+
+    root = Path(tempfile.mkdtemp(prefix="lerec-depth-bench-")) / "ds"
+
+    async def go():
+        camera = SyntheticCameraConfig(width=W, height=H, fps=FPS, depth=True, noise=8)
+        async with Recorder.create(root, FPS, {"front": camera}, depth_encoder=depth) as rec:
+            await rec.record_episode("warm-up", 1.0)  # first-use costs (encoder start, caches) stay out
+            return await rec.record_episode("bench", seconds)
+
+    report = anyio.run(go)
+    streams = ", ".join(f"{k.rsplit('.', 1)[-1]}: {s.frames} frames, {s.repeated} repeated, {s.spilled} spilled, "
+                        f"queue max {s.max_queue_depth}" for k, s in report.streams.items())
+    print(f"| {label} | {report.length} | {report.achieved_fps:.1f} | {report.tick_lateness_ms_p99:.1f} | "
+          f"{report.save_latency_s:.1f} | {streams} |", flush=True)
+    if depth.vcodec == "ffv1":
+        started = time.perf_counter()
+        results = convert_dataset_depth(root, DepthEncoderConfig(preset="ultrafast"))
+        took = time.perf_counter() - started
+        frames = sum(r.frames for r in results)
+        print(f"\nconvert-depth (ultrafast) afterwards: {frames} frames in {took:.1f} s ({frames / took:.1f} fps), "
+              f"{sum(r.src_bytes for r in results) / 2**20:.1f} MiB ffv1 -> "
+              f"{sum(r.dst_bytes for r in results) / 2**20:.1f} MiB hevc, codes verified identical")
+    shutil.rmtree(root.parent, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=90, help="frames per encoder measurement")
+    parser.add_argument("--record", type=float, default=0, help="also record this many seconds with lerec")
+    parser.add_argument("--skip-encoders", action="store_true", help="skip the encoder table")
     parser.add_argument("--lerobot-python", type=Path, default=Path("/opt/lerobot-venv/bin/python"))
     args = parser.parse_args()
 
@@ -164,6 +202,14 @@ def main() -> None:
         print(f"\nCodes vs LeRobot's quantizer: {same.mean():.2%} equal; differing outside no-data pixels: "
               f"{int(differ.sum())} (no-data pixels are 0 in both)")
 
+    if args.record:
+        print(f"\n## lerec recorder, {args.record:g} s of RGB + depth 640x480@30 (one synthetic camera)\n")
+        print("| depth codec | ticks | loop fps | tick lateness p99 ms | save s | streams |\n|---|---|---|---|---|---|")
+        record_session(args.record, DepthEncoderConfig(vcodec="ffv1", extra_options={}, crf=None, g=1),
+                       "ffv1 gray12le (lerec)")
+        record_session(args.record, DepthEncoderConfig(), "libx265 lossless (LeRobot default)")
+    if args.skip_encoders:
+        return
     frames = depth_frames(args.frames)
     rgb_frames = [synthetic_rgb(k, W, H, noise=8) for k in range(args.frames)]
     print(f"\n## Depth encoders, 640x480 gray12le, {args.frames} frames (2 cores)\n")
