@@ -1,45 +1,139 @@
-"""Encoder settings for RGB and depth streams, with LeRobot's field names, defaults and FFmpeg mapping."""
+"""Encoder settings for RGB and depth streams, with LeRobot's field names, defaults and FFmpeg mapping.
+
+A config that exists is valid: fields are checked on construction, and unless ``vcodec`` is ``auto`` so is the
+codec, pixel format and every FFmpeg option against the local FFmpeg. What needs the stream (channels, frame
+size, a trial open) is checked by :func:`lerec.encoding.validation.resolve_encoder_config`.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
 
+from lerec.encoding.ffmpeg_mapping import LIBSVTAV1_DEFAULT_PRESET, VCODEC_FOR_CANONICAL, encoder_name
+from lerec.errors import EncoderConfigError
+
 VIDEO_BACKEND = "pyav"
+VIDEO_BACKENDS = ("pyav",)
+# The settings keys of a video feature's info block (the spec's dataset format).
+ENCODER_SETTINGS_KEYS = (
+    "video.g", "video.crf", "video.preset", "video.fast_decode", "video.video_backend", "video.extra_options",
+)
+DEPTH_SETTINGS_KEYS = ("video.depth_min", "video.depth_max", "video.shift", "video.use_log")
+# Stream facts that a resumed recording must also keep, compared when both sides carry them.
+STREAM_FORMAT_KEYS = ("video.codec", "video.pix_fmt")
 
 
 def _frozen_dict(value: Any) -> dict:
-    return dict(value or {})
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise EncoderConfigError(f"extra_options={value!r}: expected a mapping of FFmpeg option names to values")
+    return dict(value)
+
+
+def _fail(field: attrs.Attribute, value: Any, allowed: str) -> EncoderConfigError:
+    return EncoderConfigError(f"{field.name}={value!r}: expected {allowed}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _non_empty_str(_inst: Any, field: attrs.Attribute, value: Any) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(field, value, "a non-empty string")
+
+
+def _gop(_inst: Any, field: attrs.Attribute, value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise _fail(field, value, "a positive int (a keyframe every g frames) or None for the codec's default")
+
+
+def _crf(_inst: Any, field: attrs.Attribute, value: Any) -> None:
+    if value is not None and (not _is_number(value) or value < 0):
+        raise _fail(field, value, "a number >= 0 (lower is better quality) or None for the codec's default")
+
+
+def _preset(_inst: Any, field: attrs.Attribute, value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, str))):
+        raise _fail(field, value, "an int or a string (codec-specific, e.g. 12 for libsvtav1, 'p4' for nvenc) or None")
+
+
+def _fast_decode(_inst: Any, field: attrs.Attribute, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2:
+        raise _fail(field, value, "an int from 0 to 2 (0 = off)")
+
+
+def _video_backend(_inst: Any, field: attrs.Attribute, value: Any) -> None:
+    if value not in VIDEO_BACKENDS:
+        raise _fail(field, value, "one of: " + ", ".join(VIDEO_BACKENDS))
+
+
+def _extra_options(_inst: Any, field: attrs.Attribute, value: dict) -> None:
+    for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            raise _fail(field, value, f"option names as non-empty strings, got {key!r}")
+        if isinstance(item, (dict, list, tuple, set)) or item is None:
+            raise EncoderConfigError(
+                f"extra_options[{key!r}]={item!r}: expected a single value (string, number or bool); "
+                "nested settings go in one string, e.g. 'x265-params': 'lossless=1:log-level=error'"
+            )
+
+
+def _metres(_inst: Any, field: attrs.Attribute, value: Any) -> None:
+    if not _is_number(value):
+        raise _fail(field, value, "a finite number of metres")
+
+
+def _bool(_inst: Any, field: attrs.Attribute, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise _fail(field, value, "true or false")
 
 
 @attrs.define(frozen=True)
 class RGBEncoderConfig:
     """How an RGB stream is encoded. Field names and defaults are LeRobot's ``--dataset.rgb_encoder.<field>``.
 
-    vcodec: encoder name (``libsvtav1``, ``h264``, ``hevc``, a hardware encoder, or ``auto``).
-    pix_fmt: pixel format given to the encoder.
-    g: GOP size, a keyframe every ``g`` frames (small = fast random access while training).
-    crf: quality, lower is better; mapped per codec.
+    vcodec: encoder: libsvtav1, h264 (libx264), hevc (libx265), a hardware encoder such as h264_nvenc, or auto.
+    pix_fmt: pixel format given to the encoder; must be one it accepts (see `lerec encoders`).
+    g: GOP size, a keyframe every g frames (small = fast random access while training).
+    crf: quality, lower is better; mapped per codec (qp for nvenc/vaapi, global_quality for qsv).
     preset: speed preset, codec-specific (12 for libsvtav1 by default, else the codec's default).
-    fast_decode: libsvtav1 fast-decode level 0..2; h264/hevc add ``tune=fastdecode`` when > 0.
-    video_backend: decoder the dataset declares for reading ("pyav").
-    extra_options: more FFmpeg options, merged last; never override a structured field.
+    fast_decode: 0..2; libsvtav1 fast-decode level, h264/hevc add tune=fastdecode when > 0.
+    video_backend: decoder the dataset declares for reading (pyav).
+    extra_options: more FFmpeg options as JSON, e.g. '{"tune": "film"}'; merged last, never override a field.
     """
 
-    vcodec: str = "libsvtav1"
-    pix_fmt: str = "yuv420p"
-    g: int | None = 2
-    crf: float | None = 30
-    preset: int | str | None = None
-    fast_decode: int = 0
-    video_backend: str = VIDEO_BACKEND
-    extra_options: dict[str, Any] = attrs.field(factory=dict, converter=_frozen_dict)
+    vcodec: str = attrs.field(default="libsvtav1", validator=_non_empty_str)
+    pix_fmt: str = attrs.field(default="yuv420p", validator=_non_empty_str)
+    g: int | None = attrs.field(default=2, validator=_gop)
+    crf: float | None = attrs.field(default=30, validator=_crf)
+    preset: int | str | None = attrs.field(default=None, validator=_preset)
+    fast_decode: int = attrs.field(default=0, validator=_fast_decode)
+    video_backend: str = attrs.field(default=VIDEO_BACKEND, validator=_video_backend)
+    extra_options: dict[str, Any] = attrs.field(factory=dict, converter=_frozen_dict, validator=_extra_options)
+
+    # Components the stream's frames have (3 RGB, 1 depth); resolve_encoder_config checks the real count.
+    CHANNELS = 3
+
+    def __attrs_post_init__(self) -> None:
+        if self.vcodec != "auto":
+            from lerec.encoding.validation import check_against_ffmpeg
+
+            check_against_ffmpeg(self)
+
+    @property
+    def encoder(self) -> str:
+        """The FFmpeg encoder name (``h264`` is libx264, ``hevc`` libx265)."""
+        return encoder_name(self.vcodec)
 
     @property
     def effective_preset(self) -> int | str | None:
-        if self.preset is None and self.vcodec == "libsvtav1":
-            return 12
+        if self.preset is None and self.encoder == "libsvtav1":
+            return LIBSVTAV1_DEFAULT_PRESET
         return self.preset
 
     def ffmpeg_options(self, encoder_threads: int | None = None) -> dict[str, str]:
@@ -59,23 +153,58 @@ class RGBEncoderConfig:
             "video.extra_options": dict(self.extra_options),
         }
 
+    @classmethod
+    def from_video_info(cls, info: dict) -> RGBEncoderConfig:
+        """The config a feature's ``info`` block was recorded with; absent or null keys take the defaults."""
+        kwargs: dict[str, Any] = {}
+        codec = info.get("video.codec")
+        if codec is not None:
+            kwargs["vcodec"] = VCODEC_FOR_CANONICAL.get(codec, codec)
+        if info.get("video.pix_fmt") is not None:
+            kwargs["pix_fmt"] = info["video.pix_fmt"]
+        for field in attrs.fields(cls):
+            value = info.get(f"video.{field.name}")
+            if value is not None and field.name not in ("vcodec", "pix_fmt"):
+                kwargs[field.name] = value
+        return cls(**kwargs)
+
 
 @attrs.define(frozen=True)
 class DepthEncoderConfig(RGBEncoderConfig):
     """How a depth stream is encoded: 12-bit quantization codes in a grey video.
 
-    depth_min, depth_max: the range in metres that the 4096 codes cover.
-    shift: metres added before the logarithm in log mode (``depth_min + shift > 0``).
-    use_log: log quantization (finer steps near the camera) or linear.
+    vcodec: encoder for the 12-bit codes; hevc is libx265 (HEVC Main 12).
+    pix_fmt: grey pixel format with at least 12 bits per pixel.
+    extra_options: more FFmpeg options as JSON; the default makes libx265 lossless over the codes.
+    depth_min: nearest depth in metres, code 0.
+    depth_max: farthest depth in metres, code 4095.
+    shift: metres added before the logarithm in log mode (depth_min + shift must be > 0).
+    use_log: log quantization (finer steps near the camera) instead of linear.
     """
 
-    vcodec: str = "hevc"
-    pix_fmt: str = "gray12le"
-    extra_options: dict[str, Any] = attrs.field(factory=lambda: {"x265-params": "lossless=1"}, converter=_frozen_dict)
-    depth_min: float = 0.01
-    depth_max: float = 10.0
-    shift: float = 3.5
-    use_log: bool = True
+    vcodec: str = attrs.field(default="hevc", validator=_non_empty_str)
+    pix_fmt: str = attrs.field(default="gray12le", validator=_non_empty_str)
+    extra_options: dict[str, Any] = attrs.field(
+        factory=lambda: {"x265-params": "lossless=1"}, converter=_frozen_dict, validator=_extra_options
+    )
+    depth_min: float = attrs.field(default=0.01, validator=_metres)
+    depth_max: float = attrs.field(default=10.0, validator=_metres)
+    shift: float = attrs.field(default=3.5, validator=_metres)
+    use_log: bool = attrs.field(default=True, validator=_bool)
+
+    CHANNELS = 1
+
+    def __attrs_post_init__(self) -> None:
+        if self.depth_min < 0 or self.depth_max <= self.depth_min:
+            raise EncoderConfigError(
+                f"depth_min={self.depth_min!r}, depth_max={self.depth_max!r}: "
+                "expected 0 <= depth_min < depth_max (metres)"
+            )
+        if self.use_log and self.depth_min + self.shift <= 0:
+            raise EncoderConfigError(
+                f"shift={self.shift!r}: with use_log, depth_min + shift must be > 0 (depth_min={self.depth_min!r})"
+            )
+        super().__attrs_post_init__()
 
     def to_video_info(self) -> dict[str, Any]:
         info = super().to_video_info()
@@ -88,3 +217,16 @@ class DepthEncoderConfig(RGBEncoderConfig):
             }
         )
         return info
+
+
+def encoder_settings_diff(old_info: dict, new_info: dict) -> list[str]:
+    """The settings keys whose values differ between a dataset's feature ``info`` and a new recording's.
+
+    A key absent from either side, or null in ``old_info`` (a merge of disagreeing sources), is not compared;
+    ``video.codec`` and ``video.pix_fmt`` are compared when both sides carry them.
+    """
+    differing = []
+    for key in (*ENCODER_SETTINGS_KEYS, *DEPTH_SETTINGS_KEYS, *STREAM_FORMAT_KEYS):
+        if key in old_info and key in new_info and old_info[key] is not None and old_info[key] != new_info[key]:
+            differing.append(key)
+    return differing

@@ -11,9 +11,6 @@ import numpy as np
 
 from lerec.encoding.realtime import demote_realtime_threads
 
-# SVT-AV1 prints a banner per encoder to stderr; keep its warnings and errors only.
-os.environ.setdefault("SVT_LOG", "2")
-
 # One fragment per episode: written at close, so appending it to a dataset file is a byte copy.
 FRAGMENTED_MP4 = {"movflags": "empty_moov+default_base_moof+frag_custom"}
 

@@ -1,8 +1,8 @@
-"""Encoder settings to FFmpeg codec name and options, per the mapping table in the spec."""
+"""Encoder settings to FFmpeg encoder name and options, per the mapping table in the encoding spec."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lerec.encoding.config import RGBEncoderConfig
@@ -10,59 +10,92 @@ if TYPE_CHECKING:
 # LeRobot's codec names map to FFmpeg encoder names.
 ENCODER_NAMES = {"h264": "libx264", "hevc": "libx265", "av1": "libsvtav1"}
 
+# FFmpeg's canonical codec name (``video.codec`` in info.json) back to the ``vcodec`` LeRobot writes for it.
+VCODEC_FOR_CANONICAL = {"av1": "libsvtav1"}
+
+# `auto` tries these in order and takes the first that opens; else the config class's default vcodec.
+HARDWARE_AUTO_ORDER = ("h264_videotoolbox", "hevc_videotoolbox", "h264_nvenc", "hevc_nvenc", "h264_vaapi", "h264_qsv")
+
+LIBSVTAV1_DEFAULT_PRESET = 12
+
+# FFmpeg's lambda scale: `-q:v N` on the ffmpeg command line is global_quality = N * FF_QP2LAMBDA with
+# flags=+qscale. PyAV hands options straight to avcodec_open2, which does not know the `q:v` spelling.
+FF_QP2LAMBDA = 118
+
 
 def encoder_name(vcodec: str) -> str:
     """The FFmpeg encoder that implements ``vcodec`` (``h264`` is libx264, ``hevc`` libx265)."""
     return ENCODER_NAMES.get(vcodec, vcodec)
 
 
+def option_text(value: Any) -> str:
+    """An option value as FFmpeg parses it: bools as 1/0, integral floats without ``.0``."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def videotoolbox_quality(crf: float) -> float:
+    """VideoToolbox quality 1..100 for ``crf``: ``clamp(100 - 2*crf, 1, 100)``."""
+    return min(100.0, max(1.0, 100.0 - 2.0 * crf))
+
+
+def structured_options(config: RGBEncoderConfig, encoder_threads: int | None = None) -> dict[str, tuple[str, str]]:
+    """The options ``config``'s structured fields produce, as ``{option: (value, field it comes from)}``."""
+    return mapping_row(
+        config.encoder, g=config.g, crf=config.crf, preset=config.effective_preset,
+        fast_decode=config.fast_decode, encoder_threads=encoder_threads,
+    )
+
+
+def mapping_row(
+    codec: str, *, g: int | None, crf: float | None, preset: int | str | None, fast_decode: int,
+    encoder_threads: int | None = None,
+) -> dict[str, tuple[str, str]]:
+    """The spec's mapping table for FFmpeg encoder ``codec``: ``{option: (value, field it comes from)}``."""
+    opts: dict[str, tuple[str, str]] = {}
+
+    def put(option: str, value: Any, field: str) -> None:
+        if value is not None:
+            opts[option] = (option_text(value), field)
+
+    put("g", g, "g")
+    if codec == "libsvtav1":
+        put("crf", crf, "crf")
+        put("preset", preset, "preset")
+        params = f"fast-decode={fast_decode}" + (f":lp={encoder_threads}" if encoder_threads else "")
+        put("svtav1-params", params, "fast_decode")
+    elif codec in ("libx264", "libx265"):
+        put("crf", crf, "crf")
+        put("preset", preset, "preset")
+        if fast_decode:
+            put("tune", "fastdecode", "fast_decode")
+        put("threads", encoder_threads, "encoder_threads")
+    elif codec in ("h264_nvenc", "hevc_nvenc"):
+        if crf is not None:
+            put("rc", "constqp", "crf")
+            put("qp", crf, "crf")
+        put("preset", preset, "preset")
+    elif codec in ("h264_videotoolbox", "hevc_videotoolbox"):
+        if crf is not None:
+            put("flags", "+qscale", "crf")
+            put("global_quality", round(videotoolbox_quality(crf) * FF_QP2LAMBDA), "crf")
+    elif codec == "h264_vaapi":
+        put("qp", crf, "crf")
+    elif codec == "h264_qsv":
+        put("global_quality", crf, "crf")
+        put("preset", preset, "preset")
+    else:
+        put("crf", crf, "crf")
+        put("preset", preset, "preset")
+    return opts
+
+
 def ffmpeg_options(config: RGBEncoderConfig, encoder_threads: int | None = None) -> dict[str, str]:
     """FFmpeg options for ``config``; ``extra_options`` are merged last and never override these."""
-    codec = encoder_name(config.vcodec)
-    preset = config.effective_preset
-    opts: dict[str, str] = {}
-    if config.g is not None:
-        opts["g"] = str(config.g)
-    if codec == "libsvtav1":
-        if config.crf is not None:
-            opts["crf"] = str(config.crf)
-        if preset is not None:
-            opts["preset"] = str(preset)
-        params = [f"fast-decode={config.fast_decode}"]
-        if encoder_threads:
-            params.append(f"lp={encoder_threads}")
-        opts["svtav1-params"] = ":".join(params)
-    elif codec in ("libx264", "libx265"):
-        if config.crf is not None:
-            opts["crf"] = str(config.crf)
-        if preset is not None:
-            opts["preset"] = str(preset)
-        if config.fast_decode:
-            opts["tune"] = "fastdecode"
-        if encoder_threads:
-            opts["threads"] = str(encoder_threads)
-    elif codec.endswith("_nvenc"):
-        opts["rc"] = "constqp"
-        if config.crf is not None:
-            opts["qp"] = str(int(config.crf))
-        if preset is not None:
-            opts["preset"] = str(preset)
-    elif codec.endswith("_videotoolbox"):
-        if config.crf is not None:
-            opts["q:v"] = str(int(min(100, max(1, 100 - 2 * config.crf))))
-    elif codec == "h264_vaapi":
-        if config.crf is not None:
-            opts["qp"] = str(int(config.crf))
-    elif codec == "h264_qsv":
-        if config.crf is not None:
-            opts["global_quality"] = str(int(config.crf))
-        if preset is not None:
-            opts["preset"] = str(preset)
-    else:
-        if config.crf is not None:
-            opts["crf"] = str(config.crf)
-        if preset is not None:
-            opts["preset"] = str(preset)
+    opts = {name: value for name, (value, _field) in structured_options(config, encoder_threads).items()}
     for key, value in config.extra_options.items():
-        opts.setdefault(str(key), str(value))
+        opts.setdefault(str(key), option_text(value))
     return opts

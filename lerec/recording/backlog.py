@@ -63,6 +63,7 @@ class FrameBacklog:
             self._frame_shape, self._frame_dtype = data.shape, data.dtype
         offset = self._spill_file.seek(0, os.SEEK_END)
         self._spill_file.write(np.ascontiguousarray(data, dtype=self._frame_dtype).tobytes())
+        self._spill_file.flush()  # the encoder thread reads it back through its own file handle
         return offset
 
     def load(self, item: QueuedFrame) -> np.ndarray:

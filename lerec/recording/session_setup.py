@@ -9,15 +9,10 @@ import av
 
 from lerec.cameras.base import StreamSpec
 from lerec.dataset.features import normalize_numeric_feature, video_feature
-from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
+from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig, encoder_settings_diff
 from lerec.encoding.ffmpeg_mapping import encoder_name
 from lerec.errors import DatasetError
 
-# Keys of a video feature's info that hold encoder settings: a resumed dataset must keep them.
-SETTINGS_KEYS = (
-    "video.codec", "video.pix_fmt", "video.g", "video.crf", "video.preset", "video.fast_decode", "video.video_backend",
-    "video.extra_options", "video.depth_min", "video.depth_max", "video.shift", "video.use_log", "depth_unit",
-)
 
 
 def stream_feature(stream: StreamSpec, config: RGBEncoderConfig, use_videos: bool) -> dict[str, Any]:
@@ -59,7 +54,9 @@ def check_resume(
                 f"{feature['dtype']} {feature['shape']}"
             )
         old_info, new_info = before.get("info") or {}, feature.get("info") or {}
-        differing = [k for k in SETTINGS_KEYS if k in new_info and old_info.get(k, new_info[k]) != new_info[k]]
+        differing = encoder_settings_diff(old_info, new_info)
+        if old_info.get("depth_unit") != new_info.get("depth_unit"):
+            differing.append("depth_unit")
         if differing:
             detail = ", ".join(f"{k}: {old_info.get(k)!r} -> {new_info[k]!r}" for k in differing)
             raise DatasetError(f"{root}: {key} was recorded with other encoder settings ({detail})")

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set everything up, then record a demo dataset with two synthetic cameras (no hardware) into demo_data/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+rm -rf demo_data/lerec_demo
+.venv/bin/lerec record --dataset.root=demo_data/lerec_demo --dataset.num_episodes=2 --dataset.episode_time_s=5 "$@"
+if .venv/bin/lerec info --help >/dev/null 2>&1; then .venv/bin/lerec info demo_data/lerec_demo; fi
