@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-import attrs
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -110,7 +111,9 @@ def test_code_zero_is_read_back_as_zero_and_codes_above_12_bits_are_refused():
     ],
 )
 def test_bad_parameters_name_the_field(changes, field):
-    cfg = attrs.evolve(LOG, **changes)
+    # Any object with the four fields works (e.g. settings read from info.json); DepthEncoderConfig refuses these
+    # already on construction.
+    cfg = SimpleNamespace(**{"depth_min": 0.01, "depth_max": 10.0, "shift": 3.5, "use_log": True, **changes})
     with pytest.raises(EncoderConfigError, match=field):
         quantize_depth(np.zeros((2, 2), dtype=np.uint16), cfg)
     with pytest.raises(EncoderConfigError, match=field):
