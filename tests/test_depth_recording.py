@@ -29,10 +29,10 @@ FFV1_DEPTH = DepthEncoderConfig(vcodec="ffv1", extra_options={}, crf=None, g=1)
 LEROBOT_PYTHON = Path("/opt/lerobot-venv/bin/python")
 
 
-async def record_depth(root: Path, unit: str = "mm", episodes=(12, 9)) -> None:
+async def record_depth(root: Path, unit: str = "mm", episodes=(12, 9), depth=FFV1_DEPTH, **options) -> None:
     camera = SyntheticCameraConfig(width=64, height=48, depth=True, depth_unit=unit)
-    async with Recorder.create(root, 30, {"front": camera}, rgb_encoder=RGBEncoderConfig(vcodec="h264", preset="ultrafast"),
-                               depth_encoder=FFV1_DEPTH) as rec:
+    rgb = RGBEncoderConfig(vcodec="h264", preset="ultrafast")
+    async with Recorder.create(root, 30, {"front": camera}, rgb_encoder=rgb, depth_encoder=depth, **options) as rec:
         for length in episodes:
             await rec.record_episode("look", num_frames=length)
 
@@ -47,6 +47,16 @@ def episode_codes(root: Path) -> list[list[np.ndarray]]:
         last = round(row[f"videos/{DEPTH}/to_timestamp"] * 30)
         out.append(list(iter_depth_codes(path))[first:last])
     return out
+
+
+def depth_info(root: Path) -> dict:
+    return json.loads((root / "meta/info.json").read_text())["features"][DEPTH]["info"]
+
+
+def assert_codes_equal(expected, got) -> None:
+    assert [len(e) for e in got] == [len(e) for e in expected]
+    for want, have in zip(expected, got, strict=True):
+        assert all(np.array_equal(a, b) for a, b in zip(want, have, strict=True))
 
 
 def expected_codes(root: Path, unit: str) -> list[list[np.ndarray]]:
@@ -80,6 +90,28 @@ async def test_recorded_depth_codes_survive_recording_and_conversion(tmp_path, u
     assert not leftovers and not (root / JOURNAL_PATH).exists()
     no_data = converted[0][0] == 0
     assert no_data.any() and (dequantize_depth(converted[0][0], DepthEncoderConfig())[no_data] == 0).all()
+
+
+async def test_default_depth_is_captured_with_ffv1_and_ends_as_hevc_also_when_resumed(tmp_path):
+    root = tmp_path / "ds"
+    await record_depth(root, episodes=(8,), depth=None)
+    assert depth_info(root)["video.codec"] == "hevc" and not pending_depth_videos(root)
+    assert not (root / ".lerec").exists()
+    await record_depth(root, episodes=(6,), depth=None, resume=True)
+    info = depth_info(root)
+    assert info["video.codec"] == "hevc" and info["video.preset"] == "ultrafast" and not pending_depth_videos(root)
+    assert_codes_equal(expected_codes(root, "mm"), episode_codes(root))
+
+
+async def test_convert_depth_false_leaves_ffv1_for_the_command(tmp_path):
+    root = tmp_path / "ds"
+    await record_depth(root, episodes=(5,), depth=None, convert_depth=False)
+    assert depth_info(root)["video.codec"] == "ffv1"
+    assert [v.codec for v in pending_depth_videos(root)] == ["ffv1"]
+    assert lerec_main(["convert-depth", str(root), "--dry-run"]) == 0
+    assert lerec_main(["convert-depth", str(root)]) == 0
+    assert depth_info(root)["video.codec"] == "hevc"
+    assert_codes_equal(expected_codes(root, "mm"), episode_codes(root))
 
 
 async def test_an_interrupted_conversion_leaves_the_dataset_as_it_was(tmp_path):
