@@ -10,11 +10,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from lerec.encoding.config import DepthEncoderConfig  # noqa: E402
-from lerec.encoding.depth import quantization_step  # noqa: E402
+from lerec.encoding.config import DepthEncoderConfig
+from lerec.encoding.depth import quantization_step
 
 CURVES = [
     ("log, 0.01-10 m, shift 3.5 (default)", DepthEncoderConfig()),
@@ -25,7 +25,10 @@ CURVES = [
 ]
 
 
-def main(out: Path = Path(__file__).with_name("depth_step.png")) -> None:
+OUT = Path(__file__).with_name("depth_step.png")
+
+
+def main(out: Path = OUT) -> None:
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=110)
     for label, config in CURVES:
         d = np.linspace(config.depth_min, config.depth_max, 400)
