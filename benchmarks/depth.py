@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -184,6 +185,7 @@ def main() -> None:
     parser.add_argument("--lerobot-python", type=Path, default=Path("/opt/lerobot-venv/bin/python"))
     args = parser.parse_args()
 
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores; other processes skew every figure)\n")
     mm = synthetic_depth(7, W, H)
     metres = synthetic_depth(7, W, H, "m")
     codes = quantize_depth(mm, CONFIG)
@@ -222,6 +224,7 @@ def main() -> None:
         keeps_up = "keeps up" if lag < 0.2 else "falls behind"
         print(f"| {label} | {len(frames) / seconds:.1f} | {len(data) / len(frames) / 1024:.0f} | {decoded:.0f} "
               f"| {fps_rt:.1f} ({keeps_up}) | {lag:.2f} s |", flush=True)
+    print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
