@@ -35,8 +35,9 @@ def barcode(image_chw: np.ndarray) -> int:
 def main(root: str) -> int:
     ds = LeRobotDataset("local/" + os.path.basename(root.rstrip("/")), root=root)
     print(f"loaded: {ds.num_episodes} episodes, {ds.num_frames} frames, features {list(ds.features)}")
-    cams = [k for k in ds.meta.video_keys if not ds.meta.features[k].get("info", {}).get("is_depth_map")]
-    depth = [k for k in ds.meta.video_keys if k not in cams]
+    keys = ds.meta.camera_keys  # video and image features
+    cams = [k for k in keys if not (ds.meta.features[k].get("info") or {}).get("is_depth_map")]
+    depth = [k for k in keys if k not in cams]
     import pyarrow.parquet as pq
     from pathlib import Path
 

@@ -20,6 +20,15 @@ def lerec(*args, **kwargs):
                           **kwargs)
 
 
+def start_recording(root, episodes, seconds):
+    """`lerec record` running in the background, as a user's terminal would run it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "lerec", "record", f"--dataset.root={root}", f"--dataset.num_episodes={episodes}",
+         f"--dataset.episode_time_s={seconds}", f"--cameras={SMALL}", *FAST],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
 def test_record_two_episodes_with_flags(tmp_path):
     root = tmp_path / "demo"
     done = lerec("record", f"--dataset.root={root}", "--dataset.num_episodes=2", "--dataset.episode_time_s=0.5",
@@ -59,11 +68,7 @@ def test_resume_with_other_crf_is_refused_before_recording(tmp_path):
 
 def test_kill_9_during_episode_3_keeps_episodes_0_to_2(tmp_path):
     root = tmp_path / "k"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lerec", "record", f"--dataset.root={root}", "--dataset.num_episodes=5",
-         "--dataset.episode_time_s=1", f"--cameras={SMALL}", *FAST],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    proc = start_recording(root, episodes=5, seconds=1)
     info = root / "meta/info.json"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -90,11 +95,7 @@ def test_kill_9_during_episode_3_keeps_episodes_0_to_2(tmp_path):
 
 def test_interrupt_saves_the_current_episode(tmp_path):
     root = tmp_path / "i"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lerec", "record", f"--dataset.root={root}", "--dataset.num_episodes=3",
-         "--dataset.episode_time_s=30", f"--cameras={SMALL}", *FAST],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    proc = start_recording(root, episodes=3, seconds=30)
     time.sleep(3)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)

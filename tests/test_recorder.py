@@ -170,3 +170,20 @@ async def test_video_files_roll_over_by_size(dataset_root):
     meta = check_invariant(dataset_root, [FRONT])
     assert [r[f"videos/{FRONT}/file_index"] for r in meta.episodes] == [0, 1, 2]
     assert [r[f"videos/{FRONT}/from_timestamp"] for r in meta.episodes] == [0.0, 0.0, 0.0]
+
+
+async def test_image_dataset_stores_lossless_pngs_in_the_parquet(dataset_root):
+    from lerec.cameras.synthetic import synthetic_depth, synthetic_rgb
+    from lerec.encoding.png import decode_png
+
+    await record(dataset_root, {"front": small_camera(depth=True)}, num_frames=6, video=False)
+    meta = DatasetMeta.load(dataset_root)
+    assert meta.info["video_path"] is None and meta.video_keys == []
+    assert meta.features[FRONT]["dtype"] == "image"
+    assert meta.features[FRONT + "_depth"]["info"] == {"is_depth_map": True, "depth_unit": "mm"}
+    rows = rows_of(dataset_root, 0)
+    seqs = meta.episodes[0][f"lerec/{FRONT}/camera_seq"]
+    assert len(rows) == 6 == len(seqs)
+    for row, seq in zip(rows, seqs):
+        assert np.array_equal(decode_png(row[FRONT]["bytes"]), synthetic_rgb(seq, 64, 48))
+        assert np.array_equal(decode_png(row[FRONT + "_depth"]["bytes"]), synthetic_depth(seq, 64, 48))

@@ -167,11 +167,19 @@ class SyntheticCamera(Camera):
             if delay > 0:
                 await anyio.sleep(delay)
             now = time.monotonic_ns()
-            if cfg.color:
-                yield Frame("color", n, now, synthetic_rgb(n, cfg.width, cfg.height, cfg.noise))
-            if cfg.depth:
-                yield Frame("depth", n, now, synthetic_depth(n, cfg.width, cfg.height, cfg.depth_unit))
+            # Made on a worker thread, as a real camera's SDK call would be: the loop stays free.
+            color, depth = await anyio.to_thread.run_sync(self._make, n)
+            if color is not None:
+                yield Frame("color", n, now, color)
+            if depth is not None:
+                yield Frame("depth", n, now, depth)
             n += 1
+
+    def _make(self, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        cfg = self.config
+        color = synthetic_rgb(n, cfg.width, cfg.height, cfg.noise) if cfg.color else None
+        depth = synthetic_depth(n, cfg.width, cfg.height, cfg.depth_unit) if cfg.depth else None
+        return color, depth
 
 
 @hookimpl

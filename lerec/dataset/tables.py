@@ -14,8 +14,13 @@ import pyarrow.parquet as pq
 from lerec.dataset.atomic import replace_atomically
 
 
+IMAGE_TYPE = pa.struct({"bytes": pa.binary(), "path": pa.string()})  # Hugging Face datasets' Image
+
+
 def arrow_type(feature: Mapping[str, Any]) -> pa.DataType:
-    """The parquet column type of a numeric feature: a scalar for shape [1], else a fixed-size list."""
+    """The parquet column type of a feature: an image struct, a scalar for shape [1], else a fixed-size list."""
+    if feature["dtype"] == "image":
+        return IMAGE_TYPE
     scalar = pa.from_numpy_dtype(np.dtype(feature["dtype"]))
     shape = list(feature["shape"])
     return scalar if shape == [1] else pa.list_(scalar, shape[0])
@@ -27,13 +32,16 @@ def frame_table(columns: Mapping[str, np.ndarray], features: Mapping[str, Mappin
     for key, values in columns.items():
         feature = features[key]
         typ = arrow_type(feature)
+        fields.append(pa.field(key, typ))
+        if typ == IMAGE_TYPE:
+            arrays.append(pa.array(list(values), type=typ))
+            continue
         values = np.asarray(values, dtype=feature["dtype"])
         if pa.types.is_fixed_size_list(typ):
             flat = pa.array(values.reshape(-1), type=typ.value_type)
             arrays.append(pa.FixedSizeListArray.from_arrays(flat, typ.list_size))
         else:
             arrays.append(pa.array(values.reshape(-1), type=typ))
-        fields.append(pa.field(key, typ))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 

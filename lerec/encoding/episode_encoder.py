@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from lerec.encoding.realtime import demote_realtime_threads
+from lerec.encoding.realtime import calm_new_threads, thread_ids
 
 # One fragment per episode: written at close, so appending it to a dataset file is a byte copy.
 FRAGMENTED_MP4 = {"movflags": "empty_moov+default_base_moof+frag_custom"}
@@ -34,6 +34,7 @@ class EpisodeEncoder:
         self.fps = fps
         self.input_format = input_format
         self.frames = 0
+        self._threads_before = thread_ids()
         self._container = av.open(str(self.path), "w", format="mp4", options=dict(FRAGMENTED_MP4))
         try:
             self._stream = self._container.add_stream(codec, rate=fps, options=dict(options))
@@ -46,7 +47,7 @@ class EpisodeEncoder:
         except Exception:
             self._container.close()
             raise
-        demote_realtime_threads()
+        calm_new_threads(self._threads_before)
 
     def encode(self, image: np.ndarray) -> None:
         """Encode the next frame (RGB uint8 HxWx3, or uint16 codes HxW for grey formats)."""
@@ -54,8 +55,8 @@ class EpisodeEncoder:
         frame.pts = self.frames
         frame.time_base = Fraction(1, self.fps)
         self._container.mux(self._stream.encode(frame))
-        if self.frames == 0:
-            demote_realtime_threads()
+        if self.frames == 0:  # some encoders start their threads with the first frame
+            calm_new_threads(self._threads_before)
         self.frames += 1
 
     def finish(self) -> Path:

@@ -1,8 +1,9 @@
-"""Keep encoder threads at normal priority.
+"""Keep encoder threads below the control loop.
 
 SVT-AV1 started by root gives its threads SCHED_FIFO priority 99; on a 2-core machine they then starve the
-control loop (LeRobot's froze for up to 1.2 s). After an encoder starts, we put every real-time thread of the
-process back to SCHED_OTHER.
+control loop (LeRobot's froze for up to 1.2 s). After an encoder starts, every real-time thread of the process
+goes back to SCHED_OTHER, and the threads the encoder started get a higher nice value than the loop's. The
+thread that called the encoder is left alone: anyio reuses it, for camera reads too.
 """
 
 from __future__ import annotations
@@ -41,13 +42,25 @@ def demote_realtime_threads() -> int:
     return moved
 
 
-def lower_current_thread_priority(niceness: int = 10) -> None:
-    """Make the calling thread (and threads it starts, such as an encoder's) yield to the control loop."""
-    import threading
 
+def thread_ids() -> set[int]:
+    """Ids of this process's threads."""
     try:
-        current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-        if current < niceness:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-    except (OSError, AttributeError) as exc:
-        log.debug("could not lower thread priority: %s", exc)
+        return {int(name) for name in os.listdir("/proc/self/task")}
+    except OSError:
+        return set()
+
+
+def calm_new_threads(before: set[int], niceness: int = 10) -> int:
+    """Give threads started since ``before`` (an encoder's) a lower priority than the control loop, and put any
+    real-time thread back to normal scheduling; returns how many threads were reniced."""
+    demote_realtime_threads()
+    calmed = 0
+    for tid in thread_ids() - before:
+        try:
+            if os.getpriority(os.PRIO_PROCESS, tid) < niceness:
+                os.setpriority(os.PRIO_PROCESS, tid, niceness)
+                calmed += 1
+        except OSError as exc:
+            log.debug("could not renice thread %s: %s", tid, exc)
+    return calmed

@@ -1,7 +1,8 @@
 """Frames waiting for a stream's encoder: never blocks the control loop, never drops a frame.
 
-Up to ``memory_frames`` frames wait in memory. When the encoder falls further behind, later frames go to a spill
-file on disk, and every frame after them too until the spill is drained, so the encoder sees frames in order.
+Up to ``memory_frames`` frames wait in memory. When the encoder falls further behind, later frames are written to
+a spill file on disk by a worker thread (:meth:`FrameBacklog.run_spiller`), and every frame after them goes the
+same way until the spill is drained, so the encoder sees frames in order. ``put`` only appends to a deque.
 """
 
 from __future__ import annotations
@@ -26,37 +27,58 @@ class QueuedFrame:
 
 
 class FrameBacklog:
-    """A FIFO of one stream's frames for one episode; ``put`` on the loop, ``get`` from the encoder task."""
+    """A FIFO of one stream's frames for one episode; ``put`` on the loop, ``get`` from the encoder task.
+
+    Frames are in three places, oldest first: in memory, spilled to disk, waiting to be spilled."""
 
     def __init__(self, spill_path: Path, memory_frames: int):
         self.spill_path = Path(spill_path)
         self.memory_frames = max(0, memory_frames)
         self._memory: collections.deque[QueuedFrame] = collections.deque()
         self._spilled: collections.deque[QueuedFrame] = collections.deque()
+        self._to_spill: collections.deque[QueuedFrame] = collections.deque()
         self._spill_file = None
         self._frame_shape: tuple | None = None
         self._frame_dtype = None
-        self._event = anyio.Event()
+        self._ready = anyio.Event()
+        self._spill_wanted = anyio.Event()
         self._closed = False
         self.spilled_frames = 0
         self.max_depth = 0
 
     def __len__(self) -> int:
-        return len(self._memory) + len(self._spilled)
+        return len(self._memory) + len(self._spilled) + len(self._to_spill)
 
     def put(self, index: int, tick_ns: int, data: np.ndarray) -> None:
-        """Queue a frame; spills to disk instead of blocking when the memory part is full."""
+        """Queue a frame; past the memory limit it is handed to the spiller instead of blocking."""
         if self._closed:
             raise RuntimeError("put() after close()")
-        if self._spilled or len(self._memory) >= self.memory_frames:
-            self._spilled.append(QueuedFrame(index, tick_ns, spill_offset=self._spill(data)))
+        item = QueuedFrame(index, tick_ns, data=data)
+        if self._spilled or self._to_spill or len(self._memory) >= self.memory_frames:
+            self._to_spill.append(item)
             self.spilled_frames += 1
+            self._spill_wanted.set()
         else:
-            self._memory.append(QueuedFrame(index, tick_ns, data=data))
+            self._memory.append(item)
         self.max_depth = max(self.max_depth, len(self))
-        self._event.set()
+        self._ready.set()
 
-    def _spill(self, data: np.ndarray) -> int:
+    async def run_spiller(self) -> None:
+        """Write frames waiting to be spilled to disk, on a worker thread, until the backlog is closed."""
+        while True:
+            while self._to_spill:
+                item = self._to_spill[0]
+                offset = await anyio.to_thread.run_sync(self._write, item.data)
+                # The encoder may have taken it from memory meanwhile; only a frame still waiting moves to disk.
+                if self._to_spill and self._to_spill[0] is item:
+                    self._to_spill.popleft()
+                    self._spilled.append(QueuedFrame(item.index, item.tick_ns, spill_offset=offset))
+            if self._closed:
+                return
+            self._spill_wanted = anyio.Event()
+            await self._spill_wanted.wait()
+
+    def _write(self, data: np.ndarray) -> int:
         if self._spill_file is None:
             self.spill_path.parent.mkdir(parents=True, exist_ok=True)
             self._spill_file = open(self.spill_path, "w+b")
@@ -77,23 +99,24 @@ class FrameBacklog:
     def close(self) -> None:
         """No more frames will come; ``get`` returns None once the rest is taken."""
         self._closed = True
-        self._event.set()
+        self._ready.set()
+        self._spill_wanted.set()
 
     async def get(self) -> QueuedFrame | None:
         while True:
-            if self._memory:
-                return self._memory.popleft()
-            if self._spilled:
-                return self._spilled.popleft()
+            for queue in (self._memory, self._spilled, self._to_spill):
+                if queue:
+                    return queue.popleft()
             if self._closed:
                 return None
-            self._event = anyio.Event()
-            await self._event.wait()
+            self._ready = anyio.Event()
+            await self._ready.wait()
 
     def discard(self) -> None:
         """Drop everything and delete the spill file."""
         self._memory.clear()
         self._spilled.clear()
+        self._to_spill.clear()
         if self._spill_file is not None:
             self._spill_file.close()
             self._spill_file = None

@@ -23,7 +23,7 @@ import numpy as np
 
 from lerec.cameras.registry import create_camera
 from lerec.dataset.features import infer_feature
-from lerec.dataset.writer import DatasetWriter, EpisodeData
+from lerec.dataset.writer import DatasetWriter, EpisodeData, EpisodeVideo
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.encoding.depth_conversion import (
     DatasetProgress,
@@ -38,7 +38,7 @@ from lerec.errors import CameraError, DatasetError, LerecError
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles
 from lerec.recording.session_setup import check_resume, encoder_for, numeric_features, stream_feature
-from lerec.recording.stream_encoder import StreamEncoder
+from lerec.recording.stream_encoder import EpisodeImages, StreamEncoder
 from lerec.cameras.base import feature_key
 
 log = logging.getLogger(__name__)
@@ -267,6 +267,7 @@ class Recorder:
             src.reader.name, src.stream, src.config, fps=self.fps, staging=self.writer.staging, episode_index=index,
             encoder_threads=self.encoder_threads,
             memory_frames=self.encoder_queue_maxsize if self.streaming_encoding else 0, limiter=self._limiter,
+            as_images=not self.video,
         )
 
     async def _record(self, task, index, length, step, encoders: dict[str, StreamEncoder]) -> EpisodeReport:
@@ -278,8 +279,9 @@ class Recorder:
         ages_us: dict[str, list[int]] = {key: [] for key in encoders}
         failure: LerecError | None = None
         async with anyio.create_task_group() as tg:
-            if self.streaming_encoding:
-                for encoder in encoders.values():
+            for encoder in encoders.values():
+                tg.start_soon(encoder.backlog.run_spiller)
+                if self.streaming_encoding:
                     tg.start_soon(encoder.run)
             t0 = time.monotonic()
             for k in range(length):
@@ -319,14 +321,18 @@ class Recorder:
         failure = self._failure(encoders)
         if failure:
             raise failure
-        videos = {key: await encoder.result() for key, encoder in encoders.items()}
+        results = {key: await encoder.result() for key, encoder in encoders.items()}
+        videos = {key: r for key, r in results.items() if isinstance(r, EpisodeVideo)}
+        images = {key: r for key, r in results.items() if isinstance(r, EpisodeImages)}
         self.status.phase = "saving"
         provenance = {}
         for key in encoders:
             provenance[f"lerec/{key}/camera_seq"] = seqs[key]
             provenance[f"lerec/{key}/capture_age_us"] = ages_us[key]
-        episode = EpisodeData(task=task, length=len(rows), columns=self._columns(rows), videos=videos,
-                              episode_columns=provenance)
+        columns = self._columns(rows)
+        columns.update({key: [{"bytes": png, "path": None} for png in r.pngs] for key, r in images.items()})
+        episode = EpisodeData(task=task, length=len(rows), columns=columns, videos=videos,
+                              extra_stats={key: r.stats for key, r in images.items()}, episode_columns=provenance)
         await anyio.to_thread.run_sync(self.writer.save_episode, episode)
         saved = time.monotonic()
         p50, p99, worst = lateness_percentiles(lateness)

@@ -19,7 +19,8 @@ def stream_feature(stream: StreamSpec, config: RGBEncoderConfig, use_videos: boo
     """The info.json entry of a camera stream, before its first episode adds the probed stream facts."""
     depth = stream.kind == "depth"
     if not use_videos:
-        return video_feature(stream.height, stream.width, stream.channels, None, dtype="image")
+        info = {"is_depth_map": True, "depth_unit": "mm"} if depth else None
+        return video_feature(stream.height, stream.width, stream.channels, info, dtype="image")
     codec = av.codec.Codec(encoder_name(config.vcodec), "w").canonical_name
     info: dict[str, Any] = {
         "video.codec": codec, "video.pix_fmt": config.pix_fmt, **config.to_video_info(), "is_depth_map": depth,

@@ -6,22 +6,32 @@ import time
 from pathlib import Path
 
 import anyio
+import attrs
 import numpy as np
 
 from lerec.cameras.base import StreamSpec
-from lerec.dataset.stats import ImageStats
+from lerec.dataset.stats import ImageStats, Stats
 from lerec.dataset.writer import EpisodeVideo
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.encoding.depth import quantize_depth
 from lerec.encoding.episode_encoder import EpisodeEncoder
 from lerec.encoding.ffmpeg_mapping import encoder_name
-from lerec.encoding.realtime import lower_current_thread_priority
+from lerec.encoding.png import encode_png
 from lerec.errors import EncoderError
 from lerec.recording.backlog import FrameBacklog, QueuedFrame
 
 
+@attrs.define
+class EpisodeImages:
+    """One stream of an episode as PNG images (``video=False`` datasets), with its statistics."""
+
+    pngs: list[bytes]
+    stats: Stats
+
+
 class StreamEncoder:
-    """Encodes frames ``0..n-1`` of one stream into a one-fragment MP4 in the staging folder."""
+    """Encodes frames ``0..n-1`` of one stream into a one-fragment MP4 in the staging folder, or into PNG
+    images when ``as_images``."""
 
     def __init__(
         self,
@@ -35,6 +45,7 @@ class StreamEncoder:
         encoder_threads: int | None,
         memory_frames: int,
         limiter: anyio.CapacityLimiter,
+        as_images: bool = False,
     ):
         self.camera = camera
         self.stream = stream
@@ -42,6 +53,8 @@ class StreamEncoder:
         self.fps = fps
         self.encoder_threads = encoder_threads
         self.limiter = limiter
+        self.as_images = as_images
+        self.pngs: list[bytes] = []
         stem = f"ep{episode_index:06d}-{camera}-{stream.name}"
         self.video_path = staging / f"{stem}.mp4"
         self.backlog = FrameBacklog(staging / f"{stem}.spill", memory_frames)
@@ -53,7 +66,6 @@ class StreamEncoder:
         self._done = anyio.Event()
 
     def _open(self) -> EpisodeEncoder:
-        lower_current_thread_priority()
         depth = self.stream.kind == "depth"
         return EpisodeEncoder(
             self.video_path,
@@ -67,9 +79,15 @@ class StreamEncoder:
         )
 
     def _encode(self, item: QueuedFrame) -> None:
+        image = self.backlog.load(item)
+        if self.as_images:
+            if self.stream.kind == "depth" and image.dtype.kind == "f":
+                image = np.rint(image * 1000.0).astype(np.uint16)  # PNG holds integers: metres to mm
+            self.stats.add(image)
+            self.pngs.append(encode_png(image))
+            return
         if self._encoder is None:
             self._encoder = self._open()
-        image = self.backlog.load(item)
         if self.stream.kind == "depth":
             if image.ndim == 3:
                 image = image[..., 0]
@@ -92,20 +110,23 @@ class StreamEncoder:
                 await anyio.to_thread.run_sync(self._encode, item, limiter=self.limiter)
                 self.encoded += 1
                 self.lag_s = (time.monotonic_ns() - item.tick_ns) / 1e9
-            if self.encoded:
+            if self._encoder is not None:
                 await anyio.to_thread.run_sync(self._encoder.finish, limiter=self.limiter)
         except Exception as exc:
             self.error = EncoderError(self.camera, self.stream.name, f"{type(exc).__name__}: {exc}")
         finally:
             self._done.set()
 
-    async def result(self) -> EpisodeVideo:
-        """Wait for the encoding to end; the episode's video and statistics."""
+    async def result(self) -> EpisodeVideo | EpisodeImages:
+        """Wait for the encoding to end; the episode's video (or images) and statistics."""
         await self._done.wait()
         if self.error:
             raise self.error
         self.backlog.discard()
-        return EpisodeVideo(self.video_path, self.stats.result(self.stream.depth_unit))
+        unit = "mm" if self.as_images and self.stream.kind == "depth" else self.stream.depth_unit
+        if self.as_images:
+            return EpisodeImages(self.pngs, self.stats.result(unit))
+        return EpisodeVideo(self.video_path, self.stats.result(unit))
 
     def abort(self) -> None:
         """Forget this episode's frames and files (after an error)."""
