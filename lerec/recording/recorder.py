@@ -189,7 +189,7 @@ class Recorder:
                     raise LerecError(f"two streams map to the feature {key!r}: rename a camera")
                 self.sources[key] = _Source(key, reader, stream, config)
                 features[key] = stream_feature(stream, config, self.video)
-                if capture is not base:
+                if capture is not base and self.video:
                     self.depth_to_convert[key] = stream_feature(stream, conversion_depth_config(base), self.video)
         features.update(self.declared_features)
         if self.resume and (self.root / "meta/info.json").exists():
