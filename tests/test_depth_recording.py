@@ -26,7 +26,7 @@ from lerec.encoding.depth_transcode import iter_depth_codes, transcode_depth_vid
 
 DEPTH = "observation.images.front_depth"
 FFV1_DEPTH = DepthEncoderConfig(vcodec="ffv1", extra_options={}, crf=None, g=1)
-LEROBOT_PYTHON = Path("/opt/lerobot-venv/bin/python")
+LEROBOT_PYTHON = Path(os.environ.get("LEROBOT_PYTHON", "/opt/lerobot-venv/bin/python"))
 
 
 async def record_depth(root: Path, unit: str = "mm", episodes=(12, 9), depth=FFV1_DEPTH, **options) -> None:

@@ -166,7 +166,7 @@ class Recorder:
         if rec.writer is not None and convert_depth and rec.depth_to_convert:
             await rec.convert_depth()
         if rec.writer is not None:
-            shutil.rmtree(rec.writer.staging.parent, ignore_errors=True)
+            rec.writer.remove_staging()
 
     async def _start(self, tg) -> None:
         for name, config in self.camera_configs.items():
