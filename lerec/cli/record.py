@@ -53,6 +53,9 @@ def register(subparsers) -> None:
                    help="encode while recording (default: true); false encodes after each episode")
     d.add_argument("--dataset.video", dest="video", type=_bool, default=True,
                    help="store cameras as videos (default: true); false stores PNG images in the parquet")
+    d.add_argument("--dataset.convert_depth", dest="convert_depth", type=_bool, default=True,
+                   help="depth is captured losslessly with FFV1 (fast) and converted to LeRobot's lossless HEVC when "
+                   "the session ends (default: true); false leaves that to `lerec convert-depth`")
     d.add_argument("--resume", type=_bool, nargs="?", const=True, default=False,
                    help="add episodes to an existing dataset (same fps, cameras and encoder settings)")
     p.add_argument("--cameras", default=DEFAULT_CAMERAS,
@@ -102,6 +105,7 @@ async def _record(args) -> int:
         root, args.fps, cameras, features, robot_type=args.robot_type, rgb_encoder=rgb, depth_encoder=depth,
         encoder_threads=args.encoder_threads, encoder_queue_maxsize=args.encoder_queue_maxsize,
         streaming_encoding=args.streaming_encoding, video=args.video, resume=args.resume,
+        convert_depth=args.convert_depth,
     ) as rec:
         async with anyio.create_task_group() as tg:
 

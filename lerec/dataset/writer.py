@@ -80,6 +80,9 @@ class DatasetWriter:
     @classmethod
     def resume(cls, root: str | Path) -> DatasetWriter:
         """Open an existing dataset to add episodes, cutting what an interrupted save left beyond info.json."""
+        from lerec.encoding.depth_conversion import finish_pending_conversion
+
+        finish_pending_conversion(root)  # a depth conversion a crash interrupted after its commit point
         meta = DatasetMeta.load(root)
         writer = cls(meta)
         writer.repair()
@@ -120,6 +123,14 @@ class DatasetWriter:
                 elif fmp4.truncate_to_fragments(path, per_file[loc]):
                     log.warning("%s: cut an unfinished episode from %s", self.root, path)
         shutil.rmtree(self.staging, ignore_errors=True)
+
+    def remove_staging(self) -> None:
+        """Delete the staging folder (and ``.lerec`` when nothing else, such as a conversion journal, is in it)."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+        try:
+            self.staging.parent.rmdir()
+        except OSError:
+            pass
 
     def save_episode(self, episode: EpisodeData) -> dict[str, Any]:
         """Write ``episode`` as the next episode; returns its episode row. Blocking: run it off the loop."""

@@ -25,6 +25,14 @@ from lerec.cameras.registry import create_camera
 from lerec.dataset.features import infer_feature
 from lerec.dataset.writer import DatasetWriter, EpisodeData, EpisodeVideo
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
+from lerec.encoding.depth_conversion import (
+    DatasetProgress,
+    conversion_depth_config,
+    convert_dataset_depth,
+    log_progress,
+    realtime_depth_config,
+)
+from lerec.encoding.depth_transcode import TranscodeResult
 from lerec.encoding.validation import resolve_encoder_config
 from lerec.errors import CameraError, DatasetError, LerecError
 from lerec.recording.camera_reader import CameraReader
@@ -102,6 +110,8 @@ class Recorder:
         self.camera_timeout_s = camera_timeout_s
         self.readers: dict[str, CameraReader] = {}
         self.sources: dict[str, _Source] = {}
+        # Depth features recorded with FFV1 for real time, and how they read once converted to HEVC.
+        self.depth_to_convert: dict[str, dict[str, Any]] = {}
         self.writer: DatasetWriter | None = None
         self.status = RecorderStatus(fps=self.fps)
         self._stop_requested = False
@@ -125,8 +135,12 @@ class Recorder:
         video: bool = True,
         resume: bool = False,
         camera_timeout_s: float = 10.0,
+        convert_depth: bool = True,
     ) -> AsyncIterator[Recorder]:
         """Open the cameras, check the encoder settings, create (or resume) the dataset at ``root``.
+
+        Depth whose encoder is lossless HEVC (the default) is recorded with FFV1 and, when the session ends
+        without error, converted to HEVC (``convert_depth=False`` leaves that to ``lerec convert-depth``).
 
         ``cameras`` maps camera names to camera configs (``SyntheticCameraConfig(...)`` or any plugin's).
         ``features`` declares what ``step`` returns (``{"observation.state": {"dtype": "float32", "shape": [6]}}``);
@@ -149,8 +163,10 @@ class Recorder:
                     tg.cancel_scope.cancel()
         except BaseExceptionGroup as group:
             raise _single(group) from None
+        if rec.writer is not None and convert_depth and rec.depth_to_convert:
+            await rec.convert_depth()
         if rec.writer is not None:
-            shutil.rmtree(rec.writer.staging.parent, ignore_errors=True)
+            rec.writer.remove_staging()
 
     async def _start(self, tg) -> None:
         for name, config in self.camera_configs.items():
@@ -163,8 +179,9 @@ class Recorder:
         for name, reader in self.readers.items():
             for stream in reader.streams:
                 base = encoder_for(stream, self.rgb_encoder, self.depth_encoder)
+                capture = realtime_depth_config(base) if stream.kind == "depth" else base
                 config = await anyio.to_thread.run_sync(
-                    lambda: resolve_encoder_config(base, channels=stream.channels, width=stream.width,
+                    lambda: resolve_encoder_config(capture, channels=stream.channels, width=stream.width,
                                                    height=stream.height, encoder_threads=self.encoder_threads)
                 )
                 key = feature_key(name, stream)
@@ -172,10 +189,12 @@ class Recorder:
                     raise LerecError(f"two streams map to the feature {key!r}: rename a camera")
                 self.sources[key] = _Source(key, reader, stream, config)
                 features[key] = stream_feature(stream, config, self.video)
+                if capture is not base and self.video:
+                    self.depth_to_convert[key] = stream_feature(stream, conversion_depth_config(base), self.video)
         features.update(self.declared_features)
         if self.resume and (self.root / "meta/info.json").exists():
             self.writer = await anyio.to_thread.run_sync(DatasetWriter.resume, self.root)
-            check_resume(self.writer.meta.info, self.fps, features, str(self.root))
+            check_resume(self.writer.meta.info, self.fps, self._as_converted(features), str(self.root))
             self.infer_features = False
         else:
             self.writer = await anyio.to_thread.run_sync(
@@ -184,6 +203,26 @@ class Recorder:
         self._limiter = anyio.CapacityLimiter(max(2, len(self.sources)))
         for reader in self.readers.values():
             await reader.wait_first_frames(self.camera_timeout_s)
+
+    def _as_converted(self, features: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """``features`` with depth features as converted, where the dataset being resumed holds them so."""
+        existing = self.writer.meta.features
+        out = dict(features)
+        for key, converted in self.depth_to_convert.items():
+            if (existing.get(key, {}).get("info") or {}).get("video.codec") == converted["info"]["video.codec"]:
+                out[key] = converted
+        return out
+
+    async def convert_depth(self, progress: DatasetProgress | None = None) -> list[TranscodeResult]:
+        """Convert the depth videos recorded with FFV1 to the depth encoder's lossless HEVC, off the event loop;
+        codes are verified identical and info.json changes last (see :mod:`lerec.encoding.depth_conversion`)."""
+        self.status.phase = "converting depth"
+        try:
+            return await anyio.to_thread.run_sync(lambda: convert_dataset_depth(
+                self.root, self.depth_encoder, progress=progress or log_progress(),
+                encoder_threads=self.encoder_threads))
+        finally:
+            self.status.phase = "idle"
 
     @property
     def num_episodes(self) -> int:
