@@ -29,7 +29,8 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _progress_printer(stream=sys.stderr):
+def _progress_printer(stream=None):
+    stream = stream or sys.stderr  # the stderr of the call, not of the import (pytest swaps it per test)
     started = time.monotonic()
     last = [0.0]
 
