@@ -9,7 +9,7 @@ import numpy as np
 
 from lerec import Recorder, RGBEncoderConfig, SyntheticCameraConfig
 from lerec.cameras.synthetic import read_frame_index
-from lerec.dataset.metadata import DatasetMeta
+from lerec.testing import episode_video
 
 FAST_H264 = RGBEncoderConfig(vcodec="h264", preset="ultrafast")
 STATE = {"observation.state": {"dtype": "float32", "shape": [3], "names": ["x", "y", "z"]},
@@ -52,13 +52,7 @@ def decode_file(path: Path) -> list[tuple[float, np.ndarray]]:
 
 def episode_frames(root: Path, key: str, episode: int) -> list[np.ndarray]:
     """The decoded frames of one episode of one video feature, located through meta/episodes."""
-    meta = DatasetMeta.load(root)
-    row = meta.episodes[episode]
-    path = root / meta.info["video_path"].format(
-        video_key=key, chunk_index=row[f"videos/{key}/chunk_index"], file_index=row[f"videos/{key}/file_index"]
-    )
-    start, end = row[f"videos/{key}/from_timestamp"], row[f"videos/{key}/to_timestamp"]
-    return [img for t, img in decode_file(path) if start - 1e-6 <= t < end - 1e-6]
+    return episode_video(root, key, episode)[0]
 
 
 def barcodes(frames: list[np.ndarray]) -> list[int]:
