@@ -17,7 +17,7 @@ def remux_without_frame(path, drop_time_s):
     tmp = path.with_name("cut.mp4")
     with av.open(str(path)) as src, av.open(str(tmp), "w", format="mp4") as dst:
         stream = src.streams.video[0]
-        out = dst.add_stream_from_template(stream)
+        out = dst.add_stream_from_template(stream, opaque=True)
         dropped = 0
         for packet in src.demux(stream):
             if packet.dts is None:

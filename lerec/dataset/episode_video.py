@@ -115,7 +115,7 @@ def remux_episode(path: Path, from_s: float, length: int, fps: int, tolerance_s:
                                    "cannot be copied without re-encoding")
             shift = packets[0].dts if packets[0].dts is not None else packets[0].pts
             with av.open(str(out_path), "w", format="mp4", options=dict(FRAGMENTED_MP4)) as dst:
-                out = dst.add_stream_from_template(stream)
+                out = dst.add_stream_from_template(stream, opaque=True)
                 out.time_base = tb
                 for packet in packets:
                     packet.pts -= shift
