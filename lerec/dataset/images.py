@@ -1,4 +1,5 @@
-"""Image features stored in parquet (LeRobot's ``dtype: "image"``): PNG bytes, decoded with FFmpeg's PNG codec."""
+"""Image features stored in parquet (LeRobot's ``dtype: "image"``): PNG (RGB) or TIFF (depth) bytes, decoded
+with FFmpeg's image codecs."""
 
 from __future__ import annotations
 
@@ -11,13 +12,21 @@ import numpy as np
 from lerec.errors import DatasetError
 
 
-def decode_png(data: bytes) -> np.ndarray:
-    """A PNG as uint8 H×W×3 (RGB), or H×W uint16/uint8 for grey images."""
-    ctx = av.CodecContext.create("png", "r")
+def _codec(data: bytes) -> str:
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    if data[:2] == b"\xff\xd8":
+        return "mjpeg"
+    return "png"
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """An image file's bytes as uint8 H×W×3 (RGB), or H×W for grey images (uint8, uint16 or float32)."""
+    ctx = av.CodecContext.create(_codec(data), "r")
     frames = ctx.decode(av.Packet(data))
     frames += ctx.decode(None)
     if not frames:
-        raise DatasetError("a PNG image in the parquet could not be decoded")
+        raise DatasetError("an image in the parquet could not be decoded")
     frame = frames[0]
     name = frame.format.name
     if name.startswith("gray"):
@@ -36,4 +45,4 @@ def image_from_cell(value: Any) -> np.ndarray:
         data = value
     if not data:
         raise DatasetError("an image cell holds neither bytes nor a path")
-    return decode_png(bytes(data))
+    return decode_image(bytes(data))

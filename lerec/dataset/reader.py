@@ -150,6 +150,18 @@ class DatasetReader:
             frames = [depth_from_codes(f, self._depth[key], self.depth_output_unit)[..., None] for f in frames]
         return frames
 
+    def _image(self, key: str, cell: Any) -> np.ndarray:
+        image = image_from_cell(cell)
+        feature = self.features[key]
+        if not is_depth_feature(feature):
+            return image
+        stored = (feature.get("info") or {}).get("depth_unit") or ("m" if image.dtype.kind == "f" else "mm")
+        if stored == "mm" and self.depth_output_unit == "m":
+            image = (image / 1000.0).astype(np.float32)
+        elif stored == "m" and self.depth_output_unit == "mm":
+            image = np.rint(np.clip(image, 0, 65.535) * 1000).astype(np.uint16)
+        return image.reshape(image.shape[:2] + (1,))
+
     def frames(self, e: int, start: int = 0, stop: int | None = None, keys: Iterable[str] | None = None
                ) -> dict[str, np.ndarray]:
         """Frames ``start..stop-1`` of episode ``e`` per stream, stacked as (N, H, W, C)."""
@@ -159,7 +171,7 @@ class DatasetReader:
         for key in self._keys(keys):
             if key in self.image_keys:
                 cells = self.rows(e, start, stop)[key]
-                out[key] = np.stack([image_from_cell(c) for c in cells]) if cells else np.empty((0,))
+                out[key] = np.stack([self._image(key, c) for c in cells]) if cells else np.empty((0,))
             else:
                 frames = self._video_frames(e, key, indices)
                 out[key] = np.stack(frames) if frames else np.empty((0,))
@@ -171,7 +183,7 @@ class DatasetReader:
         out = {}
         for key in self._keys(keys):
             if key in self.image_keys:
-                out[key] = image_from_cell(self.rows(e, i, i + 1)[key][0])
+                out[key] = self._image(key, self.rows(e, i, i + 1)[key][0])
             else:
                 out[key] = self._video_frames(e, key, [i])[0]
         return out
