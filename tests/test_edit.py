@@ -17,7 +17,7 @@ from lerec.dataset.reader import DatasetReader
 from lerec.dataset.validate import validate
 from lerec.errors import DatasetError
 
-from dataset_fixtures import DEPTH, FRONT, WRIST, copy_of, recorded  # noqa: F401
+from dataset_fixtures import DEPTH, FRONT, WRIST
 
 
 def fingerprint(root):

@@ -4,7 +4,7 @@ import json
 
 from lerec.cli import main
 
-from dataset_fixtures import DEPTH, FRONT, recorded  # noqa: F401
+from dataset_fixtures import DEPTH, FRONT
 
 
 def test_info_json_counts_frames_and_describes_streams(recorded, capsys):

@@ -12,7 +12,7 @@ from lerec.dataset.reader import DatasetReader
 from lerec.dataset.validate import validate
 from lerec.errors import DatasetError
 
-from dataset_fixtures import DEPTH, FRONT, copy_of, recorded, recorded_b  # noqa: F401
+from dataset_fixtures import DEPTH, FRONT
 
 
 def edit_info(root, change):

@@ -9,7 +9,7 @@ from lerec.cameras.synthetic import read_frame_index, synthetic_depth
 from lerec.dataset.reader import DatasetReader
 from lerec.errors import DatasetError
 
-from dataset_fixtures import DEPTH, FRONT, WRIST, recorded  # noqa: F401
+from dataset_fixtures import DEPTH, FRONT, WRIST
 
 
 def test_episodes_tasks_and_features(recorded):

@@ -9,7 +9,7 @@ from lerec.cli import main
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.validate import validate
 
-from dataset_fixtures import FRONT, copy_of, recorded  # noqa: F401
+from dataset_fixtures import FRONT
 
 
 def remux_without_frame(path, drop_time_s):
