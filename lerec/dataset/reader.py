@@ -7,7 +7,9 @@ the frames up to the one asked; reading forward decodes each frame once. No torc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,10 +30,11 @@ def is_depth_feature(feature: Mapping[str, Any]) -> bool:
 
 class DatasetReader:
     """A dataset opened for reading. RGB frames come back as uint8 H×W×3, depth as H×W×1 in
-    ``depth_output_unit`` (uint16 mm or float32 m; 0 where the sensor had no data)."""
+    ``depth_output_unit`` (uint16 mm or float32 m; 0 where the sensor had no data). ``decode_threads`` streams
+    of one item are decoded side by side (1 = in the calling thread). Use one reader per process or thread."""
 
     def __init__(self, root: str | Path, depth_output_unit: Literal["mm", "m"] = "mm", *, max_open_videos: int = 32,
-                 tolerance_s: float = DEFAULT_TOLERANCE_S):
+                 tolerance_s: float = DEFAULT_TOLERANCE_S, decode_threads: int | None = None):
         if depth_output_unit not in ("mm", "m"):
             raise DatasetError(f"depth_output_unit={depth_output_unit!r}: must be 'mm' or 'm'")
         self.root = Path(root)
@@ -39,6 +42,8 @@ class DatasetReader:
         self.depth_output_unit = depth_output_unit
         self.tolerance_s = tolerance_s
         self.decoders = DecoderCache(max_open_videos)
+        self.decode_threads = decode_threads if decode_threads is not None else min(4, os.cpu_count() or 1)
+        self._pool: ThreadPoolExecutor | None = None
         self._row_files: dict[tuple[int, int], RowFile] = {}
         self._starts = np.array([int(r["dataset_from_index"]) for r in self.meta.episodes], dtype=np.int64)
         self._depth = {k: DepthSettings.from_info(self.features[k].get("info") or {}) for k in self.depth_keys}
@@ -138,8 +143,16 @@ class DatasetReader:
         return [start + i / self.fps for i in indices]
 
     def _video_frames(self, e: int, key: str, indices: list[int]) -> list[np.ndarray]:
+        return self._video_job(e, key, indices)()
+
+    def _video_job(self, e: int, key: str, indices: list[int]) -> Callable[[], list[np.ndarray]]:
+        """The decoding of frames ``indices`` of one stream, as a call that may run on a worker thread."""
         depth = key in self._depth
         decoder = self.decoders.get(self.video_path(e, key), "gray12le" if depth else "rgb24")
+        return lambda: self._decode(decoder, e, key, indices)
+
+    def _decode(self, decoder, e: int, key: str, indices: list[int]) -> list[np.ndarray]:
+        depth = key in self._depth
         try:
             frames = decoder.frames_at(self._times(e, key, indices), self.tolerance_s)
         except FrameMissingError as exc:
@@ -181,12 +194,21 @@ class DatasetReader:
         """Frame ``i`` of episode ``e`` of every stream (or of ``keys``)."""
         self._span(e, i, i + 1)
         out = {}
+        jobs = {}
         for key in self._keys(keys):
             if key in self.image_keys:
                 out[key] = self._image(key, self.rows(e, i, i + 1)[key][0])
             else:
-                out[key] = self._video_frames(e, key, [i])[0]
-        return out
+                jobs[key] = self._video_job(e, key, [i])
+        # Streams live in different files: decode them side by side (PyAV releases the GIL while decoding).
+        if len(jobs) > 1 and self.decode_threads > 1:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.decode_threads, thread_name_prefix="lerec-decode")
+            futures = {key: self._pool.submit(job) for key, job in jobs.items()}
+            out.update({key: future.result()[0] for key, future in futures.items()})
+        else:
+            out.update({key: job()[0] for key, job in jobs.items()})
+        return {key: out[key] for key in self._keys(keys)}
 
     def frame_at(self, e: int, timestamp: float, keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """The frames at ``timestamp`` seconds from the start of episode ``e`` (a multiple of 1/fps)."""
@@ -222,6 +244,9 @@ class DatasetReader:
         return self.item(int(index))
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         self.decoders.close()
 
     def __enter__(self) -> DatasetReader:

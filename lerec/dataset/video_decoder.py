@@ -50,6 +50,9 @@ class VideoDecoder:
             raise DatasetError(f"{self.path}: no video stream")
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "SLICE"
+        if self._stream.codec_context.name == "libdav1d":
+            # dav1d's frame threading holds frames back; random access wants each frame as soon as it is decoded.
+            self._stream.codec_context.options = {"max_frame_delay": "1"}
         self._time_base = float(self._stream.time_base)
         self._frames = None  # the decode iterator, positioned after ``self._last``
         self._last: tuple[float, av.VideoFrame] | None = None
@@ -60,7 +63,7 @@ class VideoDecoder:
         self._container.close()
 
     def _seek(self, time_s: float) -> None:
-        target = max(0, int(round(time_s / self._time_base)) - 1)
+        target = max(0, int(round(time_s / self._time_base)))
         self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
         self._frames = self._container.decode(self._stream)
         self._last = None
