@@ -62,3 +62,33 @@ def test_a_feature_mismatch_names_dataset_feature_and_field(recorded, recorded_b
     assert not (tmp_path / "out").exists()
     edit_info(b, lambda info: info.update({"fps": 15}))
     assert main(["merge", str(recorded), str(b), "--output", str(tmp_path / "out")]) == 1
+
+
+def remux_whole_file(path):
+    """Rewrite an MP4 as one non-fragmented file, as LeRobot writes them (same packets, same times)."""
+    import av
+
+    tmp = path.with_name("plain.mp4")
+    with av.open(str(path)) as src, av.open(str(tmp), "w", format="mp4", options={"movflags": "faststart"}) as dst:
+        stream = src.streams.video[0]
+        out = dst.add_stream_from_template(stream, opaque=True)
+        for packet in src.demux(stream):
+            if packet.dts is not None:
+                packet.stream = out
+                dst.mux(packet)
+    tmp.replace(path)
+
+
+def test_merge_remuxes_videos_that_are_not_fragmented(recorded, recorded_b, copy_of, tmp_path):
+    b = copy_of(recorded_b)
+    for path in (b / "videos").rglob("*.mp4"):
+        remux_whole_file(path)
+    assert validate(b) == []
+    out = tmp_path / "merged"
+    merge_datasets([recorded, b], out)
+    assert validate(out) == []
+    with DatasetReader(out) as merged, DatasetReader(b) as src:
+        for e in range(2):
+            got, want = merged.frames(3 + e), src.frames(e)
+            for key in want:
+                np.testing.assert_array_equal(got[key], want[key], err_msg=f"episode {e} {key}")
