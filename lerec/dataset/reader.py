@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Literal
 
@@ -142,9 +142,6 @@ class DatasetReader:
         start = float(self.episode(e)[f"videos/{key}/from_timestamp"])
         return [start + i / self.fps for i in indices]
 
-    def _video_frames(self, e: int, key: str, indices: list[int]) -> list[np.ndarray]:
-        return self._video_job(e, key, indices)()
-
     def _video_job(self, e: int, key: str, indices: list[int]) -> Callable[[], list[np.ndarray]]:
         """The decoding of frames ``indices`` of one stream, as a call that may run on a worker thread."""
         depth = key in self._depth
@@ -179,36 +176,36 @@ class DatasetReader:
                ) -> dict[str, np.ndarray]:
         """Frames ``start..stop-1`` of episode ``e`` per stream, stacked as (N, H, W, C)."""
         start, stop = self._span(e, start, stop)
-        indices = list(range(start, stop))
-        out = {}
-        for key in self._keys(keys):
-            if key in self.image_keys:
-                cells = self.rows(e, start, stop)[key]
-                out[key] = np.stack([self._image(key, c) for c in cells]) if cells else np.empty((0,))
-            else:
-                frames = self._video_frames(e, key, indices)
-                out[key] = np.stack(frames) if frames else np.empty((0,))
-        return out
+        stacked = {}
+        for key, frames in self._streams(e, list(range(start, stop)), keys).items():
+            stacked[key] = np.stack(frames) if frames else np.empty((0,))
+        return stacked
 
     def frame(self, e: int, i: int, keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """Frame ``i`` of episode ``e`` of every stream (or of ``keys``)."""
         self._span(e, i, i + 1)
-        out = {}
+        return {key: frames[0] for key, frames in self._streams(e, [i], keys).items()}
+
+    def _streams(self, e: int, indices: list[int], keys: Iterable[str] | None) -> dict[str, list[np.ndarray]]:
+        keys = self._keys(keys)
+        out: dict[str, list[np.ndarray]] = {}
         jobs = {}
-        for key in self._keys(keys):
+        for key in keys:
             if key in self.image_keys:
-                out[key] = self._image(key, self.rows(e, i, i + 1)[key][0])
+                cells = self.rows(e, indices[0], indices[-1] + 1)[key] if indices else []
+                out[key] = [self._image(key, c) for c in cells]
             else:
-                jobs[key] = self._video_job(e, key, [i])
+                jobs[key] = self._video_job(e, key, indices)
         # Streams live in different files: decode them side by side (PyAV releases the GIL while decoding).
         if len(jobs) > 1 and self.decode_threads > 1:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.decode_threads, thread_name_prefix="lerec-decode")
             futures = {key: self._pool.submit(job) for key, job in jobs.items()}
-            out.update({key: future.result()[0] for key, future in futures.items()})
+            wait(futures.values())  # every decoder is idle again before an error is raised
+            out.update({key: future.result() for key, future in futures.items()})
         else:
-            out.update({key: job()[0] for key, job in jobs.items()})
-        return {key: out[key] for key in self._keys(keys)}
+            out.update({key: job() for key, job in jobs.items()})
+        return {key: out[key] for key in keys}
 
     def frame_at(self, e: int, timestamp: float, keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """The frames at ``timestamp`` seconds from the start of episode ``e`` (a multiple of 1/fps)."""
