@@ -71,3 +71,31 @@ def test_rows_missing_from_the_data_file_are_reported(recorded, copy_of):
     pq.write_table(table.filter(pc.not_equal(table.column("index"), 45)), path)
     messages = [str(p) for p in validate(root)]
     assert any(m.startswith("episode 2: rows are not contiguous") and "index 45" in m for m in messages)
+
+
+def test_a_frame_lost_before_encoding_as_in_lerobot_is_reported(recorded, copy_of):
+    """LeRobot's streaming encoder can lose a frame: later frames move up and the episode's video is one short."""
+    root = copy_of(recorded)
+    path = root / f"videos/{FRONT}/chunk-000/file-000.mp4"
+    tmp = path.with_name("lost.mp4")
+    lost = 20 / 30 + 12 / 30
+    with av.open(str(path)) as src, av.open(str(tmp), "w", format="mp4") as dst:
+        stream = src.streams.video[0]
+        out = dst.add_stream_from_template(stream, opaque=True)
+        step = int(round(1 / 30 / stream.time_base))
+        for packet in src.demux(stream):
+            if packet.dts is None or abs(float(packet.pts * stream.time_base) - lost) < 1e-4:
+                continue
+            if float(packet.pts * stream.time_base) > lost:
+                packet.pts -= step
+                packet.dts -= step
+            packet.stream = out
+            dst.mux(packet)
+    shutil.move(tmp, path)
+    meta = DatasetMeta.load(root)
+    meta.episodes[1][f"videos/{FRONT}/to_timestamp"] -= 1 / 30
+    for column in ("from_timestamp", "to_timestamp"):
+        meta.episodes[2][f"videos/{FRONT}/{column}"] -= 1 / 30
+    meta.save_episodes_file(0, 0)
+    located = {(p.episode, p.stream) for p in validate(root)}
+    assert (1, FRONT) in located and (2, FRONT) in located

@@ -209,7 +209,7 @@ class Validator:
                          key)
                 self.progress(1)
                 continue
-            claimed = np.zeros(len(times), dtype=bool)
+            owner = np.full(len(times), -1, dtype=np.int64)
             for row in rows:
                 e, length = int(row["episode_index"]), int(row["length"])
                 start = float(row[f"videos/{key}/from_timestamp"])
@@ -224,7 +224,13 @@ class Validator:
                 lo = np.clip(hi - 1, 0, len(times) - 1)
                 near = np.where(np.abs(times[lo] - want) < np.abs(times[hi] - want), lo, hi)
                 missing = np.flatnonzero(np.abs(times[near] - want) > tol)
-                claimed[near[np.abs(times[near] - want) <= tol]] = True
+                found = near[np.abs(times[near] - want) <= tol]
+                shared = np.flatnonzero(owner[found] >= 0)
+                if shared.size:
+                    i = int(np.flatnonzero(np.abs(times[near] - want) <= tol)[shared[0]])
+                    self.add(f"the frame at {want[i]:.6f} s in {rel} also belongs to episode "
+                             f"{owner[found[shared[0]]]} (episodes overlap)", e, key, i)
+                owner[found] = e
                 if missing.size:
                     i = int(missing[0])
                     more = f" (and {missing.size - 1} more frames)" if missing.size > 1 else ""
@@ -238,7 +244,7 @@ class Validator:
             if dup.size:
                 self.add(f"{rel} has {dup.size} frame(s) sharing a time, first at {times[dup[0]]:.6f} s",
                          stream=key)
-            extra = np.flatnonzero(~claimed)
+            extra = np.flatnonzero(owner < 0)
             if extra.size and not dup.size:
                 self.add(f"{rel} holds {extra.size} frame(s) that no row shows, first at {times[extra[0]]:.6f} s",
                          stream=key)
