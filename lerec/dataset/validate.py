@@ -18,6 +18,7 @@ import av
 import numpy as np
 
 from lerec.dataset import layout
+from lerec.dataset.features import DEFAULT_FEATURES
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.rows import RowFile
 from lerec.dataset.stats import aggregate_stats, numeric_stats
@@ -166,11 +167,10 @@ class Validator:
         if bad.size:
             self.add(f"task_index {task_index[bad[0]]} is not a task", e, frame=int(bad[0]))
         row = meta.episodes[e]
-        for key, feature in meta.features.items():
-            if feature["dtype"] in ("video", "image", "string") or key not in rows or key in checks:
-                continue
-            if key in ("timestamp", "index", "task_index"):
-                continue
+        # The default columns were checked above; the others must match the episode row's statistics.
+        own = [k for k, f in meta.features.items()
+               if f["dtype"] not in ("video", "image", "string") and k in rows and k not in DEFAULT_FEATURES]
+        for key in own:
             want = meta.episode_stats(row).get(key)
             if want is None:
                 continue
