@@ -1,0 +1,109 @@
+"""``lerec edit ROOT --output OUT {delete,split,reencode,convert}``: a new dataset made from ROOT; ROOT is only read."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import attrs
+import yaml
+
+from lerec.cli.progress import Progress
+from lerec.dataset.edit import convert_to_video, delete_episodes, reencode_dataset, split_by_fractions, split_dataset
+from lerec.dataset.metadata import DatasetMeta
+from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
+from lerec.errors import DatasetError
+
+ENCODERS = (("rgb_encoder", RGBEncoderConfig), ("depth_encoder", DepthEncoderConfig))
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated episode indices, got {text!r}") from None
+
+
+def _add_encoder_flags(parser: argparse.ArgumentParser) -> None:
+    for prefix, cls in ENCODERS:
+        group = parser.add_argument_group(f"{prefix} (fields not given keep the stream's current setting)")
+        for field in attrs.fields(cls):
+            group.add_argument(f"--{prefix}.{field.name}", dest=f"{prefix}.{field.name}", default=None,
+                               metavar="VALUE")
+
+
+def _encoder_changes(args: argparse.Namespace, prefix: str) -> dict[str, Any] | None:
+    changes = {}
+    for name, value in vars(args).items():
+        if name.startswith(prefix + ".") and value is not None:
+            field = name[len(prefix) + 1 :]
+            changes[field] = value if field in ("vcodec", "pix_fmt", "video_backend") else yaml.safe_load(value)
+    return changes or None
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "edit", help="delete, split, re-encode or convert a dataset into a new one",
+        description="Write an edited copy of a dataset. The source is never modified; the output is built in a "
+        "temporary folder and moved into place when complete. Videos are copied without re-encoding except "
+        "the streams a reencode/convert changes.")
+    p.add_argument("root", help="source dataset folder")
+    p.add_argument("--output", required=True, help="new dataset folder (must not exist or be empty)")
+    ops = p.add_subparsers(dest="operation", metavar="OPERATION", required=True)
+    d = ops.add_parser("delete", help="drop episodes (the rest are renumbered from 0)")
+    d.add_argument("--episodes", type=_int_list, required=True, help="e.g. 1,3")
+    s = ops.add_parser("split", help="split into datasets OUTPUT/<name>")
+    group = s.add_mutually_exclusive_group(required=True)
+    group.add_argument("--fractions", help="consecutive shares of the episodes, e.g. 0.8,0.2")
+    group.add_argument("--episodes", help="episode lists separated by ';', e.g. '0,1,2;3,4'")
+    s.add_argument("--names", help="split names (default train,val for two splits, else split0,split1,...)")
+    r = ops.add_parser("reencode", help="re-encode streams with other encoder settings (depth keeps its codes)")
+    r.add_argument("--encoder_threads", type=int, default=None)
+    _add_encoder_flags(r)
+    c = ops.add_parser("convert", help="image dataset (PNG in parquet) to video")
+    _add_encoder_flags(c)
+    p.set_defaults(func=run)
+
+
+def _splits(args, num_episodes: int) -> dict[str, list[int]]:
+    if args.fractions:
+        try:
+            fractions = [float(x) for x in args.fractions.split(",")]
+        except ValueError:
+            raise DatasetError(f"--fractions {args.fractions!r}: expected numbers like 0.8,0.2") from None
+        parts = split_by_fractions(num_episodes, fractions)
+    else:
+        parts = [_int_list(part) for part in args.episodes.split(";")]
+    names = args.names.split(",") if args.names else (
+        ["train", "val"] if len(parts) == 2 else [f"split{i}" for i in range(len(parts))])
+    if len(names) != len(parts):
+        raise DatasetError(f"--names gives {len(names)} names for {len(parts)} splits")
+    return dict(zip(names, parts))
+
+
+def run(args) -> int:
+    meta = DatasetMeta.load(args.root)
+    n = len(meta.episodes)
+    if args.operation == "delete":
+        with Progress("delete", n - len(set(args.episodes)), "episodes") as bar:
+            delete_episodes(args.root, args.output, args.episodes, bar.update)
+        print(f"wrote {args.output} without episodes {sorted(set(args.episodes))}")
+    elif args.operation == "split":
+        splits = _splits(args, n)
+        with Progress("split", sum(len(v) for v in splits.values()), "episodes") as bar:
+            paths = split_dataset(args.root, args.output, splits, bar.update)
+        for name, path in paths.items():
+            print(f"{name}: {len(splits[name])} episodes -> {path}")
+    else:
+        rgb, depth = _encoder_changes(args, "rgb_encoder"), _encoder_changes(args, "depth_encoder")
+        if args.operation == "reencode" and rgb is None and depth is None:
+            raise DatasetError("reencode needs at least one --rgb_encoder.<field> or --depth_encoder.<field>")
+        with Progress(args.operation, n, "episodes") as bar:
+            if args.operation == "reencode":
+                plan = reencode_dataset(args.root, args.output, rgb=rgb, depth=depth,
+                                        encoder_threads=args.encoder_threads, progress=bar.update)
+            else:
+                plan = convert_to_video(args.root, args.output, rgb=rgb, depth=depth, progress=bar.update)
+        encoded = ", ".join(f"{k} ({c.vcodec})" for k, c in plan.items()) or "nothing (settings unchanged)"
+        print(f"wrote {args.output}; encoded {encoded}")
+    return 0

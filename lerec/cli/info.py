@@ -1,0 +1,22 @@
+"""``lerec info ROOT``: episodes, frames, duration, tasks and per stream encoding, bitrate and sizes."""
+
+from __future__ import annotations
+
+import json
+
+from lerec.dataset.summary import format_summary, summarize
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("info", help="summarize a dataset",
+                              description="Episodes, frames, duration, tasks, and per camera stream its codec, "
+                              "pixel format, size, fps, bitrate, file sizes and depth settings.")
+    p.add_argument("root", help="dataset folder")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    summary = summarize(args.root)
+    print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
+    return 0

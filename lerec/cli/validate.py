@@ -1,0 +1,43 @@
+"""``lerec validate ROOT``: check that a dataset's rows, videos, totals and statistics agree."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from lerec.cli.progress import Progress
+from lerec.dataset.validate import Validator
+
+SHOWN = 50
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "validate", help="check a dataset frame by frame",
+        description="Check that every episode's rows are contiguous, that every video holds exactly one frame at "
+        "each row's time (from_timestamp + i/fps) and none elsewhere, that files open, and that info.json totals "
+        "and statistics agree with the data. Exit status 1 when anything is wrong.")
+    p.add_argument("root", help="dataset folder")
+    p.add_argument("--decode", action="store_true",
+                   help="decode every frame (slower; also catches corrupt bitstreams) instead of reading packets")
+    p.add_argument("--json", action="store_true", help="print the problems as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    validator = Validator(args.root, decode=args.decode)
+    with Progress("validate", validator.work(), "files") as bar:
+        validator.progress = bar.update
+        problems = validator.run()
+    if args.json:
+        print(json.dumps([{"episode": p.episode, "stream": p.stream, "frame": p.frame, "message": p.message}
+                          for p in problems], indent=2))
+    elif problems:
+        print(f"{args.root}: {len(problems)} problem(s)", file=sys.stderr)
+        for problem in problems[:SHOWN]:
+            print(f"  {problem}", file=sys.stderr)
+        if len(problems) > SHOWN:
+            print(f"  ... and {len(problems) - SHOWN} more", file=sys.stderr)
+    else:
+        print(f"{args.root}: OK")
+    return 1 if problems else 0

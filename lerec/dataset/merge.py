@@ -1,0 +1,96 @@
+"""Merging datasets recorded alike into one, without re-encoding any video.
+
+fps, robot_type and every feature must match, except the encoder-tuning keys of a video's ``info``: where all
+sources agree the value is kept, otherwise it becomes null (``{}`` for ``extra_options``) with a warning.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from lerec.dataset.assemble import DatasetAssembler, check_output_not_source, output_folder
+from lerec.dataset.reader import DatasetReader
+from lerec.errors import DatasetError
+
+log = logging.getLogger(__name__)
+
+TUNING_KEYS = ("video.g", "video.crf", "video.preset", "video.fast_decode", "video.extra_options",
+               "video.video_backend")
+# Facts that only describe a file's bitstream and may differ without harm.
+IGNORED_KEYS = ("has_audio",)
+
+
+def merged_features(readers: Sequence[DatasetReader]) -> dict[str, dict[str, Any]]:
+    """The features of the merged dataset; raises DatasetError naming the dataset, feature and field that differ."""
+    first = readers[0]
+    result = copy.deepcopy(first.features)
+    for other in readers[1:]:
+        name = other.root
+        if other.fps != first.fps:
+            raise DatasetError(f"{name}: fps {other.fps} differs from {first.root}'s {first.fps}")
+        if other.meta.info.get("robot_type") != first.meta.info.get("robot_type"):
+            raise DatasetError(f"{name}: robot_type {other.meta.info.get('robot_type')!r} differs from "
+                               f"{first.root}'s {first.meta.info.get('robot_type')!r}")
+        missing = set(first.features) ^ set(other.features)
+        if missing:
+            key = sorted(missing)[0]
+            where = "has" if key in other.features else "lacks"
+            raise DatasetError(f"{name}: {where} feature {key!r}, unlike {first.root}")
+        for key, feature in other.features.items():
+            want = result[key]
+            for field in ("dtype", "shape", "names"):
+                if _norm(feature.get(field)) != _norm(want.get(field)):
+                    raise DatasetError(f"{name}: feature {key!r} field {field!r} is {feature.get(field)!r}, "
+                                       f"{first.root} has {want.get(field)!r}")
+            info, merged = feature.get("info") or {}, want.get("info") or {}
+            for field in sorted(set(info) | set(merged)):
+                if field in IGNORED_KEYS or info.get(field) == merged.get(field):
+                    continue
+                if field in TUNING_KEYS:
+                    if merged.get(field) not in (None, {}):
+                        log.warning("%s: %s differs between the sources (%r, %r); set to %s in the merged dataset",
+                                    key, field, merged.get(field), info.get(field),
+                                    "{}" if field == "video.extra_options" else "null")
+                    merged[field] = {} if field == "video.extra_options" else None
+                    continue
+                raise DatasetError(f"{name}: feature {key!r} field {field!r} is {info.get(field)!r}, "
+                                   f"{first.root} has {merged.get(field)!r}")
+    return result
+
+
+def _norm(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def merge_datasets(sources: Sequence[str | os.PathLike], output: str | os.PathLike,
+                   progress: Callable[[int], None] | None = None) -> Path:
+    """Write the episodes of ``sources``, in order, as one dataset at ``output``; returns ``output``."""
+    if len(sources) < 2:
+        raise DatasetError("merge needs at least two datasets")
+    check_output_not_source(output, list(sources))
+    readers = [DatasetReader(s) for s in sources]
+    try:
+        features = merged_features(readers)
+        with output_folder(output) as tmp:
+            out = DatasetAssembler(tmp, readers[0].fps, features, readers[0].meta.info.get("robot_type"))
+            for reader in readers:
+                for e in range(reader.num_episodes):
+                    out.add(reader, e)
+                    if progress:
+                        progress(1)
+            out.finish()
+    finally:
+        for reader in readers:
+            reader.close()
+    return Path(output)
+
+
+def count_episodes(sources: Sequence[str | os.PathLike]) -> int:
+    from lerec.dataset.metadata import DatasetMeta
+
+    return sum(len(DatasetMeta.load(s).episodes) for s in sources)

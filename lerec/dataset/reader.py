@@ -1,0 +1,253 @@
+"""Reading a LeRobot v3.0 dataset (written by lerec or by LeRobot): rows, RGB frames, depth frames.
+
+Frame ``i`` of episode ``e`` of a video feature is the frame at ``from_timestamp + i / fps`` in the episode's MP4.
+Decoders stay open per file (:class:`DecoderCache`), so random access costs a seek to the nearest keyframe and
+the frames up to the one asked; reading forward decodes each frame once. No torch: everything is numpy.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from lerec.dataset.depth_frames import DepthSettings, depth_from_codes
+from lerec.dataset.images import image_from_cell
+from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.rows import RowFile
+from lerec.dataset.video_decoder import DEFAULT_TOLERANCE_S, DecoderCache, FrameMissingError
+from lerec.errors import DatasetError
+
+
+def is_depth_feature(feature: Mapping[str, Any]) -> bool:
+    info = feature.get("info") or {}
+    return bool(info.get("is_depth_map") or info.get("video.is_depth_map"))
+
+
+class DatasetReader:
+    """A dataset opened for reading. RGB frames come back as uint8 H×W×3, depth as H×W×1 in
+    ``depth_output_unit`` (uint16 mm or float32 m; 0 where the sensor had no data). ``decode_threads`` streams
+    of one item are decoded side by side (1 = in the calling thread). Use one reader per process or thread."""
+
+    def __init__(self, root: str | Path, depth_output_unit: Literal["mm", "m"] = "mm", *, max_open_videos: int = 32,
+                 tolerance_s: float = DEFAULT_TOLERANCE_S, decode_threads: int | None = None):
+        if depth_output_unit not in ("mm", "m"):
+            raise DatasetError(f"depth_output_unit={depth_output_unit!r}: must be 'mm' or 'm'")
+        self.root = Path(root)
+        self.meta = DatasetMeta.load(self.root)
+        self.depth_output_unit = depth_output_unit
+        self.tolerance_s = tolerance_s
+        self.decoders = DecoderCache(max_open_videos)
+        self.decode_threads = decode_threads if decode_threads is not None else min(4, os.cpu_count() or 1)
+        self._pool: ThreadPoolExecutor | None = None
+        self._row_files: dict[tuple[int, int], RowFile] = {}
+        self._starts = np.array([int(r["dataset_from_index"]) for r in self.meta.episodes], dtype=np.int64)
+        self._depth = {k: DepthSettings.from_info(self.features[k].get("info") or {}) for k in self.depth_keys}
+
+    # --- what the dataset holds -------------------------------------------------------------------------------
+    @property
+    def fps(self) -> int:
+        return self.meta.fps
+
+    @property
+    def features(self) -> dict[str, dict[str, Any]]:
+        return self.meta.features
+
+    @property
+    def tasks(self) -> list[str]:
+        return self.meta.tasks
+
+    @property
+    def episodes(self) -> list[dict[str, Any]]:
+        """The episode rows of ``meta/episodes`` (index, tasks, length, file locations, statistics)."""
+        return self.meta.episodes
+
+    @property
+    def num_episodes(self) -> int:
+        return len(self.meta.episodes)
+
+    @property
+    def num_frames(self) -> int:
+        return sum(int(r["length"]) for r in self.meta.episodes)
+
+    @property
+    def video_keys(self) -> list[str]:
+        return self.meta.video_keys
+
+    @property
+    def depth_keys(self) -> list[str]:
+        return [k for k in self.video_keys if is_depth_feature(self.features[k])]
+
+    @property
+    def image_keys(self) -> list[str]:
+        return [k for k, f in self.features.items() if f["dtype"] == "image"]
+
+    def episode(self, e: int) -> dict[str, Any]:
+        if not 0 <= e < self.num_episodes:
+            raise DatasetError(f"{self.root}: episode {e} does not exist ({self.num_episodes} episodes)")
+        return self.meta.episodes[e]
+
+    def length(self, e: int) -> int:
+        return int(self.episode(e)["length"])
+
+    def video_path(self, e: int, key: str) -> Path:
+        row = self.episode(e)
+        return self.root / self.meta.info["video_path"].format(
+            video_key=key, chunk_index=int(row[f"videos/{key}/chunk_index"]),
+            file_index=int(row[f"videos/{key}/file_index"]))
+
+    def data_path(self, e: int) -> Path:
+        row = self.episode(e)
+        return self.root / self.meta.info["data_path"].format(
+            chunk_index=int(row["data/chunk_index"]), file_index=int(row["data/file_index"]))
+
+    def locate(self, index: int) -> tuple[int, int]:
+        """(episode, frame) of a global frame index."""
+        e = int(np.searchsorted(self._starts, index, side="right")) - 1
+        if e < 0 or index < 0 or index >= int(self.meta.episodes[e]["dataset_to_index"]):
+            raise DatasetError(f"{self.root}: frame index {index} is out of range ({self.num_frames} frames)")
+        return e, index - int(self._starts[e])
+
+    # --- rows ---------------------------------------------------------------------------------------------------
+    def _row_file(self, e: int) -> RowFile:
+        row = self.episode(e)
+        loc = (int(row["data/chunk_index"]), int(row["data/file_index"]))
+        if loc not in self._row_files:
+            self._row_files[loc] = RowFile(self.data_path(e))
+        return self._row_files[loc]
+
+    def _span(self, e: int, start: int, stop: int | None) -> tuple[int, int]:
+        length = self.length(e)
+        stop = length if stop is None else stop
+        if not 0 <= start <= stop <= length:
+            raise DatasetError(f"{self.root}: frames {start}..{stop} are outside episode {e} (length {length})")
+        return start, stop
+
+    def rows(self, e: int, start: int = 0, stop: int | None = None) -> dict[str, Any]:
+        """Parquet columns of frames ``start..stop-1`` of episode ``e`` (image cells left as stored)."""
+        start, stop = self._span(e, start, stop)
+        base = int(self.episode(e)["dataset_from_index"])
+        rows = self._row_file(e)
+        return rows.take(rows.positions(base + start, base + stop))
+
+    def row(self, e: int, i: int) -> dict[str, Any]:
+        return {k: v[0] for k, v in self.rows(e, i, i + 1).items()}
+
+    # --- frames -------------------------------------------------------------------------------------------------
+    def _times(self, e: int, key: str, indices: Iterable[int]) -> list[float]:
+        start = float(self.episode(e)[f"videos/{key}/from_timestamp"])
+        return [start + i / self.fps for i in indices]
+
+    def _video_job(self, e: int, key: str, indices: list[int]) -> Callable[[], list[np.ndarray]]:
+        """The decoding of frames ``indices`` of one stream, as a call that may run on a worker thread."""
+        depth = key in self._depth
+        decoder = self.decoders.get(self.video_path(e, key), "gray12le" if depth else "rgb24")
+        return lambda: self._decode(decoder, e, key, indices)
+
+    def _decode(self, decoder, e: int, key: str, indices: list[int]) -> list[np.ndarray]:
+        depth = key in self._depth
+        try:
+            frames = decoder.frames_at(self._times(e, key, indices), self.tolerance_s)
+        except FrameMissingError as exc:
+            start = float(self.episode(e)[f"videos/{key}/from_timestamp"])
+            i = int(round((exc.time_s - start) * self.fps))
+            raise DatasetError(f"episode {e} stream {key} frame {i}: {exc}") from None
+        if depth:
+            frames = [depth_from_codes(f, self._depth[key], self.depth_output_unit)[..., None] for f in frames]
+        return frames
+
+    def _image(self, key: str, cell: Any) -> np.ndarray:
+        image = image_from_cell(cell)
+        feature = self.features[key]
+        if not is_depth_feature(feature):
+            return image
+        stored = (feature.get("info") or {}).get("depth_unit") or ("m" if image.dtype.kind == "f" else "mm")
+        if stored == "mm" and self.depth_output_unit == "m":
+            image = (image / 1000.0).astype(np.float32)
+        elif stored == "m" and self.depth_output_unit == "mm":
+            image = np.rint(np.clip(image, 0, 65.535) * 1000).astype(np.uint16)
+        return image.reshape(image.shape[:2] + (1,))
+
+    def frames(self, e: int, start: int = 0, stop: int | None = None, keys: Iterable[str] | None = None
+               ) -> dict[str, np.ndarray]:
+        """Frames ``start..stop-1`` of episode ``e`` per stream, stacked as (N, H, W, C)."""
+        start, stop = self._span(e, start, stop)
+        stacked = {}
+        for key, frames in self._streams(e, list(range(start, stop)), keys).items():
+            stacked[key] = np.stack(frames) if frames else np.empty((0,))
+        return stacked
+
+    def frame(self, e: int, i: int, keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+        """Frame ``i`` of episode ``e`` of every stream (or of ``keys``)."""
+        self._span(e, i, i + 1)
+        return {key: frames[0] for key, frames in self._streams(e, [i], keys).items()}
+
+    def _streams(self, e: int, indices: list[int], keys: Iterable[str] | None) -> dict[str, list[np.ndarray]]:
+        keys = self._keys(keys)
+        out: dict[str, list[np.ndarray]] = {}
+        jobs = {}
+        for key in keys:
+            if key in self.image_keys:
+                cells = self.rows(e, indices[0], indices[-1] + 1)[key] if indices else []
+                out[key] = [self._image(key, c) for c in cells]
+            else:
+                jobs[key] = self._video_job(e, key, indices)
+        # Streams live in different files: decode them side by side (PyAV releases the GIL while decoding).
+        if len(jobs) > 1 and self.decode_threads > 1:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.decode_threads, thread_name_prefix="lerec-decode")
+            futures = {key: self._pool.submit(job) for key, job in jobs.items()}
+            wait(futures.values())  # every decoder is idle again before an error is raised
+            out.update({key: future.result() for key, future in futures.items()})
+        else:
+            out.update({key: job() for key, job in jobs.items()})
+        return {key: out[key] for key in keys}
+
+    def frame_at(self, e: int, timestamp: float, keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+        """The frames at ``timestamp`` seconds from the start of episode ``e`` (a multiple of 1/fps)."""
+        i = int(round(timestamp * self.fps))
+        if abs(i / self.fps - timestamp) > self.tolerance_s:
+            raise DatasetError(f"episode {e}: no frame at {timestamp} s (frames are every 1/{self.fps} s)")
+        return self.frame(e, i, keys)
+
+    def item(self, index: int) -> dict[str, Any]:
+        """Global frame ``index`` as a training sample: its row, every stream's frame and its task string."""
+        e, i = self.locate(index)
+        sample = self.row(e, i)
+        sample.update(self.frame(e, i))
+        task_index = sample.get("task_index")
+        if task_index is not None and 0 <= int(task_index) < len(self.tasks):
+            sample["task"] = self.tasks[int(task_index)]
+        return sample
+
+    def _keys(self, keys: Iterable[str] | None) -> list[str]:
+        streams = self.video_keys + self.image_keys
+        if keys is None:
+            return streams
+        keys = list(keys)
+        unknown = [k for k in keys if k not in streams]
+        if unknown:
+            raise DatasetError(f"{self.root}: no stream {unknown[0]!r}; streams are {streams}")
+        return keys
+
+    def __len__(self) -> int:
+        return self.num_frames
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self.item(int(index))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self.decoders.close()
+
+    def __enter__(self) -> DatasetReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,68 @@
+"""Frame rows of a dataset's data parquet files, held as numpy columns and found by global frame index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lerec.errors import DatasetError
+
+
+def column_to_numpy(column: pa.ChunkedArray) -> np.ndarray | list:
+    """Scalars as (N,), fixed-size lists as (N, D); anything else (structs such as images) as a list."""
+    typ = column.type
+    if pa.types.is_fixed_size_list(typ):
+        flat = column.combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        return flat.reshape(len(column), typ.list_size)
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ):
+        values = column.to_pylist()
+        try:
+            return np.asarray(values)
+        except ValueError:
+            return values
+    if pa.types.is_struct(typ) or pa.types.is_binary(typ) or pa.types.is_string(typ):
+        return column.to_pylist()
+    return column.to_numpy()
+
+
+class RowFile:
+    """One data parquet file: its columns and where each global ``index`` sits in it."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            table = pq.read_table(self.path)
+        except (OSError, pa.ArrowException) as exc:
+            raise DatasetError(f"{self.path}: cannot read parquet ({exc})") from None
+        if "index" not in table.column_names:
+            raise DatasetError(f"{self.path}: no 'index' column")
+        self.columns: dict[str, Any] = {name: column_to_numpy(table.column(name)) for name in table.column_names}
+        index = np.asarray(self.columns["index"], dtype=np.int64)
+        self._order = None if np.all(np.diff(index) > 0) else np.argsort(index, kind="stable")
+        self._sorted = index if self._order is None else index[self._order]
+
+    def __len__(self) -> int:
+        return len(self._sorted)
+
+    def positions(self, start: int, stop: int) -> np.ndarray:
+        """Row positions of global indices ``start..stop-1``; raises if any is missing."""
+        wanted = np.arange(start, stop, dtype=np.int64)
+        pos = np.searchsorted(self._sorted, wanted)
+        ok = (pos < len(self._sorted)) & (self._sorted[np.minimum(pos, len(self._sorted) - 1)] == wanted)
+        if not ok.all():
+            missing = int(wanted[~ok][0])
+            raise DatasetError(f"{self.path}: no row with index {missing}")
+        return pos if self._order is None else self._order[pos]
+
+    def take(self, positions: np.ndarray) -> dict[str, Any]:
+        out = {}
+        for name, values in self.columns.items():
+            if isinstance(values, np.ndarray):
+                out[name] = values[positions]
+            else:
+                out[name] = [values[p] for p in positions]
+        return out

@@ -1,0 +1,94 @@
+"""What a dataset holds, in numbers: episodes, frames, duration, tasks, and per stream its encoding and size."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.reader import is_depth_feature
+
+DEPTH_KEYS = ("depth_unit", "video.depth_min", "video.depth_max", "video.shift", "video.use_log")
+ENCODER_KEYS = ("video.g", "video.crf", "video.preset", "video.fast_decode", "video.extra_options")
+
+
+def summarize(root: str | Path) -> dict[str, Any]:
+    """A JSON-ready summary of the dataset at ``root``."""
+    meta = DatasetMeta.load(root)
+    root = Path(root)
+    fps = meta.fps
+    frames = sum(int(r["length"]) for r in meta.episodes)
+    tasks = Counter(task for r in meta.episodes for task in (r.get("tasks") or []))
+    data_files = sorted((root / "data").glob("chunk-*/file-*.parquet"))
+    out: dict[str, Any] = {
+        "root": str(root),
+        "codebase_version": meta.info.get("codebase_version"),
+        "robot_type": meta.info.get("robot_type"),
+        "fps": fps,
+        "episodes": len(meta.episodes),
+        "frames": frames,
+        "duration_s": frames / fps if fps else 0.0,
+        "tasks": {task: tasks.get(task, 0) for task in meta.tasks},
+        "data": {"files": len(data_files), "bytes": sum(p.stat().st_size for p in data_files)},
+        "features": {k: {"dtype": f["dtype"], "shape": f["shape"]} for k, f in meta.features.items()
+                     if f["dtype"] not in ("video", "image")},
+        "streams": {},
+    }
+    for key, feature in meta.features.items():
+        if feature["dtype"] not in ("video", "image"):
+            continue
+        info = feature.get("info") or {}
+        stream: dict[str, Any] = {"dtype": feature["dtype"], "shape": feature["shape"],
+                                  "depth": is_depth_feature(feature)}
+        if feature["dtype"] == "video":
+            files = sorted((root / "videos" / key).glob("chunk-*/file-*.mp4"))
+            size = sum(p.stat().st_size for p in files)
+            stream.update({
+                "codec": info.get("video.codec"), "pix_fmt": info.get("video.pix_fmt"),
+                "width": info.get("video.width"), "height": info.get("video.height"), "fps": info.get("video.fps"),
+                "files": len(files), "bytes": size,
+                "bitrate_kbps": round(size * 8 / 1000 / (frames / fps), 1) if frames else None,
+                "bytes_per_frame": round(size / frames) if frames else None,
+                "encoder": {k[len("video."):]: info[k] for k in ENCODER_KEYS if k in info},
+            })
+        if stream["depth"]:
+            stream["depth_settings"] = {k.replace("video.", ""): info.get(k) for k in DEPTH_KEYS}
+        out["streams"][key] = stream
+    return out
+
+
+def format_summary(s: dict[str, Any]) -> str:
+    """The summary as text for a terminal."""
+    lines = [
+        f"{s['root']}  (LeRobot {s['codebase_version']}, robot {s['robot_type']})",
+        f"  {s['episodes']} episodes, {s['frames']} frames, {s['duration_s']:.1f} s at {s['fps']} fps",
+        f"  data: {s['data']['files']} parquet file(s), {_size(s['data']['bytes'])}",
+        "  tasks:",
+        *[f"    {n:5d} ep  {task}" for task, n in s["tasks"].items()],
+        "  features:",
+        *[f"    {k}: {f['dtype']} {f['shape']}" for k, f in s["features"].items()],
+        "  streams:",
+    ]
+    for key, st in s["streams"].items():
+        if st["dtype"] == "image":
+            lines.append(f"    {key}: images in parquet {st['shape']}")
+            continue
+        lines.append(
+            f"    {key}: {st['codec']} {st['pix_fmt']} {st['width']}x{st['height']} @ {st['fps']} fps, "
+            f"{st['bitrate_kbps']} kb/s, {st['files']} file(s) {_size(st['bytes'])} "
+            f"({_size(st['bytes_per_frame'] or 0)}/frame)")
+        enc = ", ".join(f"{k}={v}" for k, v in st["encoder"].items())
+        if enc:
+            lines.append(f"      encoder: {enc}")
+        if st["depth"]:
+            lines.append("      depth: " + ", ".join(f"{k}={v}" for k, v in st["depth_settings"].items()))
+    return "\n".join(lines)
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"

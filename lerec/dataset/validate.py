@@ -1,0 +1,279 @@
+"""Checking that a dataset is sound: rows, videos, totals and statistics agree, frame by frame.
+
+The silent failure this exists for: a video that lost a frame still loads, and every later frame of its episode
+is shown one tick early. So every row's time (``from_timestamp + i / fps``) must hold exactly one frame in every
+video, and no frame may sit where no row is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import av
+import numpy as np
+
+from lerec.dataset import layout
+from lerec.dataset.features import DEFAULT_FEATURES
+from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.rows import RowFile
+from lerec.dataset.stats import aggregate_stats, numeric_stats
+from lerec.dataset.video_decoder import DEFAULT_TOLERANCE_S
+from lerec.errors import DatasetError
+
+ProgressFn = Callable[[int], None]
+
+
+@attrs.define(frozen=True)
+class Problem:
+    """One thing wrong, located as precisely as it can be."""
+
+    message: str
+    episode: int | None = None
+    stream: str | None = None
+    frame: int | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.episode is not None:
+            where.append(f"episode {self.episode}")
+        if self.stream is not None:
+            where.append(f"stream {self.stream}")
+        if self.frame is not None:
+            where.append(f"frame {self.frame}")
+        return (" ".join(where) + ": " if where else "") + self.message
+
+
+def frame_times(path: str | os.PathLike, decode: bool = False) -> np.ndarray:
+    """Presentation times (s) of every frame of an MP4, sorted: from packets, or from decoded frames."""
+    times = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        tb = float(stream.time_base)
+        if decode:
+            times = [f.pts * tb for f in container.decode(stream) if f.pts is not None]
+        else:
+            times = [p.pts * tb for p in container.demux(stream) if p.pts is not None and p.size]
+    return np.sort(np.asarray(times, dtype=np.float64))
+
+
+class Validator:
+    """Collects :class:`Problem` s of the dataset at ``root``; ``run()`` returns them (empty = sound)."""
+
+    def __init__(self, root: str | Path, *, decode: bool = False, tolerance_s: float = DEFAULT_TOLERANCE_S,
+                 progress: ProgressFn | None = None):
+        self.root = Path(root)
+        self.decode = decode
+        self.tolerance_s = tolerance_s
+        self.progress = progress or (lambda n: None)
+        self.problems: list[Problem] = []
+
+    def add(self, message: str, episode: int | None = None, stream: str | None = None, frame: int | None = None):
+        self.problems.append(Problem(message, episode, stream, frame))
+
+    def work(self) -> int:
+        """Units of work ``run`` reports to ``progress`` (files checked)."""
+        try:
+            meta = DatasetMeta.load(self.root)
+        except Exception:
+            return 1
+        return len(self._data_files(meta)) + sum(len(self._video_files(meta, k)) for k in meta.video_keys) + 1
+
+    def run(self) -> list[Problem]:
+        try:
+            meta = DatasetMeta.load(self.root)
+        except (DatasetError, OSError, ValueError) as exc:
+            self.add(f"metadata cannot be loaded: {exc}")
+            return self.problems
+        self._check_meta(meta)
+        self._check_rows(meta)
+        for key in meta.video_keys:
+            self._check_videos(meta, key)
+        self._check_stats(meta)
+        self.progress(1)
+        return self.problems
+
+    # --- meta/ ----------------------------------------------------------------------------------------------
+    def _check_meta(self, meta: DatasetMeta) -> None:
+        info, episodes = meta.info, meta.episodes
+        if [int(r["episode_index"]) for r in episodes] != list(range(len(episodes))):
+            self.add(f"episode indices are not 0..{len(episodes) - 1}")
+        expected = 0
+        for row in episodes:
+            e, length = int(row["episode_index"]), int(row["length"])
+            start, stop = int(row["dataset_from_index"]), int(row["dataset_to_index"])
+            if start != expected or stop - start != length:
+                self.add(f"global rows {start}..{stop} for length {length}, expected to start at {expected}", e)
+            expected = start + length
+            for task in row.get("tasks") or []:
+                if task not in meta.tasks:
+                    self.add(f"task {task!r} is not in meta/tasks.parquet", e)
+        totals = {"total_episodes": len(episodes), "total_frames": sum(int(r["length"]) for r in episodes),
+                  "total_tasks": len(meta.tasks)}
+        for name, value in totals.items():
+            if int(info.get(name, -1)) != value:
+                self.add(f"info.json {name} is {info.get(name)}, the data has {value}")
+
+    # --- data/ ----------------------------------------------------------------------------------------------
+    def _data_files(self, meta: DatasetMeta) -> list[Path]:
+        return sorted((self.root / "data").glob("chunk-*/file-*.parquet"))
+
+    def _check_rows(self, meta: DatasetMeta) -> None:
+        files: dict[Path, RowFile] = {}
+        total_rows = 0
+        for path in self._data_files(meta):
+            try:
+                files[path] = RowFile(path)
+                total_rows += len(files[path])
+            except DatasetError as exc:
+                self.add(str(exc))
+            self.progress(1)
+        if total_rows != sum(int(r["length"]) for r in meta.episodes) and files:
+            self.add(f"data files hold {total_rows} rows, the episodes {meta.total_frames} "
+                     f"(info.json) / {sum(int(r['length']) for r in meta.episodes)} (meta/episodes)")
+        fps = meta.fps
+        for row in meta.episodes:
+            e, length, start = int(row["episode_index"]), int(row["length"]), int(row["dataset_from_index"])
+            path = self.root / meta.info["data_path"].format(chunk_index=int(row["data/chunk_index"]),
+                                                             file_index=int(row["data/file_index"]))
+            if path not in files:
+                if not path.exists():
+                    self.add(f"data file {path.relative_to(self.root)} is missing", e)
+                continue
+            try:
+                rows = files[path].take(files[path].positions(start, start + length))
+            except DatasetError as exc:
+                self.add(f"rows are not contiguous: {exc}", e)
+                continue
+            self._check_episode_rows(meta, e, length, rows, fps)
+
+    def _check_episode_rows(self, meta, e: int, length: int, rows: dict[str, Any], fps: int) -> None:
+        checks = {"episode_index": np.full(length, e), "frame_index": np.arange(length)}
+        for name, want in checks.items():
+            got = np.asarray(rows[name])
+            bad = np.flatnonzero(got != want)
+            if bad.size:
+                self.add(f"{name} is {got[bad[0]]}, expected {want[bad[0]]}", e, frame=int(bad[0]))
+        ts = np.asarray(rows["timestamp"], dtype=np.float64)
+        bad = np.flatnonzero(np.abs(ts - np.arange(length) / fps) > self.tolerance_s)
+        if bad.size:
+            self.add(f"timestamp is {ts[bad[0]]:.6f}, expected {bad[0] / fps:.6f}", e, frame=int(bad[0]))
+        task_index = np.asarray(rows["task_index"])
+        bad = np.flatnonzero((task_index < 0) | (task_index >= len(meta.tasks)))
+        if bad.size:
+            self.add(f"task_index {task_index[bad[0]]} is not a task", e, frame=int(bad[0]))
+        row = meta.episodes[e]
+        # The default columns were checked above; the others must match the episode row's statistics.
+        own = [k for k, f in meta.features.items()
+               if f["dtype"] not in ("video", "image", "string") and k in rows and k not in DEFAULT_FEATURES]
+        for key in own:
+            want = meta.episode_stats(row).get(key)
+            if want is None:
+                continue
+            got = numeric_stats(np.asarray(rows[key], dtype=np.float64).reshape(length, -1))
+            for name in ("min", "max", "mean"):
+                if name in want and not np.allclose(np.ravel(want[name]), np.ravel(got[name]), rtol=1e-4, atol=1e-5):
+                    self.add(f"stats/{key}/{name} of the episode row disagree with its rows", e)
+
+    # --- videos/ --------------------------------------------------------------------------------------------
+    def _video_files(self, meta: DatasetMeta, key: str) -> list[Path]:
+        return sorted((self.root / "videos" / key).glob("chunk-*/file-*.mp4"))
+
+    def _check_videos(self, meta: DatasetMeta, key: str) -> None:
+        fps, tol = meta.fps, self.tolerance_s
+        by_file: dict[Path, list[dict[str, Any]]] = {}
+        for row in meta.episodes:
+            try:
+                path = self.root / meta.info["video_path"].format(
+                    video_key=key, chunk_index=int(row[f"videos/{key}/chunk_index"]),
+                    file_index=int(row[f"videos/{key}/file_index"]))
+            except (KeyError, TypeError):
+                self.add("the episode row has no location for this video", int(row["episode_index"]), key)
+                continue
+            by_file.setdefault(path, []).append(row)
+        for path in sorted(set(by_file) | set(self._video_files(meta, key))):
+            rel = path.relative_to(self.root)
+            rows = by_file.get(path, [])
+            if not path.exists():
+                for row in rows:
+                    self.add(f"video file {rel} is missing", int(row["episode_index"]), key)
+                continue
+            try:
+                times = frame_times(path, self.decode)
+            except (av.FFmpegError, OSError, IndexError) as exc:
+                self.add(f"video file {rel} cannot be read: {exc}", int(rows[0]["episode_index"]) if rows else None,
+                         key)
+                self.progress(1)
+                continue
+            owner = np.full(len(times), -1, dtype=np.int64)
+            for row in rows:
+                e, length = int(row["episode_index"]), int(row["length"])
+                start = float(row[f"videos/{key}/from_timestamp"])
+                end = float(row[f"videos/{key}/to_timestamp"])
+                if abs(end - start - length / fps) > tol:
+                    self.add(f"from/to_timestamp span {end - start:.6f} s for {length} frames at {fps} fps", e, key)
+                want = start + np.arange(length) / fps
+                if not len(times):
+                    self.add(f"{rel} holds no frames", e, key, 0)
+                    continue
+                hi = np.clip(np.searchsorted(times, want), 0, len(times) - 1)
+                lo = np.clip(hi - 1, 0, len(times) - 1)
+                near = np.where(np.abs(times[lo] - want) < np.abs(times[hi] - want), lo, hi)
+                missing = np.flatnonzero(np.abs(times[near] - want) > tol)
+                found = near[np.abs(times[near] - want) <= tol]
+                shared = np.flatnonzero(owner[found] >= 0)
+                if shared.size:
+                    i = int(np.flatnonzero(np.abs(times[near] - want) <= tol)[shared[0]])
+                    self.add(f"the frame at {want[i]:.6f} s in {rel} also belongs to episode "
+                             f"{owner[found[shared[0]]]} (episodes overlap)", e, key, i)
+                owner[found] = e
+                if missing.size:
+                    i = int(missing[0])
+                    more = f" (and {missing.size - 1} more frames)" if missing.size > 1 else ""
+                    self.add(f"no frame at {want[i]:.6f} s in {rel}; nearest at {times[near[i]]:.6f} s{more}",
+                             e, key, i)
+                inside = np.flatnonzero((times > start - tol) & (times < end - tol))
+                if inside.size > length:
+                    self.add(f"{inside.size} frames in {rel} between {start:.6f} and {end:.6f} s for {length} rows",
+                             e, key)
+            dup = np.flatnonzero(np.diff(times) <= tol)
+            if dup.size:
+                self.add(f"{rel} has {dup.size} frame(s) sharing a time, first at {times[dup[0]]:.6f} s",
+                         stream=key)
+            extra = np.flatnonzero(owner < 0)
+            if extra.size and not dup.size:
+                self.add(f"{rel} holds {extra.size} frame(s) that no row shows, first at {times[extra[0]]:.6f} s",
+                         stream=key)
+            self.progress(1)
+
+    # --- stats ----------------------------------------------------------------------------------------------
+    def _check_stats(self, meta: DatasetMeta) -> None:
+        path = self.root / layout.STATS_PATH
+        if not path.exists():
+            self.add("meta/stats.json is missing")
+            return
+        try:
+            stored = json.loads(path.read_text())
+        except ValueError as exc:
+            self.add(f"meta/stats.json is not JSON: {exc}")
+            return
+        expected = aggregate_stats(meta.episode_stats(r) for r in meta.episodes)
+        for key, stats in expected.items():
+            if key not in stored:
+                self.add(f"meta/stats.json has no entry for {key}")
+                continue
+            for name in ("min", "max", "mean", "count"):
+                if name not in stats or name not in stored[key]:
+                    continue
+                a, b = np.ravel(np.asarray(stats[name], dtype=np.float64)), np.ravel(stored[key][name])
+                if a.shape != np.shape(b) or not np.allclose(a, b, rtol=1e-3, atol=1e-6):
+                    self.add(f"meta/stats.json {key}/{name} disagrees with the episodes' statistics", stream=key)
+
+
+def validate(root: str | Path, *, decode: bool = False, progress: ProgressFn | None = None) -> list[Problem]:
+    """Every problem found in the dataset at ``root`` (empty when it is sound)."""
+    return Validator(root, decode=decode, progress=progress).run()
