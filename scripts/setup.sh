@@ -13,7 +13,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q -e ".[test,view]"
 if [ -f scripts/install_plugins.sh ]; then
     bash scripts/install_plugins.sh .venv/bin/python
 fi

@@ -2,7 +2,12 @@
 
 from lerec.cameras.base import Camera, Frame, StreamSpec, feature_key
 from lerec.cameras.hookspecs import hookimpl
-from lerec.cameras.registry import build_camera_config, camera_types, create_camera, get_camera_type
+from lerec.cameras.registry import (
+    build_camera_config,
+    camera_types,
+    create_camera,
+    get_camera_type,
+)
 from lerec.cameras.registry_types import CameraType, FoundCamera
 
 __all__ = [

@@ -11,7 +11,11 @@ from pathlib import Path
 import attrs
 
 from lerec.encoding.config import DepthEncoderConfig
-from lerec.encoding.depth_conversion import conversion_depth_config, convert_dataset_depth, pending_depth_videos
+from lerec.encoding.depth_conversion import (
+    conversion_depth_config,
+    convert_dataset_depth,
+    pending_depth_videos,
+)
 
 
 def register(subparsers) -> None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import attrs
-import yaml
-
+from lerec.cli.encoder_flags import add_encoder_arguments, encoder_changes_from_args
 from lerec.cli.progress import Progress
-from lerec.dataset.edit import convert_to_video, delete_episodes, reencode_dataset, split_by_fractions, split_dataset
+from lerec.dataset.edit import (
+    convert_to_video,
+    delete_episodes,
+    reencode_dataset,
+    split_by_fractions,
+    split_dataset,
+)
 from lerec.dataset.metadata import DatasetMeta
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import DatasetError
@@ -26,19 +30,12 @@ def _int_list(text: str) -> list[int]:
 
 def _add_encoder_flags(parser: argparse.ArgumentParser) -> None:
     for prefix, cls in ENCODERS:
-        group = parser.add_argument_group(f"{prefix} (fields not given keep the stream's current setting)")
-        for field in attrs.fields(cls):
-            group.add_argument(f"--{prefix}.{field.name}", dest=f"{prefix}.{field.name}", default=None,
-                               metavar="VALUE")
+        add_encoder_arguments(parser, prefix, cls, f"{prefix} (fields not given keep the stream's current setting)")
 
 
 def _encoder_changes(args: argparse.Namespace, prefix: str) -> dict[str, Any] | None:
-    changes = {}
-    for name, value in vars(args).items():
-        if name.startswith(prefix + ".") and value is not None:
-            field = name[len(prefix) + 1 :]
-            changes[field] = value if field in ("vcodec", "pix_fmt", "video_backend") else yaml.safe_load(value)
-    return changes or None
+    cls = dict(ENCODERS)[prefix]
+    return encoder_changes_from_args(args, prefix, cls) or None
 
 
 def register(subparsers) -> None:

@@ -42,9 +42,11 @@ def fields_in_declaration_order(config_cls: type) -> list[attrs.Attribute]:
     return [by_name[name] for name in order]
 
 
-def add_encoder_arguments(parser: argparse.ArgumentParser, prefix: str, config_cls: type) -> None:
+def add_encoder_arguments(
+    parser: argparse.ArgumentParser, prefix: str, config_cls: type, title: str | None = None
+) -> None:
     """Add ``--{prefix}.<field>`` for every field of ``config_cls``, documented from its docstring."""
-    group = parser.add_argument_group(f"{prefix} ({config_cls.__name__})")
+    group = parser.add_argument_group(title or f"{prefix} ({config_cls.__name__})")
     docs = field_help(config_cls)
     for field in fields_in_declaration_order(config_cls):
         default = field.default.factory() if isinstance(field.default, attrs.Factory) else field.default
@@ -82,8 +84,8 @@ def parse_flag_value(field: str, text: str) -> Any:
     return text
 
 
-def encoder_config_from_args(args: argparse.Namespace, prefix: str, config_cls: type[Config]) -> Config:
-    """The ``config_cls`` the ``--{prefix}.<field>`` flags describe; flags not given keep the defaults."""
+def encoder_changes_from_args(args: argparse.Namespace, prefix: str, config_cls: type) -> dict[str, Any]:
+    """The fields the ``--{prefix}.<field>`` flags given set, parsed."""
     kwargs = {}
     for field in attrs.fields(config_cls):
         text = getattr(args, f"{prefix}.{field.name}", None)
@@ -92,6 +94,12 @@ def encoder_config_from_args(args: argparse.Namespace, prefix: str, config_cls: 
                 kwargs[field.name] = parse_flag_value(field.name, text)
             except EncoderConfigError as exc:
                 raise EncoderConfigError(f"--{prefix}.{exc}") from None
+    return kwargs
+
+
+def encoder_config_from_args(args: argparse.Namespace, prefix: str, config_cls: type[Config]) -> Config:
+    """The ``config_cls`` the ``--{prefix}.<field>`` flags describe; flags not given keep the defaults."""
+    kwargs = encoder_changes_from_args(args, prefix, config_cls)
     try:
         return config_cls(**kwargs)
     except EncoderConfigError as exc:

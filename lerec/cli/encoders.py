@@ -12,7 +12,11 @@ import av
 import av.logging
 import numpy as np
 
-from lerec.encoding.codec_options import encoder_pix_fmts, published_options, video_encoder
+from lerec.encoding.codec_options import (
+    encoder_pix_fmts,
+    published_options,
+    video_encoder,
+)
 from lerec.encoding.config import RGBEncoderConfig
 from lerec.encoding.hardware import is_hardware_encoder, trial_open
 from lerec.errors import EncoderConfigError

@@ -14,8 +14,17 @@ from typing import Any
 
 import numpy as np
 
-from lerec.dataset.assemble import DatasetAssembler, check_output_not_source, output_folder
-from lerec.dataset.episode_encode import config_from_info, encode_episode, encoded_info, same_encoding
+from lerec.dataset.assemble import (
+    DatasetAssembler,
+    check_output_not_source,
+    output_folder,
+)
+from lerec.dataset.episode_encode import (
+    config_from_info,
+    encode_episode,
+    encoded_info,
+    same_encoding,
+)
 from lerec.dataset.images import image_from_cell
 from lerec.dataset.reader import DatasetReader, is_depth_feature
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig

@@ -13,7 +13,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from lerec.dataset.assemble import DatasetAssembler, check_output_not_source, output_folder
+from lerec.dataset.assemble import (
+    DatasetAssembler,
+    check_output_not_source,
+    output_folder,
+)
 from lerec.dataset.reader import DatasetReader
 from lerec.errors import DatasetError
 

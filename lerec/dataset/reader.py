@@ -19,7 +19,11 @@ from lerec.dataset.depth_frames import DepthSettings, depth_from_codes
 from lerec.dataset.images import image_from_cell
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.rows import RowFile
-from lerec.dataset.video_decoder import DEFAULT_TOLERANCE_S, DecoderCache, FrameMissingError
+from lerec.dataset.video_decoder import (
+    DEFAULT_TOLERANCE_S,
+    DecoderCache,
+    FrameMissingError,
+)
 from lerec.errors import DatasetError
 
 

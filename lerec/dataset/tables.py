@@ -13,7 +13,6 @@ import pyarrow.parquet as pq
 
 from lerec.dataset.atomic import replace_atomically
 
-
 IMAGE_TYPE = pa.struct({"bytes": pa.binary(), "path": pa.string()})  # Hugging Face datasets' Image
 
 

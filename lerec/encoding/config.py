@@ -12,7 +12,11 @@ from typing import Any
 
 import attrs
 
-from lerec.encoding.ffmpeg_mapping import LIBSVTAV1_DEFAULT_PRESET, VCODEC_FOR_CANONICAL, encoder_name
+from lerec.encoding.ffmpeg_mapping import (
+    LIBSVTAV1_DEFAULT_PRESET,
+    VCODEC_FOR_CANONICAL,
+    encoder_name,
+)
 from lerec.errors import EncoderConfigError
 
 VIDEO_BACKEND = "pyav"

@@ -24,7 +24,12 @@ import numpy as np
 from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.episode_encoder import EpisodeEncoder
 from lerec.encoding.ffmpeg_mapping import encoder_name
-from lerec.encoding.fmp4 import append_episode, find_box, iter_boxes, read_episode_fragment
+from lerec.encoding.fmp4 import (
+    append_episode,
+    find_box,
+    iter_boxes,
+    read_episode_fragment,
+)
 from lerec.errors import DatasetError, EncoderConfigError
 
 CODE_FORMAT = "gray12le"

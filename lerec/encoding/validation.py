@@ -16,7 +16,11 @@ from lerec.encoding.codec_options import (
     video_encoder,
 )
 from lerec.encoding.config import RGBEncoderConfig
-from lerec.encoding.ffmpeg_mapping import HARDWARE_AUTO_ORDER, ENCODER_NAMES, structured_options
+from lerec.encoding.ffmpeg_mapping import (
+    ENCODER_NAMES,
+    HARDWARE_AUTO_ORDER,
+    structured_options,
+)
 from lerec.encoding.hardware import is_hardware_encoder, trial_open
 from lerec.errors import EncoderConfigError
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
-import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
@@ -21,6 +20,7 @@ import anyio
 import attrs
 import numpy as np
 
+from lerec.cameras.base import feature_key
 from lerec.cameras.registry import create_camera
 from lerec.dataset.features import infer_feature
 from lerec.dataset.writer import DatasetWriter, EpisodeData, EpisodeVideo
@@ -37,9 +37,13 @@ from lerec.encoding.validation import resolve_encoder_config
 from lerec.errors import CameraError, DatasetError, LerecError
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles
-from lerec.recording.session_setup import check_resume, encoder_for, numeric_features, stream_feature
+from lerec.recording.session_setup import (
+    check_resume,
+    encoder_for,
+    numeric_features,
+    stream_feature,
+)
 from lerec.recording.stream_encoder import EpisodeImages, StreamEncoder
-from lerec.cameras.base import feature_key
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,13 @@ import av
 
 from lerec.cameras.base import StreamSpec
 from lerec.dataset.features import normalize_numeric_feature, video_feature
-from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig, encoder_settings_diff
+from lerec.encoding.config import (
+    DepthEncoderConfig,
+    RGBEncoderConfig,
+    encoder_settings_diff,
+)
 from lerec.encoding.ffmpeg_mapping import encoder_name
 from lerec.errors import DatasetError
-
 
 
 def stream_feature(stream: StreamSpec, config: RGBEncoderConfig, use_videos: bool) -> dict[str, Any]:
