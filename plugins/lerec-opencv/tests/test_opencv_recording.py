@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import av
@@ -13,7 +11,7 @@ import pytest
 from lerec import Recorder, RGBEncoderConfig
 from lerec.cameras.synthetic import read_frame_index, synthetic_rgb
 from lerec.dataset.metadata import DatasetMeta
-from lerec.testing import episode_video
+from lerec.testing import episode_video, record_with_cli
 from lerec_opencv.config import OpenCVCameraConfig
 
 WIDTH, HEIGHT, FPS, COUNT = 64, 48, 30, 150  # a 5 s file: longer than the episodes and the session around them
@@ -59,12 +57,7 @@ async def test_recorder_records_the_files_frames(barcoded_video, tmp_path):
 def test_lerec_record_with_an_opencv_camera(barcoded_video, tmp_path):
     root = tmp_path / "cli"
     cameras = f"{{front: {{type: opencv, index_or_path: '{barcoded_video}'}}}}"
-    done = subprocess.run(
-        [sys.executable, "-m", "lerec", "record", f"--dataset.root={root}", "--dataset.num_episodes=1",
-         "--dataset.episode_time_s=0.5", f"--cameras={cameras}", "--dataset.rgb_encoder.vcodec=h264",
-         "--dataset.rgb_encoder.preset=ultrafast", "--dataset.rgb_encoder.crf=18"],
-        capture_output=True, text=True, timeout=120,
-    )
+    done = record_with_cli(root, cameras)
     assert done.returncode == 0, done.stderr
     assert DatasetMeta.load(root).episodes[0]["length"] == 15
     check_episode_is_the_files_frames(root)

@@ -3,8 +3,6 @@ episode with an error naming the camera, and earlier episodes stay intact."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import anyio
 import numpy as np
@@ -16,7 +14,7 @@ from lerec.dataset.metadata import DatasetMeta
 from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.depth import quantize_depth
 from lerec.errors import CameraError
-from lerec.testing import episode_video
+from lerec.testing import episode_video, record_with_cli
 from lerec_reachy2.config import Reachy2CameraConfig
 from lerec_reachy2.loopback_server import HEIGHT, WIDTH, served_color, served_depth_mm, start_video_server
 
@@ -75,12 +73,7 @@ def test_lerec_record_with_reachy2_cameras(video_server, tmp_path):
     root = tmp_path / "cli"
     cameras = (f"{{head: {{type: reachy2, host: 127.0.0.1, port: {port}}}, "
                f"torso: {{type: reachy2, name: depth, image_type: depth, host: 127.0.0.1, port: {port}}}}}")
-    done = subprocess.run(
-        [sys.executable, "-m", "lerec", "record", f"--dataset.root={root}", "--dataset.num_episodes=1",
-         "--dataset.episode_time_s=0.5", f"--cameras={cameras}", "--dataset.rgb_encoder.vcodec=h264",
-         "--dataset.rgb_encoder.preset=ultrafast", "--dataset.rgb_encoder.crf=18"],
-        capture_output=True, text=True, timeout=120,
-    )
+    done = record_with_cli(root, cameras)
     assert done.returncode == 0, done.stderr
     meta = DatasetMeta.load(root)
     assert meta.features[TORSO_DEPTH]["info"]["is_depth_map"] is True

@@ -12,7 +12,7 @@ from lerec.testing import check_camera
 from lerec_realsense.config import RealSenseCameraConfig
 from lerec_realsense.sensor_options import apply_sensor_options
 from lerec_realsense.software_recording import (
-    FPS, HEIGHT, WIDTH, known_color, known_depth_mm, record_software_device,
+    FPS, known_color, known_depth_mm, record_software_device,
 )
 
 FRAMES = 8

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ from lerec.cameras.synthetic import read_frame_index
 from lerec.dataset.metadata import DatasetMeta
 from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.depth import quantize_depth
-from lerec.testing import episode_video
+from lerec.testing import episode_video, record_with_cli
 from lerec_realsense.config import RealSenseCameraConfig
 from lerec_realsense.software_recording import (
     FPS, HEIGHT, WIDTH, known_color, known_depth_mm, record_software_device,
@@ -55,11 +53,6 @@ async def test_recorder_records_realsense_colour_and_depth(l515_recording, tmp_p
 def test_lerec_record_with_a_realsense_recording(l515_recording, tmp_path):
     root = tmp_path / "cli"
     cameras = f"{{wrist: {{type: realsense, playback: '{l515_recording}', depth: true}}}}"
-    done = subprocess.run(
-        [sys.executable, "-m", "lerec", "record", f"--dataset.root={root}", "--dataset.num_episodes=1",
-         "--dataset.episode_time_s=0.5", f"--cameras={cameras}", "--dataset.rgb_encoder.vcodec=h264",
-         "--dataset.rgb_encoder.preset=ultrafast", "--dataset.rgb_encoder.crf=18"],
-        capture_output=True, text=True, timeout=120,
-    )
+    done = record_with_cli(root, cameras)
     assert done.returncode == 0, done.stderr
     check_colour_and_depth(root)

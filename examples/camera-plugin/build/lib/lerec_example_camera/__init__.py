@@ -1,1 +1,0 @@
-"""A minimal third-party lerec camera plugin."""
