@@ -112,6 +112,14 @@ class FrameBacklog:
             self._ready = anyio.Event()
             await self._ready.wait()
 
+    def take_ready(self, limit: int) -> list[QueuedFrame]:
+        """Up to ``limit`` frames that are waiting now, oldest first, without waiting for more."""
+        taken = []
+        for queue in (self._memory, self._spilled, self._to_spill):
+            while queue and len(taken) < limit:
+                taken.append(queue.popleft())
+        return taken
+
     def discard(self) -> None:
         """Drop everything and delete the spill file."""
         self._memory.clear()

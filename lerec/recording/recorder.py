@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
@@ -47,6 +48,7 @@ from lerec.recording.stream_encoder import EpisodeImages, StreamEncoder
 
 log = logging.getLogger(__name__)
 
+GIL_SWITCH_INTERVAL_S = 0.0005
 Step = Callable[[], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
 
 
@@ -158,6 +160,9 @@ class Recorder:
                   depth_encoder=depth_encoder, encoder_threads=encoder_threads,
                   encoder_queue_maxsize=encoder_queue_maxsize, streaming_encoding=streaming_encoding,
                   video=video, resume=resume, camera_timeout_s=camera_timeout_s)
+        switch_interval = sys.getswitchinterval()
+        # Encoder workers hold the GIL for their Python-side work; a short switch interval bounds the loop's wait.
+        sys.setswitchinterval(min(switch_interval, GIL_SWITCH_INTERVAL_S))
         try:
             async with anyio.create_task_group() as tg:
                 try:
@@ -167,6 +172,8 @@ class Recorder:
                     tg.cancel_scope.cancel()
         except BaseExceptionGroup as group:
             raise _single(group) from None
+        finally:
+            sys.setswitchinterval(switch_interval)
         if rec.writer is not None and convert_depth and rec.depth_to_convert:
             await rec.convert_depth()
         if rec.writer is not None:

@@ -21,6 +21,9 @@ from lerec.errors import EncoderError
 from lerec.recording.backlog import FrameBacklog, QueuedFrame
 
 
+BATCH_FRAMES = 8
+
+
 @attrs.define
 class EpisodeImages:
     """One stream of an episode as PNG images (``video=False`` datasets), with its statistics."""
@@ -78,6 +81,10 @@ class StreamEncoder:
             input_format="gray12le" if depth else "rgb24",
         )
 
+    def _encode_batch(self, items: list[QueuedFrame]) -> None:
+        for item in items:
+            self._encode(item)
+
     def _encode(self, item: QueuedFrame) -> None:
         image = self.backlog.load(item)
         if self.as_images:
@@ -107,9 +114,11 @@ class StreamEncoder:
         """Encode until the backlog is closed and empty; an error is kept in ``self.error``, not raised."""
         try:
             while (item := await self.backlog.get()) is not None:
-                await anyio.to_thread.run_sync(self._encode, item, limiter=self.limiter)
-                self.encoded += 1
-                self.lag_s = (time.monotonic_ns() - item.tick_ns) / 1e9
+                # Every frame already waiting goes to the worker in one call: no loop round trip per frame.
+                batch = [item, *self.backlog.take_ready(BATCH_FRAMES - 1)]
+                await anyio.to_thread.run_sync(self._encode_batch, batch, limiter=self.limiter)
+                self.encoded += len(batch)
+                self.lag_s = (time.monotonic_ns() - batch[-1].tick_ns) / 1e9
             if self._encoder is not None:
                 await anyio.to_thread.run_sync(self._encoder.finish, limiter=self.limiter)
         except Exception as exc:
