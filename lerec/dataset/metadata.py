@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lerec.dataset import layout
@@ -45,6 +46,7 @@ class DatasetMeta:
     info: dict[str, Any]
     tasks: list[str] = attrs.field(factory=list)
     episodes: list[dict[str, Any]] = attrs.field(factory=list)
+    _episode_tables: dict[tuple[int, int], pa.Table] = attrs.field(factory=dict, init=False, repr=False)
 
     @classmethod
     def load(cls, root: str | Path) -> DatasetMeta:
@@ -59,7 +61,7 @@ class DatasetMeta:
         tasks = read_tasks(tasks_path) if tasks_path.exists() else []
         episodes: list[dict[str, Any]] = []
         for path in sorted((root / "meta/episodes").glob("chunk-*/file-*.parquet")):
-            episodes.extend(pq.read_table(path).to_pylist())
+            episodes.extend(pq.ParquetFile(path).read().to_pylist())
         episodes.sort(key=lambda row: row["episode_index"])
         return cls(root, info, tasks, episodes)
 
@@ -93,13 +95,18 @@ class DatasetMeta:
             self.tasks.append(task)
         return self.tasks.index(task)
 
-    def save_episodes_file(self, chunk_index: int, file_index: int) -> None:
-        rows = [
-            r for r in self.episodes
-            if (r["meta/episodes/chunk_index"], r["meta/episodes/file_index"]) == (chunk_index, file_index)
-        ]
-        path = self.root / layout.EPISODES_PATH.format(chunk_index=chunk_index, file_index=file_index)
-        write_parquet(path, episodes_table(rows))
+    def save_episodes_file(self, chunk_index: int, file_index: int, appended: Mapping[str, Any] | None = None) -> None:
+        """Write one ``meta/episodes`` file; with ``appended``, only that new row is converted to arrow."""
+        key = (chunk_index, file_index)
+        cached = self._episode_tables.get(key)
+        if appended is not None and cached is not None:
+            table = pa.concat_tables([cached, episodes_table([appended])], promote_options="permissive")
+        else:
+            rows = [r for r in self.episodes
+                    if (r["meta/episodes/chunk_index"], r["meta/episodes/file_index"]) == key]
+            table = episodes_table(rows)
+        self._episode_tables[key] = table
+        write_parquet(self.root / layout.EPISODES_PATH.format(chunk_index=chunk_index, file_index=file_index), table)
 
     def save_tasks(self) -> None:
         write_parquet(self.root / layout.TASKS_PATH, tasks_table(self.tasks))

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.ma  # noqa: F401  imported once here, not lazily in the middle of the first episode's save
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (same: pyarrow imports it on the first concat/cast, ~0.2 s)
 import pyarrow.parquet as pq
 
 from lerec.dataset.atomic import replace_atomically
@@ -54,7 +56,8 @@ def append_rows(path: str | Path, table: pa.Table) -> None:
     so every saved episode survives a crash)."""
     path = Path(path)
     if path.exists():
-        table = pa.concat_tables([pq.read_table(path), table.cast(pq.read_schema(path))])
+        existing = pq.ParquetFile(path).read()  # not pq.read_table: that imports pyarrow.dataset (~0.2 s)
+        table = pa.concat_tables([existing, table.cast(existing.schema)])
     write_parquet(path, table)
 
 

@@ -146,6 +146,7 @@ class DatasetWriter:
         for key, video in episode.videos.items():
             row.update(self._append_video(key, video, previous, episode.length))
 
+        new_task = episode.task not in meta.tasks
         task_index = meta.task_index(episode.task)
         columns = dict(episode.columns)
         columns["timestamp"] = np.arange(episode.length, dtype=np.float32) / np.float32(meta.fps)
@@ -170,8 +171,9 @@ class DatasetWriter:
         ep_chunk, ep_file = (previous["meta/episodes/chunk_index"], previous["meta/episodes/file_index"]) if previous else (0, 0)
         row["meta/episodes/chunk_index"], row["meta/episodes/file_index"] = ep_chunk, ep_file
         meta.episodes.append(row)
-        meta.save_episodes_file(ep_chunk, ep_file)
-        meta.save_tasks()
+        meta.save_episodes_file(ep_chunk, ep_file, appended=row)
+        if new_task:
+            meta.save_tasks()
         meta.save_stats()
         meta.save_info()
         for video in episode.videos.values():

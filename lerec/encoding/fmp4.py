@@ -152,15 +152,44 @@ def _shift_fragment(fragment: bytes, tick_offset: int, sequence: int) -> bytes:
     return bytes(out)
 
 
+def file_boxes(path: str | os.PathLike) -> list[Box]:
+    """The top-level boxes of the file at ``path``, read by their headers only (no media data is read)."""
+    boxes = []
+    with open(path, "rb") as f:
+        end = os.fstat(f.fileno()).st_size
+        pos = 0
+        while pos + 8 <= end:
+            f.seek(pos)
+            header = f.read(16)
+            size, kind = struct.unpack_from(">I4s", header)
+            length = 8
+            if size == 1:
+                if len(header) < 16:
+                    break
+                size, length = struct.unpack_from(">Q", header, 8)[0], 16
+            elif size == 0:
+                size = end - pos
+            if size < length or pos + size > end:
+                break
+            boxes.append(Box(kind, pos, size, length))
+            pos += size
+    return boxes
+
+
 def count_fragments(path: str | os.PathLike) -> int:
     """How many complete ``moof + mdat`` fragments a dataset video file holds."""
-    data = Path(path).read_bytes()
-    return sum(1 for box in iter_boxes(data) if box.type == b"moof")
+    return sum(1 for box in file_boxes(path) if box.type == b"moof")
 
 
 def read_init(path: str | os.PathLike) -> bytes:
-    data = Path(path).read_bytes()
-    return b"".join(data[b.offset : b.end] for b in iter_boxes(data) if b.type in (b"ftyp", b"moov"))
+    """The ``ftyp + moov`` header of a dataset video file."""
+    parts = []
+    with open(path, "rb") as f:
+        for box in file_boxes(path):
+            if box.type in (b"ftyp", b"moov"):
+                f.seek(box.offset)
+                parts.append(f.read(box.size))
+    return b"".join(parts)
 
 
 def can_append(path: str | os.PathLike, episode: EpisodeFragment) -> bool:
@@ -189,10 +218,10 @@ def append_episode(path: str | os.PathLike, episode: EpisodeFragment, start_fram
 
 def truncate_to_fragments(path: str | os.PathLike, keep: int) -> bool:
     """Cut the file after its first ``keep`` fragments (what a crash mid-append leaves); True if it changed."""
-    data = Path(path).read_bytes()
+    size = os.path.getsize(path)
     end = 0
     seen = 0
-    for box in iter_boxes(data):
+    for box in file_boxes(path):
         if box.type == b"moof":
             if seen == keep:
                 break
@@ -200,7 +229,7 @@ def truncate_to_fragments(path: str | os.PathLike, keep: int) -> bool:
         elif box.type not in (b"ftyp", b"moov", b"mdat", b"free"):
             continue
         end = box.end
-    if end == len(data):
+    if end == size:
         return False
     with open(path, "r+b") as f:
         f.truncate(end)
