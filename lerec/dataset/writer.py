@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -143,8 +144,11 @@ class DatasetWriter:
         row: dict[str, Any] = {"episode_index": index, "tasks": [episode.task], "length": episode.length}
         row.update(episode.episode_columns)
 
-        for key, video in episode.videos.items():
-            row.update(self._append_video(key, video, previous, episode.length))
+        # Each stream has its own file: appending them side by side lets their fsyncs share a journal commit.
+        with ThreadPoolExecutor(max_workers=max(1, len(episode.videos))) as pool:
+            placed = pool.map(lambda item: self._append_video(*item, previous, episode.length), episode.videos.items())
+            for location in list(placed):
+                row.update(location)
 
         new_task = episode.task not in meta.tasks
         task_index = meta.task_index(episode.task)
