@@ -16,34 +16,31 @@ physical limit. Then LeRobot (``lerobot_record.py``, run with LeRobot's interpre
 from __future__ import annotations
 
 import argparse
-import datetime
 import importlib.util
 import io
 import json
 import os
-import platform
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import anyio
 import av
 import numpy as np
-import pyarrow.parquet as pq
 
-import lerec
 from lerec import RGBEncoderConfig, Recorder, SyntheticCameraConfig
-from lerec.cameras.synthetic import BARCODE_BITS, synthetic_rgb
-from lerec.dataset.metadata import DatasetMeta
+from lerec.cameras.synthetic import synthetic_rgb
 from lerec.encoding.ffmpeg_mapping import encoder_name
 from lerec.encoding.realtime import realtime_threads
 from lerec.encoding.validation import resolve_encoder_config
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dataset_check import check_dataset, frames_lost, wrong_frames  # noqa: E402
+from measure import RealtimeWatch, cpu_seconds, machine_info, peak_rss_mb  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_LEROBOT_PYTHON = Path("/opt/lerobot-venv/bin/python")
@@ -51,81 +48,6 @@ STATE_DIM = 6
 
 
 # --- the machine ---------------------------------------------------------------------------------------------
-
-def machine_info() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {
-        "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gib": round(mem_gib, 1),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "pyav": av.__version__,
-        "ffmpeg": str(getattr(av, "ffmpeg_version_info", "?")),
-        "lerec": lerec.__version__,
-        "root": os.geteuid() == 0,
-        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-class RealtimeWatch:
-    """Samples, from a thread of its own, how many threads of this process run under SCHED_FIFO/SCHED_RR."""
-
-    def __init__(self, period_s: float = 0.1):
-        self.period_s = period_s
-        self.samples = 0
-        self.samples_with_realtime = 0
-        self.max_threads = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="realtime-watch", daemon=True)
-
-    def __enter__(self) -> RealtimeWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.period_s):
-            found = len(realtime_threads())
-            self.samples += 1
-            self.samples_with_realtime += found > 0
-            self.max_threads = max(self.max_threads, found)
-
-    def as_dict(self) -> dict:
-        return {"samples": self.samples, "samples_with_realtime": self.samples_with_realtime,
-                "max_realtime_threads": self.max_threads}
-
-    def describe(self) -> str:
-        if not self.samples:
-            return "not sampled"
-        if not self.samples_with_realtime:
-            return f"none in {self.samples} samples"
-        return (f"up to {self.max_threads} threads at SCHED_FIFO/RR, in {self.samples_with_realtime} of "
-                f"{self.samples} samples")
-
-
-# --- lerec's side ---------------------------------------------------------------------------------------------
 
 async def record_with_lerec(args, root: Path) -> dict:
     cameras = {
@@ -175,85 +97,6 @@ def rgb_config(args) -> RGBEncoderConfig:
 
 
 # --- what is in the datasets ----------------------------------------------------------------------------------
-
-def rows_per_episode(root: Path) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    for path in sorted((root / "data").glob("chunk-*/file-*.parquet")):
-        for index in pq.read_table(path, columns=["episode_index"]).column("episode_index").to_pylist():
-            counts[index] = counts.get(index, 0) + 1
-    return counts
-
-
-def barcode_cells(gray: np.ndarray) -> np.ndarray:
-    """Mean grey level of the centre of each of the synthetic frame's 16 barcode cells (top eighth, left to right)."""
-    height, width = gray.shape
-    band = max(1, height // 8)
-    means = np.empty(BARCODE_BITS)
-    for bit in range(BARCODE_BITS):
-        x0, x1 = bit * width // BARCODE_BITS, (bit + 1) * width // BARCODE_BITS
-        w = x1 - x0
-        means[bit] = gray[band // 4 : band - band // 4 or None, x0 + w // 4 : x1 - w // 4 or None].mean()
-    return means
-
-
-def shows_frame(cells: np.ndarray, n: int) -> bool:
-    """Whether barcode cells read back show frame ``n``: every cell that is clearly dark or bright agrees with
-    ``n``'s bit. Cells in between are codec smear (SVT-AV1's fastest presets blur a few cells), not evidence."""
-    bits = (n >> np.arange(BARCODE_BITS)) & 1
-    return not (np.any((cells > 192) & (bits == 0)) or np.any((cells < 64) & (bits == 1)))
-
-
-def decoded_frames(path: Path) -> list[tuple[float, np.ndarray]]:
-    """(timestamp, barcode cell means) of every frame of the MP4 at ``path``, decoded."""
-    out = []
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for frame in container.decode(stream):
-            out.append((float(frame.pts * stream.time_base), barcode_cells(frame.to_ndarray(format="gray"))))
-    return out
-
-
-def check_dataset(root: Path, camera_seq: Callable[[dict, str], list[int]], decode: bool) -> list[dict]:
-    """Per episode and video key: rows, frames in the MP4 for the episode's time range, and (``decode``) how many
-    decoded frames show another camera frame than the one the row recorded (a lost frame shifts the rest)."""
-    meta = DatasetMeta.load(root)
-    rows = rows_per_episode(root)
-    cache: dict[Path, list] = {}
-    results = []
-    for episode in meta.episodes:
-        index = int(episode["episode_index"])
-        entry = {"episode_index": index, "rows": rows.get(index, 0), "length": int(episode["length"]), "streams": {}}
-        for key in meta.video_keys:
-            path = root / meta.info["video_path"].format(
-                video_key=key, chunk_index=episode[f"videos/{key}/chunk_index"],
-                file_index=episode[f"videos/{key}/file_index"],
-            )
-            start, end = float(episode[f"videos/{key}/from_timestamp"]), float(episode[f"videos/{key}/to_timestamp"])
-            if path not in cache:
-                cache[path] = decoded_frames(path) if decode else demuxed_frames(path)
-            frames = [code for t, code in cache[path] if start - 1e-4 <= t < end - 1e-4]
-            stream = {"video_frames": len(frames)}
-            if decode:
-                expected = [s & 0xFFFF for s in camera_seq(episode, key)]
-                stream["wrong_frames"] = (sum(not shows_frame(cells, n) for cells, n in zip(frames, expected))
-                                          + abs(len(frames) - len(expected)))
-            entry["streams"][key] = stream
-        results.append(entry)
-    return results
-
-
-def demuxed_frames(path: Path) -> list[tuple[float, None]]:
-    out = []
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        for packet in container.demux(stream):
-            if packet.pts is not None:
-                out.append((float(packet.pts * stream.time_base), None))
-    return out
-
-
-# --- the encoders alone ---------------------------------------------------------------------------------------
 
 def encode_alone(frames: list[np.ndarray], args, options: dict[str, str]) -> tuple[float, int]:
     """Encode ``frames`` with PyAV alone into an in-memory MP4; returns (seconds, bytes)."""
@@ -379,15 +222,6 @@ def print_lerec(lerec_run: dict, checked: list[dict], base_rss: float) -> None:
     print(f"  peak RSS {lerec_run['peak_rss_mb']:.0f} MB ({lerec_run['peak_rss_mb'] - base_rss:.0f} MB above "
           f"imports); CPU {lerec_run['cpu_s']:.1f} s")
     print(f"  real-time threads while recording: {lerec_run['realtime_text']}")
-
-
-def frames_lost(checked: list[dict]) -> int:
-    return sum(e["rows"] - s["video_frames"] for e in checked for s in e["streams"].values())
-
-
-def wrong_frames(checked: list[dict]) -> int | None:
-    values = [s.get("wrong_frames") for e in checked for s in e["streams"].values()]
-    return None if any(v is None for v in values) else sum(values)
 
 
 def summarize(args, lerec_run, lerec_checked, raw, lerobot, lerobot_checked) -> dict:
