@@ -288,7 +288,12 @@ class Recorder:
         repeated = dict.fromkeys(encoders, 0)
         seqs: dict[str, list[int]] = {key: [] for key in encoders}
         ages_us: dict[str, list[int]] = {key: [] for key in encoders}
-        failure: LerecError | None = None
+        async with anyio.create_task_group() as opening:
+            for encoder in encoders.values():
+                opening.start_soon(encoder.prepare)
+        failure = self._failure(encoders)
+        if failure:
+            raise failure
         async with anyio.create_task_group() as tg:
             for encoder in encoders.values():
                 tg.start_soon(encoder.backlog.run_spiller)

@@ -81,6 +81,16 @@ class StreamEncoder:
             input_format="gray12le" if depth else "rgb24",
         )
 
+    async def prepare(self) -> None:
+        """Open the encoder before the episode's first tick: codec start-up (SVT-AV1 allocates and starts tens of
+        threads) then costs no tick its deadline. An error is kept in ``self.error``."""
+        if self.as_images or self._encoder is not None:
+            return
+        try:
+            self._encoder = await anyio.to_thread.run_sync(self._open, limiter=self.limiter)
+        except Exception as exc:
+            self.error = EncoderError(self.camera, self.stream.name, f"{type(exc).__name__}: {exc}")
+
     def _encode_batch(self, items: list[QueuedFrame]) -> None:
         for item in items:
             self._encode(item)
