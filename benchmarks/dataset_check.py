@@ -63,10 +63,7 @@ def check_dataset(root: Path, camera_seq: Callable[[dict, str], list[int]], deco
         index = int(episode["episode_index"])
         entry = {"episode_index": index, "rows": rows.get(index, 0), "length": int(episode["length"]), "streams": {}}
         for key in meta.video_keys:
-            path = root / meta.info["video_path"].format(
-                video_key=key, chunk_index=episode[f"videos/{key}/chunk_index"],
-                file_index=episode[f"videos/{key}/file_index"],
-            )
+            path = meta.video_file(key, episode)
             start, end = float(episode[f"videos/{key}/from_timestamp"]), float(episode[f"videos/{key}/to_timestamp"])
             if path not in cache:
                 cache[path] = decoded_frames(path) if decode else demuxed_frames(path)

@@ -109,9 +109,7 @@ def episode_video(root: str | Path, key: str, episode: int) -> tuple[list[np.nda
     root = Path(root)
     meta = DatasetMeta.load(root)
     row = meta.episodes[episode]
-    path = root / meta.info["video_path"].format(
-        video_key=key, chunk_index=row[f"videos/{key}/chunk_index"], file_index=row[f"videos/{key}/file_index"]
-    )
+    path = meta.video_file(key, row)
     start, end = row[f"videos/{key}/from_timestamp"], row[f"videos/{key}/to_timestamp"]
     depth = meta.features[key].get("info", {}).get("is_depth_map", False)
     frames = []

@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import av
 import numpy as np
 
 from lerec.dataset.episode_video import MovableEpisode, strip_edit_list
 from lerec.encoding import fmp4
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.encoding.episode_encoder import EpisodeEncoder
-from lerec.encoding.ffmpeg_mapping import encoder_name
+from lerec.encoding.ffmpeg_mapping import canonical_codec_name, encoder_name
 from lerec.encoding.probe import probe_stream_info
 
 # The keys of a video feature's info that say how it was encoded.
@@ -42,7 +41,7 @@ def config_from_info(info: Mapping[str, Any], depth: bool, changes: Mapping[str,
 
 def same_encoding(info: Mapping[str, Any], config: RGBEncoderConfig) -> bool:
     """Whether a stream with ``info`` is already encoded with ``config``."""
-    want = {"video.codec": av.codec.Codec(encoder_name(config.vcodec), "w").canonical_name,
+    want = {"video.codec": canonical_codec_name(config.vcodec),
             "video.pix_fmt": config.pix_fmt, **config.to_video_info()}
     return all(info.get(k) == want.get(k) for k in ENCODING_KEYS)
 

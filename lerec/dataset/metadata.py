@@ -89,6 +89,12 @@ class DatasetMeta:
                 stats.setdefault(feature, {})[name] = np.asarray(value)
         return stats
 
+    def video_file(self, key: str, row: Mapping[str, Any]) -> Path:
+        """The MP4 holding episode ``row``'s video of feature ``key``."""
+        return self.root / self.info["video_path"].format(
+            video_key=key, chunk_index=int(row[f"videos/{key}/chunk_index"]),
+            file_index=int(row[f"videos/{key}/file_index"]))
+
     def task_index(self, task: str) -> int:
         """The index of ``task``, added to the task list if new."""
         if task not in self.tasks:

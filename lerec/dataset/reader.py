@@ -99,10 +99,7 @@ class DatasetReader:
         return int(self.episode(e)["length"])
 
     def video_path(self, e: int, key: str) -> Path:
-        row = self.episode(e)
-        return self.root / self.meta.info["video_path"].format(
-            video_key=key, chunk_index=int(row[f"videos/{key}/chunk_index"]),
-            file_index=int(row[f"videos/{key}/file_index"]))
+        return self.meta.video_file(key, self.episode(e))
 
     def data_path(self, e: int) -> Path:
         row = self.episode(e)

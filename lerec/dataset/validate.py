@@ -188,9 +188,7 @@ class Validator:
         by_file: dict[Path, list[dict[str, Any]]] = {}
         for row in meta.episodes:
             try:
-                path = self.root / meta.info["video_path"].format(
-                    video_key=key, chunk_index=int(row[f"videos/{key}/chunk_index"]),
-                    file_index=int(row[f"videos/{key}/file_index"]))
+                path = meta.video_file(key, row)
             except (KeyError, TypeError):
                 self.add("the episode row has no location for this video", int(row["episode_index"]), key)
                 continue

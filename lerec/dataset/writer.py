@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 import numpy as np
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lerec.dataset import layout
@@ -105,8 +106,6 @@ class DatasetWriter:
         for path in sorted((self.root / "data").glob("chunk-*/file-*.parquet")):
             table = pq.read_table(path)
             if len(table) and max(table.column("index").to_pylist()) >= total_frames:
-                import pyarrow.compute as pc
-
                 kept = table.filter(pc.less(table.column("index"), total_frames))
                 if len(kept):
                     write_parquet(path, kept)

@@ -27,7 +27,7 @@ import av
 
 from lerec.dataset import layout
 from lerec.dataset.atomic import write_json_atomically
-from lerec.encoding.config import DepthEncoderConfig
+from lerec.encoding.config import DEPTH_SETTINGS_KEYS, DepthEncoderConfig
 from lerec.encoding.depth_transcode import (
     CODE_FORMAT,
     TranscodeResult,
@@ -35,14 +35,13 @@ from lerec.encoding.depth_transcode import (
     is_lossless,
     transcode_depth_video,
 )
-from lerec.encoding.ffmpeg_mapping import encoder_name
+from lerec.encoding.ffmpeg_mapping import canonical_codec_name, encoder_name
 from lerec.errors import DatasetError
 
 log = logging.getLogger(__name__)
 
 JOURNAL_PATH = ".lerec/convert-depth.json"
 CONVERTED_SUFFIX = ".converted"
-DEPTH_PARAM_KEYS = ("video.depth_min", "video.depth_max", "video.shift", "video.use_log")
 # Called with (frames done, frames in all files to convert, the file being converted).
 DatasetProgress = Callable[[int, int, Path], None]
 
@@ -107,7 +106,7 @@ def depth_feature_keys(info: dict[str, Any]) -> list[str]:
 
 def target_codec_name(config: DepthEncoderConfig) -> str:
     """FFmpeg's canonical name of ``config``'s codec, as ``video.codec`` records it (libx265 -> hevc)."""
-    return av.codec.Codec(encoder_name(config.vcodec), "w").canonical_name
+    return canonical_codec_name(config.vcodec)
 
 
 def pending_depth_videos(root: str | os.PathLike, config: DepthEncoderConfig | None = None) -> list[PendingVideo]:
@@ -128,7 +127,7 @@ def _feature_update(config: DepthEncoderConfig, converted: Path) -> dict[str, An
     with av.open(str(converted)) as container:
         ctx = container.streams.video[0].codec_context
         facts = {"video.codec": ctx.codec.canonical_name, "video.pix_fmt": ctx.format.name}
-    settings = {k: v for k, v in config.to_video_info().items() if k not in DEPTH_PARAM_KEYS}
+    settings = {k: v for k, v in config.to_video_info().items() if k not in DEPTH_SETTINGS_KEYS}
     return {**facts, **settings}
 
 

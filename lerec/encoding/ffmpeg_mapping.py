@@ -93,6 +93,13 @@ def mapping_row(
     return opts
 
 
+def canonical_codec_name(vcodec: str) -> str:
+    """FFmpeg's canonical name of ``vcodec``'s codec, as ``video.codec`` records it (libx265 -> hevc)."""
+    import av
+
+    return av.codec.Codec(encoder_name(vcodec), "w").canonical_name
+
+
 def ffmpeg_options(config: RGBEncoderConfig, encoder_threads: int | None = None) -> dict[str, str]:
     """FFmpeg options for ``config``; ``extra_options`` are merged last and never override these."""
     opts = {name: value for name, (value, _field) in structured_options(config, encoder_threads).items()}

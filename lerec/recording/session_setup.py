@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import av
 
 from lerec.cameras.base import StreamSpec
 from lerec.dataset.features import normalize_numeric_feature, video_feature
@@ -14,7 +13,7 @@ from lerec.encoding.config import (
     RGBEncoderConfig,
     encoder_settings_diff,
 )
-from lerec.encoding.ffmpeg_mapping import encoder_name
+from lerec.encoding.ffmpeg_mapping import canonical_codec_name
 from lerec.errors import DatasetError
 
 
@@ -24,9 +23,8 @@ def stream_feature(stream: StreamSpec, config: RGBEncoderConfig, use_videos: boo
     if not use_videos:
         info = {"is_depth_map": True, "depth_unit": "mm"} if depth else None
         return video_feature(stream.height, stream.width, stream.channels, info, dtype="image")
-    codec = av.codec.Codec(encoder_name(config.vcodec), "w").canonical_name
     info: dict[str, Any] = {
-        "video.codec": codec, "video.pix_fmt": config.pix_fmt, **config.to_video_info(), "is_depth_map": depth,
+        "video.codec": canonical_codec_name(config.vcodec), "video.pix_fmt": config.pix_fmt, **config.to_video_info(), "is_depth_map": depth,
     }
     if depth:
         info["depth_unit"] = stream.depth_unit
