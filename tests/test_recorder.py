@@ -1,6 +1,8 @@
 """The recorder's invariant: every video of every episode has exactly `length` frames at k/fps == parquet rows."""
 
 import json
+import os
+import re
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -10,7 +12,7 @@ from lerec import Recorder, RGBEncoderConfig
 from lerec.dataset.metadata import DatasetMeta
 from lerec.errors import CameraError, DatasetError, LerecError
 
-from recording_fixtures import STATE, CountingRobot, barcodes, episode_frames, record, small_camera
+from recording_fixtures import STATE, CountingRobot, barcodes, decode_file, episode_frames, record, small_camera
 
 FRONT = "observation.images.front"
 WRIST = "observation.images.wrist"
@@ -151,6 +153,27 @@ async def test_step_errors_name_the_feature(dataset_root):
     assert DatasetMeta.load(dataset_root).info["total_episodes"] == 0
 
 
+async def test_a_failed_save_is_cut_and_the_next_episode_follows_on(dataset_root):
+    # The bad episode's video is appended while its rows are checked; the failed save must take it back out.
+    robot = CountingRobot()
+
+    def loses_action():
+        values = robot()
+        return values if robot.tick <= 4 else {"observation.state": values["observation.state"]}
+
+    async with Recorder.create(dataset_root, 30, {"front": small_camera()}, STATE,
+                               rgb_encoder=RGBEncoderConfig(vcodec="h264", preset="ultrafast")) as rec:
+        await rec.record_episode("ok", num_frames=10, step=robot)
+        robot.tick = 0
+        with pytest.raises(DatasetError, match=r"did not return feature 'action' at tick 4"):
+            await rec.record_episode("bad", num_frames=8, step=loses_action)
+        await rec.record_episode("ok again", num_frames=12, step=robot)
+    meta = check_invariant(dataset_root, [FRONT])
+    assert [r["length"] for r in meta.episodes] == [10, 12] and meta.tasks == ["ok", "ok again"]
+    assert len(decode_file(meta.video_file(FRONT, meta.episodes[1]))) == 22
+    assert len(pq.read_table(dataset_root / "data/chunk-000/file-000.parquet")) == 22
+
+
 async def test_features_are_inferred_from_step_when_not_declared(dataset_root):
     async with Recorder.create(dataset_root, 30, {"front": small_camera()},
                                rgb_encoder=RGBEncoderConfig(vcodec="h264")) as rec:
@@ -188,3 +211,17 @@ async def test_image_dataset_stores_lossless_pngs_in_the_parquet(dataset_root):
     for row, seq in zip(rows, seqs):
         assert np.array_equal(decode_png(row[FRONT]["bytes"]), synthetic_rgb(seq, 64, 48))
         assert np.array_equal(decode_png(row[FRONT + "_depth"]["bytes"]), synthetic_depth(seq, 64, 48))
+
+
+async def test_streams_share_the_cores_among_their_encoders(dataset_root):
+    # x264 writes its settings into the stream (an SEI message): the threads each encoder really ran with.
+    from lerec.recording.session_setup import threads_per_stream
+
+    cams = {name: small_camera(width=320, height=240) for name in ("a", "b", "c")}
+    await record(dataset_root, cams, num_frames=4, rgb_encoder=RGBEncoderConfig(vcodec="h264", preset="ultrafast"))
+    share = threads_per_stream(3)
+    assert share == max(1, len(os.sched_getaffinity(0)) // 3)
+    for name in cams:
+        data = (dataset_root / f"videos/observation.images.{name}/chunk-000/file-000.mp4").read_bytes()
+        threads = int(re.search(rb" threads=(\d+) ", data).group(1))
+        assert threads <= share, f"{name}: x264 ran {threads} threads, the share is {share}"

@@ -16,7 +16,7 @@ from lerec.dataset import layout
 from lerec.dataset.atomic import write_json_atomically
 from lerec.dataset.features import DEFAULT_FEATURES
 from lerec.dataset.stats import Stats, aggregate_stats, stats_to_json
-from lerec.dataset.tables import episodes_table, read_tasks, tasks_table, write_parquet
+from lerec.dataset.tables import append_episode_row, episodes_table, read_tasks, tasks_table, write_parquet
 from lerec.errors import DatasetError
 
 
@@ -106,7 +106,7 @@ class DatasetMeta:
         key = (chunk_index, file_index)
         cached = self._episode_tables.get(key)
         if appended is not None and cached is not None:
-            table = pa.concat_tables([cached, episodes_table([appended])], promote_options="permissive")
+            table = append_episode_row(cached, appended)
         else:
             rows = [r for r in self.episodes
                     if (r["meta/episodes/chunk_index"], r["meta/episodes/file_index"]) == key]

@@ -1,7 +1,8 @@
 """Saving recorded episodes into a LeRobot v3.0 dataset, durably, one episode at a time.
 
-Order of writes for an episode: video fragments appended (fsync), data parquet replaced, episodes parquet
-replaced, tasks and stats, and info.json last. info.json's ``total_episodes`` is the commit: opening a dataset
+Order of writes for an episode: video fragments appended (fsync) and the data parquet replaced, in any order
+(the recorder does them while other streams' encoders still flush), then the episodes parquet, tasks and stats,
+and info.json last. info.json's ``total_episodes`` is the commit: opening a dataset
 for writing cuts anything beyond it that a crash left behind (:meth:`DatasetWriter.resume`).
 """
 
@@ -53,6 +54,22 @@ class EpisodeData:
     episode_columns: dict[str, Any] = attrs.field(factory=dict)
 
 
+@attrs.define
+class PendingEpisode:
+    """An episode being saved: what :meth:`DatasetWriter.commit_episode` needs, filled in part by part."""
+
+    index: int
+    task: str
+    length: int
+    previous: Mapping[str, Any] | None
+    episode_columns: dict[str, Any]
+    data_row: dict[str, Any] | None = None
+    frame_stats: dict[str, Stats] = attrs.field(factory=dict)
+    video_rows: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    videos: dict[str, EpisodeVideo] = attrs.field(factory=dict)
+    staged_row: dict[str, Any] | None = None
+
+
 class DatasetWriter:
     """Appends episodes to the dataset at ``meta.root``."""
 
@@ -60,6 +77,7 @@ class DatasetWriter:
         self.meta = meta
         self.root = meta.root
         self.staging = self.root / layout.STAGING_DIR
+        self.pending: PendingEpisode | None = None  # an episode begun and not yet committed or abandoned
 
     @classmethod
     def create(
@@ -102,6 +120,9 @@ class DatasetWriter:
             meta.episodes = [r for r in meta.episodes if r["episode_index"] < committed]
             for chunk, file in files:
                 meta.save_episodes_file(chunk, file)
+            meta.tasks = meta.tasks[: int(meta.info.get("total_tasks", len(meta.tasks)))]
+            meta.save_tasks()
+            meta.save_stats()
         total_frames = sum(int(r["length"]) for r in meta.episodes)
         for path in sorted((self.root / "data").glob("chunk-*/file-*.parquet")):
             table = pq.read_table(path)
@@ -124,6 +145,12 @@ class DatasetWriter:
                     log.warning("%s: cut an unfinished episode from %s", self.root, path)
         shutil.rmtree(self.staging, ignore_errors=True)
 
+    def abandon_episode(self) -> None:
+        """After a failed save: cut what it wrote (as :meth:`repair`), keeping the dataset open for the next one."""
+        self.pending = None
+        self.repair()
+        self.staging.mkdir(parents=True, exist_ok=True)
+
     def remove_staging(self) -> None:
         """Delete the staging folder (and ``.lerec`` when nothing else, such as a conversion journal, is in it)."""
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -134,53 +161,106 @@ class DatasetWriter:
 
     def save_episode(self, episode: EpisodeData) -> dict[str, Any]:
         """Write ``episode`` as the next episode; returns its episode row. Blocking: run it off the loop."""
-        meta = self.meta
-        if episode.length <= 0:
-            raise DatasetError("an episode needs at least one frame")
-        index = len(meta.episodes)
-        previous = meta.episodes[-1] if meta.episodes else None
-        from_index = int(previous["dataset_to_index"]) if previous else 0
-        row: dict[str, Any] = {"episode_index": index, "tasks": [episode.task], "length": episode.length}
-        row.update(episode.episode_columns)
-
+        pending = self.begin_episode(episode.task, episode.length, episode.episode_columns)
         # Each stream has its own file: appending them side by side lets their fsyncs share a journal commit.
         with ThreadPoolExecutor(max_workers=max(1, len(episode.videos))) as pool:
-            placed = pool.map(lambda item: self._append_video(*item, previous, episode.length), episode.videos.items())
-            for location in list(placed):
-                row.update(location)
+            list(pool.map(lambda item: self.add_video(pending, *item), episode.videos.items()))
+        self.write_frames(pending, episode.columns, episode.extra_stats)
+        return self.commit_episode(pending)
 
-        new_task = episode.task not in meta.tasks
-        task_index = meta.task_index(episode.task)
-        columns = dict(episode.columns)
-        columns["timestamp"] = np.arange(episode.length, dtype=np.float32) / np.float32(meta.fps)
-        columns["frame_index"] = np.arange(episode.length, dtype=np.int64)
-        columns["episode_index"] = np.full(episode.length, index, dtype=np.int64)
-        columns["index"] = np.arange(from_index, from_index + episode.length, dtype=np.int64)
-        columns["task_index"] = np.full(episode.length, task_index, dtype=np.int64)
+    def begin_episode(self, task: str, length: int, episode_columns: Mapping[str, Any] | None = None) -> PendingEpisode:
+        """Start saving the next episode: then :meth:`write_frames` once and :meth:`add_video` per video feature,
+        in any order and from different threads, then :meth:`commit_episode`. After a failure, :meth:`repair`."""
+        if length <= 0:
+            raise DatasetError("an episode needs at least one frame")
+        meta = self.meta
+        if self.pending is not None:
+            raise DatasetError(f"episode {self.pending.index} is still being saved; commit or abandon it first")
+        previous = meta.episodes[-1] if meta.episodes else None
+        self.pending = PendingEpisode(len(meta.episodes), task, length, previous, dict(episode_columns or {}))
+        return self.pending
+
+    def write_frames(self, pending: PendingEpisode, columns: Mapping[str, Any],
+                     extra_stats: Mapping[str, Stats] | None = None) -> None:
+        """Append the episode's rows to the data parquet (non-video features, as (length, ...) arrays)."""
+        meta = self.meta
+        previous, length = pending.previous, pending.length
+        from_index = int(previous["dataset_to_index"]) if previous else 0
+        columns = dict(columns)
+        columns["timestamp"] = np.arange(length, dtype=np.float32) / np.float32(meta.fps)
+        columns["frame_index"] = np.arange(length, dtype=np.int64)
+        columns["episode_index"] = np.full(length, pending.index, dtype=np.int64)
+        columns["index"] = np.arange(from_index, from_index + length, dtype=np.int64)
+        tasks = meta.tasks
+        columns["task_index"] = np.full(length, tasks.index(pending.task) if pending.task in tasks else len(tasks),
+                                        dtype=np.int64)
         table = frame_table(columns, meta.features)
         chunk, file = self._data_file(previous, table.nbytes)
         append_rows(self.root / layout.DATA_PATH.format(chunk_index=chunk, file_index=file), table)
-        row.update({"data/chunk_index": chunk, "data/file_index": file,
-                    "dataset_from_index": from_index, "dataset_to_index": from_index + episode.length})
+        pending.data_row = {"data/chunk_index": chunk, "data/file_index": file,
+                            "dataset_from_index": from_index, "dataset_to_index": from_index + length}
+        pending.frame_stats = {key: numeric_stats(np.asarray(v).reshape(length, -1))
+                               for key, v in columns.items() if meta.features[key]["dtype"] not in ("image", "video")}
+        pending.frame_stats.update(extra_stats or {})
 
-        stats = {key: numeric_stats(np.asarray(v).reshape(episode.length, -1))
-                 for key, v in columns.items() if meta.features[key]["dtype"] not in ("image", "video")}
-        stats.update({key: video.stats for key, video in episode.videos.items()})
-        stats.update(episode.extra_stats)
+    def add_video(self, pending: PendingEpisode, key: str, video: EpisodeVideo) -> None:
+        """Append one stream's one-fragment MP4 to its dataset video file (fsync'd)."""
+        pending.video_rows[key] = self._append_video(key, video, pending.previous, pending.length)
+        pending.videos[key] = video
+
+    def stage_row(self, pending: PendingEpisode, video_stats: Mapping[str, Stats]) -> None:
+        """Write the episode's row, tasks and stats before its videos are appended (while encoders flush), with
+        each video placed where the previous episode's ended. That is where it goes unless its file rolls over
+        by size; :meth:`commit_episode` then writes the row again. Needs :meth:`write_frames` done."""
+        locations = {key: self._video_location(key, pending.previous, pending.length) for key in self.meta.video_keys}
+        pending.staged_row = self._write_row(pending, locations, video_stats)
+
+    def commit_episode(self, pending: PendingEpisode) -> dict[str, Any]:
+        """Write the episode's row, tasks and stats (unless staged where the videos went) and, last, info.json:
+        the commit. Returns the row."""
+        meta = self.meta
+        missing = [key for key in meta.video_keys if key not in pending.videos]
+        if pending.data_row is None or missing:
+            raise DatasetError(f"episode {pending.index} is incomplete: "
+                               + (f"no video for {missing}" if missing else "its frames were not written"))
+        row = pending.staged_row
+        if row is None or any(row[column] != value for location in pending.video_rows.values()
+                              for column, value in location.items()):
+            row = self._write_row(pending, pending.video_rows,
+                                  {key: video.stats for key, video in pending.videos.items()})
+        meta.save_info()
+        self.pending = None
+        for video in pending.videos.values():
+            video.path.unlink(missing_ok=True)
+        return row
+
+    def _write_row(self, pending: PendingEpisode, video_rows: Mapping[str, Mapping[str, Any]],
+                   video_stats: Mapping[str, Stats]) -> dict[str, Any]:
+        """Add (or replace) the episode's row in meta/episodes; write tasks and stats."""
+        meta = self.meta
+        row: dict[str, Any] = {"episode_index": pending.index, "tasks": [pending.task], "length": pending.length}
+        row.update(pending.episode_columns)
+        for key in meta.video_keys:
+            row.update(video_rows[key])
+        row.update(pending.data_row)
+        stats = {**pending.frame_stats, **video_stats}
         for key, feature_stats in stats.items():
             for name, value in feature_stats.items():
                 row[f"stats/{key}/{name}"] = np.asarray(value).tolist()
-
+        previous = pending.previous
         ep_chunk, ep_file = (previous["meta/episodes/chunk_index"], previous["meta/episodes/file_index"]) if previous else (0, 0)
         row["meta/episodes/chunk_index"], row["meta/episodes/file_index"] = ep_chunk, ep_file
-        meta.episodes.append(row)
-        meta.save_episodes_file(ep_chunk, ep_file, appended=row)
+        new_task = pending.task not in meta.tasks
+        meta.task_index(pending.task)
+        if len(meta.episodes) > pending.index:  # staged before: replace it
+            meta.episodes[pending.index] = row
+            meta.save_episodes_file(ep_chunk, ep_file)
+        else:
+            meta.episodes.append(row)
+            meta.save_episodes_file(ep_chunk, ep_file, appended=row)
         if new_task:
             meta.save_tasks()
         meta.save_stats()
-        meta.save_info()
-        for video in episode.videos.values():
-            video.path.unlink(missing_ok=True)
         return row
 
     def _data_file(self, previous: Mapping[str, Any] | None, nbytes: int) -> tuple[int, int]:
@@ -201,22 +281,33 @@ class DatasetWriter:
         if "video.height" not in feature.get("info", {}):
             feature["info"] = {**probe_stream_info(video.path), **feature.get("info", {})}
             feature["info"].setdefault("is_depth_map", False)
-        chunk, file, start = 0, 0, 0
+        location = self._video_location(key, previous, length)
+        chunk, file = location[f"videos/{key}/chunk_index"], location[f"videos/{key}/file_index"]
+        path = self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
         if previous is not None and f"videos/{key}/chunk_index" in previous:
-            chunk, file = int(previous[f"videos/{key}/chunk_index"]), int(previous[f"videos/{key}/file_index"])
-            start = int(round(float(previous[f"videos/{key}/to_timestamp"]) * fps))
-            path = self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
             limit = meta.info["video_files_size_in_mb"] * layout.MIB
             if not path.exists() or path.stat().st_size + len(fragment.fragment) > limit \
                     or not fmp4.can_append(path, fragment):
                 chunk, file = layout.next_file_index(chunk, file, meta.info["chunks_size"])
-                start = 0
-        path = self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
+                location = _location_columns(key, chunk, file, 0, length, fps)
+                path = self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fmp4.append_episode(path, fragment, start, fps)
-        return {
-            f"videos/{key}/chunk_index": chunk,
-            f"videos/{key}/file_index": file,
-            f"videos/{key}/from_timestamp": start / fps,
-            f"videos/{key}/to_timestamp": (start + length) / fps,
-        }
+        fmp4.append_episode(path, fragment, round(location[f"videos/{key}/from_timestamp"] * fps), fps)
+        return location
+
+    def _video_location(self, key: str, previous: Mapping[str, Any] | None, length: int) -> dict[str, Any]:
+        """Where the episode's video of ``key`` goes when its file does not roll over: after the previous one."""
+        if previous is None or f"videos/{key}/chunk_index" not in previous:
+            return _location_columns(key, 0, 0, 0, length, self.meta.fps)
+        chunk, file = int(previous[f"videos/{key}/chunk_index"]), int(previous[f"videos/{key}/file_index"])
+        start = int(round(float(previous[f"videos/{key}/to_timestamp"]) * self.meta.fps))
+        return _location_columns(key, chunk, file, start, length, self.meta.fps)
+
+
+def _location_columns(key: str, chunk: int, file: int, start: int, length: int, fps: int) -> dict[str, Any]:
+    return {
+        f"videos/{key}/chunk_index": chunk,
+        f"videos/{key}/file_index": file,
+        f"videos/{key}/from_timestamp": start / fps,
+        f"videos/{key}/to_timestamp": (start + length) / fps,
+    }

@@ -24,7 +24,7 @@ import numpy as np
 from lerec.cameras.base import feature_key
 from lerec.cameras.registry import create_camera
 from lerec.dataset.features import infer_feature
-from lerec.dataset.writer import DatasetWriter, EpisodeData, EpisodeVideo
+from lerec.dataset.writer import DatasetWriter, PendingEpisode
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.encoding.depth_conversion import (
     DatasetProgress,
@@ -43,8 +43,9 @@ from lerec.recording.session_setup import (
     encoder_for,
     numeric_features,
     stream_feature,
+    threads_per_stream,
 )
-from lerec.recording.stream_encoder import EpisodeImages, StreamEncoder
+from lerec.recording.stream_encoder import StreamEncoder
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,8 @@ class Recorder:
         self.robot_type = robot_type
         self.rgb_encoder = rgb_encoder or RGBEncoderConfig()
         self.depth_encoder = depth_encoder or DepthEncoderConfig()
-        self.encoder_threads = encoder_threads
+        self.encoder_threads = encoder_threads  # None: the codec's choice when converting depth
+        self.stream_threads = encoder_threads  # each stream's encoder while recording (None: cores / streams)
         self.encoder_queue_maxsize = encoder_queue_maxsize
         self.streaming_encoding = streaming_encoding
         self.video = video
@@ -150,7 +152,8 @@ class Recorder:
 
         ``cameras`` maps camera names to camera configs (``SyntheticCameraConfig(...)`` or any plugin's).
         ``features`` declares what ``step`` returns (``{"observation.state": {"dtype": "float32", "shape": [6]}}``);
-        when omitted, it is inferred from the first ``step`` result.
+        when omitted, it is inferred from the first ``step`` result. ``encoder_threads`` is each stream's
+        encoder threads; by default the usable cores are shared among the streams (at least one each).
         """
         if float(fps) != int(fps) or int(fps) <= 0:
             raise LerecError(f"fps must be a positive integer, got {fps!r}")
@@ -187,13 +190,15 @@ class Recorder:
                 raise error
             self.readers[name] = reader
         features: dict[str, dict[str, Any]] = {}
+        if self.encoder_threads is None:
+            self.stream_threads = threads_per_stream(sum(len(r.streams) for r in self.readers.values()))
         for name, reader in self.readers.items():
             for stream in reader.streams:
                 base = encoder_for(stream, self.rgb_encoder, self.depth_encoder)
                 capture = realtime_depth_config(base) if stream.kind == "depth" else base
                 config = await anyio.to_thread.run_sync(
                     lambda: resolve_encoder_config(capture, channels=stream.channels, width=stream.width,
-                                                   height=stream.height, encoder_threads=self.encoder_threads)
+                                                   height=stream.height, encoder_threads=self.stream_threads)
                 )
                 key = feature_key(name, stream)
                 if key in self.sources:
@@ -267,6 +272,8 @@ class Recorder:
         except BaseException:
             for encoder in encoders.values():
                 encoder.abort()
+            if self.writer.pending is not None:  # cancelled while saving: cut what the save wrote
+                self.writer.abandon_episode()
             self.status.phase = "idle"
             raise
         self.status.phase = "idle"
@@ -276,7 +283,7 @@ class Recorder:
     def _stream_encoder(self, src: _Source, index: int) -> StreamEncoder:
         return StreamEncoder(
             src.reader.name, src.stream, src.config, fps=self.fps, staging=self.writer.staging, episode_index=index,
-            encoder_threads=self.encoder_threads,
+            encoder_threads=self.stream_threads,
             memory_frames=self.encoder_queue_maxsize if self.streaming_encoding else 0, limiter=self._limiter,
             as_images=not self.video,
         )
@@ -288,6 +295,7 @@ class Recorder:
         repeated = dict.fromkeys(encoders, 0)
         seqs: dict[str, list[int]] = {key: [] for key in encoders}
         ages_us: dict[str, list[int]] = {key: [] for key in encoders}
+        save_errors: list[Exception] = []
         async with anyio.create_task_group() as opening:
             for encoder in encoders.values():
                 opening.start_soon(encoder.prepare)
@@ -332,24 +340,26 @@ class Recorder:
                 if not self.streaming_encoding:
                     for encoder in encoders.values():
                         tg.start_soon(encoder.run)
+                # Saving starts now, stream by stream, while the other encoders still flush.
+                provenance = {}
+                for key in encoders:
+                    provenance[f"lerec/{key}/camera_seq"] = seqs[key]
+                    provenance[f"lerec/{key}/capture_age_us"] = ages_us[key]
+                pending = self.writer.begin_episode(task, len(rows), provenance)
+                frames_written = anyio.Event()
+                tg.start_soon(self._save_frames, pending, rows, encoders, frames_written, save_errors)
+                tg.start_soon(self._stage_row, pending, encoders, frames_written, save_errors)
+                for key, encoder in encoders.items():
+                    if not encoder.as_images:
+                        tg.start_soon(self._save_video, pending, key, encoder, save_errors)
         if failure:
             raise failure
-        failure = self._failure(encoders)
+        failure = self._failure(encoders) or (save_errors[0] if save_errors else None)
         if failure:
+            await anyio.to_thread.run_sync(self.writer.abandon_episode)
             raise failure
-        results = {key: await encoder.result() for key, encoder in encoders.items()}
-        videos = {key: r for key, r in results.items() if isinstance(r, EpisodeVideo)}
-        images = {key: r for key, r in results.items() if isinstance(r, EpisodeImages)}
         self.status.phase = "saving"
-        provenance = {}
-        for key in encoders:
-            provenance[f"lerec/{key}/camera_seq"] = seqs[key]
-            provenance[f"lerec/{key}/capture_age_us"] = ages_us[key]
-        columns = self._columns(rows)
-        columns.update({key: [{"bytes": png, "path": None} for png in r.pngs] for key, r in images.items()})
-        episode = EpisodeData(task=task, length=len(rows), columns=columns, videos=videos,
-                              extra_stats={key: r.stats for key, r in images.items()}, episode_columns=provenance)
-        await anyio.to_thread.run_sync(self.writer.save_episode, episode)
+        await anyio.to_thread.run_sync(self.writer.commit_episode, pending)
         saved = time.monotonic()
         p50, p99, worst = lateness_percentiles(lateness)
         streams = {
@@ -358,6 +368,48 @@ class Recorder:
         }
         return EpisodeReport(index, task, len(rows), end_of_ticks - t0, p50, p99, worst, saved - end_of_ticks,
                              streams, stopped_early=len(rows) < length)
+
+    async def _save_frames(self, pending: PendingEpisode, rows, encoders: Mapping[str, StreamEncoder],
+                           written: anyio.Event, errors: list[Exception]) -> None:
+        """The episode's parquet rows (with PNG images when ``video=False``), written once they are all known."""
+        try:
+            columns = self._columns(rows)
+            extra_stats = {}
+            for key, encoder in encoders.items():
+                if encoder.as_images:
+                    images = await encoder.result()
+                    columns[key] = [{"bytes": png, "path": None} for png in images.pngs]
+                    extra_stats[key] = images.stats
+            await anyio.to_thread.run_sync(self.writer.write_frames, pending, columns, extra_stats)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            written.set()
+
+    async def _stage_row(self, pending: PendingEpisode, encoders: Mapping[str, StreamEncoder],
+                         frames_written: anyio.Event, errors: list[Exception]) -> None:
+        """Once the rows are written and every frame is encoded, write the episode's row to meta/ while the
+        encoders still flush; only info.json is then left for after the videos are appended."""
+        try:
+            await frames_written.wait()
+            for encoder in encoders.values():
+                await encoder.frames_encoded.wait()
+            if errors or pending.data_row is None or any(e.error for e in encoders.values()):
+                return
+            videos = {key: e for key, e in encoders.items() if not e.as_images}
+            await anyio.to_thread.run_sync(
+                lambda: self.writer.stage_row(pending, {key: e.stats_result() for key, e in videos.items()}))
+        except Exception as exc:
+            errors.append(exc)
+
+    async def _save_video(self, pending: PendingEpisode, key: str, encoder: StreamEncoder,
+                          errors: list[Exception]) -> None:
+        """Append one stream's video to the dataset as soon as its encoder has flushed."""
+        try:
+            video = await encoder.result()
+            await anyio.to_thread.run_sync(self.writer.add_video, pending, key, video)
+        except Exception as exc:
+            errors.append(exc)
 
     def _failure(self, encoders: Mapping[str, StreamEncoder]) -> LerecError | None:
         for key, src in self.sources.items():

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
-
 
 from lerec.cameras.base import StreamSpec
 from lerec.dataset.features import normalize_numeric_feature, video_feature
@@ -72,3 +72,15 @@ def check_resume(
 
 def encoder_for(stream: StreamSpec, rgb: RGBEncoderConfig, depth: DepthEncoderConfig) -> RGBEncoderConfig:
     return depth if stream.kind == "depth" else rgb
+
+
+def threads_per_stream(streams: int) -> int:
+    """Encoder threads for each of ``streams`` encoders running at once: the usable cores shared among them.
+
+    Encoders that each spread over every core (x264's and SVT-AV1's own choice) outnumber the cores several times
+    when a recording runs one per camera. Measured on 2 cores, 3 VGA streams: x264 (medium) 295 fps in all with
+    one thread each against 240 with its own choice, SVT-AV1 194 against 178, and fewer frames held inside the
+    encoders, which is what an episode's end waits for.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, streams))

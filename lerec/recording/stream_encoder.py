@@ -66,6 +66,7 @@ class StreamEncoder:
         self.lag_s = 0.0
         self.error: EncoderError | None = None
         self._encoder: EpisodeEncoder | None = None
+        self.frames_encoded = anyio.Event()  # every frame is in the encoder (and in the stats); it may still flush
         self._done = anyio.Event()
 
     def _open(self) -> EpisodeEncoder:
@@ -129,12 +130,19 @@ class StreamEncoder:
                 await anyio.to_thread.run_sync(self._encode_batch, batch, limiter=self.limiter)
                 self.encoded += len(batch)
                 self.lag_s = (time.monotonic_ns() - batch[-1].tick_ns) / 1e9
+            self.frames_encoded.set()
             if self._encoder is not None:
                 await anyio.to_thread.run_sync(self._encoder.finish, limiter=self.limiter)
         except Exception as exc:
             self.error = EncoderError(self.camera, self.stream.name, f"{type(exc).__name__}: {exc}")
         finally:
+            self.frames_encoded.set()
             self._done.set()
+
+    def stats_result(self) -> Stats:
+        """The statistics of the frames encoded so far (all of them once ``frames_encoded`` is set)."""
+        unit = "mm" if self.as_images and self.stream.kind == "depth" else self.stream.depth_unit
+        return self.stats.result(unit)
 
     async def result(self) -> EpisodeVideo | EpisodeImages:
         """Wait for the encoding to end; the episode's video (or images) and statistics."""
@@ -142,10 +150,9 @@ class StreamEncoder:
         if self.error:
             raise self.error
         self.backlog.discard()
-        unit = "mm" if self.as_images and self.stream.kind == "depth" else self.stream.depth_unit
         if self.as_images:
-            return EpisodeImages(self.pngs, self.stats.result(unit))
-        return EpisodeVideo(self.video_path, self.stats.result(unit))
+            return EpisodeImages(self.pngs, self.stats_result())
+        return EpisodeVideo(self.video_path, self.stats_result())
 
     def abort(self) -> None:
         """Forget this episode's frames and files (after an error)."""

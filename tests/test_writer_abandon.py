@@ -1,0 +1,36 @@
+"""An episode whose row was staged in meta/ before its videos were appended, then abandoned, leaves no trace."""
+
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.writer import DatasetWriter
+
+from recording_fixtures import record, small_camera
+from test_recorder import FRONT, check_invariant
+
+
+async def test_abandoned_staged_episode_is_cut_from_meta_and_data(dataset_root):
+    await record(dataset_root, {"front": small_camera()}, num_frames=20)
+    stats_before = json.loads((dataset_root / "meta/stats.json").read_text())
+
+    writer = DatasetWriter.resume(dataset_root)
+    pending = writer.begin_episode("a task never committed", 7)
+    state = np.arange(21, dtype=np.float32).reshape(7, 3)
+    writer.write_frames(pending, {"observation.state": state, "action": state + 100})
+    video_stats = {FRONT: DatasetMeta.load(dataset_root).episode_stats(writer.meta.episodes[0])[FRONT]}
+    writer.stage_row(pending, video_stats)
+    # Staged: the row, the task and the stats are on disk, info.json is not.
+    assert len(pq.read_table(dataset_root / "meta/episodes/chunk-000/file-000.parquet")) == 2
+    assert len(pq.read_table(dataset_root / "meta/tasks.parquet")) == 2
+    assert len(pq.read_table(dataset_root / "data/chunk-000/file-000.parquet")) == 27
+
+    writer.abandon_episode()
+    meta = check_invariant(dataset_root, [FRONT])
+    assert meta.info["total_episodes"] == 1 and len(meta.episodes) == 1
+    assert meta.tasks == ["pick the cube"]
+    assert len(pq.read_table(dataset_root / "data/chunk-000/file-000.parquet")) == 20
+    assert json.loads((dataset_root / "meta/stats.json").read_text()) == stats_before
+    assert writer.pending is None and writer.staging.is_dir()
