@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from realtime_watch import RealtimeWatch
 
 BARCODE_BITS = 16
 STATE_DIM = 6
@@ -108,32 +109,6 @@ class ThreadedSyntheticCamera:
     def read_latest(self) -> tuple[int, np.ndarray]:
         with self._lock:
             return self._latest
-
-
-def realtime_thread_count() -> int:
-    """Threads of this process under SCHED_FIFO/SCHED_RR (SVT-AV1 started by root asks for SCHED_FIFO 99)."""
-    count = 0
-    for name in os.listdir("/proc/self/task"):
-        try:
-            count += os.sched_getscheduler(int(name)) in (os.SCHED_FIFO, os.SCHED_RR)
-        except OSError:
-            pass
-    return count
-
-
-class RealtimeWatch(threading.Thread):
-    def __init__(self, period_s: float = 0.1):
-        super().__init__(daemon=True)
-        self.period_s = period_s
-        self.samples = self.samples_with_realtime = self.max_threads = 0
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.wait(self.period_s):
-            found = realtime_thread_count()
-            self.samples += 1
-            self.samples_with_realtime += found > 0
-            self.max_threads = max(self.max_threads, found)
 
 
 def percentile_ms(values_s: list[float], q: float) -> float:
@@ -212,9 +187,8 @@ def main(argv: list[str] | None = None) -> dict:
     cameras = [ThreadedSyntheticCamera(args.width, args.height, args.fps, args.noise) for _ in keys]
     episodes = []
     cpu0 = time.process_time()
-    watch = RealtimeWatch()
-    watch.start()
     with contextlib.ExitStack() as stack:
+        watch = stack.enter_context(RealtimeWatch())  # stops with the cameras, before finalize
         for camera in cameras:
             stack.enter_context(camera)
         for episode in range(args.episodes):
@@ -253,7 +227,6 @@ def main(argv: list[str] | None = None) -> dict:
                 "overrun_ms_max": percentile_ms(overrun_s, 100),
                 "save_episode_s": save_s, "camera_seq": seqs,
             })
-    watch.stop.set()
     t = time.perf_counter()
     dataset.finalize()
     finalize_s = time.perf_counter() - t
@@ -287,8 +260,7 @@ def main(argv: list[str] | None = None) -> dict:
         "peak_rss_mb": rss,
         "cpu_s": cpu_s,
         "finalize_s": finalize_s,
-        "realtime": {"samples": watch.samples, "samples_with_realtime": watch.samples_with_realtime,
-                     "max_realtime_threads": watch.max_threads},
+        "realtime": watch.result,
         "episodes": episodes,
     }
     for ep in episodes:
@@ -299,8 +271,8 @@ def main(argv: list[str] | None = None) -> dict:
             f"video frames {list(ep['video_frames'].values())} vs {ep['rows']} rows (lost {ep['frames_lost']})",
             file=sys.stderr,
         )
-    print(f"LeRobot peak RSS {rss:.0f} MB ({rss_after_import:.0f} MB after imports); real-time threads: up to "
-          f"{watch.max_threads}, in {watch.samples_with_realtime} of {watch.samples} samples", file=sys.stderr)
+    print(f"LeRobot peak RSS {rss:.0f} MB ({rss_after_import:.0f} MB after imports); real-time threads: "
+          f"{watch.describe()}", file=sys.stderr)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return result

@@ -36,11 +36,13 @@ from lerec import RGBEncoderConfig, Recorder, SyntheticCameraConfig
 from lerec.cameras.synthetic import synthetic_rgb
 from lerec.encoding.ffmpeg_mapping import encoder_name
 from lerec.encoding.realtime import realtime_threads
+from lerec.recording.session_setup import threads_per_stream
 from lerec.encoding.validation import resolve_encoder_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dataset_check import check_dataset, frames_lost, wrong_frames  # noqa: E402
-from measure import RealtimeWatch, cpu_seconds, machine_info, peak_rss_mb  # noqa: E402
+from measure import cpu_seconds, machine_info, peak_rss_mb  # noqa: E402
+from realtime_watch import RealtimeWatch  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_LEROBOT_PYTHON = Path("/opt/lerobot-venv/bin/python")
@@ -81,7 +83,7 @@ async def record_with_lerec(args, root: Path) -> dict:
         "reports": episodes,
         "cpu_s": cpu_seconds() - cpu0,
         "peak_rss_mb": peak_rss_mb(),
-        "realtime": watch.as_dict(),
+        "realtime": watch.result,
         "realtime_text": watch.describe(),
         "realtime_after": len(realtime_threads()),
     }
@@ -121,9 +123,10 @@ def raw_encoder_throughput(args) -> dict:
     frames = [synthetic_rgb(n, args.width, args.height, args.noise) for n in range(count)]
     config = resolve_encoder_config(rgb_config(args), channels=3, width=args.width, height=args.height,
                                     encoder_threads=args.encoder_threads)
-    options = config.ffmpeg_options(args.encoder_threads)
+    # As the recorder does: the cores shared among the encoders running at once, unless --encoder-threads.
+    options = config.ffmpeg_options(args.encoder_threads or threads_per_stream(args.cameras))
     with RealtimeWatch() as watch_one:
-        one_s, one_bytes = encode_alone(frames, args, options)
+        one_s, one_bytes = encode_alone(frames, args, config.ffmpeg_options(args.encoder_threads or threads_per_stream(1)))
     results: list[float] = [0.0] * args.cameras
     errors: list[BaseException] = []
 
@@ -145,7 +148,7 @@ def raw_encoder_throughput(args) -> dict:
         raise errors[0]
     return {
         "frames": count,
-        "options": options,
+        "options": options,  # of each of the parallel encoders
         "one_fps": count / one_s,
         "one_kib_per_frame": one_bytes / count / 1024,
         "parallel_fps": args.cameras * count / parallel_s,

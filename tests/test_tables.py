@@ -1,5 +1,6 @@
 """Episode rows appended to a cached arrow table read back as if the file were written from all rows at once."""
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lerec.dataset.tables import append_episode_row, episodes_table, write_parquet
@@ -25,3 +26,9 @@ def test_a_row_with_a_new_column_or_type_widens_the_table():
     rows = table.to_pylist()
     assert rows[1]["note"] == "camera cable replugged" and rows[1]["extra_column"] == 7
     assert rows[0]["note"] is None and rows[0]["extra_column"] is None
+
+
+def test_episode_rows_get_the_types_pyarrow_would_infer():
+    rows = [_row(0, note=None, mixed=[1, 2.5], flag=True, empty=[]), _row(1, note="n", mixed=[3.0], flag=False, empty=[2])]
+    assert episodes_table(rows).schema == pa.Table.from_pylist(rows).schema
+    assert episodes_table(rows).to_pylist() == pa.Table.from_pylist(rows).to_pylist()

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from lerec.dataset import layout
 from lerec.dataset.atomic import write_json_atomically
 from lerec.dataset.features import DEFAULT_FEATURES
-from lerec.dataset.stats import Stats, aggregate_stats, stats_to_json
+from lerec.dataset.stats import Stats, StatsTotal, stats_to_json
 from lerec.dataset.tables import append_episode_row, episodes_table, read_tasks, tasks_table, write_parquet
 from lerec.errors import DatasetError
 
@@ -47,6 +47,7 @@ class DatasetMeta:
     tasks: list[str] = attrs.field(factory=list)
     episodes: list[dict[str, Any]] = attrs.field(factory=list)
     _episode_tables: dict[tuple[int, int], pa.Table] = attrs.field(factory=dict, init=False, repr=False)
+    _stats_total: tuple[int, StatsTotal] | None = attrs.field(default=None, init=False, repr=False)
 
     @classmethod
     def load(cls, root: str | Path) -> DatasetMeta:
@@ -118,8 +119,15 @@ class DatasetMeta:
         write_parquet(self.root / layout.TASKS_PATH, tasks_table(self.tasks))
 
     def save_stats(self) -> None:
-        stats = aggregate_stats(self.episode_stats(row) for row in self.episodes)
-        write_json_atomically(self.root / layout.STATS_PATH, stats_to_json(stats))
+        """Write stats.json, aggregated over the episode rows: those added since the last call are folded into
+        a running total; rows dropped or replaced since then (a repair) make it start over."""
+        folded, total = self._stats_total or (0, StatsTotal())
+        if folded > len(self.episodes) or any(r["episode_index"] != i for i, r in enumerate(self.episodes[:folded])):
+            folded, total = 0, StatsTotal()
+        for row in self.episodes[folded:]:
+            total.add(self.episode_stats(row))
+        self._stats_total = (len(self.episodes), total)
+        write_json_atomically(self.root / layout.STATS_PATH, stats_to_json(total.result()))
 
     def save_info(self) -> None:
         """Write info.json with totals from the episode rows. Written last: it is what commits an episode."""

@@ -74,44 +74,68 @@ def numeric_stats(values: np.ndarray) -> Stats:
         "std": data.std(axis=0),
         "count": np.array([len(data)], dtype=np.int64),
     }
-    for name, q in QUANTILES.items():
-        out[name] = np.quantile(data, q, axis=0)
+    for name, values in zip(QUANTILES, np.quantile(data, list(QUANTILES.values()), axis=0)):
+        out[name] = values
     return out
 
 
 def aggregate_stats(episodes: Iterable[Mapping[str, Stats]]) -> dict[str, Stats]:
     """Dataset statistics from per-episode ones: count-weighted mean and variance, min of mins, max of maxes,
     count-weighted quantiles."""
-    by_feature: dict[str, list[Stats]] = {}
+    total = StatsTotal()
     for episode in episodes:
+        total.add(episode)
+    return total.result()
+
+
+class StatsTotal:
+    """:func:`aggregate_stats` one episode at a time: running count-weighted sums, so adding an episode costs the
+    same whether the dataset has one episode or a thousand."""
+
+    def __init__(self):
+        self._features: dict[str, dict] = {}
+
+    def add(self, episode: Mapping[str, Stats]) -> None:
         for key, stats in episode.items():
-            by_feature.setdefault(key, []).append(stats)
-    result: dict[str, Stats] = {}
-    for key, parts in by_feature.items():
-        counts = np.array([float(np.asarray(p["count"]).ravel()[0]) for p in parts])
-        total = counts.sum()
-        weights = counts / total if total else np.full(len(parts), 1 / len(parts))
+            count = float(np.asarray(stats["count"]).ravel()[0])
+            mean = np.asarray(stats["mean"], dtype=np.float64)
+            moments = {"mean": mean, "second": np.asarray(stats["std"], dtype=np.float64) ** 2 + mean**2}
+            moments.update({name: np.asarray(stats[name], dtype=np.float64) for name in QUANTILES if name in stats})
+            acc = self._features.get(key)
+            if acc is None:
+                self._features[key] = {
+                    "count": count, "parts": 1, "min": np.asarray(stats["min"]), "max": np.asarray(stats["max"]),
+                    "weighted": {name: count * v for name, v in moments.items()}, "plain": dict(moments),
+                }
+                continue
+            acc["count"] += count
+            acc["parts"] += 1
+            acc["min"] = np.minimum(acc["min"], np.asarray(stats["min"]))
+            acc["max"] = np.maximum(acc["max"], np.asarray(stats["max"]))
+            for table, factor in ((acc["weighted"], count), (acc["plain"], 1.0)):
+                for name in list(table):
+                    if name in moments:
+                        table[name] = table[name] + factor * moments[name]
+                    else:
+                        del table[name]  # a quantile not every episode has
 
-        def weighted(name: str) -> np.ndarray:
-            return sum(w * np.asarray(p[name], dtype=np.float64) for w, p in zip(weights, parts))
-
-        mean = weighted("mean")
-        second = sum(
-            w * (np.asarray(p["std"], dtype=np.float64) ** 2 + np.asarray(p["mean"], dtype=np.float64) ** 2)
-            for w, p in zip(weights, parts)
-        )
-        agg = {
-            "min": np.min([np.asarray(p["min"]) for p in parts], axis=0),
-            "max": np.max([np.asarray(p["max"]) for p in parts], axis=0),
-            "mean": mean,
-            "std": np.sqrt(np.maximum(second - mean**2, 0.0)),
-            "count": np.array([int(total)], dtype=np.int64),
-        }
-        for name in QUANTILES:
-            if all(name in p for p in parts):
-                agg[name] = weighted(name)
-        result[key] = agg
-    return result
+    def result(self) -> dict[str, Stats]:
+        result: dict[str, Stats] = {}
+        for key, acc in self._features.items():
+            total = acc["count"]
+            # Episodes that counted nothing weigh alike.
+            sums, divisor = (acc["weighted"], total) if total else (acc["plain"], acc["parts"])
+            mean = sums["mean"] / divisor
+            out = {
+                "min": acc["min"],
+                "max": acc["max"],
+                "mean": mean,
+                "std": np.sqrt(np.maximum(sums["second"] / divisor - mean**2, 0.0)),
+                "count": np.array([int(total)], dtype=np.int64),
+            }
+            out.update({name: sums[name] / divisor for name in QUANTILES if name in sums})
+            result[key] = out
+        return result
 
 
 def stats_to_json(stats: Mapping[str, Stats]) -> dict:

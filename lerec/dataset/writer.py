@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -68,6 +69,7 @@ class PendingEpisode:
     video_rows: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     videos: dict[str, EpisodeVideo] = attrs.field(factory=dict)
     staged_row: dict[str, Any] | None = None
+    frames_written: bool = False
 
 
 class DatasetWriter:
@@ -183,6 +185,12 @@ class DatasetWriter:
     def write_frames(self, pending: PendingEpisode, columns: Mapping[str, Any],
                      extra_stats: Mapping[str, Stats] | None = None) -> None:
         """Append the episode's rows to the data parquet (non-video features, as (length, ...) arrays)."""
+        self.append_frames(pending, self.place_frames(pending, columns, extra_stats))
+
+    def place_frames(self, pending: PendingEpisode, columns: Mapping[str, Any],
+                     extra_stats: Mapping[str, Stats] | None = None) -> pa.Table:
+        """The episode's rows as a table, with where they go and their statistics noted in ``pending`` (all
+        :meth:`stage_row` needs); :meth:`append_frames` then writes them."""
         meta = self.meta
         previous, length = pending.previous, pending.length
         from_index = int(previous["dataset_to_index"]) if previous else 0
@@ -196,12 +204,19 @@ class DatasetWriter:
                                         dtype=np.int64)
         table = frame_table(columns, meta.features)
         chunk, file = self._data_file(previous, table.nbytes)
-        append_rows(self.root / layout.DATA_PATH.format(chunk_index=chunk, file_index=file), table)
         pending.data_row = {"data/chunk_index": chunk, "data/file_index": file,
                             "dataset_from_index": from_index, "dataset_to_index": from_index + length}
         pending.frame_stats = {key: numeric_stats(np.asarray(v).reshape(length, -1))
                                for key, v in columns.items() if meta.features[key]["dtype"] not in ("image", "video")}
         pending.frame_stats.update(extra_stats or {})
+        return table
+
+    def append_frames(self, pending: PendingEpisode, table: pa.Table) -> None:
+        """Write the rows :meth:`place_frames` made into the data parquet file it chose."""
+        row = pending.data_row
+        append_rows(self.root / layout.DATA_PATH.format(chunk_index=row["data/chunk_index"],
+                                                        file_index=row["data/file_index"]), table)
+        pending.frames_written = True
 
     def add_video(self, pending: PendingEpisode, key: str, video: EpisodeVideo) -> None:
         """Append one stream's one-fragment MP4 to its dataset video file (fsync'd)."""
@@ -211,7 +226,7 @@ class DatasetWriter:
     def stage_row(self, pending: PendingEpisode, video_stats: Mapping[str, Stats]) -> None:
         """Write the episode's row, tasks and stats before its videos are appended (while encoders flush), with
         each video placed where the previous episode's ended. That is where it goes unless its file rolls over
-        by size; :meth:`commit_episode` then writes the row again. Needs :meth:`write_frames` done."""
+        by size; :meth:`commit_episode` then writes the row again. Needs :meth:`place_frames` done."""
         locations = {key: self._video_location(key, pending.previous, pending.length) for key in self.meta.video_keys}
         pending.staged_row = self._write_row(pending, locations, video_stats)
 
@@ -220,7 +235,7 @@ class DatasetWriter:
         the commit. Returns the row."""
         meta = self.meta
         missing = [key for key in meta.video_keys if key not in pending.videos]
-        if pending.data_row is None or missing:
+        if not pending.frames_written or missing:
             raise DatasetError(f"episode {pending.index} is incomplete: "
                                + (f"no video for {missing}" if missing else "its frames were not written"))
         row = pending.staged_row

@@ -69,7 +69,7 @@ class EpisodeFragment:
     """An encoded episode split into the file header it needs and its one fragment."""
 
     init: bytes
-    fragment: bytes
+    fragment: bytes | memoryview  # moof + mdat: a view into the file read, not a copy of it
     timescale: int
 
     @property
@@ -82,18 +82,20 @@ def read_episode_fragment(path: str | os.PathLike) -> EpisodeFragment:
     """Split a one-episode fragmented MP4 (as the episode encoder writes it) into header and fragment."""
     data = Path(path).read_bytes()
     init = bytearray()
-    fragment = bytearray()
+    media = [box for box in iter_boxes(data) if box.type in (b"moof", b"mdat")]
     for box in iter_boxes(data):
         if box.type in (b"ftyp", b"moov"):
             init += data[box.offset : box.end]
-        elif box.type in (b"moof", b"mdat"):
-            fragment += data[box.offset : box.end]
     mdhd = find_box(bytes(init), [b"moov", b"trak", b"mdia", b"mdhd"])
-    if mdhd is None or not fragment:
+    if mdhd is None or not media:
         raise DatasetError(f"{path}: not a fragmented MP4 with one track")
     version = init[mdhd.offset + 8]
     timescale = struct.unpack_from(">I", init, mdhd.offset + (28 if version == 1 else 20))[0]
-    return EpisodeFragment(bytes(init), bytes(fragment), timescale)
+    if all(a.end == b.offset for a, b in zip(media, media[1:])):  # side by side, as the encoder writes them
+        fragment: bytes | memoryview = memoryview(data)[media[0].offset : media[-1].end]
+    else:
+        fragment = b"".join(data[box.offset : box.end] for box in media)
+    return EpisodeFragment(bytes(init), fragment, timescale)
 
 
 def first_composition_offset(fragment: bytes) -> int:
@@ -129,27 +131,33 @@ def with_edit_list(init: bytes, media_time: int) -> bytes:
     return bytes(data)
 
 
-def _shift_fragment(fragment: bytes, tick_offset: int, sequence: int) -> bytes:
-    out = bytearray(fragment)
-    for moof in iter_boxes(out):
-        if moof.type != b"moof":
+def _shifted_parts(fragment: bytes | memoryview, tick_offset: int, sequence: int) -> list[bytes | memoryview]:
+    """The fragment's boxes with each ``moof`` copied and patched (sequence number, decode time + offset) and the
+    media data left where it is: an episode's megabytes are written out without being copied in memory."""
+    view = memoryview(fragment)
+    parts: list[bytes | memoryview] = []
+    for box in iter_boxes(view):
+        if box.type != b"moof":
+            parts.append(view[box.offset : box.end])
             continue
-        for child in iter_boxes(out, moof.offset + moof.header, moof.end):
+        moof = bytearray(view[box.offset : box.end])
+        for child in iter_boxes(moof, box.header):
             if child.type == b"mfhd":
-                struct.pack_into(">I", out, child.offset + 12, sequence)
+                struct.pack_into(">I", moof, child.offset + 12, sequence)
             elif child.type == b"traf":
-                tfdt = find_box(bytes(out), [b"tfdt"], child.offset + child.header, child.end)
+                tfdt = find_box(moof, [b"tfdt"], child.offset + child.header, child.end)
                 if tfdt is None:
                     raise DatasetError("fragment has no tfdt box")
                 pos = tfdt.offset + 12
-                if out[tfdt.offset + 8] == 1:
-                    struct.pack_into(">Q", out, pos, struct.unpack_from(">Q", out, pos)[0] + tick_offset)
+                if moof[tfdt.offset + 8] == 1:
+                    struct.pack_into(">Q", moof, pos, struct.unpack_from(">Q", moof, pos)[0] + tick_offset)
                 else:
-                    value = struct.unpack_from(">I", out, pos)[0] + tick_offset
+                    value = struct.unpack_from(">I", moof, pos)[0] + tick_offset
                     if value >= 2**32:
                         raise DatasetError("tfdt overflow in a version-0 box")
-                    struct.pack_into(">I", out, pos, value)
-    return bytes(out)
+                    struct.pack_into(">I", moof, pos, value)
+        parts.append(bytes(moof))
+    return parts
 
 
 def file_boxes(path: str | os.PathLike) -> list[Box]:
@@ -206,12 +214,13 @@ def append_episode(path: str | os.PathLike, episode: EpisodeFragment, start_fram
     path = Path(path)
     exists = path.exists()
     sequence = (count_fragments(path) if exists else 0) + 1
-    fragment = _shift_fragment(episode.fragment, start_frame * (episode.timescale // fps), sequence)
+    parts = _shifted_parts(episode.fragment, start_frame * (episode.timescale // fps), sequence)
     with open(path, "ab") as f:
         if not exists:
             delay = first_composition_offset(episode.fragment)
             f.write(with_edit_list(episode.init, delay) if delay else episode.init)
-        f.write(fragment)
+        for part in parts:
+            f.write(part)
         f.flush()
         os.fsync(f.fileno())
 

@@ -346,9 +346,9 @@ class Recorder:
                     provenance[f"lerec/{key}/camera_seq"] = seqs[key]
                     provenance[f"lerec/{key}/capture_age_us"] = ages_us[key]
                 pending = self.writer.begin_episode(task, len(rows), provenance)
-                frames_written = anyio.Event()
-                tg.start_soon(self._save_frames, pending, rows, encoders, frames_written, save_errors)
-                tg.start_soon(self._stage_row, pending, encoders, frames_written, save_errors)
+                frames_placed = anyio.Event()
+                tg.start_soon(self._save_frames, pending, rows, encoders, frames_placed, save_errors)
+                tg.start_soon(self._stage_row, pending, encoders, frames_placed, save_errors)
                 for key, encoder in encoders.items():
                     if not encoder.as_images:
                         tg.start_soon(self._save_video, pending, key, encoder, save_errors)
@@ -370,7 +370,7 @@ class Recorder:
                              streams, stopped_early=len(rows) < length)
 
     async def _save_frames(self, pending: PendingEpisode, rows, encoders: Mapping[str, StreamEncoder],
-                           written: anyio.Event, errors: list[Exception]) -> None:
+                           placed: anyio.Event, errors: list[Exception]) -> None:
         """The episode's parquet rows (with PNG images when ``video=False``), written once they are all known."""
         try:
             columns = self._columns(rows)
@@ -380,18 +380,20 @@ class Recorder:
                     images = await encoder.result()
                     columns[key] = [{"bytes": png, "path": None} for png in images.pngs]
                     extra_stats[key] = images.stats
-            await anyio.to_thread.run_sync(self.writer.write_frames, pending, columns, extra_stats)
+            table = await anyio.to_thread.run_sync(self.writer.place_frames, pending, columns, extra_stats)
+            placed.set()
+            await anyio.to_thread.run_sync(self.writer.append_frames, pending, table)
         except Exception as exc:
             errors.append(exc)
         finally:
-            written.set()
+            placed.set()
 
     async def _stage_row(self, pending: PendingEpisode, encoders: Mapping[str, StreamEncoder],
-                         frames_written: anyio.Event, errors: list[Exception]) -> None:
-        """Once the rows are written and every frame is encoded, write the episode's row to meta/ while the
+                         frames_placed: anyio.Event, errors: list[Exception]) -> None:
+        """Once the rows are placed and every frame is encoded, write the episode's row to meta/ while the
         encoders still flush; only info.json is then left for after the videos are appended."""
         try:
-            await frames_written.wait()
+            await frames_placed.wait()
             for encoder in encoders.values():
                 await encoder.frames_encoded.wait()
             if errors or pending.data_row is None or any(e.error for e in encoders.values()):
