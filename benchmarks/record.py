@@ -36,8 +36,8 @@ from lerec import RGBEncoderConfig, Recorder, SyntheticCameraConfig
 from lerec.cameras.synthetic import synthetic_rgb
 from lerec.encoding.ffmpeg_mapping import encoder_name
 from lerec.encoding.realtime import realtime_threads
-from lerec.recording.session_setup import threads_per_stream
 from lerec.encoding.validation import resolve_encoder_config
+from lerec.recording.session_setup import threads_per_stream
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dataset_check import check_dataset, frames_lost, wrong_frames  # noqa: E402

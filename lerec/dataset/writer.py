@@ -122,9 +122,8 @@ class DatasetWriter:
             meta.episodes = [r for r in meta.episodes if r["episode_index"] < committed]
             for chunk, file in files:
                 meta.save_episodes_file(chunk, file)
-            meta.tasks = meta.tasks[: int(meta.info.get("total_tasks", len(meta.tasks)))]
-            meta.save_tasks()
             meta.save_stats()
+        self.forget_uncommitted_tasks()
         total_frames = sum(int(r["length"]) for r in meta.episodes)
         for path in sorted((self.root / "data").glob("chunk-*/file-*.parquet")):
             table = pq.read_table(path)
@@ -181,6 +180,20 @@ class DatasetWriter:
         previous = meta.episodes[-1] if meta.episodes else None
         self.pending = PendingEpisode(len(meta.episodes), task, length, previous, dict(episode_columns or {}))
         return self.pending
+
+    def add_task(self, task: str) -> None:
+        """Add ``task`` to meta/tasks.parquet now, if new: before an episode starts rather than while it is being
+        saved. Until an episode with it is committed, :meth:`repair` takes it out again."""
+        if task not in self.meta.tasks:
+            self.meta.task_index(task)
+            self.meta.save_tasks()
+
+    def forget_uncommitted_tasks(self) -> None:
+        """Take out of meta/tasks.parquet the tasks added for episodes that were never committed."""
+        committed = int(self.meta.info.get("total_tasks", len(self.meta.tasks)))
+        if len(self.meta.tasks) > committed:
+            self.meta.tasks = self.meta.tasks[:committed]
+            self.meta.save_tasks()
 
     def write_frames(self, pending: PendingEpisode, columns: Mapping[str, Any],
                      extra_stats: Mapping[str, Stats] | None = None) -> None:
@@ -265,17 +278,17 @@ class DatasetWriter:
         previous = pending.previous
         ep_chunk, ep_file = (previous["meta/episodes/chunk_index"], previous["meta/episodes/file_index"]) if previous else (0, 0)
         row["meta/episodes/chunk_index"], row["meta/episodes/file_index"] = ep_chunk, ep_file
-        new_task = pending.task not in meta.tasks
-        meta.task_index(pending.task)
-        if len(meta.episodes) > pending.index:  # staged before: replace it
+        self.add_task(pending.task)  # the recorder has added it before the episode began
+        replacing = len(meta.episodes) > pending.index  # staged before: replace it
+        if replacing:
             meta.episodes[pending.index] = row
-            meta.save_episodes_file(ep_chunk, ep_file)
         else:
             meta.episodes.append(row)
-            meta.save_episodes_file(ep_chunk, ep_file, appended=row)
-        if new_task:
-            meta.save_tasks()
-        meta.save_stats()
+        # Two files in two folders, each fsync'd: side by side, their waits on the disk overlap.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            episodes = pool.submit(meta.save_episodes_file, ep_chunk, ep_file, None if replacing else row)
+            meta.save_stats()
+            episodes.result()
         return row
 
     def _data_file(self, previous: Mapping[str, Any] | None, nbytes: int) -> tuple[int, int]:

@@ -274,6 +274,8 @@ class Recorder:
                 encoder.abort()
             if self.writer.pending is not None:  # cancelled while saving: cut what the save wrote
                 self.writer.abandon_episode()
+            else:
+                self.writer.forget_uncommitted_tasks()
             self.status.phase = "idle"
             raise
         self.status.phase = "idle"
@@ -296,6 +298,7 @@ class Recorder:
         seqs: dict[str, list[int]] = {key: [] for key in encoders}
         ages_us: dict[str, list[int]] = {key: [] for key in encoders}
         save_errors: list[Exception] = []
+        await anyio.to_thread.run_sync(self.writer.add_task, task)  # a new task's file is written now, not at the save
         async with anyio.create_task_group() as opening:
             for encoder in encoders.values():
                 opening.start_soon(encoder.prepare)
