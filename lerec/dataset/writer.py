@@ -41,23 +41,10 @@ class EpisodeVideo:
 
 
 @attrs.define
-class EpisodeData:
-    """What the recorder hands over for one episode: ``columns`` are the non-video features as (length, ...)
-    arrays (image features included, as PNG structs), ``videos`` the encoded streams by feature key.
-    ``episode_columns`` are extra columns of the episode's row (lerec's provenance: which camera frame each row
-    holds, ``lerec/<key>/camera_seq``, and how old it was at its tick, ``lerec/<key>/capture_age_us``)."""
-
-    task: str
-    length: int
-    columns: dict[str, Any] = attrs.field(factory=dict)
-    videos: dict[str, EpisodeVideo] = attrs.field(factory=dict)
-    extra_stats: dict[str, Stats] = attrs.field(factory=dict)
-    episode_columns: dict[str, Any] = attrs.field(factory=dict)
-
-
-@attrs.define
 class PendingEpisode:
-    """An episode being saved: what :meth:`DatasetWriter.commit_episode` needs, filled in part by part."""
+    """An episode being saved, filled in part by part until :meth:`DatasetWriter.commit_episode`.
+    ``episode_columns`` are extra columns of its row: lerec's provenance, which camera frame each row holds
+    (``lerec/<key>/camera_seq``) and how old it was at its tick (``lerec/<key>/capture_age_us``)."""
 
     index: int
     task: str
@@ -160,18 +147,11 @@ class DatasetWriter:
         except OSError:
             pass
 
-    def save_episode(self, episode: EpisodeData) -> dict[str, Any]:
-        """Write ``episode`` as the next episode; returns its episode row. Blocking: run it off the loop."""
-        pending = self.begin_episode(episode.task, episode.length, episode.episode_columns)
-        # Each stream has its own file: appending them side by side lets their fsyncs share a journal commit.
-        with ThreadPoolExecutor(max_workers=max(1, len(episode.videos))) as pool:
-            list(pool.map(lambda item: self.add_video(pending, *item), episode.videos.items()))
-        self.write_frames(pending, episode.columns, episode.extra_stats)
-        return self.commit_episode(pending)
-
     def begin_episode(self, task: str, length: int, episode_columns: Mapping[str, Any] | None = None) -> PendingEpisode:
-        """Start saving the next episode: then :meth:`write_frames` once and :meth:`add_video` per video feature,
-        in any order and from different threads, then :meth:`commit_episode`. After a failure, :meth:`repair`."""
+        """Start saving the next episode: then :meth:`write_frames` (or :meth:`place_frames` and
+        :meth:`append_frames`) once and :meth:`add_video` per video feature, in any order and from different
+        threads, optionally :meth:`stage_row`, then :meth:`commit_episode`. After a failure,
+        :meth:`abandon_episode`."""
         if length <= 0:
             raise DatasetError("an episode needs at least one frame")
         meta = self.meta
