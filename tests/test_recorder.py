@@ -196,6 +196,28 @@ async def test_video_files_roll_over_by_size(dataset_root):
     assert [r[f"videos/{FRONT}/from_timestamp"] for r in meta.episodes] == [0.0, 0.0, 0.0]
 
 
+async def test_parquet_files_roll_over_by_rows(dataset_root):
+    # Parquet files are replaced whole per episode, so lerec bounds their rows: here 2 episodes per file.
+    from lerec.dataset.validate import validate
+
+    robot = CountingRobot()
+    async with Recorder.create(dataset_root, 30, {"front": small_camera()}, STATE,
+                               rgb_encoder=RGBEncoderConfig(vcodec="h264", preset="ultrafast")) as rec:
+        rec.writer.data_file_max_rows = 25
+        rec.writer.episodes_file_max_rows = 2
+        for _ in range(2):
+            await rec.record_episode("t", num_frames=10, step=robot)
+        with pytest.raises(DatasetError, match="did not return feature"):  # a failed episode in between
+            await rec.record_episode("t", num_frames=10, step=lambda: {"observation.state": [0, 0, 0]})
+        for _ in range(3):
+            await rec.record_episode("t", num_frames=10, step=robot)
+    meta = check_invariant(dataset_root, [FRONT])
+    assert [(r["data/file_index"], r["meta/episodes/file_index"]) for r in meta.episodes] == [
+        (0, 0), (0, 0), (1, 1), (1, 1), (2, 2)]
+    assert [len(pq.read_table(dataset_root / f"data/chunk-000/file-00{i}.parquet")) for i in range(3)] == [20, 20, 10]
+    assert validate(dataset_root) == []
+
+
 async def test_image_dataset_stores_lossless_pngs_in_the_parquet(dataset_root):
     from lerec.cameras.synthetic import synthetic_depth, synthetic_rgb
     from lerec.encoding.png import decode_png

@@ -34,3 +34,20 @@ async def test_abandoned_staged_episode_is_cut_from_meta_and_data(dataset_root):
     assert len(pq.read_table(dataset_root / "data/chunk-000/file-000.parquet")) == 20
     assert json.loads((dataset_root / "meta/stats.json").read_text()) == stats_before
     assert writer.pending is None and writer.staging.is_dir()
+
+
+async def test_abandoned_episode_that_opened_new_parquet_files_leaves_none(dataset_root):
+    await record(dataset_root, {"front": small_camera()}, num_frames=20)
+    writer = DatasetWriter.resume(dataset_root)
+    writer.data_file_max_rows = writer.episodes_file_max_rows = 1  # the next episode starts new files
+    pending = writer.begin_episode("pick the cube", 5)
+    state = np.zeros((5, 3), dtype=np.float32)
+    writer.write_frames(pending, {"observation.state": state, "action": state})
+    writer.stage_row(pending, {FRONT: writer.meta.episode_stats(writer.meta.episodes[0])[FRONT]})
+    new_files = [dataset_root / "data/chunk-000/file-001.parquet",
+                 dataset_root / "meta/episodes/chunk-000/file-001.parquet"]
+    assert all(path.exists() for path in new_files)
+
+    writer.abandon_episode()
+    assert not any(path.exists() for path in new_files)
+    check_invariant(dataset_root, [FRONT])

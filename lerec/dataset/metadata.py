@@ -111,6 +111,11 @@ class DatasetMeta:
         else:
             rows = [r for r in self.episodes
                     if (r["meta/episodes/chunk_index"], r["meta/episodes/file_index"]) == key]
+            path = self.root / layout.EPISODES_PATH.format(chunk_index=chunk_index, file_index=file_index)
+            if not rows:  # its episodes were cut (a repair): no file rather than an empty one
+                self._episode_tables.pop(key, None)
+                path.unlink(missing_ok=True)
+                return
             table = episodes_table(rows)
         self._episode_tables[key] = table
         write_parquet(self.root / layout.EPISODES_PATH.format(chunk_index=chunk_index, file_index=file_index), table)

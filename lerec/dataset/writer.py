@@ -67,6 +67,8 @@ class DatasetWriter:
         self.root = meta.root
         self.staging = self.root / layout.STAGING_DIR
         self.pending: PendingEpisode | None = None  # an episode begun and not yet committed or abandoned
+        self.data_file_max_rows = layout.DATA_FILE_MAX_ROWS
+        self.episodes_file_max_rows = layout.EPISODES_FILE_MAX_ROWS
 
     @classmethod
     def create(
@@ -196,7 +198,7 @@ class DatasetWriter:
         columns["task_index"] = np.full(length, tasks.index(pending.task) if pending.task in tasks else len(tasks),
                                         dtype=np.int64)
         table = frame_table(columns, meta.features)
-        chunk, file = self._data_file(previous, table.nbytes)
+        chunk, file = self._data_file(previous, table.nbytes, length)
         pending.data_row = {"data/chunk_index": chunk, "data/file_index": file,
                             "dataset_from_index": from_index, "dataset_to_index": from_index + length}
         pending.frame_stats = {key: numeric_stats(np.asarray(v).reshape(length, -1))
@@ -255,8 +257,7 @@ class DatasetWriter:
         for key, feature_stats in stats.items():
             for name, value in feature_stats.items():
                 row[f"stats/{key}/{name}"] = np.asarray(value).tolist()
-        previous = pending.previous
-        ep_chunk, ep_file = (previous["meta/episodes/chunk_index"], previous["meta/episodes/file_index"]) if previous else (0, 0)
+        ep_chunk, ep_file = self._episodes_file(pending.previous)
         row["meta/episodes/chunk_index"], row["meta/episodes/file_index"] = ep_chunk, ep_file
         self.add_task(pending.task)  # the recorder has added it before the episode began
         replacing = len(meta.episodes) > pending.index  # staged before: replace it
@@ -271,15 +272,36 @@ class DatasetWriter:
             episodes.result()
         return row
 
-    def _data_file(self, previous: Mapping[str, Any] | None, nbytes: int) -> tuple[int, int]:
+    def _data_file(self, previous: Mapping[str, Any] | None, nbytes: int, rows: int) -> tuple[int, int]:
         if previous is None:
             return 0, 0
         chunk, file = int(previous["data/chunk_index"]), int(previous["data/file_index"])
         path = self.root / layout.DATA_PATH.format(chunk_index=chunk, file_index=file)
         limit = self.meta.info["data_files_size_in_mb"] * layout.MIB
-        if path.exists() and path.stat().st_size + nbytes > limit:
+        held = self._rows_in_file("data", chunk, file, before=int(previous["episode_index"]) + 1)
+        if path.exists() and (path.stat().st_size + nbytes > limit or held + rows > self.data_file_max_rows):
             return layout.next_file_index(chunk, file, self.meta.info["chunks_size"])
         return chunk, file
+
+    def _episodes_file(self, previous: Mapping[str, Any] | None) -> tuple[int, int]:
+        if previous is None:
+            return 0, 0
+        chunk, file = int(previous["meta/episodes/chunk_index"]), int(previous["meta/episodes/file_index"])
+        held = self._rows_in_file("meta/episodes", chunk, file, before=int(previous["episode_index"]) + 1,
+                                  count_episodes=True)
+        if held >= self.episodes_file_max_rows:
+            return layout.next_file_index(chunk, file, self.meta.info["chunks_size"])
+        return chunk, file
+
+    def _rows_in_file(self, prefix: str, chunk: int, file: int, before: int, count_episodes: bool = False) -> int:
+        """Frames (or episodes) that episodes ``0..before-1`` have in ``prefix``'s file (chunk, file), counted back
+        from the last of them: a file's episodes are consecutive."""
+        held = 0
+        for row in reversed(self.meta.episodes[:before]):
+            if (int(row[f"{prefix}/chunk_index"]), int(row[f"{prefix}/file_index"])) != (chunk, file):
+                break
+            held += 1 if count_episodes else int(row["length"])
+        return held
 
     def _append_video(self, key: str, video: EpisodeVideo, previous: Mapping[str, Any] | None, length: int) -> dict:
         meta = self.meta
