@@ -357,7 +357,8 @@ class Recorder:
                         tg.start_soon(self._save_video, pending, key, encoder, save_errors)
         if failure:
             raise failure
-        failure = self._failure(encoders) or (save_errors[0] if save_errors else None)
+        # A camera failing now has given every frame of this episode already: it surfaces at the next one.
+        failure = next((e.error for e in encoders.values() if e.error), None) or (save_errors or [None])[0]
         if failure:
             await anyio.to_thread.run_sync(self.writer.abandon_episode)
             raise failure
