@@ -1,8 +1,9 @@
 """Saving recorded episodes into a LeRobot v3.0 dataset, durably, one episode at a time.
 
-Order of writes for an episode: video fragments appended (fsync) and the data parquet replaced, in any order
-(the recorder does them while other streams' encoders still flush), then the episodes parquet, tasks and stats,
-and info.json last. info.json's ``total_episodes`` is the commit: opening a dataset
+Order of writes for an episode: a new task into tasks.parquet when the episode begins; then, in any order (the
+recorder does them while encoders still flush), the data parquet replaced, video fragments appended (fsync),
+the episodes parquet and stats.json replaced (written again if a video's file rolled over); info.json last.
+info.json's ``total_episodes`` is the commit: opening a dataset
 for writing cuts anything beyond it that a crash left behind (:meth:`DatasetWriter.resume`).
 """
 
@@ -160,6 +161,7 @@ class DatasetWriter:
         if self.pending is not None:
             raise DatasetError(f"episode {self.pending.index} is still being saved; commit or abandon it first")
         previous = meta.episodes[-1] if meta.episodes else None
+        self.add_task(task)  # a no-op when the recorder added it before the episode's first tick
         self.pending = PendingEpisode(len(meta.episodes), task, length, previous, dict(episode_columns or {}))
         return self.pending
 
@@ -194,9 +196,7 @@ class DatasetWriter:
         columns["frame_index"] = np.arange(length, dtype=np.int64)
         columns["episode_index"] = np.full(length, pending.index, dtype=np.int64)
         columns["index"] = np.arange(from_index, from_index + length, dtype=np.int64)
-        tasks = meta.tasks
-        columns["task_index"] = np.full(length, tasks.index(pending.task) if pending.task in tasks else len(tasks),
-                                        dtype=np.int64)
+        columns["task_index"] = np.full(length, meta.tasks.index(pending.task), dtype=np.int64)
         table = frame_table(columns, meta.features)
         chunk, file = self._data_file(previous, table.nbytes, length)
         pending.data_row = {"data/chunk_index": chunk, "data/file_index": file,
@@ -219,14 +219,14 @@ class DatasetWriter:
         pending.videos[key] = video
 
     def stage_row(self, pending: PendingEpisode, video_stats: Mapping[str, Stats]) -> None:
-        """Write the episode's row, tasks and stats before its videos are appended (while encoders flush), with
+        """Write the episode's row and stats before its videos are appended (while encoders flush), with
         each video placed where the previous episode's ended. That is where it goes unless its file rolls over
         by size; :meth:`commit_episode` then writes the row again. Needs :meth:`place_frames` done."""
         locations = {key: self._video_location(key, pending.previous, pending.length) for key in self.meta.video_keys}
         pending.staged_row = self._write_row(pending, locations, video_stats)
 
     def commit_episode(self, pending: PendingEpisode) -> dict[str, Any]:
-        """Write the episode's row, tasks and stats (unless staged where the videos went) and, last, info.json:
+        """Write the episode's row and stats (unless staged where the videos went) and, last, info.json:
         the commit. Returns the row."""
         meta = self.meta
         missing = [key for key in meta.video_keys if key not in pending.videos]
@@ -246,7 +246,7 @@ class DatasetWriter:
 
     def _write_row(self, pending: PendingEpisode, video_rows: Mapping[str, Mapping[str, Any]],
                    video_stats: Mapping[str, Stats]) -> dict[str, Any]:
-        """Add (or replace) the episode's row in meta/episodes; write tasks and stats."""
+        """Add (or replace) the episode's row in meta/episodes; write stats.json."""
         meta = self.meta
         row: dict[str, Any] = {"episode_index": pending.index, "tasks": [pending.task], "length": pending.length}
         row.update(pending.episode_columns)
@@ -259,7 +259,6 @@ class DatasetWriter:
                 row[f"stats/{key}/{name}"] = np.asarray(value).tolist()
         ep_chunk, ep_file = self._episodes_file(pending.previous)
         row["meta/episodes/chunk_index"], row["meta/episodes/file_index"] = ep_chunk, ep_file
-        self.add_task(pending.task)  # the recorder has added it before the episode began
         replacing = len(meta.episodes) > pending.index  # staged before: replace it
         if replacing:
             meta.episodes[pending.index] = row
@@ -297,7 +296,8 @@ class DatasetWriter:
         """Frames (or episodes) that episodes ``0..before-1`` have in ``prefix``'s file (chunk, file), counted back
         from the last of them: a file's episodes are consecutive."""
         held = 0
-        for row in reversed(self.meta.episodes[:before]):
+        for i in range(before - 1, -1, -1):
+            row = self.meta.episodes[i]
             if (int(row[f"{prefix}/chunk_index"]), int(row[f"{prefix}/file_index"])) != (chunk, file):
                 break
             held += 1 if count_episodes else int(row["length"])
