@@ -171,7 +171,7 @@ def record_session(seconds: float) -> None:
     streams = ", ".join(f"{k.rsplit('.', 1)[-1]}: {s.frames} frames, {s.repeated} repeated, {s.spilled} spilled, "
                         f"queue max {s.max_queue_depth}" for k, s in report.streams.items())
     print(f"| {report.length} | {report.achieved_fps:.1f} | {report.tick_lateness_ms_p99:.1f} | "
-          f"{report.save_latency_s:.1f} | {converted_s:.1f} | {streams} |", flush=True)
+          f"{report.save_after_last_tick_s:.1f} | {converted_s:.1f} | {streams} |", flush=True)
     size = sum(p.stat().st_size for p in root.glob("videos/*_depth/*/*.mp4")) / 2**20
     print(f"\ndepth videos left to convert: {len(pending_depth_videos(root))}; HEVC depth {size:.1f} MiB")
     shutil.rmtree(root.parent, ignore_errors=True)

@@ -7,10 +7,11 @@ against LeRobot's writer doing the same work, measured in one run so that the fi
 
 Printed for lerec: achieved fps, control-loop tick lateness p50/p99/max, frames repeated and spilled per stream,
 video frames (demuxed from the MP4s) against parquet rows per camera and episode, and whether decoded frame k
-shows the camera frame row k recorded (its barcode), the save latency after the last tick, peak RSS, CPU time,
-and whether any thread ran at real-time priority. Then the raw encoder throughput: the same frames encoded by
-PyAV alone with the same settings, one encoder and N in parallel, so the pipeline's throughput is a ratio of the
-physical limit. Then LeRobot (``lerobot_record.py``, run with LeRobot's interpreter) and the ratios.
+shows the camera frame row k recorded (its barcode), the save latency (after the episode's end, and after its
+last tick), peak RSS, CPU time, and whether any thread ran at real-time priority. Then the raw encoder
+throughput: the same frames encoded by PyAV alone with the same settings, one encoder and N in parallel, so the
+pipeline's throughput is a ratio of the physical limit. Then LeRobot (``lerobot_record.py``, run with LeRobot's
+interpreter) and the ratios.
 """
 
 from __future__ import annotations
@@ -214,7 +215,8 @@ def print_lerec(lerec_run: dict, checked: list[dict], base_rss: float) -> None:
         print(f"  episode {report.episode_index}: {report.length} rows in {report.duration_s:.2f} s "
               f"({report.achieved_fps:.2f} fps); tick lateness p50/p99/max {report.tick_lateness_ms_p50:.2f}/"
               f"{report.tick_lateness_ms_p99:.2f}/{report.tick_lateness_ms_max:.2f} ms; "
-              f"saved {report.save_latency_s * 1000:.0f} ms after the last tick")
+              f"saved {report.save_latency_s * 1000:.0f} ms after its end "
+              f"({report.save_after_last_tick_s * 1000:.0f} ms after the last tick)")
         print(f"    {'stream':<26} {'frames':>6} {'repeated':>8} {'spilled':>7} {'max queue':>9} "
               f"{'encode lag':>10} {'video frames':>12} {'rows':>5} {'wrong':>5}")
         for key, stream in report.streams.items():
@@ -235,6 +237,7 @@ def summarize(args, lerec_run, lerec_checked, raw, lerobot, lerobot_checked) -> 
         "tick_lateness_ms_p99": max(r.tick_lateness_ms_p99 for r in reports),
         "tick_lateness_ms_max": max(r.tick_lateness_ms_max for r in reports),
         "save_latency_s": max(r.save_latency_s for r in reports),
+        "save_after_last_tick_s": max(r.save_after_last_tick_s for r in reports),
         "repeated": sum(s.repeated for r in reports for s in r.streams.values()),
         "spilled": sum(s.spilled for r in reports for s in r.streams.values()),
         "frames_lost": frames_lost(lerec_checked),
@@ -285,8 +288,9 @@ def print_comparison(summary: dict, expected_rows: int) -> None:
          ratio(ours["tick_lateness_ms_p99"], theirs["add_frame_ms_p99"])),
         ("loop stall max (ms)¹", f"{ours['tick_lateness_ms_max']:.2f}", f"{theirs['add_frame_ms_max']:.1f}",
          ratio(ours["tick_lateness_ms_max"], theirs["add_frame_ms_max"])),
-        ("save after last tick (s)", f"{ours['save_latency_s']:.3f}", f"{theirs['save_episode_s']:.3f}",
+        ("save after the episode (s)²", f"{ours['save_latency_s']:.3f}", f"{theirs['save_episode_s']:.3f}",
          ratio(ours["save_latency_s"], theirs["save_episode_s"])),
+        ("save after the last tick (s)", f"{ours['save_after_last_tick_s']:.3f}", "-", ""),
         ("frames lost (video < rows)", str(ours["frames_lost"]), str(theirs["frames_lost"]), ""),
         ("decoded frames ≠ recorded", str(ours["wrong_frames"]), str(theirs["wrong_frames"]), ""),
         ("rows", str(expected_rows), str(theirs["rows"]), ""),
@@ -298,6 +302,8 @@ def print_comparison(summary: dict, expected_rows: int) -> None:
     for name, a, b, r in rows:
         print(f"{name:<28} {a:>10} {b:>10} {r:>7}")
     print("¹ lerec: control-loop tick lateness; LeRobot: add_frame time (its loop stalls for as long).")
+    print("² worst episode, from the end of its last frame's period; LeRobot: its save_episode call, made after "
+          "its loop slept out that period.")
 
 
 def print_acceptance(args, summary: dict) -> bool:
@@ -310,7 +316,8 @@ def print_acceptance(args, summary: dict) -> bool:
     ]
     if encoder_name(args.vcodec) == "libx264":
         checks.append(("h264: save latency < 100 ms", ours["save_latency_s"] < 0.1,
-                       f"{ours['save_latency_s'] * 1000:.0f} ms"))
+                       f"{ours['save_latency_s'] * 1000:.0f} ms after the episode's end, "
+                       f"{ours['save_after_last_tick_s'] * 1000:.0f} ms after its last tick"))
     print("\nacceptance (issue 2):")
     for name, ok, value in checks:
         print(f"  {'PASS' if ok else 'MISS'}  {name}: {value}")
@@ -442,7 +449,7 @@ def report_dict(report) -> dict:
         "episode_index": report.episode_index, "length": report.length, "duration_s": report.duration_s,
         "achieved_fps": report.achieved_fps, "tick_lateness_ms_p50": report.tick_lateness_ms_p50,
         "tick_lateness_ms_p99": report.tick_lateness_ms_p99, "tick_lateness_ms_max": report.tick_lateness_ms_max,
-        "save_latency_s": report.save_latency_s,
+        "save_latency_s": report.save_latency_s, "save_after_last_tick_s": report.save_after_last_tick_s,
         "streams": {k: {"frames": s.frames, "repeated": s.repeated, "spilled": s.spilled,
                         "max_queue_depth": s.max_queue_depth, "encode_lag_s": s.encode_lag_s}
                     for k, s in report.streams.items()},

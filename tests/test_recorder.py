@@ -247,3 +247,26 @@ async def test_streams_share_the_cores_among_their_encoders(dataset_root):
         data = (dataset_root / f"videos/observation.images.{name}/chunk-000/file-000.mp4").read_bytes()
         threads = int(re.search(rb" threads=(\d+) ", data).group(1))
         assert threads <= share, f"{name}: x264 ran {threads} threads, the share is {share}"
+
+
+async def test_report_times_the_save_from_the_end_of_the_last_frame(dataset_root):
+    (report,) = await record(dataset_root, {"front": small_camera()}, num_frames=12)
+    # The episode lasts its 12 periods; the last tick is one period before that end.
+    assert report.duration_s >= 12 / 30
+    assert 0 <= report.save_after_last_tick_s - report.save_latency_s <= 1 / 30 + 1e-6
+    assert report.achieved_fps <= 30.0
+
+
+async def test_the_session_freezes_its_heap_out_of_the_collector(dataset_root):
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    async with Recorder.create(dataset_root, 30, {"front": small_camera()}) as rec:
+        frozen = gc.get_freeze_count()
+        await rec.record_episode("pick the cube", num_frames=3)
+        cycle = [None]
+        cycle[0] = cycle
+        del cycle
+        assert gc.collect() >= 1  # what the session makes is still collected
+    assert frozen > 1000
+    assert gc.get_freeze_count() == 0

@@ -42,3 +42,11 @@ def test_config_errors_name_the_value():
         SyntheticCameraConfig(fps=-1)
     with pytest.raises(ValueError, match="color or depth"):
         SyntheticCameraConfig(color=False, depth=False)
+
+
+@pytest.mark.parametrize("n", range(0, 180, 7))
+def test_waves_leave_room_for_the_noise_to_never_wrap(n):
+    frame = synthetic_rgb(n, 64, 48)[48 // 8 :]  # below the barcode band
+    assert frame.min() >= 38 and frame.max() <= 218
+    noisy = synthetic_rgb(n, 64, 48, noise=32)[48 // 8 :].astype(int)
+    assert np.abs(noisy - frame).max() <= 32

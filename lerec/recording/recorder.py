@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
@@ -37,6 +36,7 @@ from lerec.encoding.depth_transcode import TranscodeResult
 from lerec.encoding.validation import resolve_encoder_config
 from lerec.errors import CameraError, DatasetError, LerecError
 from lerec.recording.camera_reader import CameraReader
+from lerec.recording.interpreter import frozen_heap, short_gil_switch
 from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles
 from lerec.recording.session_setup import (
     check_resume,
@@ -49,7 +49,6 @@ from lerec.recording.stream_encoder import StreamEncoder
 
 log = logging.getLogger(__name__)
 
-GIL_SWITCH_INTERVAL_S = 0.0005
 Step = Callable[[], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
 
 
@@ -163,20 +162,17 @@ class Recorder:
                   depth_encoder=depth_encoder, encoder_threads=encoder_threads,
                   encoder_queue_maxsize=encoder_queue_maxsize, streaming_encoding=streaming_encoding,
                   video=video, resume=resume, camera_timeout_s=camera_timeout_s)
-        switch_interval = sys.getswitchinterval()
-        # Encoder workers hold the GIL for their Python-side work; a short switch interval bounds the loop's wait.
-        sys.setswitchinterval(min(switch_interval, GIL_SWITCH_INTERVAL_S))
         try:
-            async with anyio.create_task_group() as tg:
-                try:
-                    await rec._start(tg)
-                    yield rec
-                finally:
-                    tg.cancel_scope.cancel()
+            with short_gil_switch():
+                async with anyio.create_task_group() as tg:
+                    try:
+                        await rec._start(tg)
+                        with frozen_heap():
+                            yield rec
+                    finally:
+                        tg.cancel_scope.cancel()
         except BaseExceptionGroup as group:
             raise _single(group) from None
-        finally:
-            sys.setswitchinterval(switch_interval)
         if rec.writer is not None and convert_depth and rec.depth_to_convert:
             await rec.convert_depth()
         if rec.writer is not None:
@@ -365,13 +361,15 @@ class Recorder:
         self.status.phase = "saving"
         await anyio.to_thread.run_sync(self.writer.commit_episode, pending)
         saved = time.monotonic()
+        episode_end = max(end_of_ticks, t0 + len(rows) / self.fps)
         p50, p99, worst = lateness_percentiles(lateness)
         streams = {
             key: StreamReport(key, e.encoded, repeated[key], e.backlog.spilled_frames, e.backlog.max_depth, e.lag_s)
             for key, e in encoders.items()
         }
-        return EpisodeReport(index, task, len(rows), end_of_ticks - t0, p50, p99, worst, saved - end_of_ticks,
-                             streams, stopped_early=len(rows) < length)
+        return EpisodeReport(index, task, len(rows), episode_end - t0, p50, p99, worst,
+                             max(0.0, saved - episode_end), saved - end_of_ticks, streams,
+                             stopped_early=len(rows) < length)
 
     async def _save_frames(self, pending: PendingEpisode, rows, encoders: Mapping[str, StreamEncoder],
                            placed: anyio.Event, errors: list[Exception]) -> None:

@@ -21,7 +21,12 @@ class StreamReport:
 
 @attrs.define(frozen=True)
 class EpisodeReport:
-    """Returned by ``record_episode``. Tick lateness is how late each control-loop tick started."""
+    """Returned by ``record_episode``. Tick lateness is how late each control-loop tick started.
+
+    The episode ends when its last frame's period does, ``length / fps`` after the first tick (later only if
+    the loop ran late): ``duration_s`` runs to there, and ``save_latency_s`` from there until the episode was
+    durable, as LeRobot's ``save_episode`` is timed after its loop has slept out the last period.
+    ``save_after_last_tick_s`` also counts that last period."""
 
     episode_index: int
     task: str
@@ -31,6 +36,7 @@ class EpisodeReport:
     tick_lateness_ms_p99: float
     tick_lateness_ms_max: float
     save_latency_s: float
+    save_after_last_tick_s: float
     streams: dict[str, StreamReport]
     stopped_early: bool = False
 
@@ -44,7 +50,7 @@ class EpisodeReport:
         return (
             f"episode {self.episode_index}: {self.length} frames in {self.duration_s:.2f} s "
             f"({self.achieved_fps:.1f} fps), tick lateness p99 {self.tick_lateness_ms_p99:.1f} ms, "
-            f"{repeated} repeated, {spilled} spilled, saved in {self.save_latency_s * 1000:.0f} ms"
+            f"{repeated} repeated, {spilled} spilled, saved {self.save_latency_s * 1000:.0f} ms after its end"
             + (" (stopped early)" if self.stopped_early else "")
         )
 
