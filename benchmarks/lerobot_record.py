@@ -53,16 +53,17 @@ def _noise_bank(width: int, height: int, amplitude: int) -> np.ndarray:
     return rng.integers(-amplitude, amplitude + 1, size=(8, height, width, 3)).astype(np.int8).view(np.uint8)
 
 
+def _wave(phase: np.ndarray, amplitude: float, base: float) -> np.ndarray:
+    return np.rint(base + amplitude * np.sin(2 * math.pi * phase)).astype(np.uint8)
+
+
 def synthetic_rgb(n: int, width: int, height: int, noise: int = 0) -> np.ndarray:
     """Frame ``n``: moving colour waves, ``n`` as a 16-cell barcode in the top eighth, optional texture."""
     x, y = _grids(width, height)
-    red = 128 + 90 * np.sin(2 * math.pi * (2 * x + n / 45))
-    green = 128 + 90 * np.sin(2 * math.pi * (2 * y - n / 60))
-    blue = 128 + 45 * np.sin(2 * math.pi * (3 * x + n / 30))[None, :] + 45 * np.cos(2 * math.pi * (3 * y))[:, None]
     frame = np.empty((height, width, 3), dtype=np.uint8)
-    frame[..., 0] = red[None, :]
-    frame[..., 1] = green[:, None]
-    frame[..., 2] = blue
+    frame[..., 0] = _wave(2 * x + n / 45, 90, 128)[None, :]
+    frame[..., 1] = _wave(2 * y - n / 60, 90, 128)[:, None]
+    np.add(_wave(3 * x + n / 30, 45, 64)[None, :], _wave(3 * y + 0.25, 45, 64)[:, None], out=frame[..., 2])
     if noise:
         frame += _noise_bank(width, height, noise)[n % 8]
     band = max(1, height // 8)
