@@ -1,9 +1,9 @@
 """How the writer's per-episode save cost grows over a long session (no cameras, no encoders).
 
-Saves N episodes of L rows (a 6-float state and action, lerec's provenance columns for 3 cameras) with the
-writer's steps as the recorder runs them, and prints their times at a few episode counts. Every parquet file is
-replaced whole per episode (so that each episode survives a crash), so what matters is that these times stay
-flat as the dataset grows.
+Saves N episodes of L rows (a 6-float state and action as a noisy random walk, lerec's provenance columns for 3
+cameras) with the writer's steps as the recorder runs them, and prints their times at a few episode counts.
+Every parquet file is replaced whole per episode (so that each episode survives a crash), so what matters is
+that these times stay flat as the dataset grows.
 
     python benchmarks/save_growth.py --episodes 300 --length 600
 """
@@ -34,10 +34,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lerec-save-growth-") as tmp:
         writer = DatasetWriter.create(Path(tmp) / "dataset", 30, features)
         length = args.length
-        provenance = {f"lerec/cam{k}/{name}": list(range(length))
-                      for k in range(CAMERAS) for name in ("camera_seq", "capture_age_us")}
-        values = np.zeros((length, STATE_DIM), dtype=np.float32)
+        rng = np.random.default_rng(0)
         for episode in range(1, args.episodes + 1):
+            provenance = {}
+            for k in range(CAMERAS):
+                provenance[f"lerec/cam{k}/camera_seq"] = list(range(episode * length, (episode + 1) * length))
+                provenance[f"lerec/cam{k}/capture_age_us"] = rng.integers(0, 34_000, length).tolist()
+            # A robot's state: noisy floats (zeros would compress and dictionary-encode unlike real data).
+            values = rng.normal(scale=0.01, size=(length, STATE_DIM)).cumsum(axis=0).astype(np.float32)
             pending = writer.begin_episode("task", length, provenance)
             t0 = time.perf_counter()
             table = writer.place_frames(pending, {"observation.state": values, "action": values})

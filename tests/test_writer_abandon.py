@@ -35,6 +35,13 @@ async def test_abandoned_staged_episode_is_cut_from_meta_and_data(dataset_root):
     assert json.loads((dataset_root / "meta/stats.json").read_text()) == stats_before
     assert writer.pending is None and writer.staging.is_dir()
 
+    # The writer keeps the data file's rows in memory between appends: the cut ones are not among them.
+    pending = writer.begin_episode("pick the cube", 4)
+    writer.write_frames(pending, {"observation.state": state[:4], "action": state[:4]})
+    data = pq.read_table(dataset_root / "data/chunk-000/file-000.parquet")
+    assert data.column("episode_index").to_pylist() == [0] * 20 + [1] * 4
+    assert data.column("index").to_pylist() == list(range(24))
+
 
 async def test_abandoned_episode_that_opened_new_parquet_files_leaves_none(dataset_root):
     await record(dataset_root, {"front": small_camera()}, num_frames=20)

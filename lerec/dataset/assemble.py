@@ -23,7 +23,7 @@ from lerec.dataset.episode_video import EpisodeVideoSource, MovableEpisode
 from lerec.dataset.metadata import DatasetMeta, new_info
 from lerec.dataset.reader import DatasetReader
 from lerec.dataset.stats import numeric_stats
-from lerec.dataset.tables import frame_table, write_parquet
+from lerec.dataset.tables import frame_table, write_data_file
 from lerec.errors import DatasetError
 
 IMAGE_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
@@ -143,7 +143,7 @@ class DatasetAssembler:
         if self._pending:
             chunk, file = self._data_loc
             table = pa.concat_tables(self._pending, promote_options="default")
-            write_parquet(self.meta.root / layout.DATA_PATH.format(chunk_index=chunk, file_index=file), table)
+            write_data_file(self.meta.root / layout.DATA_PATH.format(chunk_index=chunk, file_index=file), table)
         self._pending, self._pending_bytes = [], 0
 
     def _add_video(self, key: str, movable: MovableEpisode, length: int) -> dict[str, Any]:

@@ -46,19 +46,37 @@ def frame_table(columns: Mapping[str, np.ndarray], features: Mapping[str, Mappin
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def write_parquet(path: str | Path, table: pa.Table) -> None:
-    """Write ``table`` atomically, one row group, snappy, as LeRobot does."""
-    replace_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="snappy"))
+# Dictionary encoding only where a column holds a few values per file. Elsewhere (states, actions, images,
+# statistics, provenance) pyarrow tries a dictionary, finds it too large and drops it, at a cost: 57 ms against
+# 11 ms to write 35,000 rows of noisy floats, 44 ms against 15 ms for an episodes file of 100 rows, and both
+# files come out smaller without.
+FRAME_DICTIONARY_COLUMNS = ("episode_index", "task_index")
 
 
-def append_rows(path: str | Path, table: pa.Table) -> None:
-    """Replace the parquet file at ``path`` by its rows followed by ``table``'s (the file is closed either way,
-    so every saved episode survives a crash)."""
+def write_parquet(path: str | Path, table: pa.Table, dictionary: bool | Sequence[str] = False) -> None:
+    """Write ``table`` atomically, one row group, snappy, as LeRobot does; ``dictionary``: which columns are
+    dictionary-encoded (all, none, or those named)."""
+    use_dictionary = dictionary if isinstance(dictionary, bool) else [c for c in dictionary if c in table.column_names]
+    replace_atomically(path, lambda tmp: pq.write_table(table, tmp, compression="snappy",
+                                                        use_dictionary=use_dictionary))
+
+
+def write_data_file(path: str | Path, table: pa.Table) -> None:
+    """Write a data file (frame rows)."""
+    write_parquet(path, table, dictionary=FRAME_DICTIONARY_COLUMNS)
+
+
+def append_rows(path: str | Path, table: pa.Table, existing: pa.Table | None = None) -> pa.Table:
+    """Replace the data file at ``path`` by its rows followed by ``table``'s (the file is closed either way, so
+    every saved episode survives a crash). ``existing``: the file's rows, when the caller still has them (saves
+    reading them back). Returns the file's rows."""
     path = Path(path)
-    if path.exists():
+    if existing is None and path.exists():
         existing = pq.ParquetFile(path).read()  # not pq.read_table: that imports pyarrow.dataset (~0.2 s)
+    if existing is not None:
         table = pa.concat_tables([existing, table.cast(existing.schema)])
-    write_parquet(path, table)
+    write_data_file(path, table)
+    return table
 
 
 def episodes_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:

@@ -25,12 +25,14 @@ import pyarrow.parquet as pq
 from lerec.dataset import layout
 from lerec.dataset.metadata import DatasetMeta, new_info
 from lerec.dataset.stats import Stats, numeric_stats
-from lerec.dataset.tables import append_rows, frame_table, write_parquet
+from lerec.dataset.tables import append_rows, frame_table, write_data_file
 from lerec.encoding import fmp4
 from lerec.encoding.probe import probe_stream_info
 from lerec.errors import DatasetError
 
 log = logging.getLogger(__name__)
+
+DATA_FILE_CACHE_BYTES = 32 * layout.MIB  # the rows of the data file being filled stay in memory up to this
 
 
 @attrs.define
@@ -70,6 +72,7 @@ class DatasetWriter:
         self.pending: PendingEpisode | None = None  # an episode begun and not yet committed or abandoned
         self.data_file_max_rows = layout.DATA_FILE_MAX_ROWS
         self.episodes_file_max_rows = layout.EPISODES_FILE_MAX_ROWS
+        self._last_data_file: tuple[Path, pa.Table] | None = None  # the rows of the data file appended last
 
     @classmethod
     def create(
@@ -104,6 +107,7 @@ class DatasetWriter:
     def repair(self) -> None:
         """Make every file agree with info.json's ``total_episodes``."""
         meta = self.meta
+        self._last_data_file = None
         committed = int(meta.info["total_episodes"])
         if len(meta.episodes) > committed:
             log.warning("%s: dropping %d episode(s) an interrupted save left unfinished", self.root,
@@ -120,7 +124,7 @@ class DatasetWriter:
             if len(table) and max(table.column("index").to_pylist()) >= total_frames:
                 kept = table.filter(pc.less(table.column("index"), total_frames))
                 if len(kept):
-                    write_parquet(path, kept)
+                    write_data_file(path, kept)
                 else:
                     path.unlink()
         for key in meta.video_keys:
@@ -209,8 +213,10 @@ class DatasetWriter:
     def append_frames(self, pending: PendingEpisode, table: pa.Table) -> None:
         """Write the rows :meth:`place_frames` made into the data parquet file it chose."""
         row = pending.data_row
-        append_rows(self.root / layout.DATA_PATH.format(chunk_index=row["data/chunk_index"],
-                                                        file_index=row["data/file_index"]), table)
+        path = self.root / layout.DATA_PATH.format(chunk_index=row["data/chunk_index"], file_index=row["data/file_index"])
+        cached = self._last_data_file
+        rows = append_rows(path, table, cached[1] if cached and cached[0] == path else None)
+        self._last_data_file = (path, rows) if rows.nbytes <= DATA_FILE_CACHE_BYTES else None
         pending.frames_written = True
 
     def add_video(self, pending: PendingEpisode, key: str, video: EpisodeVideo) -> None:
