@@ -128,6 +128,28 @@ async def test_failing_camera_ends_the_episode_and_keeps_saved_ones(dataset_root
     assert not (dataset_root / ".lerec").exists()
 
 
+async def test_camera_failing_after_the_last_tick_keeps_that_episode(dataset_root):
+    import anyio
+
+    cams = {"front": small_camera(), "wrist": small_camera(fail_at=20)}
+    async with Recorder.create(dataset_root, 30, cams, STATE) as rec:
+        robot = CountingRobot()
+
+        async def step():
+            values = robot()
+            if robot.tick == 8:  # the last tick: its frames are taken; the camera fails before the save
+                while rec.readers["wrist"].error is None:
+                    await anyio.sleep(0.01)
+            return values
+
+        report = await rec.record_episode("ok", num_frames=8, step=step)
+        assert report.length == 8
+        with pytest.raises(CameraError, match="wrist"):
+            await rec.record_episode("next", num_frames=5, step=robot)
+    meta = check_invariant(dataset_root, [FRONT, WRIST])
+    assert meta.info["total_episodes"] == 1 and meta.episodes[0]["length"] == 8
+
+
 async def test_resume_appends_and_refuses_other_settings(dataset_root):
     await record(dataset_root, {"front": small_camera()}, num_frames=10)
     await record(dataset_root, {"front": small_camera()}, num_frames=12, resume=True)
