@@ -213,7 +213,8 @@ class DatasetWriter:
     def append_frames(self, pending: PendingEpisode, table: pa.Table) -> None:
         """Write the rows :meth:`place_frames` made into the data parquet file it chose."""
         row = pending.data_row
-        path = self.root / layout.DATA_PATH.format(chunk_index=row["data/chunk_index"], file_index=row["data/file_index"])
+        path = self.root / layout.DATA_PATH.format(chunk_index=row["data/chunk_index"],
+                                                   file_index=row["data/file_index"])
         cached = self._last_data_file
         rows = append_rows(path, table, cached[1] if cached and cached[0] == path else None)
         self._last_data_file = (path, rows) if rows.nbytes <= DATA_FILE_CACHE_BYTES else None
