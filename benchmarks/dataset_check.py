@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pyarrow.parquet as pq
 
-from lerec.cameras.synthetic import BARCODE_BITS
+from lerec.cameras.barcode import cell_levels, contradicting_bits
 from lerec.dataset.metadata import DatasetMeta
 
 
@@ -22,23 +22,9 @@ def rows_per_episode(root: Path) -> dict[int, int]:
     return counts
 
 
-def barcode_cells(gray: np.ndarray) -> np.ndarray:
-    """Mean grey level of the centre of each of the synthetic frame's 16 barcode cells (top eighth, left to right)."""
-    height, width = gray.shape
-    band = max(1, height // 8)
-    means = np.empty(BARCODE_BITS)
-    for bit in range(BARCODE_BITS):
-        x0, x1 = bit * width // BARCODE_BITS, (bit + 1) * width // BARCODE_BITS
-        w = x1 - x0
-        means[bit] = gray[band // 4 : band - band // 4 or None, x0 + w // 4 : x1 - w // 4 or None].mean()
-    return means
-
-
-def shows_frame(cells: np.ndarray, n: int) -> bool:
-    """Whether barcode cells read back show frame ``n``: every cell that is clearly dark or bright agrees with
-    ``n``'s bit. Cells in between are codec smear (SVT-AV1's fastest presets blur a few cells), not evidence."""
-    bits = (n >> np.arange(BARCODE_BITS)) & 1
-    return not (np.any((cells > 192) & (bits == 0)) or np.any((cells < 64) & (bits == 1)))
+def shows_frame(levels: np.ndarray, n: int) -> bool:
+    """Whether barcode cell levels read back show frame ``n``: no clearly dark or bright cell disagrees."""
+    return not contradicting_bits(levels, n)
 
 
 def decoded_frames(path: Path) -> list[tuple[float, np.ndarray]]:
@@ -48,7 +34,7 @@ def decoded_frames(path: Path) -> list[tuple[float, np.ndarray]]:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         for frame in container.decode(stream):
-            out.append((float(frame.pts * stream.time_base), barcode_cells(frame.to_ndarray(format="gray"))))
+            out.append((float(frame.pts * stream.time_base), cell_levels(frame.to_ndarray(format="gray"))))
     return out
 
 

@@ -7,35 +7,21 @@ sampled at tick k (its barcode against ``lerec/<key>/camera_seq`` in the episode
 timestamps are k / fps. Depth features are returned by LeRobot's own dequantization.
 """
 
+import importlib.util
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 from lerobot.datasets.lerobot_dataset import LeRobotDataset  # noqa: E402
 
-BITS = 16
-
-
-def barcode_cells(image_chw: np.ndarray) -> np.ndarray:
-    """Mean grey level (0-255) of the centre of each of the 16 barcode cells (top eighth, left to right)."""
-    img = np.asarray(image_chw).mean(axis=0) * 255
-    h, w = img.shape
-    band = max(1, h // 8)
-    means = np.empty(BITS)
-    for bit in range(BITS):
-        x0, x1 = bit * w // BITS, (bit + 1) * w // BITS
-        cw = x1 - x0
-        means[bit] = img[band // 4 : band - band // 4 or None, x0 + cw // 4 : x1 - cw // 4 or None].mean()
-    return means
-
-
-def contradicts(cells: np.ndarray, n: int) -> list[int]:
-    """The bits whose cell is clearly dark or bright against ``n``'s bit. A cell in between is codec smear
-    (SVT-AV1's fastest presets leave a few cells grey, in a frame whose other pixels are right), not evidence."""
-    bits = (n >> np.arange(BITS)) & 1
-    return [int(b) for b in np.flatnonzero(((cells > 192) & (bits == 0)) | ((cells < 64) & (bits == 1)))]
+# lerec is not installed in LeRobot's interpreter: its barcode module needs numpy alone, so load it by path.
+_spec = importlib.util.spec_from_file_location(
+    "lerec_barcode", Path(__file__).resolve().parents[1] / "lerec" / "cameras" / "barcode.py")
+barcode = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(barcode)
 
 
 def main(root: str) -> int:
@@ -45,7 +31,6 @@ def main(root: str) -> int:
     cams = [k for k in keys if not (ds.meta.features[k].get("info") or {}).get("is_depth_map")]
     depth = [k for k in keys if k not in cams]
     import pyarrow.parquet as pq
-    from pathlib import Path
 
     rows = [r for f in sorted(Path(root, "meta/episodes").glob("*/*.parquet")) for r in pq.read_table(f).to_pylist()]
     seqs = {r["episode_index"]: r for r in rows}
@@ -58,9 +43,9 @@ def main(root: str) -> int:
             print(f"row {i}: timestamp {float(item['timestamp'])} != {k}/{ds.fps}")
             bad += 1
         for key in cams:
-            cells = barcode_cells(item[key].numpy())
+            cells = barcode.cell_levels(np.asarray(item[key].numpy()).transpose(1, 2, 0) * 255)
             want = episode[f"lerec/{key}/camera_seq"][k] & 0xFFFF
-            wrong = contradicts(cells, want)
+            wrong = barcode.contradicting_bits(cells, want)
             smeared += int(np.sum((cells >= 64) & (cells <= 192)))
             if wrong:
                 print(f"row {i} (episode {int(item['episode_index'])}, frame {k}): {key} is not camera frame "
@@ -70,7 +55,8 @@ def main(root: str) -> int:
             d = item[key].numpy()
             if i == 0:
                 print(f"{key}: shape {d.shape}, range {d.min():.3f}..{d.max():.3f}")
-    print(f"barcode cells smeared grey by the codec (not counted either way): {smeared} of {len(ds) * len(cams) * BITS}")
+    cells = len(ds) * len(cams) * barcode.BARCODE_BITS
+    print(f"barcode cells smeared grey by the codec (not counted either way): {smeared} of {cells}")
     print("OK" if not bad else f"{bad} mismatches")
     return 1 if bad else 0
 

@@ -50,3 +50,13 @@ def test_waves_leave_room_for_the_noise_to_never_wrap(n):
     assert frame.min() >= 38 and frame.max() <= 218
     noisy = synthetic_rgb(n, 64, 48, noise=32)[48 // 8 :].astype(int)
     assert np.abs(noisy - frame).max() <= 32
+
+
+def test_a_grey_cell_is_no_evidence_and_a_clear_one_is():
+    from lerec.cameras.barcode import cell_levels, contradicting_bits
+
+    frame = synthetic_rgb(23, 640, 480)
+    assert contradicting_bits(cell_levels(frame), 23) == []
+    frame[:60, :40] = 110  # bit 0's cell smeared grey, as SVT-AV1's fastest preset leaves some
+    assert contradicting_bits(cell_levels(frame), 23) == [] and read_frame_index(frame) == 22
+    assert contradicting_bits(cell_levels(synthetic_rgb(22, 640, 480)), 23) == [0]

@@ -18,12 +18,12 @@ import anyio
 import attrs
 import numpy as np
 
+from lerec.cameras.barcode import draw_barcode, read_barcode
 from lerec.cameras.base import Camera, Frame, StreamSpec
 from lerec.cameras.hookspecs import hookimpl
 from lerec.cameras.registry_types import CameraType
 from lerec.errors import CameraError
 
-BARCODE_BITS = 16
 NO_DATA_FRACTION = 8  # the bottom-left 1/8 x 1/8 of a depth frame has no data (0)
 
 
@@ -74,13 +74,6 @@ def _noise_bank(width: int, height: int, amplitude: int) -> np.ndarray:
     return rng.integers(-amplitude, amplitude + 1, size=(8, height, width, 3)).astype(np.int8).view(np.uint8)
 
 
-def _barcode_cells(width: int, height: int):
-    band = max(1, height // 8)
-    for bit in range(BARCODE_BITS):
-        x0, x1 = bit * width // BARCODE_BITS, (bit + 1) * width // BARCODE_BITS
-        yield bit, slice(0, band), slice(x0, x1)
-
-
 def _wave(phase: np.ndarray, amplitude: float, base: float) -> np.ndarray:
     return np.rint(base + amplitude * np.sin(2 * math.pi * phase)).astype(np.uint8)
 
@@ -96,21 +89,11 @@ def synthetic_rgb(n: int, width: int, height: int, noise: int = 0) -> np.ndarray
     np.add(_wave(3 * x + n / 30, 45, 64)[None, :], _wave(3 * y + 0.25, 45, 64)[:, None], out=frame[..., 2])
     if noise:
         frame += _noise_bank(width, height, noise)[n % 8]
-    for bit, rows, cols in _barcode_cells(width, height):
-        frame[rows, cols] = 255 if (n >> bit) & 1 else 0
+    draw_barcode(frame, n)
     return frame
 
 
-def read_frame_index(frame: np.ndarray) -> int:
-    """The frame index encoded in a (decoded) synthetic RGB frame's barcode."""
-    height, width = frame.shape[:2]
-    n = 0
-    for bit, rows, cols in _barcode_cells(width, height):
-        cell = frame[rows, cols]
-        h, w = cell.shape[:2]
-        if cell[h // 4 : h - h // 4 or None, w // 4 : w - w // 4 or None].mean() > 127:
-            n |= 1 << bit
-    return n
+read_frame_index = read_barcode  # the frame index a (decoded) synthetic RGB frame's barcode shows
 
 
 def synthetic_depth(n: int, width: int, height: int, unit: Literal["mm", "m"] = "mm") -> np.ndarray:

@@ -3,8 +3,8 @@
 Order of writes for an episode: a new task into tasks.parquet when the episode begins; then, in any order (the
 recorder does them while encoders still flush), the data parquet replaced, video fragments appended (fsync),
 the episodes parquet and stats.json replaced (written again if a video's file rolled over); info.json last.
-info.json's ``total_episodes`` is the commit: opening a dataset
-for writing cuts anything beyond it that a crash left behind (:meth:`DatasetWriter.resume`).
+info.json's ``total_episodes`` is the commit: opening a dataset for writing cuts anything beyond it that a crash
+left behind (:meth:`DatasetWriter.resume`).
 """
 
 from __future__ import annotations
