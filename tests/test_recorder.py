@@ -100,11 +100,17 @@ async def test_encoding_after_the_episode_keeps_the_invariant(dataset_root):
 
 async def test_slow_camera_repeats_its_last_frame(dataset_root):
     reports = await record(dataset_root, {"front": small_camera(fps=10), "wrist": small_camera()}, num_frames=30)
-    assert 15 <= reports[0].streams[FRONT].repeated <= 24  # about 2 of every 3 ticks
-    assert reports[0].streams[WRIST].repeated <= 6
     meta = check_invariant(dataset_root, [FRONT, WRIST])
-    seqs = meta.episodes[0][f"lerec/{FRONT}/camera_seq"]
-    assert len(set(seqs)) < len(seqs) and seqs == sorted(seqs)
+    report = reports[0]
+    for key in (FRONT, WRIST):
+        seqs = meta.episodes[0][f"lerec/{key}/camera_seq"]
+        assert seqs == sorted(seqs)
+        assert report.streams[key].repeated == len(seqs) - len(set(seqs))
+    # A camera never delivers a frame before it is due: in the episode's span the 10 fps camera gives at most
+    # one frame per 100 ms (plus the one it had at the first tick), however late a loaded machine runs the ticks.
+    front_seqs = meta.episodes[0][f"lerec/{FRONT}/camera_seq"]
+    assert len(set(front_seqs)) <= report.duration_s * 10 + 2
+    assert report.streams[FRONT].repeated >= 30 - (report.duration_s * 10 + 2)
 
 
 async def test_stalled_camera_is_counted_not_fatal(dataset_root):

@@ -36,6 +36,7 @@ from lerec.encoding.depth_transcode import TranscodeResult
 from lerec.encoding.validation import resolve_encoder_config
 from lerec.errors import CameraError, DatasetError, LerecError
 from lerec.recording.camera_reader import CameraReader
+from lerec.recording.clock import tick_offset_ns
 from lerec.recording.interpreter import frozen_heap, short_gil_switch
 from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles
 from lerec.recording.session_setup import (
@@ -306,16 +307,16 @@ class Recorder:
                 tg.start_soon(encoder.backlog.run_spiller)
                 if self.streaming_encoding:
                     tg.start_soon(encoder.run)
-            t0 = time.monotonic()
+            t0_ns = time.monotonic_ns()
             for k in range(length):
                 if self._stop_requested and k > 0:
                     break
-                deadline = t0 + k / self.fps
-                delay = deadline - time.monotonic()
-                if delay > 0:
-                    await anyio.sleep(delay)
+                deadline_ns = t0_ns + tick_offset_ns(k, self.fps)
+                delay_ns = deadline_ns - time.monotonic_ns()
+                if delay_ns > 0:
+                    await anyio.sleep(delay_ns / 1e9)
                 now_ns = time.monotonic_ns()
-                lateness.append(max(0.0, now_ns / 1e9 - deadline))
+                lateness.append(max(0, now_ns - deadline_ns) / 1e9)
                 failure = self._failure(encoders)
                 if failure:
                     break
@@ -329,7 +330,7 @@ class Recorder:
                     encoders[key].backlog.put(k, now_ns, frame.data)
                 rows.append(await self._call_step(step, k))
                 self._update_status(k + 1, encoders)
-            end_of_ticks = time.monotonic()
+            end_of_ticks_ns = time.monotonic_ns()
             if failure:
                 tg.cancel_scope.cancel()
             else:
@@ -360,15 +361,16 @@ class Recorder:
             raise failure
         self.status.phase = "saving"
         await anyio.to_thread.run_sync(self.writer.commit_episode, pending)
-        saved = time.monotonic()
-        episode_end = max(end_of_ticks, t0 + len(rows) / self.fps)
+        saved_ns = time.monotonic_ns()
+        # Integer nanoseconds: float seconds at large monotonic values lose the last bits of a period.
+        episode_end_ns = max(end_of_ticks_ns, t0_ns + tick_offset_ns(len(rows), self.fps))
         p50, p99, worst = lateness_percentiles(lateness)
         streams = {
             key: StreamReport(key, e.encoded, repeated[key], e.backlog.spilled_frames, e.backlog.max_depth, e.lag_s)
             for key, e in encoders.items()
         }
-        return EpisodeReport(index, task, len(rows), episode_end - t0, p50, p99, worst,
-                             max(0.0, saved - episode_end), saved - end_of_ticks, streams,
+        return EpisodeReport(index, task, len(rows), (episode_end_ns - t0_ns) / 1e9, p50, p99, worst,
+                             max(0, saved_ns - episode_end_ns) / 1e9, (saved_ns - end_of_ticks_ns) / 1e9, streams,
                              stopped_early=len(rows) < length)
 
     async def _save_frames(self, pending: PendingEpisode, rows, encoders: Mapping[str, StreamEncoder],

@@ -1,0 +1,26 @@
+"""The dataset clock counts in integer nanoseconds, so a period's length never depends on when the clock started."""
+
+import random
+
+import pytest
+
+from lerec.recording.clock import NS_PER_S, tick_offset_ns
+
+
+@pytest.mark.parametrize("fps", [1, 7, 15, 24, 30, 60, 90])
+def test_a_tick_is_never_due_before_its_time_at_any_clock_value(fps):
+    rng = random.Random(fps)
+    for _ in range(2000):
+        t0_ns = rng.randrange(10**18)  # monotonic clocks of machines up for years
+        k = rng.randrange(1, 100_000)
+        elapsed_ns = (t0_ns + tick_offset_ns(k, fps)) - t0_ns
+        assert elapsed_ns / NS_PER_S >= k / fps
+        assert elapsed_ns - k * NS_PER_S / fps < 1  # rounded up by less than a nanosecond
+
+
+def test_float_seconds_lost_the_period_where_nanoseconds_do_not():
+    # The bug this clock fixes: at a large monotonic value, (t0 + 12/30) - t0 < 12/30 in float seconds.
+    t0 = 1_234_567.891
+    assert (t0 + 12 / 30) - t0 < 12 / 30
+    t0_ns = 1_234_567_891_000_000
+    assert ((t0_ns + tick_offset_ns(12, 30)) - t0_ns) / NS_PER_S >= 12 / 30
