@@ -35,6 +35,7 @@ from lerec.encoding.validation import resolve_encoder_config
 from lerec.errors import CameraError, DatasetError, LerecError
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
+from lerec.recording.episode_control import EpisodeControls, Rerecorded
 from lerec.recording.interpreter import frozen_heap, short_gil_switch
 from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles
 from lerec.recording.robot_loop import RobotRows, StepRows, check_devices, drive, opened
@@ -82,14 +83,6 @@ class _Source:
     config: RGBEncoderConfig
 
 
-class _Rerecorded(Exception):
-    """The episode being recorded was discarded by ``rerecord_episode()``; carries its report."""
-
-    def __init__(self, report: EpisodeReport):
-        super().__init__(f"episode {report.episode_index} discarded to be recorded again")
-        self.report = report
-
-
 def _single(group: BaseExceptionGroup) -> BaseException:
     """The one exception inside a task group's group (the session's tasks never raise; the caller's code may)."""
     leaves = list(_leaves(group))
@@ -104,7 +97,7 @@ def _leaves(exc: BaseException):
         yield exc
 
 
-class Recorder:
+class Recorder(EpisodeControls):
     """Records episodes into a dataset. Create with ``async with Recorder.create(...) as rec``."""
 
     def __init__(self, root: Path, fps: int, camera_configs: Mapping[str, Any], features, *, robot_type,
@@ -137,9 +130,7 @@ class Recorder:
         self.depth_to_convert: dict[str, dict[str, Any]] = {}
         self.writer: DatasetWriter | None = None
         self.status = RecorderStatus(fps=self.fps)
-        self._stop_requested = False  # end_episode(): the episode (or reset) ends at its next tick, saved
-        self._rerecord_requested = False
-        self._stopped = False
+        EpisodeControls.__init__(self)
         self._limiter: anyio.CapacityLimiter | None = None
 
     def _robot_features(self) -> dict[str, Any]:
@@ -271,30 +262,7 @@ class Recorder:
 
     def request_stop(self) -> None:
         """End the episode being recorded at its next tick; it is saved with the frames it has."""
-        self.end_episode()
-
-    def end_episode(self) -> None:
-        """End the episode being recorded at its next tick and save it, or end the reset being run (asked during
-        an episode's save, it ends the reset that follows). Safe from any task or thread: it sets a flag that
-        the control loop reads each tick."""
         self._stop_requested = True
-
-    def rerecord_episode(self) -> None:
-        """Discard the episode being recorded at its next tick: nothing of it stays on disk, its index is used
-        again, and ``record_episode`` returns a report with ``discarded=True``. Safe from any task or thread."""
-        self._rerecord_requested = True
-
-    def stop(self) -> None:
-        """End the session: the episode being recorded ends at its next tick and is saved, a reset ends, and
-        :attr:`stopped` is true (loop ``while not rec.stopped``); a later ``record_episode`` records nothing and
-        returns a report with ``length == 0``. Safe from any task or thread."""
-        self._stopped = True
-        self._stop_requested = True
-
-    @property
-    def stopped(self) -> bool:
-        """Whether :meth:`stop` was called."""
-        return self._stopped
 
     async def reset(self, duration_s: float) -> None:
         """The reset between episodes: for ``duration_s`` the teleop keeps driving the robot and nothing is
@@ -349,7 +317,7 @@ class Recorder:
             else:
                 self.writer.forget_uncommitted_tasks()
             self.status.phase = "idle"
-            if isinstance(exc, _Rerecorded):
+            if isinstance(exc, Rerecorded):
                 return exc.report
             raise
         self.status.phase = "idle"
@@ -395,7 +363,7 @@ class Recorder:
                 if self._stop_requested and k > 0:
                     break
                 if self._rerecord_requested:
-                    failure = _Rerecorded(EpisodeReport(index, task, len(rows), (time.monotonic_ns() - t0_ns) / 1e9,
+                    failure = Rerecorded(EpisodeReport(index, task, len(rows), (time.monotonic_ns() - t0_ns) / 1e9,
                                                         *lateness_percentiles(lateness), 0.0, 0.0, {},
                                                         stopped_early=True, discarded=True))
                     break
