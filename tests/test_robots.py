@@ -155,3 +155,18 @@ async def test_the_reset_drives_the_robot_without_recording(dataset_root):
     assert [r["frame_index"] for r in rows] == [0, 1, 2, 3, 0, 1, 2]
     np.testing.assert_array_equal(np.float32(rows[4]["action"]), synthetic_action(10))
     np.testing.assert_array_equal(np.float32(rows[4]["observation.state"]), synthetic_action(9))
+
+
+class UnpluggedArm(SerialArm):
+    async def open(self):
+        self.calls.append("open")
+        raise FileNotFoundError(2, "No such file or directory", "/dev/ttyACM0")
+
+
+async def test_a_robot_that_cannot_open_fails_before_the_dataset_is_made(dataset_root):
+    arm = UnpluggedArm(fail_after=0)
+    with pytest.raises(RobotError, match=r"robot 'serial_arm': open: FileNotFoundError: .*/dev/ttyACM0"):
+        async with Recorder.create(dataset_root, 30, {"front": small_camera()}, robot=arm):
+            pass
+    assert arm.calls == ["open", "close"]
+    assert not dataset_root.exists()
