@@ -384,11 +384,11 @@ class Recorder(EpisodeControls):
                     seqs[key].append(frame.seq)
                     ages_us[key].append((now_ns - frame.timestamp_ns) // 1000)
                     encoders[key].backlog.put(k, now_ns, frame.data)
-                row = await source.row(k)
-                if row is None:  # the robot or the step failed: the episode ends, discarded
-                    failure = source.error
+                try:
+                    rows.append(await source.row(k))
+                except Exception as exc:  # the robot or the step failed: the episode ends, discarded
+                    failure = exc
                     break
-                rows.append(row)
                 self._update_status(k + 1, encoders)
             end_of_ticks_ns = time.monotonic_ns()
             if failure:

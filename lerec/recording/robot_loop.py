@@ -1,7 +1,7 @@
 """Where each tick's row comes from: the user's ``step``, or a robot with its teleoperator (or a policy).
 
-A row source is asked once per tick, after the cameras are sampled. On a failure it returns None and keeps the
-error in ``error``: the recorder then ends the episode and discards it, and the saved episodes stay intact.
+A row source is asked once per tick, after the cameras are sampled. What it raises ends the episode: the recorder
+discards it and raises that error once the episode's tasks are stopped; the saved episodes stay intact.
 """
 
 from __future__ import annotations
@@ -45,20 +45,13 @@ class StepRows:
     def __init__(self, step: Step | None, check: RowCheck):
         self.step = step
         self.check = check
-        self.error: BaseException | None = None
 
     @property
     def features(self) -> dict[str, dict[str, Any]]:
         return self.check.features
 
-    async def row(self, tick: int) -> dict[str, np.ndarray] | None:
-        if self.step is None:
-            return {}
-        try:
-            return self.check(await _call(self.step), tick)
-        except Exception as exc:
-            self.error = exc
-            return None
+    async def row(self, tick: int) -> dict[str, np.ndarray]:
+        return {} if self.step is None else self.check(await _call(self.step), tick)
 
 
 class RobotRows:
@@ -72,21 +65,16 @@ class RobotRows:
         self.observe = RowCheck(robot.observation_features, describe(robot) + " observation")
         action_source = describe(teleop) if teleop is not None else "step"
         self.act = RowCheck(robot.action_features, action_source + " action")
-        self.error: BaseException | None = None
 
     @property
     def features(self) -> dict[str, dict[str, Any]]:
         return {**self.observe.features, **self.act.features}
 
-    async def row(self, tick: int) -> dict[str, np.ndarray] | None:
-        try:
-            observation = self.observe(await _device_call(self.robot, "read", self.robot.read), tick)
-            action = self.act(await self._action(observation), tick)
-            await _device_call(self.robot, "send", lambda: self.robot.send(action))
-            return {**observation, **action}
-        except Exception as exc:
-            self.error = exc
-            return None
+    async def row(self, tick: int) -> dict[str, np.ndarray]:
+        observation = self.observe(await _device_call(self.robot, "read", self.robot.read), tick)
+        action = self.act(await self._action(observation), tick)
+        await _device_call(self.robot, "send", lambda: self.robot.send(action))
+        return {**observation, **action}
 
     async def _action(self, observation: Values) -> Any:
         if self.teleop is not None:
@@ -138,6 +126,6 @@ async def drive(robot: Robot | None, teleop: Teleop | None, fps: int, length: in
         delay_ns = t0_ns + tick_offset_ns(k, fps) - time.monotonic_ns()
         if delay_ns > 0:
             await anyio.sleep(delay_ns / 1e9)
-        if rows is not None and await rows.row(k) is None:
-            raise rows.error
+        if rows is not None:
+            await rows.row(k)
         on_tick(k + 1)
