@@ -6,6 +6,7 @@ import re
 import select
 import subprocess
 import sys
+import termios
 import time
 
 import numpy as np
@@ -104,11 +105,10 @@ class Terminal:
     """`lerec record` with a pseudo-terminal as stdin, its log read line by line."""
 
     def __init__(self, *args):
-        master, slave = pty.openpty()
-        self.master = master
-        self.proc = subprocess.Popen([sys.executable, "-m", "lerec", *args], stdin=slave, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        os.close(slave)
+        self.master, self.slave = pty.openpty()
+        self.modes = termios.tcgetattr(self.slave)
+        self.proc = subprocess.Popen([sys.executable, "-m", "lerec", *args], stdin=self.slave,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.log: list[str] = []
 
     def wait_for(self, pattern: str, count: int = 1, timeout_s: float = 90) -> re.Match:
@@ -147,8 +147,11 @@ def test_keyboard_ends_rerecords_and_stops_through_a_terminal(tmp_path):
     finally:
         if term.proc.poll() is None:
             term.proc.kill()
+        restored = termios.tcgetattr(term.slave)
+        os.close(term.slave)
         os.close(term.master)
     assert term.proc.returncode == 0, "".join(term.log) + err
+    assert restored == term.modes  # cbreak mode undone
     assert "saved 3 episode(s)" in out
     meta = DatasetMeta.load(root)
     lengths = [r["length"] for r in meta.episodes]

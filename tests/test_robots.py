@@ -1,6 +1,5 @@
 """Robots and teleoperators: discovered as plugins, recorded in LeRobot's tick order, failures named."""
 
-import anyio
 import numpy as np
 import pyarrow.parquet as pq
 import pytest

@@ -31,11 +31,11 @@ def _loaded() -> tuple[pluggy.PluginManager, dict[int, tuple[str, str]]]:
     for group in hookspecs.ENTRY_POINT_GROUPS:
         for ep in importlib.metadata.entry_points(group=group):
             plugin = ep.load()
-            if pm.is_registered(plugin):  # one module listed under several groups
+            if pm.is_registered(plugin):  # one module listed under several groups (or found twice on the path)
                 continue
-            pm.register(plugin, name=f"{group}:{ep.name}")
-            dist = ep.dist
-            dists[id(plugin)] = (dist.name, dist.version) if dist is not None else ("?", "?")
+            dist = (ep.dist.name, ep.dist.version) if ep.dist is not None else ("?", "?")
+            pm.register(plugin, name=f"{group}:{ep.name}:{dist[0]}")
+            dists[id(plugin)] = dist
     pm.check_pending()  # a misspelled @hookimpl is an error, not an empty list
     return pm, dists
 

@@ -32,7 +32,7 @@ from lerec.encoding.depth_conversion import (
 )
 from lerec.encoding.depth_transcode import TranscodeResult
 from lerec.encoding.validation import resolve_encoder_config
-from lerec.errors import CameraError, DatasetError, LerecError
+from lerec.errors import CameraError, LerecError
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
 from lerec.recording.episode_control import EpisodeControls, Rerecorded
