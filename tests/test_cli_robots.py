@@ -107,8 +107,9 @@ class Terminal:
     def __init__(self, *args):
         self.master, self.slave = pty.openpty()
         self.modes = termios.tcgetattr(self.slave)
+        env = {k: v for k, v in os.environ.items() if k != "LEREC_KEYBOARD"}  # conftest turns keys off
         self.proc = subprocess.Popen([sys.executable, "-m", "lerec", *args], stdin=self.slave,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.log: list[str] = []
 
     def wait_for(self, pattern: str, count: int = 1, timeout_s: float = 90) -> re.Match:
@@ -162,3 +163,15 @@ def test_keyboard_ends_rerecords_and_stops_through_a_terminal(tmp_path):
     first_of_1 = next(r for r in rows(root) if r["episode_index"] == 1)
     assert first_of_1["frame_index"] == 0
     np.testing.assert_array_equal(np.float32(first_of_1["action"]), synthetic_action(lengths[0] + discarded))
+
+
+def test_keyboard_only_on_a_terminal_and_not_when_turned_off(monkeypatch):
+    from lerec.cli.keyboard import keyboard_available
+
+    master, slave = pty.openpty()
+    with os.fdopen(slave, "r") as terminal, open(os.devnull) as pipe:
+        monkeypatch.delenv("LEREC_KEYBOARD")
+        assert keyboard_available(terminal) and not keyboard_available(pipe)
+        monkeypatch.setenv("LEREC_KEYBOARD", "off")
+        assert not keyboard_available(terminal)
+    os.close(master)

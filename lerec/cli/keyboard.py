@@ -2,7 +2,7 @@
 discards it to record it again, Esc or q saves it and ends the session.
 
 Keys are read from the terminal in cbreak mode (no display server needed: works over SSH and on Wayland); when
-stdin is not a terminal there is no keyboard control.
+stdin is not a terminal, or ``LEREC_KEYBOARD=off``, there is no keyboard control.
 """
 
 from __future__ import annotations
@@ -63,7 +63,10 @@ def cbreak(fd: int) -> Iterator[None]:
 
 
 def keyboard_available(stream=None) -> bool:
+    """Whether keys can steer the session: stdin is a terminal, and ``LEREC_KEYBOARD`` is not ``off``."""
     stream = stream or sys.stdin
+    if os.environ.get("LEREC_KEYBOARD", "").lower() in ("0", "off", "false", "no"):
+        return False
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
