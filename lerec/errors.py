@@ -30,3 +30,14 @@ class EncoderError(LerecError):
 
 class DatasetError(LerecError):
     """A dataset on disk is missing, malformed, or incompatible with the request."""
+
+
+class RobotError(LerecError):
+    """A robot or teleoperator could not be opened, read or commanded."""
+
+    def __init__(self, device: str, message: str, kind: str = "robot", id: str | None = None):
+        self.device = device
+        self.kind = kind
+        self.id = id
+        where = f"{kind} {device!r}" + (f" (id {id!r})" if id else "")
+        super().__init__(f"{where}: {message}")

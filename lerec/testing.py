@@ -131,5 +131,5 @@ def record_with_cli(root: str | Path, cameras: str, *, seconds: float = 0.5, epi
         [sys.executable, "-m", "lerec", "record", f"--dataset.root={root}", f"--dataset.num_episodes={episodes}",
          f"--dataset.episode_time_s={seconds}", f"--cameras={cameras}", "--dataset.rgb_encoder.vcodec=h264",
          "--dataset.rgb_encoder.preset=ultrafast", "--dataset.rgb_encoder.crf=18"],
-        capture_output=True, text=True, timeout=timeout_s,
+        capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL,  # no keyboard control
     )

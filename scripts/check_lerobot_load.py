@@ -4,10 +4,13 @@ Run with a Python that has ``lerobot[dataset]`` installed (LeRobot needs Python 
     HF_HUB_OFFLINE=1 python scripts/check_lerobot_load.py DATASET_ROOT
 Checks that frame k of every episode of every RGB camera shows the synthetic camera frame that the recorder
 sampled at tick k (its barcode against ``lerec/<key>/camera_seq`` in the episode row), and that the rows'
-timestamps are k / fps. Depth features are returned by LeRobot's own dequantization.
+timestamps are k / fps, and that every numeric feature (``observation.state``, ``action``, ...) LeRobot returns
+equals the row in the parquet; for the synthetic robot (its default gain 1), that the state of tick k is the
+action of tick k - 1. Depth features are returned by LeRobot's own dequantization.
 """
 
 import importlib.util
+import json
 import os
 import sys
 from pathlib import Path
@@ -34,6 +37,12 @@ def main(root: str) -> int:
 
     rows = [r for f in sorted(Path(root, "meta/episodes").glob("*/*.parquet")) for r in pq.read_table(f).to_pylist()]
     seqs = {r["episode_index"]: r for r in rows}
+    data = {r["index"]: r for f in sorted(Path(root, "data").glob("*/*.parquet")) for r in pq.read_table(f).to_pylist()}
+    numeric = [k for k, f in ds.meta.features.items() if f["dtype"] not in ("video", "image", "string")
+               and k not in ("timestamp", "frame_index", "episode_index", "index", "task_index")]
+    robot_type = json.loads(Path(root, "meta/info.json").read_text()).get("robot_type")
+    follower = robot_type == "synthetic" and {"observation.state", "action"} <= set(numeric)
+    previous_action = None
     bad = smeared = 0
     for i in range(len(ds)):
         item = ds[i]
@@ -51,12 +60,26 @@ def main(root: str) -> int:
                 print(f"row {i} (episode {int(item['episode_index'])}, frame {k}): {key} is not camera frame "
                       f"{want}: barcode bits {wrong} disagree (cells {np.round(cells[wrong]).tolist()})")
                 bad += 1
+        row = data[int(item["index"])]
+        for key in numeric:
+            if not np.array_equal(np.asarray(item[key].numpy()).reshape(-1), np.asarray(row[key]).reshape(-1)):
+                print(f"row {i}: {key} {item[key].numpy().tolist()} != the parquet's {row[key]}")
+                bad += 1
+        if follower:
+            state = np.asarray(item["observation.state"].numpy())
+            if k > 0 and not np.array_equal(state, previous_action):
+                print(f"row {i}: the synthetic robot's state {state.tolist()} is not the last action "
+                      f"{previous_action.tolist()} (a gain other than 1?)")
+                bad += 1
+            previous_action = np.asarray(item["action"].numpy())
         for key in depth:
             d = item[key].numpy()
             if i == 0:
                 print(f"{key}: shape {d.shape}, range {d.min():.3f}..{d.max():.3f}")
     cells = len(ds) * len(cams) * barcode.BARCODE_BITS
     print(f"barcode cells smeared grey by the codec (not counted either way): {smeared} of {cells}")
+    print(f"numeric features checked against the parquet: {numeric}" + (" (and the synthetic robot follows its "
+          "actions)" if follower else ""))
     print("OK" if not bad else f"{bad} mismatches")
     return 1 if bad else 0
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set everything up, then record a demo dataset with two synthetic cameras (no hardware) into demo_data/.
+# Set everything up, then record a demo dataset (no hardware) into demo_data/: the synthetic robot driven by the
+# synthetic teleop (observation.state, action) and two synthetic cameras, `lerec record`'s defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

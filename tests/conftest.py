@@ -1,6 +1,11 @@
+import os
 from pathlib import Path
 
 import pytest
+
+# `lerec record` reads keys when stdin is a terminal: the suite's subprocesses must not take the developer's
+# terminal into cbreak mode (nor leave it so after a kill -9). The keyboard test turns it back on for its pty.
+os.environ["LEREC_KEYBOARD"] = "off"
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Camera types discovered through pluggy from the ``lerec.cameras`` entry-point group."""
+"""Camera types discovered through pluggy from the ``lerec.cameras`` entry-point group (:mod:`lerec.plugins`)."""
 
 from __future__ import annotations
 
@@ -7,51 +7,19 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-import pluggy
 
-from lerec.cameras import hookspecs
 from lerec.cameras.base import Camera
 from lerec.cameras.registry_types import CameraType
 from lerec.errors import LerecError
+from lerec.plugins.manager import Provided, provided
 
-
-@attrs.define(frozen=True)
-class RegisteredCameraType:
-    """A camera type together with the distribution that provides it."""
-
-    type: CameraType
-    distribution: str
-    version: str
-
-
-def _plugin_manager() -> pluggy.PluginManager:
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
-    pm.add_hookspecs(hookspecs)
-    pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
-    return pm
+RegisteredCameraType = Provided  # a camera type together with the distribution that provides it
 
 
 @functools.cache
 def camera_types() -> dict[str, RegisteredCameraType]:
     """Every camera type installed, by name."""
-    pm = _plugin_manager()
-    dist_of = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
-    found: dict[str, RegisteredCameraType] = {}
-    for plugin in pm.get_plugins():
-        impl = getattr(plugin, "lerec_camera_types", None)
-        if impl is None:
-            continue
-        dist = dist_of.get(id(plugin))
-        for camera_type in impl():
-            if camera_type.name in found:
-                other = found[camera_type.name].distribution
-                raise LerecError(f"camera type {camera_type.name!r} is provided twice: by {other} and by {dist}")
-            found[camera_type.name] = RegisteredCameraType(
-                camera_type,
-                dist.project_name if dist else "?",
-                dist.version if dist else "?",
-            )
-    return found
+    return provided("lerec_camera_types", "camera")
 
 
 def get_camera_type(type_name: str) -> CameraType:

@@ -7,6 +7,7 @@ import importlib
 import logging
 import sys
 
+from lerec.cli.device_options import split_dotted
 from lerec.errors import LerecError
 
 
@@ -20,7 +21,8 @@ def quiet_codec_banners() -> None:
     av.logging.set_libav_level(av.logging.ERROR)
 
 # Subcommand modules under lerec.cli, in the order `lerec --help` lists them.
-SUBCOMMANDS = ("record", "info", "validate", "merge", "edit", "view", "encoders", "cameras", "convert_depth")
+SUBCOMMANDS = ("record", "info", "validate", "merge", "edit", "view", "encoders", "cameras", "robots",
+               "convert_depth")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv, dotted = split_dotted(sys.argv[1:] if argv is None else list(argv))  # --robot.<option>=... of `record`
     args = parser.parse_args(argv)
+    args.dotted = dotted
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     quiet_codec_banners()
     if not getattr(args, "func", None):

@@ -10,16 +10,17 @@ import sys
 from pathlib import Path
 
 import anyio
-import numpy as np
 
 from lerec.cli.camera_options import DEFAULT_CAMERAS, parse_cameras
+from lerec.cli.device_options import device_config
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_args
+from lerec.cli.keyboard import HELP as KEYS_HELP
+from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.record_display import show_status
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import LerecError
 from lerec.recording import Recorder
-
-SYNTHETIC_JOINTS = 6
+from lerec.robots import SyntheticRobotConfig, SyntheticTeleopConfig
 
 
 def _bool(text: str) -> bool:
@@ -33,8 +34,10 @@ def _bool(text: str) -> bool:
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "record", help="record episodes from cameras into a dataset",
-        description="Record episodes into a LeRobot v3.0 dataset. With no --cameras, two synthetic cameras "
-        "(no hardware needed). Ctrl-C ends the current episode, saves it and stops.",
+        description="Record episodes into a LeRobot v3.0 dataset. With no --cameras, two synthetic cameras, and "
+        "with no --robot/--teleop the synthetic robot and teleop (no hardware needed). On a terminal, keys steer "
+        "the session: -> or n ends the episode and saves it, <- or r discards it and records it again after the "
+        "reset, Esc or q saves it and stops. Ctrl-C ends the current episode, saves it and stops.",
     )
     d = p.add_argument_group("dataset")
     d.add_argument("--dataset.root", dest="root", help="dataset folder (default: $HF_LEROBOT_HOME/REPO_ID)")
@@ -60,8 +63,12 @@ def register(subparsers) -> None:
                    help="add episodes to an existing dataset (same fps, cameras and encoder settings)")
     p.add_argument("--cameras", default=DEFAULT_CAMERAS,
                    help="cameras as YAML/JSON, or a file: '{front: {type: synthetic, width: 640, height: 480, fps: 30}}'")
-    p.add_argument("--robot.type", dest="robot_type", default="synthetic", choices=["synthetic", "none"],
-                   help="synthetic: 6 joints of made-up observation.state and action; none: cameras only")
+    p.add_argument("--robot", default=None, metavar="SPEC",
+                   help="the robot as YAML/JSON, or a file: '{type: synthetic, joints: 6}'; or LeRobot's dotted "
+                   "flags --robot.type=TYPE --robot.<option>=VALUE; 'none': cameras only (`lerec robots` lists types)")
+    p.add_argument("--teleop", default=None, metavar="SPEC",
+                   help="the teleoperator giving each tick's action, as --robot ('{type: synthetic}', "
+                   "--teleop.type=TYPE --teleop.<option>=VALUE); without --robot and --teleop: both synthetic")
     add_encoder_arguments(p, "dataset.rgb_encoder", RGBEncoderConfig)
     add_encoder_arguments(p, "dataset.depth_encoder", DepthEncoderConfig)
     p.set_defaults(func=run)
@@ -74,38 +81,31 @@ def _root(args) -> Path:
     return home / args.repo_id
 
 
-def synthetic_robot(fps: int):
-    """A stand-in robot: smooth joint positions and the actions that lead to them."""
-    tick = 0
-
-    def step():
-        nonlocal tick
-        t = tick / fps
-        tick += 1
-        state = np.sin(t + np.arange(SYNTHETIC_JOINTS)).astype(np.float32)
-        action = np.sin(t + 1 / fps + np.arange(SYNTHETIC_JOINTS)).astype(np.float32)
-        return {"observation.state": state, "action": action}
-
-    names = [f"joint_{i}" for i in range(SYNTHETIC_JOINTS)]
-    features = {
-        "observation.state": {"dtype": "float32", "shape": [SYNTHETIC_JOINTS], "names": names},
-        "action": {"dtype": "float32", "shape": [SYNTHETIC_JOINTS], "names": names},
-    }
-    return step, features
+def devices(args) -> tuple[object | None, object | None]:
+    """The robot and teleop configs of the command line: both synthetic when neither is given."""
+    dotted = getattr(args, "dotted", None) or {}
+    robot = device_config("robot", args.robot, dotted.get("robot"))
+    teleop = device_config("teleop", args.teleop, dotted.get("teleop"))
+    if args.robot is None and args.teleop is None and not dotted:
+        return SyntheticRobotConfig(), SyntheticTeleopConfig()
+    if robot is not None and teleop is None:
+        raise LerecError("--robot needs --teleop: lerec record takes each tick's action from a teleoperator "
+                         "(`lerec robots` lists the installed types; from Python, a policy can give them)")
+    return robot, teleop
 
 
 async def _record(args) -> int:
     cameras = parse_cameras(args.cameras)
     rgb = encoder_config_from_args(args, "dataset.rgb_encoder", RGBEncoderConfig)
     depth = encoder_config_from_args(args, "dataset.depth_encoder", DepthEncoderConfig)
-    step, features = synthetic_robot(args.fps) if args.robot_type == "synthetic" else (None, None)
+    robot, teleop = devices(args)
     root = _root(args)
     stopping = False
     async with Recorder.create(
-        root, args.fps, cameras, features, robot_type=args.robot_type, rgb_encoder=rgb, depth_encoder=depth,
+        root, args.fps, cameras, rgb_encoder=rgb, depth_encoder=depth,
         encoder_threads=args.encoder_threads, encoder_queue_maxsize=args.encoder_queue_maxsize,
         streaming_encoding=args.streaming_encoding, video=args.video, resume=args.resume,
-        convert_depth=args.convert_depth,
+        convert_depth=args.convert_depth, robot=robot, teleop=teleop,
     ) as rec:
         async with anyio.create_task_group() as tg:
 
@@ -121,23 +121,31 @@ async def _record(args) -> int:
 
             tg.start_soon(on_signals)
             tg.start_soon(show_status, rec)
+            if keyboard_available():
+                tg.start_soon(read_commands, lambda command: _on_key(rec, command))
+                print(KEYS_HELP, file=sys.stderr)
             first = rec.num_episodes
-            for n in range(args.num_episodes):
-                report = await rec.record_episode(args.task, args.episode_time_s, step=step)
-                print(report.summary(), file=sys.stderr)
-                if stopping:
+            while rec.num_episodes - first < args.num_episodes:
+                report = await rec.record_episode(args.task, args.episode_time_s)
+                if report.length or not rec.stopped:
+                    print(report.summary(), file=sys.stderr)
+                if stopping or rec.stopped:
                     break
-                if n + 1 < args.num_episodes and args.reset_time_s > 0:
-                    print(f"reset: {args.reset_time_s:g} s", file=sys.stderr)
-                    with anyio.move_on_after(args.reset_time_s):
-                        while not stopping:
-                            await anyio.sleep(0.1)
-                    if stopping:
+                if (report.discarded or rec.num_episodes - first < args.num_episodes) and args.reset_time_s > 0:
+                    print(f"reset: {args.reset_time_s:g} s (-> or n: skip it)", file=sys.stderr)
+                    await rec.reset(args.reset_time_s)
+                    if stopping or rec.stopped:
                         break
             tg.cancel_scope.cancel()
         total = rec.num_episodes
     print(f"saved {total - first} episode(s) to {root} ({total} in the dataset)")
     return 0
+
+
+def _on_key(rec: Recorder, command: str) -> None:
+    {"end": rec.end_episode, "rerecord": rec.rerecord_episode, "stop": rec.stop}[command]()
+    if command == "stop":
+        print("\nstopping: saving the current episode", file=sys.stderr)
 
 
 def run(args) -> int:

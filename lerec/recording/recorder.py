@@ -9,7 +9,6 @@ never drop: what the encoders cannot take yet waits on disk.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -22,7 +21,6 @@ import numpy as np
 
 from lerec.cameras.base import feature_key
 from lerec.cameras.registry import create_camera
-from lerec.dataset.features import infer_feature
 from lerec.dataset.writer import DatasetWriter, PendingEpisode
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.encoding.depth_conversion import (
@@ -34,11 +32,14 @@ from lerec.encoding.depth_conversion import (
 )
 from lerec.encoding.depth_transcode import TranscodeResult
 from lerec.encoding.validation import resolve_encoder_config
-from lerec.errors import CameraError, DatasetError, LerecError
+from lerec.errors import CameraError, LerecError
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
+from lerec.recording.episode_control import EpisodeControls, Rerecorded
 from lerec.recording.interpreter import frozen_heap, short_gil_switch
 from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles
+from lerec.recording.robot_loop import RobotRows, StepRows, check_devices, drive, opened
+from lerec.recording.row_check import RowCheck
 from lerec.recording.session_setup import (
     check_resume,
     encoder_for,
@@ -47,6 +48,7 @@ from lerec.recording.session_setup import (
     threads_per_stream,
 )
 from lerec.recording.stream_encoder import StreamEncoder
+from lerec.robots import registry as robot_registry
 
 log = logging.getLogger(__name__)
 
@@ -95,18 +97,24 @@ def _leaves(exc: BaseException):
         yield exc
 
 
-class Recorder:
+class Recorder(EpisodeControls):
     """Records episodes into a dataset. Create with ``async with Recorder.create(...) as rec``."""
 
     def __init__(self, root: Path, fps: int, camera_configs: Mapping[str, Any], features, *, robot_type,
                  rgb_encoder, depth_encoder, encoder_threads, encoder_queue_maxsize, streaming_encoding, video,
-                 resume, camera_timeout_s):
+                 resume, camera_timeout_s, robot=None, teleop=None):
         self.root = Path(root)
         self.fps = int(fps)
         self.camera_configs = dict(camera_configs)
-        self.declared_features = numeric_features(features)
-        self.infer_features = features is None
-        self.robot_type = robot_type
+        self.robot = robot_registry.create("robot", robot) if robot is not None else None
+        self.teleop = robot_registry.create("teleop", teleop) if teleop is not None else None
+        check_devices(self.robot, self.teleop)
+        if self.robot is not None and features:
+            raise LerecError(f"features come from the robot ({sorted(self._robot_features())}); "
+                             "do not pass features= with robot=")
+        self.declared_features = numeric_features(self._robot_features() if self.robot else features)
+        self.infer_features = features is None and self.robot is None
+        self.robot_type = robot_type or (self.robot.name if self.robot else None)
         self.rgb_encoder = rgb_encoder or RGBEncoderConfig()
         self.depth_encoder = depth_encoder or DepthEncoderConfig()
         self.encoder_threads = encoder_threads  # None: the codec's choice when converting depth
@@ -122,8 +130,11 @@ class Recorder:
         self.depth_to_convert: dict[str, dict[str, Any]] = {}
         self.writer: DatasetWriter | None = None
         self.status = RecorderStatus(fps=self.fps)
-        self._stop_requested = False
+        EpisodeControls.__init__(self)
         self._limiter: anyio.CapacityLimiter | None = None
+
+    def _robot_features(self) -> dict[str, Any]:
+        return {**self.robot.observation_features, **self.robot.action_features}
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -144,6 +155,8 @@ class Recorder:
         resume: bool = False,
         camera_timeout_s: float = 10.0,
         convert_depth: bool = True,
+        robot: Any = None,
+        teleop: Any = None,
     ) -> AsyncIterator[Recorder]:
         """Open the cameras, check the encoder settings, create (or resume) the dataset at ``root``.
 
@@ -154,6 +167,11 @@ class Recorder:
         ``features`` declares what ``step`` returns (``{"observation.state": {"dtype": "float32", "shape": [6]}}``);
         when omitted, it is inferred from the first ``step`` result. ``encoder_threads`` is each stream's
         encoder threads; by default the usable cores are shared among the streams (at least one each).
+
+        ``robot`` and ``teleop`` are configs of installed robot/teleop types (``SyntheticRobotConfig()``, any
+        plugin's) or :class:`lerec.robots.Robot`/:class:`~lerec.robots.Teleop` objects. They are opened for the
+        session; the features are the robot's, and ``record_episode`` needs no ``step`` when a teleop gives the
+        actions (without one, ``step(observation)`` returns the action, as a policy would).
         """
         if float(fps) != int(fps) or int(fps) <= 0:
             raise LerecError(f"fps must be a positive integer, got {fps!r}")
@@ -162,14 +180,15 @@ class Recorder:
         rec = cls(root, fps, cameras, features, robot_type=robot_type, rgb_encoder=rgb_encoder,
                   depth_encoder=depth_encoder, encoder_threads=encoder_threads,
                   encoder_queue_maxsize=encoder_queue_maxsize, streaming_encoding=streaming_encoding,
-                  video=video, resume=resume, camera_timeout_s=camera_timeout_s)
+                  video=video, resume=resume, camera_timeout_s=camera_timeout_s, robot=robot, teleop=teleop)
         try:
             with short_gil_switch():
                 async with anyio.create_task_group() as tg:
                     try:
-                        await rec._start(tg)
-                        with frozen_heap():
-                            yield rec
+                        async with opened(rec.robot, rec.teleop):
+                            await rec._start(tg)
+                            with frozen_heap():
+                                yield rec
                     finally:
                         tg.cancel_scope.cancel()
         except BaseExceptionGroup as group:
@@ -245,28 +264,52 @@ class Recorder:
         """End the episode being recorded at its next tick; it is saved with the frames it has."""
         self._stop_requested = True
 
+    async def reset(self, duration_s: float) -> None:
+        """The reset between episodes: for ``duration_s`` the teleop keeps driving the robot and nothing is
+        recorded (without a teleop, a wait). :meth:`end_episode` or :meth:`stop` ends it early."""
+        length = int(round(duration_s * self.fps))
+        self.status = RecorderStatus("reset", self.num_episodes, 0, length, self.fps)
+        try:
+            await drive(self.robot, self.teleop, self.fps, length, lambda: self._stop_requested,
+                        lambda tick: setattr(self.status, "tick", tick))
+        finally:
+            self._stop_requested = self._stopped
+            self.status.phase = "idle"
+
     async def record_episode(
         self, task: str, duration_s: float | None = None, *, num_frames: int | None = None, step: Step | None = None
     ) -> EpisodeReport:
         """Record one episode of ``duration_s`` seconds (or ``num_frames`` ticks) and save it. Returns once the
-        episode is durable on disk. On a camera or encoder error, raises naming it; saved episodes are kept."""
+        episode is durable on disk. On a camera, encoder, robot or ``step`` error (a value whose dtype or shape
+        is not its feature's included, from the first tick), raises naming it; saved episodes are kept.
+
+        ``step()`` gives each tick's numeric features; with a robot and no teleop, ``step(observation)`` gives
+        the action. After :meth:`rerecord_episode` nothing is saved and the report says ``discarded``."""
         if not task:
             raise LerecError("an episode needs a task, e.g. task='pick the cube'")
         length = num_frames if num_frames is not None else int(round((duration_s or 0) * self.fps))
         if length <= 0:
             raise LerecError(f"an episode needs at least one frame (duration_s={duration_s}, num_frames={num_frames})")
-        if self.declared_features and step is None:
-            raise LerecError(f"features {sorted(self.declared_features)} were declared but no step was given")
+        if self.robot is not None and self.teleop is not None and step is not None:
+            raise LerecError("the teleop gives the robot's actions: record_episode takes no step here")
+        if self.declared_features and step is None and self.teleop is None:
+            what = "the robot has no teleop to give its actions" if self.robot else "no step was given"
+            raise LerecError(f"features {sorted(self.declared_features)} were declared but {what}")
         for reader in self.readers.values():
             if reader.error:
                 raise reader.error
-        self._stop_requested = False
+        self._stop_requested = self._stopped
+        self._rerecord_requested = False
         index = self.num_episodes
+        if self._stopped:
+            return EpisodeReport(index, task, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, {}, stopped_early=True)
+        source = self._row_source(step)
         encoders = {key: self._stream_encoder(src, index) for key, src in self.sources.items()}
         self.status = RecorderStatus("recording", index, 0, length, self.fps)
+        log.info("episode %d: recording %d frames", index, length)
         try:
-            report = await self._record(task, index, length, step, encoders)
-        except BaseException:
+            report = await self._record(task, index, length, source, encoders)
+        except BaseException as exc:
             for encoder in encoders.values():
                 encoder.abort()
             if self.writer.pending is not None:  # cancelled while saving: cut what the save wrote
@@ -274,10 +317,18 @@ class Recorder:
             else:
                 self.writer.forget_uncommitted_tasks()
             self.status.phase = "idle"
+            if isinstance(exc, Rerecorded):
+                return exc.report
             raise
         self.status.phase = "idle"
         log.debug("%s", report.summary())
         return report
+
+    def _row_source(self, step) -> StepRows | RobotRows:
+        if self.robot is not None:
+            return RobotRows(self.robot, self.teleop, step)
+        infer = self.infer_features and not self.writer.meta.episodes
+        return StepRows(step, RowCheck(self.declared_features, "step", infer=infer))
 
     def _stream_encoder(self, src: _Source, index: int) -> StreamEncoder:
         return StreamEncoder(
@@ -287,7 +338,7 @@ class Recorder:
             as_images=not self.video,
         )
 
-    async def _record(self, task, index, length, step, encoders: dict[str, StreamEncoder]) -> EpisodeReport:
+    async def _record(self, task, index, length, source, encoders: dict[str, StreamEncoder]) -> EpisodeReport:
         rows: list[Mapping[str, Any]] = []
         lateness: list[float] = []
         last_seq: dict[str, int] = {}
@@ -311,6 +362,11 @@ class Recorder:
             for k in range(length):
                 if self._stop_requested and k > 0:
                     break
+                if self._rerecord_requested:
+                    failure = Rerecorded(EpisodeReport(index, task, len(rows), (time.monotonic_ns() - t0_ns) / 1e9,
+                                                        *lateness_percentiles(lateness), 0.0, 0.0, {},
+                                                        stopped_early=True, discarded=True))
+                    break
                 deadline_ns = t0_ns + tick_offset_ns(k, self.fps)
                 delay_ns = deadline_ns - time.monotonic_ns()
                 if delay_ns > 0:
@@ -328,7 +384,11 @@ class Recorder:
                     seqs[key].append(frame.seq)
                     ages_us[key].append((now_ns - frame.timestamp_ns) // 1000)
                     encoders[key].backlog.put(k, now_ns, frame.data)
-                rows.append(await self._call_step(step, k))
+                try:
+                    rows.append(await source.row(k))
+                except Exception as exc:  # the robot or the step failed: the episode ends, discarded
+                    failure = exc
+                    break
                 self._update_status(k + 1, encoders)
             end_of_ticks_ns = time.monotonic_ns()
             if failure:
@@ -347,7 +407,8 @@ class Recorder:
                     provenance[f"lerec/{key}/capture_age_us"] = ages_us[key]
                 pending = self.writer.begin_episode(task, len(rows), provenance)
                 frames_placed = anyio.Event()
-                tg.start_soon(self._save_frames, pending, rows, encoders, frames_placed, save_errors)
+                tg.start_soon(self._save_frames, pending, rows, source.features, encoders, frames_placed,
+                              save_errors)
                 tg.start_soon(self._stage_row, pending, encoders, frames_placed, save_errors)
                 for key, encoder in encoders.items():
                     if not encoder.as_images:
@@ -373,11 +434,11 @@ class Recorder:
                              max(0, saved_ns - episode_end_ns) / 1e9, (saved_ns - end_of_ticks_ns) / 1e9, streams,
                              stopped_early=len(rows) < length)
 
-    async def _save_frames(self, pending: PendingEpisode, rows, encoders: Mapping[str, StreamEncoder],
+    async def _save_frames(self, pending: PendingEpisode, rows, features, encoders: Mapping[str, StreamEncoder],
                            placed: anyio.Event, errors: list[Exception]) -> None:
         """The episode's parquet rows (with PNG images when ``video=False``), written once they are all known."""
         try:
-            columns = self._columns(rows)
+            columns = self._columns(rows, features)
             extra_stats = {}
             for key, encoder in encoders.items():
                 if encoder.as_images:
@@ -427,35 +488,13 @@ class Recorder:
                 return encoder.error
         return None
 
-    async def _call_step(self, step: Step | None, tick: int) -> Mapping[str, Any]:
-        if step is None:
-            return {}
-        values = step()
-        if inspect.isawaitable(values):
-            values = await values
-        if not isinstance(values, Mapping):
-            raise LerecError(f"step must return a mapping of feature values, got {type(values).__name__} at tick {tick}")
-        return values
-
-    def _columns(self, rows: list[Mapping[str, Any]]) -> dict[str, np.ndarray]:
-        features = self.writer.meta.features
-        if rows and self.infer_features and not self.writer.meta.episodes:
-            for key, value in rows[0].items():
-                features.setdefault(key, infer_feature(key, value))
-            self.declared_features = {k: v for k, v in features.items() if k in rows[0]}
-        declared = self.declared_features
-        columns = {}
-        for key, feature in declared.items():
-            try:
-                values = np.asarray([row[key] for row in rows], dtype=feature["dtype"])
-            except KeyError:
-                tick = next(i for i, row in enumerate(rows) if key not in row)
-                raise DatasetError(f"step did not return feature {key!r} at tick {tick}") from None
-            columns[key] = values.reshape(len(rows), *feature["shape"])
-        extra = set(rows[0]) - set(declared) if rows else set()
-        if extra:
-            raise DatasetError(f"step returned undeclared feature(s) {sorted(extra)}; declare them in features")
-        return columns
+    def _columns(self, rows: list[Mapping[str, Any]], features: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """The episode's numeric columns; each row was checked against the features at its tick (RowCheck)."""
+        if self.infer_features and not self.writer.meta.episodes:
+            for key, feature in features.items():
+                self.writer.meta.features.setdefault(key, feature)
+            self.declared_features = dict(features)
+        return {key: np.stack([row[key] for row in rows]) for key in features}
 
     def _update_status(self, tick: int, encoders: Mapping[str, StreamEncoder]) -> None:
         s = self.status

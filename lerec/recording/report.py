@@ -39,12 +39,15 @@ class EpisodeReport:
     save_after_last_tick_s: float
     streams: dict[str, StreamReport]
     stopped_early: bool = False
+    discarded: bool = False  # rerecord_episode(): nothing of it was saved
 
     @property
     def achieved_fps(self) -> float:
         return self.length / self.duration_s if self.duration_s > 0 else 0.0
 
     def summary(self) -> str:
+        if self.discarded:
+            return f"episode {self.episode_index}: discarded after {self.length} frames, to be recorded again"
         repeated = sum(s.repeated for s in self.streams.values())
         spilled = sum(s.spilled for s in self.streams.values())
         return (

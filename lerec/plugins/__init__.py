@@ -1,0 +1,1 @@
+"""The plugin contract shared by every device kind (cameras, robots, teleoperators) and its discovery."""

@@ -1,0 +1,55 @@
+"""The whole contract of a lerec plugin: one hook per device kind.
+
+A plugin is a module with ``@hookimpl`` functions, listed under the entry-point group of each kind it provides::
+
+    [project.entry-points."lerec.cameras"]
+    mycam = "mycam_lerec.plugin"          # implements lerec_camera_types
+    [project.entry-points."lerec.robots"]
+    myarm = "myarm_lerec.plugin"          # implements lerec_robot_types
+    [project.entry-points."lerec.teleops"]
+    myarm = "myarm_lerec.plugin"          # the same module may implement several hooks
+
+lerec's own ``synthetic`` camera, robot and teleoperator are registered the same way. Every hook is called once,
+when lerec first needs that kind's registry; it must not touch hardware (it runs for ``lerec --help`` too).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from lerec.cameras.registry_types import CameraType
+    from lerec.robots.types import RobotType, TeleopType
+
+PROJECT = "lerec"
+ENTRY_POINT_GROUPS = ("lerec.cameras", "lerec.robots", "lerec.teleops")
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def lerec_camera_types() -> list[CameraType]:
+    """Return the camera types this plugin provides.
+
+    Each :class:`~lerec.cameras.registry_types.CameraType` names the ``type`` users write in ``--cameras``, the
+    attrs config class built from the user's options, a factory that turns a config into a
+    :class:`lerec.cameras.base.Camera`, and optionally a ``find`` function listing connected devices.
+    """
+
+
+@hookspec
+def lerec_robot_types() -> list[RobotType]:
+    """Return the robot types this plugin provides.
+
+    Each :class:`~lerec.robots.types.RobotType` names the ``type`` users write in ``--robot``, its attrs config
+    class, a factory turning a config into a :class:`lerec.robots.base.Robot`, and optionally ``find``.
+    """
+
+
+@hookspec
+def lerec_teleop_types() -> list[TeleopType]:
+    """Return the teleoperator types this plugin provides (``--teleop``), as :func:`lerec_robot_types` does for
+    robots; the factory returns a :class:`lerec.robots.base.Teleop`."""

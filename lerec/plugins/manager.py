@@ -1,0 +1,65 @@
+"""One plugin manager for every device kind, loaded from the entry-point groups of :mod:`lerec.plugins.hookspecs`."""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import pluggy
+
+from lerec.errors import LerecError
+from lerec.plugins import hookspecs
+
+
+@attrs.define(frozen=True)
+class Provided:
+    """A device type together with the distribution that provides it."""
+
+    type: Any
+    distribution: str
+    version: str
+
+
+@functools.cache
+def _loaded() -> tuple[pluggy.PluginManager, dict[int, tuple[str, str]]]:
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    dists: dict[int, tuple[str, str]] = {}
+    for group in hookspecs.ENTRY_POINT_GROUPS:
+        for ep in importlib.metadata.entry_points(group=group):
+            plugin = ep.load()
+            if pm.is_registered(plugin):  # one module listed under several groups (or found twice on the path)
+                continue
+            dist = (ep.dist.name, ep.dist.version) if ep.dist is not None else ("?", "?")
+            pm.register(plugin, name=f"{group}:{ep.name}:{dist[0]}")
+            dists[id(plugin)] = dist
+    pm.check_pending()  # a misspelled @hookimpl is an error, not an empty list
+    return pm, dists
+
+
+def plugin_manager() -> pluggy.PluginManager:
+    """The plugin manager holding every installed lerec plugin (loaded once per process)."""
+    return _loaded()[0]
+
+
+def provided(hook_name: str, kind: str) -> dict[str, Provided]:
+    """Every type the installed plugins return from the hook ``hook_name``, by name; two plugins providing the
+    same name is an error naming both distributions."""
+    pm, dists = _loaded()
+    found: dict[str, Provided] = {}
+    for plugin, device_type in _results(pm, hook_name):
+        dist, version = dists.get(id(plugin), ("?", "?"))
+        if device_type.name in found:
+            other = found[device_type.name].distribution
+            raise LerecError(f"{kind} type {device_type.name!r} is provided twice: by {other} and by {dist}")
+        found[device_type.name] = Provided(device_type, dist, version)
+    return found
+
+
+def _results(pm: pluggy.PluginManager, hook_name: str) -> Iterator[tuple[object, Any]]:
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        for device_type in impl.function() or ():
+            yield impl.plugin, device_type
