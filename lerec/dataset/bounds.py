@@ -1,0 +1,87 @@
+"""What a dataset's episode rows may ask for, bounded by what its files hold.
+
+An episode row says where its frames are and how many there are; readers allocate by those numbers. So, when the
+metadata is loaded, every location is a non-negative integer and every length is at most the rows its data file
+holds (a hostile ``length: 1e9`` is an error, not 24 GB of indices).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lerec.errors import DatasetError
+
+# The length an episode whose data file is missing may claim (a save interrupted before its rows were written
+# leaves such a row beyond the commit; --resume removes it): 2**22 frames, 11.6 h at 100 fps.
+MAX_UNWRITTEN_LENGTH = 1 << 22
+# Seconds a video timestamp may reach (30 years); beyond, seeks overflow.
+MAX_TIMESTAMP_S = 1e9
+
+
+class EpisodeSource(Protocol):
+    info: dict[str, Any]
+    episodes: list[dict[str, Any]]
+
+    @property
+    def video_keys(self) -> list[str]: ...
+
+    def data_file(self, row: Mapping[str, Any]) -> Path: ...
+
+
+def _count(row: Mapping[str, Any], column: str, where: str) -> int:
+    value = row.get(column)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DatasetError(f"{where}: {column} is {value!r}, not a non-negative integer")
+    return value
+
+
+def _data_rows(path: Path) -> int | None:
+    if not path.exists():
+        return None
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except (OSError, pa.ArrowException) as exc:
+        raise DatasetError(f"{path}: cannot read parquet ({exc})") from None
+
+
+def check_episode_rows(meta: EpisodeSource, source: str) -> None:
+    """Every episode row of ``meta`` (loaded from ``source``, the meta/episodes folder) locates its files with
+    non-negative integers, and its length fits in its data file; else a DatasetError naming the episode."""
+    held: dict[Path, int | None] = {}
+    columns = ["episode_index", "length", "dataset_from_index", "dataset_to_index", "data/chunk_index",
+               "data/file_index", "meta/episodes/chunk_index", "meta/episodes/file_index"]
+    for key in meta.video_keys:
+        columns += [f"videos/{key}/chunk_index", f"videos/{key}/file_index"]
+    for position, row in enumerate(meta.episodes):
+        where = f"{source} episode row {position}"
+        for column in columns:
+            _count(row, column, where)
+        for key in meta.video_keys:
+            for column in (f"videos/{key}/from_timestamp", f"videos/{key}/to_timestamp"):
+                value = row.get(column)
+                if not isinstance(value, (int, float)) or not 0 <= value <= MAX_TIMESTAMP_S or math.isnan(value):
+                    raise DatasetError(f"{where}: {column} is {value!r}, not a time from 0 to {MAX_TIMESTAMP_S:.0f} s")
+        path = meta.data_file(row)
+        if path not in held:
+            held[path] = _data_rows(path)
+        rows, length = held[path], row["length"]
+        if rows is None and length > MAX_UNWRITTEN_LENGTH:
+            raise DatasetError(f"{where}: length {length}, but its data file {path} is missing")
+        if rows is not None and length > rows:
+            raise DatasetError(f"{where}: length {length}, but its data file {path} holds {rows} rows")
+
+
+def check_info_sizes(info: Mapping[str, Any], source: str) -> None:
+    """info.json's numbers that lerec computes with are integers in a sane range."""
+    for name in ("total_episodes", "total_frames", "total_tasks"):
+        if name in info:
+            _count(info, name, source)
+    if "chunks_size" in info and _count(info, "chunks_size", source) < 1:
+        raise DatasetError(f"{source}: chunks_size is 0, not a positive integer")
+
