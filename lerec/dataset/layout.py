@@ -20,6 +20,10 @@ INFO_PATH = "meta/info.json"
 STATS_PATH = "meta/stats.json"
 TASKS_PATH = "meta/tasks.parquet"
 STAGING_DIR = ".lerec/staging"
+# The files of each kind, as lerec (and LeRobot) name them: globs relative to the root.
+DATA_FILES = "data/chunk-*/file-*.parquet"
+EPISODES_FILES = "meta/episodes/chunk-*/file-*.parquet"
+VIDEO_FILES = "videos/{video_key}/chunk-*/file-*.mp4"
 MIB = 1024 * 1024
 # A parquet file is replaced whole to add an episode to it (so that every saved episode survives a crash), which
 # costs in proportion to its rows. lerec starts a new file past these many rows as well as past the size limits
@@ -69,11 +73,19 @@ def find(root: str | os.PathLike, pattern: str) -> list[Path]:
     return [confine(root, path.relative_to(root)) for path in sorted(root.glob(pattern))]
 
 
+def file_location(path: Path) -> tuple[int, int] | None:
+    """(chunk, file) of a file named as the layout names them (``chunk-000/file-000.<ext>``), else None."""
+    chunk = re.fullmatch(r"chunk-([0-9]+)", path.parent.name)
+    file = re.fullmatch(r"file-([0-9]+)", path.name.split(".", 1)[0])
+    return (int(chunk[1]), int(file[1])) if chunk and file else None
+
+
 def check_name(name: object, source: str | os.PathLike, what: str = "feature key") -> str:
     """``name`` if it can be one path component (a feature key, a split name); else a DatasetError."""
-    if not isinstance(name, str) or name in ("", ".", "..") or any(c in name for c in "/\\\0"):
+    # Glob characters too: a key 'a*' would make the files of key 'ab' look like its own.
+    if not isinstance(name, str) or name in ("", ".", "..") or any(c in name for c in "/\\\0*?["):
         raise DatasetError(f"{source}: {what} {name!r} cannot name a folder (it must be non-empty, without '/', "
-                           "'\\' or NUL, and not '.' or '..')")
+                           "'\\', '*', '?', '[' or NUL, and not '.' or '..')")
     return name
 
 

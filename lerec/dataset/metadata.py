@@ -66,7 +66,7 @@ class DatasetMeta:
         tasks_path = layout.confine(root, layout.TASKS_PATH)
         tasks = read_tasks(tasks_path) if tasks_path.exists() else []
         episodes: list[dict[str, Any]] = []
-        for path in layout.find(root, "meta/episodes/chunk-*/file-*.parquet"):
+        for path in layout.find(root, layout.EPISODES_FILES):
             episodes.extend(pq.ParquetFile(path).read().to_pylist())
         episodes.sort(key=lambda row: row["episode_index"])
         meta = cls(root, info, tasks, episodes)

@@ -21,7 +21,7 @@ def summarize(root: str | Path) -> dict[str, Any]:
     fps = meta.fps
     frames = sum(int(r["length"]) for r in meta.episodes)
     tasks = Counter(task for r in meta.episodes for task in (r.get("tasks") or []))
-    data_files = layout.find(root, "data/chunk-*/file-*.parquet")
+    data_files = layout.find(root, layout.DATA_FILES)
     out: dict[str, Any] = {
         "root": str(root),
         "codebase_version": meta.info.get("codebase_version"),
@@ -43,7 +43,7 @@ def summarize(root: str | Path) -> dict[str, Any]:
         stream: dict[str, Any] = {"dtype": feature["dtype"], "shape": feature["shape"],
                                   "depth": is_depth_feature(feature)}
         if feature["dtype"] == "video":
-            files = layout.find(root, f"videos/{key}/chunk-*/file-*.mp4")
+            files = layout.find(root, layout.VIDEO_FILES.format(video_key=key))
             size = sum(p.stat().st_size for p in files)
             stream.update({
                 "codec": info.get("video.codec"), "pix_fmt": info.get("video.pix_fmt"),

@@ -120,7 +120,7 @@ class Validator:
 
     # --- data/ ----------------------------------------------------------------------------------------------
     def _data_files(self, meta: DatasetMeta) -> list[Path]:
-        return layout.find(self.root, "data/chunk-*/file-*.parquet")
+        return layout.find(self.root, layout.DATA_FILES)
 
     def _check_rows(self, meta: DatasetMeta) -> None:
         files: dict[Path, RowFile] = {}
@@ -180,7 +180,7 @@ class Validator:
 
     # --- videos/ --------------------------------------------------------------------------------------------
     def _video_files(self, meta: DatasetMeta, key: str) -> list[Path]:
-        return layout.find(self.root, f"videos/{key}/chunk-*/file-*.mp4")
+        return layout.find(self.root, layout.VIDEO_FILES.format(video_key=key))
 
     def _check_videos(self, meta: DatasetMeta, key: str) -> None:
         fps, tol = meta.fps, self.tolerance_s

@@ -85,6 +85,7 @@ class DatasetWriter:
         if root.exists() and any(p.name != ".lerec" for p in root.iterdir()):
             raise DatasetError(f"{root} exists and is not empty; choose a new folder")
         meta = DatasetMeta(root, new_info(fps, features, robot_type, use_videos))
+        layout.check_info_paths(meta.info, "features")
         writer = cls(meta)
         writer.staging.mkdir(parents=True, exist_ok=True)
         meta.save_tasks()
@@ -114,8 +115,8 @@ class DatasetWriter:
         for chunk, file in files:
             meta.path(layout.EPISODES_PATH.format(chunk_index=chunk, file_index=file))
         meta.path(layout.STATS_PATH)
-        data_files = layout.find(self.root, "data/chunk-*/file-*.parquet")
-        video_files = {key: layout.find(self.root, f"videos/{key}/chunk-*/file-*.mp4") for key in meta.video_keys}
+        data_files = layout.find(self.root, layout.DATA_FILES)
+        video_files = {key: layout.find(self.root, layout.VIDEO_FILES.format(video_key=key)) for key in meta.video_keys}
         if len(meta.episodes) > committed:
             log.warning("%s: dropping %d episode(s) an interrupted save left unfinished", self.root,
                         len(meta.episodes) - committed)
@@ -139,7 +140,9 @@ class DatasetWriter:
                 loc = (row[f"videos/{key}/chunk_index"], row[f"videos/{key}/file_index"])
                 per_file[loc] = per_file.get(loc, 0) + 1
             for path in video_files[key]:
-                loc = (int(path.parent.name[6:]), int(path.stem[5:]))
+                loc = layout.file_location(path)
+                if loc is None:
+                    continue  # not a file lerec or LeRobot names so: not ours to cut
                 if loc not in per_file:
                     path.unlink()
                 elif fmp4.truncate_to_fragments(path, per_file[loc]):

@@ -118,7 +118,7 @@ def pending_depth_videos(root: str | os.PathLike, config: DepthEncoderConfig | N
     target = target_codec_name(config or DepthEncoderConfig())
     pending = []
     for key in depth_feature_keys(_load_info(root)):
-        for path in layout.find(root, f"videos/{key}/chunk-*/file-*.mp4"):
+        for path in layout.find(root, layout.VIDEO_FILES.format(video_key=key)):
             with av.open(str(path)) as container:
                 codec = container.streams.video[0].codec_context.name
             if codec != target:

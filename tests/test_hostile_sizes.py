@@ -1,0 +1,87 @@
+"""What metadata asks for is bounded by what the files hold: a hostile length, a template that formats a huge
+string or one that maps every camera to the same file fail with one clear line, in bounded memory and time (each
+tool runs in a subprocess limited to 2 GiB of address space, with a timeout)."""
+
+import json
+
+import pytest
+
+from lerec.dataset import layout
+from lerec.errors import DatasetError
+
+from dataset_fixtures import FRONT
+from hostile import assert_clean_error, copy_dataset, edit_info, lerec, read_with_reader, set_episode_column, tree
+
+TOOLS = {
+    "validate": lambda root, out: ["validate", root],
+    "info": lambda root, out: ["info", root],
+    "merge": lambda root, out: ["merge", root, root, "--output", out],
+    "delete": lambda root, out: ["edit", root, "--output", out, "delete", "--episodes", "1"],
+    "view": lambda root, out: ["view", root, "--episode", "0", "--save", out.with_suffix(".rrd")],
+}
+
+
+def check_every_tool(root, tmp_path, *names):
+    """Every tool (and DatasetReader) fails cleanly, names ``names``, and writes nothing anywhere."""
+    before = tree(tmp_path)
+    for tool, args in TOOLS.items():
+        result = lerec(*map(str, args(root, tmp_path / f"out-{tool}")))
+        assert_clean_error(result, *names)
+        assert tree(tmp_path) == before, tool
+    assert_clean_error(read_with_reader(root), *names)
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("length", [10**9, 1e9], ids=["int", "float"])
+def test_an_episode_longer_than_its_data_file_is_refused(recorded, tmp_path, length):
+    root = copy_dataset(recorded, tmp_path / "ds")
+    set_episode_column(root, "length", length, episode=0)
+    check_every_tool(root, tmp_path, "meta/episodes", "length", str(length))
+
+
+@pytest.mark.parametrize("name,template", [
+    ("data_path", "data/chunk-{chunk_index:>9999999999}/file-{file_index:03d}.parquet"),
+    ("video_path", "videos/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"),
+    ("video_path", "videos/{video_key}{chunk_index:03d}/file-{file_index:03d}.mp4"),
+], ids=["huge-width", "no-video-key", "two-fields-in-a-folder"])
+def test_a_template_that_is_not_the_layout_is_refused(recorded, tmp_path, name, template):
+    root = copy_dataset(recorded, tmp_path / "ds")
+    edit_info(root, **{name: template})
+    check_every_tool(root, tmp_path, "meta/info.json", name, repr(template))
+
+
+def test_the_layouts_templates_in_other_spellings_still_read(recorded, tmp_path):
+    """LeRobot's templates, and equivalent ones (other widths, no width), are read as before."""
+    root = copy_dataset(recorded, tmp_path / "ds")
+    info = json.loads((root / "meta/info.json").read_text())
+    edit_info(root, video_path=info["video_path"].replace(":03d", ":03"), data_path=info["data_path"])
+    result = read_with_reader(root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert lerec("validate", str(root)).returncode == 0
+    assert (root / f"videos/{FRONT}/chunk-000/file-000.mp4").exists()
+
+
+@pytest.mark.parametrize("template", [
+    "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:099999999d}.mp4",
+    "videos/{video_key}/chunk-{chunk_index.__class__}/file-{file_index:03d}.mp4",
+    "videos/{video_key}/chunk-{chunk_index!r}/file-{file_index:03d}.mp4",
+    "videos/{video_key}/chunk-{chunk_index:x}/file-{file_index:03d}.mp4",
+    "videos/{video_key:>40}/chunk-{chunk_index}/file-{file_index}.mp4",
+    "videos/{video_key}/chunk-{chunk_index}/file-{file_index}-{file_index}.mp4",
+    "videos/{video_key}/chunk-{chunk_index}/file.mp4",
+    "videos/{video_key}/{episode_index}/{chunk_index}/{file_index}.mp4",
+    "/videos/{video_key}/{chunk_index}/{file_index}.mp4",
+    "../{video_key}/{chunk_index}/{file_index}.mp4",
+    "videos//{video_key}/{chunk_index}/{file_index}.mp4",
+    "videos/{video_key}/{chunk_index}/{file_index}.mp4{",
+    None,
+])
+def test_template_checks(template):
+    with pytest.raises(DatasetError, match="video_path"):
+        layout.check_template(template, "video_path", "meta/info.json")
+
+
+@pytest.mark.parametrize("template", [layout.VIDEO_PATH, "videos/{video_key}/c{chunk_index}/f{file_index:06d}.mp4",
+                                      "{video_key}/{chunk_index:d}/{file_index:3}"])
+def test_templates_that_keep_paths_apart_are_accepted(template):
+    assert layout.check_template(template, "video_path", "meta/info.json") == template
