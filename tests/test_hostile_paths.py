@@ -159,3 +159,28 @@ def test_split_with_good_names_still_works(world, tmp_path, capsys):
     rc, err = run_cli(capsys, "edit", root, "--output", out, "split", "--episodes", "0;1,2", "--names", "a,b")
     assert rc == 0, err
     assert sorted(p.name for p in out.iterdir()) == ["a", "b"]
+
+
+def test_confine_follows_symlinks_and_refuses_what_leads_outside(tmp_path):
+    from lerec.dataset import layout
+
+    root = tmp_path / "root"
+    (root / "videos").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    (root / "videos/inside").symlink_to(root / "videos")          # a link that stays inside is fine
+    (root / "videos/out").symlink_to(tmp_path / "outside")
+    (root / "loop").symlink_to(root / "loop")
+    assert layout.confine(root, "videos/inside/x.mp4") == root / "videos/inside/x.mp4"
+    for rel, message in [("videos/out/x.mp4", "leads outside"), ("../root2/x", "leads outside"),
+                         (str(tmp_path / "x"), "is outside"), ("a\0b", "is outside"),
+                         ("loop/x", "leads outside|cannot be resolved")]:
+        with pytest.raises(DatasetError, match=message):
+            layout.confine(root, rel, "meta/info.json")
+
+
+@pytest.mark.parametrize("key", ["../x", "a/b", "", "..", "a*", "/abs"])
+def test_a_new_dataset_with_a_key_that_cannot_name_a_folder_is_refused_before_anything_is_written(tmp_path, key):
+    root = tmp_path / "new"
+    with pytest.raises(DatasetError, match="cannot name a folder"):
+        DatasetWriter.create(root, 30, {key: {"dtype": "video", "shape": [48, 64, 3], "names": None}})
+    assert not root.exists() and list(tmp_path.iterdir()) == []

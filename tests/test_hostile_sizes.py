@@ -85,3 +85,26 @@ def test_template_checks(template):
                                       "{video_key}/{chunk_index:d}/{file_index:3}"])
 def test_templates_that_keep_paths_apart_are_accepted(template):
     assert layout.check_template(template, "video_path", "meta/info.json") == template
+
+
+def test_a_row_beyond_the_commit_may_be_ahead_of_its_frames_and_resume_cuts_it(recorded, tmp_path):
+    """A save interrupted between writing an episode's row and its frames leaves a row longer than its data file
+    holds, beyond info.json's total_episodes: it loads (within a ceiling), and --resume removes it."""
+    from lerec.dataset.bounds import MAX_UNWRITTEN_LENGTH
+    from lerec.dataset.metadata import DatasetMeta
+    from lerec.dataset.writer import DatasetWriter
+
+    root = copy_dataset(recorded, tmp_path / "ds")
+    edit_info(root, total_episodes=2, total_frames=40)
+    set_episode_column(root, "length", 600, episode=2)
+    assert DatasetMeta.load(root).episodes[2]["length"] == 600
+    writer = DatasetWriter.resume(root)
+    assert len(writer.meta.episodes) == 2 and len(DatasetMeta.load(root).episodes) == 2
+    set_episode_column(root, "length", 600, episode=1)  # a committed episode may not
+    with pytest.raises(DatasetError, match="length 600, but its data file .* holds 40 rows"):
+        DatasetMeta.load(root)
+    set_episode_column(root, "length", 20, episode=1)
+    edit_info(root, total_episodes=1)
+    set_episode_column(root, "length", MAX_UNWRITTEN_LENGTH + 1, episode=1)
+    with pytest.raises(DatasetError, match=f"length {MAX_UNWRITTEN_LENGTH + 1}, but"):
+        DatasetMeta.load(root)

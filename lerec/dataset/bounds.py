@@ -1,8 +1,10 @@
 """What a dataset's episode rows may ask for, bounded by what its files hold.
 
 An episode row says where its frames are and how many there are; readers allocate by those numbers. So, when the
-metadata is loaded, every location is a non-negative integer and every length is at most the rows its data file
-holds (a hostile ``length: 1e9`` is an error, not 24 GB of indices).
+metadata is loaded, every location is a non-negative integer and the length of every committed episode (below
+info.json's ``total_episodes``) is at most the rows its data file holds: a hostile ``length: 1e9`` is an error,
+not 24 GB of indices. A row beyond the commit may be ahead of its frames (a save interrupted between writing the
+row and the rows; ``--resume`` removes it), so its length is bounded by a ceiling instead.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ import pyarrow.parquet as pq
 
 from lerec.errors import DatasetError
 
-# The length an episode whose data file is missing may claim (a save interrupted before its rows were written
-# leaves such a row beyond the commit; --resume removes it): 2**22 frames, 11.6 h at 100 fps.
+# The most frames an uncommitted episode row may claim beyond what its data file holds: 2**22, 11.6 h at 100 fps.
 MAX_UNWRITTEN_LENGTH = 1 << 22
 # Seconds a video timestamp may reach (30 years); beyond, seeks overflow.
 MAX_TIMESTAMP_S = 1e9
@@ -52,8 +53,10 @@ def _data_rows(path: Path) -> int | None:
 
 def check_episode_rows(meta: EpisodeSource, source: str) -> None:
     """Every episode row of ``meta`` (loaded from ``source``, the meta/episodes folder) locates its files with
-    non-negative integers, and its length fits in its data file; else a DatasetError naming the episode."""
-    held: dict[Path, int | None] = {}
+    non-negative integers, and its length fits in its data file (or, beyond the commit, under a ceiling); else a
+    DatasetError naming the row, the value and the file."""
+    held: dict[tuple[int, int], tuple[Path, int | None]] = {}  # rows per data file
+    committed = meta.info.get("total_episodes", len(meta.episodes))
     columns = ["episode_index", "length", "dataset_from_index", "dataset_to_index", "data/chunk_index",
                "data/file_index", "meta/episodes/chunk_index", "meta/episodes/file_index"]
     for key in meta.video_keys:
@@ -67,14 +70,15 @@ def check_episode_rows(meta: EpisodeSource, source: str) -> None:
                 value = row.get(column)
                 if not isinstance(value, (int, float)) or not 0 <= value <= MAX_TIMESTAMP_S or math.isnan(value):
                     raise DatasetError(f"{where}: {column} is {value!r}, not a time from 0 to {MAX_TIMESTAMP_S:.0f} s")
-        path = meta.data_file(row)
-        if path not in held:
-            held[path] = _data_rows(path)
-        rows, length = held[path], row["length"]
-        if rows is None and length > MAX_UNWRITTEN_LENGTH:
-            raise DatasetError(f"{where}: length {length}, but its data file {path} is missing")
-        if rows is not None and length > rows:
-            raise DatasetError(f"{where}: length {length}, but its data file {path} holds {rows} rows")
+        location = (row["data/chunk_index"], row["data/file_index"])
+        if location not in held:
+            path = meta.data_file(row)
+            held[location] = (path, _data_rows(path))
+        (path, rows), length = held[location], row["length"]
+        limit = (rows or 0) if row["episode_index"] < committed else max(rows or 0, MAX_UNWRITTEN_LENGTH)
+        if length > limit:
+            holds = "is missing" if rows is None else f"holds {rows} rows"
+            raise DatasetError(f"{where}: length {length}, but its data file {path} {holds}")
 
 
 def check_info_sizes(info: Mapping[str, Any], source: str) -> None:
