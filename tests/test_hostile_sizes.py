@@ -36,7 +36,7 @@ def check_every_tool(root, tmp_path, *names):
 def test_an_episode_longer_than_its_data_file_is_refused(recorded, tmp_path, length):
     root = copy_dataset(recorded, tmp_path / "ds")
     set_episode_column(root, "length", length, episode=0)
-    check_every_tool(root, tmp_path, "meta/episodes", "length", str(length))
+    check_every_tool(root, tmp_path, "meta/episodes episode 0", "length", str(length))
 
 
 @pytest.mark.parametrize("name,template", [
@@ -107,4 +107,25 @@ def test_a_row_beyond_the_commit_may_be_ahead_of_its_frames_and_resume_cuts_it(r
     edit_info(root, total_episodes=1)
     set_episode_column(root, "length", MAX_UNWRITTEN_LENGTH + 1, episode=1)
     with pytest.raises(DatasetError, match=f"length {MAX_UNWRITTEN_LENGTH + 1}, but"):
+        DatasetMeta.load(root)
+
+
+@pytest.mark.parametrize("column,value,message", [
+    ("dataset_from_index", 2**63 - 1, "dataset_from_index is 9223372036854775807, not an integer from 0"),
+    ("dataset_from_index", -5, "dataset_from_index is -5"),
+    ("data/chunk_index", 10**15, "data/chunk_index is 1000000000000000"),
+    (f"videos/{FRONT}/from_timestamp", float("nan"), "from_timestamp is nan, not a time"),
+    (f"videos/{FRONT}/from_timestamp", 1e300, "from_timestamp is 1e\\+300, not a time"),
+    (f"videos/{FRONT}/to_timestamp", -1.0, "to_timestamp is -1.0, not a time"),
+    ("length", 0, "length is 0; an episode holds at least one frame"),
+    ("length", -3, "length is -3"),
+    ("episode_index", 10**9, "episode_index 1 where 0 was expected"),
+])
+def test_episode_rows_hold_indices_and_times_in_range(recorded, tmp_path, column, value, message):
+    """Before: tracebacks (int64 overflow in numpy, NaN seeks, an IndexError in validate) or silent nonsense."""
+    from lerec.dataset.metadata import DatasetMeta
+
+    root = copy_dataset(recorded, tmp_path / "ds")
+    set_episode_column(root, column, value, episode=0)
+    with pytest.raises(DatasetError, match=f"meta/episodes.*{message}"):
         DatasetMeta.load(root)

@@ -23,6 +23,8 @@ from lerec.errors import DatasetError
 MAX_UNWRITTEN_LENGTH = 1 << 22
 # Seconds a video timestamp may reach (30 years); beyond, seeks overflow.
 MAX_TIMESTAMP_S = 1e9
+# The largest index or count a row may hold (2**40 frames: 348 years at 100 fps); beyond, int64 sums overflow.
+MAX_INDEX = 1 << 40
 
 
 class EpisodeSource(Protocol):
@@ -37,8 +39,8 @@ class EpisodeSource(Protocol):
 
 def _count(row: Mapping[str, Any], column: str, where: str) -> int:
     value = row.get(column)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise DatasetError(f"{where}: {column} is {value!r}, not a non-negative integer")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INDEX:
+        raise DatasetError(f"{where}: {column} is {value!r}, not an integer from 0 to 2**40")
     return value
 
 
@@ -62,9 +64,14 @@ def check_episode_rows(meta: EpisodeSource, source: str) -> None:
     for key in meta.video_keys:
         columns += [f"videos/{key}/chunk_index", f"videos/{key}/file_index"]
     for position, row in enumerate(meta.episodes):
-        where = f"{source} episode row {position}"
+        where = f"{source} episode {position}"
         for column in columns:
             _count(row, column, where)
+        if row["episode_index"] != position:  # rows are sorted by it: a gap or a repeat
+            raise DatasetError(f"{source}: episode_index {row['episode_index']} where {position} was expected "
+                               f"(the {len(meta.episodes)} episodes must be numbered 0..{len(meta.episodes) - 1})")
+        if row["length"] < 1:
+            raise DatasetError(f"{where}: length is {row['length']}; an episode holds at least one frame")
         for key in meta.video_keys:
             for column in (f"videos/{key}/from_timestamp", f"videos/{key}/to_timestamp"):
                 value = row.get(column)
