@@ -7,6 +7,7 @@ from typing import Any
 
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_changes_from_args
 from lerec.cli.progress import Progress
+from lerec.dataset import layout
 from lerec.dataset.edit import (
     convert_to_video,
     delete_episodes,
@@ -75,6 +76,11 @@ def _splits(args, num_episodes: int) -> dict[str, list[int]]:
         ["train", "val"] if len(parts) == 2 else [f"split{i}" for i in range(len(parts))])
     if len(names) != len(parts):
         raise DatasetError(f"--names gives {len(names)} names for {len(parts)} splits")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise DatasetError(f"--names {args.names!r}: {repeated[0]!r} is given twice; each split needs its own name")
+    for name in names:
+        layout.check_name(name, f"--names {args.names!r}", "split name")
     return dict(zip(names, parts))
 
 

@@ -143,7 +143,7 @@ class DatasetAssembler:
         if self._pending:
             chunk, file = self._data_loc
             table = pa.concat_tables(self._pending, promote_options="default")
-            write_data_file(self.meta.root / layout.DATA_PATH.format(chunk_index=chunk, file_index=file), table)
+            write_data_file(self.meta.path(layout.DATA_PATH.format(chunk_index=chunk, file_index=file)), table)
         self._pending, self._pending_bytes = [], 0
 
     def _add_video(self, key: str, movable: MovableEpisode, length: int) -> dict[str, Any]:
@@ -156,7 +156,7 @@ class DatasetAssembler:
         elif state[3] and (state[3] + size > limit or state[4] != description):
             state[:] = [*layout.next_file_index(state[0], state[1], self.meta.info["chunks_size"]), 0, 0, description]
         chunk, file, first = state[0], state[1], state[2]
-        path = self.meta.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
+        path = self.meta.path(layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file))
         path.parent.mkdir(parents=True, exist_ok=True)
         movable.append_to(path, first, self.fps)
         state[2] += length

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from lerec.dataset import layout
 from lerec.dataset.assemble import (
     DatasetAssembler,
     check_output_not_source,
@@ -83,7 +84,9 @@ def split_by_fractions(num_episodes: int, fractions: Sequence[float]) -> list[li
 
 def split_dataset(source: str | os.PathLike, output: str | os.PathLike, splits: Mapping[str, Sequence[int]],
                   progress: Progress = _noop) -> dict[str, Path]:
-    """One dataset per split, at ``output/<name>``; returns their paths."""
+    """One dataset per split, at ``output/<name>`` (names are distinct folder names); returns their paths."""
+    for name in splits:
+        layout.check_name(name, "--names", "split name")
     check_output_not_source(output, [source])
     with DatasetReader(source) as reader:
         checked = {name: _checked_episodes(reader, eps) for name, eps in splits.items()}
@@ -91,7 +94,7 @@ def split_dataset(source: str | os.PathLike, output: str | os.PathLike, splits: 
             for name, episodes in checked.items():
                 if not episodes:
                     raise DatasetError(f"split {name!r} has no episodes")
-                _copy(reader, episodes, tmp / name, progress)
+                _copy(reader, episodes, layout.confine(tmp, name), progress)
     return {name: Path(output) / name for name in splits}
 
 

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
+import string
+from pathlib import Path
+
+from lerec.errors import DatasetError
+
 CODEBASE_VERSION = "v3.0"
 CHUNKS_SIZE = 1000
 DATA_FILES_SIZE_MB = 100
@@ -13,6 +20,10 @@ INFO_PATH = "meta/info.json"
 STATS_PATH = "meta/stats.json"
 TASKS_PATH = "meta/tasks.parquet"
 STAGING_DIR = ".lerec/staging"
+# The files of each kind, as lerec (and LeRobot) name them: globs relative to the root.
+DATA_FILES = "data/chunk-*/file-*.parquet"
+EPISODES_FILES = "meta/episodes/chunk-*/file-*.parquet"
+VIDEO_FILES = "videos/{video_key}/chunk-*/file-*.mp4"
 MIB = 1024 * 1024
 # A parquet file is replaced whole to add an episode to it (so that every saved episode survives a crash), which
 # costs in proportion to its rows. lerec starts a new file past these many rows as well as past the size limits
@@ -27,3 +38,93 @@ def next_file_index(chunk_index: int, file_index: int, chunks_size: int = CHUNKS
     if file_index + 1 >= chunks_size:
         return chunk_index + 1, 0
     return chunk_index, file_index + 1
+
+
+# --- Paths derived from a dataset's files -------------------------------------------------------------------------
+# Everything a dataset names (feature keys, path templates, journal entries, files found on disk and the symlinks
+# among them) goes through the checks below before lerec opens, writes, moves or deletes a file: a dataset can
+# only ever lead lerec to files inside its own root (an edit's or merge's output, to files inside the output).
+
+TEMPLATE_FIELDS = {"data_path": ("chunk_index", "file_index"),
+                   "video_path": ("video_key", "chunk_index", "file_index")}
+_INDEX_SPEC = re.compile(r"(0?[1-9][0-9]?)?d?")  # '', 'd', '3d', '03d', ...: a width below 100, no fill or sign
+
+
+def confine(root: str | os.PathLike, relative: str | os.PathLike, source: str | os.PathLike | None = None) -> Path:
+    """``root / relative``, when it resolves (symlinks followed) inside ``root``; else a DatasetError naming
+    ``source`` (the file the value came from; by default the path itself) and the value."""
+    root, rel = Path(root), os.fspath(relative)
+    where = source if source is not None else rel
+    if "\0" in rel or os.path.isabs(rel):
+        raise DatasetError(f"{where}: {rel!r} is outside the dataset {root}")
+    path = root / rel
+    try:
+        resolved, base = path.resolve(), root.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise DatasetError(f"{where}: {rel!r} cannot be resolved ({exc})") from None
+    if resolved != base and base not in resolved.parents:
+        raise DatasetError(f"{where}: {rel!r} leads outside the dataset {root} (to {resolved})")
+    return path
+
+
+def find(root: str | os.PathLike, pattern: str) -> list[Path]:
+    """The files matching the glob ``pattern`` under ``root``, sorted, each confined to ``root``."""
+    root = Path(root)
+    return [confine(root, path.relative_to(root)) for path in sorted(root.glob(pattern))]
+
+
+def file_location(path: Path) -> tuple[int, int] | None:
+    """(chunk, file) of a file named as the layout names them (``chunk-000/file-000.<ext>``), else None."""
+    chunk = re.fullmatch(r"chunk-([0-9]+)", path.parent.name)
+    file = re.fullmatch(r"file-([0-9]+)", path.name.split(".", 1)[0])
+    return (int(chunk[1]), int(file[1])) if chunk and file else None
+
+
+def check_name(name: object, source: str | os.PathLike, what: str = "feature key") -> str:
+    """``name`` if it can be one path component (a feature key, a split name); else a DatasetError."""
+    # Glob characters too: a key 'a*' would make the files of key 'ab' look like its own.
+    if not isinstance(name, str) or name in ("", ".", "..") or any(c in name for c in "/\\\0*?["):
+        raise DatasetError(f"{source}: {what} {name!r} cannot name a folder (it must be non-empty, without '/', "
+                           "'\\', '*', '?', '[' or NUL, and not '.' or '..')")
+    return name
+
+
+def check_template(template: object, name: str, source: str | os.PathLike) -> str:
+    """``template`` (info.json's ``data_path`` or ``video_path``) if it is a relative path that holds each of its
+    fields exactly once, one per path component, with an integer format such as ``:03d`` at most: so it stays
+    inside the root and distinct keys and indices give distinct paths. Else a DatasetError."""
+    fields = TEMPLATE_FIELDS[name]
+    allowed = f"a relative path with {', '.join('{' + f + '}' for f in fields)} once each, one per folder level, " \
+              "formatted as ':03d' at most"
+    bad = DatasetError(f"{source}: {name} {template!r} is not {allowed}")
+    if not isinstance(template, str) or template.startswith("/") or "\0" in template or "\\" in template:
+        raise bad
+    found = []
+    for part in template.split("/"):
+        try:
+            parsed = list(string.Formatter().parse(part))
+        except ValueError:
+            raise bad from None
+        used = [(field, spec, conversion) for _, field, spec, conversion in parsed if field is not None]
+        if len(used) > 1 or (not used and part in ("", ".", "..")):
+            raise bad
+        for field, spec, conversion in used:
+            if field not in fields or conversion or (spec if field == "video_key" else
+                                                     not _INDEX_SPEC.fullmatch(spec or "")):
+                raise bad
+            found.append(field)
+    if sorted(found) != sorted(fields):
+        raise bad
+    return template
+
+
+def check_info_paths(info: dict, source: str | os.PathLike) -> None:
+    """The feature keys and path templates of ``info`` (info.json at ``source``) are safe to build paths from."""
+    features = info.get("features")
+    if not isinstance(features, dict):
+        raise DatasetError(f"{source}: 'features' is {type(features).__name__}, not a mapping")
+    for key in features:
+        check_name(key, source)
+    check_template(info.get("data_path"), "data_path", source)
+    if any(isinstance(f, dict) and f.get("dtype") == "video" for f in features.values()):
+        check_template(info.get("video_path"), "video_path", source)

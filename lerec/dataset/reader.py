@@ -102,9 +102,7 @@ class DatasetReader:
         return self.meta.video_file(key, self.episode(e))
 
     def data_path(self, e: int) -> Path:
-        row = self.episode(e)
-        return self.root / self.meta.info["data_path"].format(
-            chunk_index=int(row["data/chunk_index"]), file_index=int(row["data/file_index"]))
+        return self.meta.data_file(self.episode(e))
 
     def locate(self, index: int) -> tuple[int, int]:
         """(episode, frame) of a global frame index."""

@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from lerec.dataset import layout
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.reader import is_depth_feature
 
@@ -20,7 +21,7 @@ def summarize(root: str | Path) -> dict[str, Any]:
     fps = meta.fps
     frames = sum(int(r["length"]) for r in meta.episodes)
     tasks = Counter(task for r in meta.episodes for task in (r.get("tasks") or []))
-    data_files = sorted((root / "data").glob("chunk-*/file-*.parquet"))
+    data_files = layout.find(root, layout.DATA_FILES)
     out: dict[str, Any] = {
         "root": str(root),
         "codebase_version": meta.info.get("codebase_version"),
@@ -42,7 +43,7 @@ def summarize(root: str | Path) -> dict[str, Any]:
         stream: dict[str, Any] = {"dtype": feature["dtype"], "shape": feature["shape"],
                                   "depth": is_depth_feature(feature)}
         if feature["dtype"] == "video":
-            files = sorted((root / "videos" / key).glob("chunk-*/file-*.mp4"))
+            files = layout.find(root, layout.VIDEO_FILES.format(video_key=key))
             size = sum(p.stat().st_size for p in files)
             stream.update({
                 "codec": info.get("video.codec"), "pix_fmt": info.get("video.pix_fmt"),

@@ -120,7 +120,7 @@ class Validator:
 
     # --- data/ ----------------------------------------------------------------------------------------------
     def _data_files(self, meta: DatasetMeta) -> list[Path]:
-        return sorted((self.root / "data").glob("chunk-*/file-*.parquet"))
+        return layout.find(self.root, layout.DATA_FILES)
 
     def _check_rows(self, meta: DatasetMeta) -> None:
         files: dict[Path, RowFile] = {}
@@ -138,8 +138,7 @@ class Validator:
         fps = meta.fps
         for row in meta.episodes:
             e, length, start = int(row["episode_index"]), int(row["length"]), int(row["dataset_from_index"])
-            path = self.root / meta.info["data_path"].format(chunk_index=int(row["data/chunk_index"]),
-                                                             file_index=int(row["data/file_index"]))
+            path = meta.data_file(row)
             if path not in files:
                 if not path.exists():
                     self.add(f"data file {path.relative_to(self.root)} is missing", e)
@@ -181,7 +180,7 @@ class Validator:
 
     # --- videos/ --------------------------------------------------------------------------------------------
     def _video_files(self, meta: DatasetMeta, key: str) -> list[Path]:
-        return sorted((self.root / "videos" / key).glob("chunk-*/file-*.mp4"))
+        return layout.find(self.root, layout.VIDEO_FILES.format(video_key=key))
 
     def _check_videos(self, meta: DatasetMeta, key: str) -> None:
         fps, tol = meta.fps, self.tolerance_s
@@ -250,7 +249,7 @@ class Validator:
 
     # --- stats ----------------------------------------------------------------------------------------------
     def _check_stats(self, meta: DatasetMeta) -> None:
-        path = self.root / layout.STATS_PATH
+        path = meta.path(layout.STATS_PATH)
         if not path.exists():
             self.add("meta/stats.json is missing")
             return

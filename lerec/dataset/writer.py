@@ -68,7 +68,7 @@ class DatasetWriter:
     def __init__(self, meta: DatasetMeta):
         self.meta = meta
         self.root = meta.root
-        self.staging = self.root / layout.STAGING_DIR
+        self.staging = meta.path(layout.STAGING_DIR)
         self.pending: PendingEpisode | None = None  # an episode begun and not yet committed or abandoned
         self.data_file_max_rows = layout.DATA_FILE_MAX_ROWS
         self.episodes_file_max_rows = layout.EPISODES_FILE_MAX_ROWS
@@ -85,6 +85,7 @@ class DatasetWriter:
         if root.exists() and any(p.name != ".lerec" for p in root.iterdir()):
             raise DatasetError(f"{root} exists and is not empty; choose a new folder")
         meta = DatasetMeta(root, new_info(fps, features, robot_type, use_videos))
+        layout.check_info_paths(meta.info, "features")
         writer = cls(meta)
         writer.staging.mkdir(parents=True, exist_ok=True)
         meta.save_tasks()
@@ -109,17 +110,23 @@ class DatasetWriter:
         meta = self.meta
         self._last_data_file = None
         committed = int(meta.info["total_episodes"])
+        # Every file the repair may rewrite, cut or delete, confined to the root before any is touched.
+        files = {(r["meta/episodes/chunk_index"], r["meta/episodes/file_index"]) for r in meta.episodes}
+        for chunk, file in files:
+            meta.path(layout.EPISODES_PATH.format(chunk_index=chunk, file_index=file))
+        meta.path(layout.STATS_PATH)
+        data_files = layout.find(self.root, layout.DATA_FILES)
+        video_files = {key: layout.find(self.root, layout.VIDEO_FILES.format(video_key=key)) for key in meta.video_keys}
         if len(meta.episodes) > committed:
             log.warning("%s: dropping %d episode(s) an interrupted save left unfinished", self.root,
                         len(meta.episodes) - committed)
-            files = {(r["meta/episodes/chunk_index"], r["meta/episodes/file_index"]) for r in meta.episodes}
             meta.episodes = [r for r in meta.episodes if r["episode_index"] < committed]
             for chunk, file in files:
                 meta.save_episodes_file(chunk, file)
             meta.save_stats()
         self.forget_uncommitted_tasks()
         total_frames = sum(int(r["length"]) for r in meta.episodes)
-        for path in sorted((self.root / "data").glob("chunk-*/file-*.parquet")):
+        for path in data_files:
             table = pq.read_table(path)
             if len(table) and max(table.column("index").to_pylist()) >= total_frames:
                 kept = table.filter(pc.less(table.column("index"), total_frames))
@@ -132,8 +139,10 @@ class DatasetWriter:
             for row in meta.episodes:
                 loc = (row[f"videos/{key}/chunk_index"], row[f"videos/{key}/file_index"])
                 per_file[loc] = per_file.get(loc, 0) + 1
-            for path in sorted((self.root / "videos" / key).glob("chunk-*/file-*.mp4")):
-                loc = (int(path.parent.name[6:]), int(path.stem[5:]))
+            for path in video_files[key]:
+                loc = layout.file_location(path)
+                if loc is None:
+                    continue  # not a file lerec or LeRobot names so: not ours to cut
                 if loc not in per_file:
                     path.unlink()
                 elif fmp4.truncate_to_fragments(path, per_file[loc]):
@@ -213,8 +222,8 @@ class DatasetWriter:
     def append_frames(self, pending: PendingEpisode, table: pa.Table) -> None:
         """Write the rows :meth:`place_frames` made into the data parquet file it chose."""
         row = pending.data_row
-        path = self.root / layout.DATA_PATH.format(chunk_index=row["data/chunk_index"],
-                                                   file_index=row["data/file_index"])
+        path = self.meta.path(layout.DATA_PATH.format(chunk_index=row["data/chunk_index"],
+                                                      file_index=row["data/file_index"]))
         cached = self._last_data_file
         rows = append_rows(path, table, cached[1] if cached and cached[0] == path else None)
         self._last_data_file = (path, rows) if rows.nbytes <= DATA_FILE_CACHE_BYTES else None
@@ -282,7 +291,7 @@ class DatasetWriter:
         if previous is None:
             return 0, 0
         chunk, file = int(previous["data/chunk_index"]), int(previous["data/file_index"])
-        path = self.root / layout.DATA_PATH.format(chunk_index=chunk, file_index=file)
+        path = self.meta.path(layout.DATA_PATH.format(chunk_index=chunk, file_index=file))
         limit = self.meta.info["data_files_size_in_mb"] * layout.MIB
         held = self._rows_in_file("data", chunk, file, before=int(previous["episode_index"]) + 1)
         if path.exists() and (path.stat().st_size + nbytes > limit or held + rows > self.data_file_max_rows):
@@ -320,14 +329,14 @@ class DatasetWriter:
             feature["info"].setdefault("is_depth_map", False)
         location = self._video_location(key, previous, length)
         chunk, file = location[f"videos/{key}/chunk_index"], location[f"videos/{key}/file_index"]
-        path = self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
+        path = self.meta.path(layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file))
         if previous is not None and f"videos/{key}/chunk_index" in previous:
             limit = meta.info["video_files_size_in_mb"] * layout.MIB
             if not path.exists() or path.stat().st_size + len(fragment.fragment) > limit \
                     or not fmp4.can_append(path, fragment):
                 chunk, file = layout.next_file_index(chunk, file, meta.info["chunks_size"])
                 location = _location_columns(key, chunk, file, 0, length, fps)
-                path = self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
+                path = self.meta.path(layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file))
         path.parent.mkdir(parents=True, exist_ok=True)
         fmp4.append_episode(path, fragment, round(location[f"videos/{key}/from_timestamp"] * fps), fps)
         return location

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,10 +91,12 @@ def log_progress(every: float = 0.1) -> DatasetProgress:
 
 
 def _load_info(root: Path) -> dict[str, Any]:
-    path = root / layout.INFO_PATH
+    path = layout.confine(root, layout.INFO_PATH)
     if not path.exists():
         raise DatasetError(f"{root} is not a dataset: {layout.INFO_PATH} is missing")
-    return json.loads(path.read_text())
+    info = json.loads(path.read_text())
+    layout.check_info_paths(info, path)
+    return info
 
 
 def depth_feature_keys(info: dict[str, Any]) -> list[str]:
@@ -115,7 +118,7 @@ def pending_depth_videos(root: str | os.PathLike, config: DepthEncoderConfig | N
     target = target_codec_name(config or DepthEncoderConfig())
     pending = []
     for key in depth_feature_keys(_load_info(root)):
-        for path in sorted((root / "videos" / key).glob("chunk-*/file-*.mp4")):
+        for path in layout.find(root, layout.VIDEO_FILES.format(video_key=key)):
             with av.open(str(path)) as container:
                 codec = container.streams.video[0].codec_context.name
             if codec != target:
@@ -135,30 +138,58 @@ def finish_pending_conversion(root: str | os.PathLike) -> bool:
     """Complete a conversion whose journal was written (renames, then info.json); True if there was one.
     Without a journal, removes converted files that a run interrupted before its commit left behind."""
     root = Path(root)
-    journal = root / JOURNAL_PATH
+    journal = layout.confine(root, JOURNAL_PATH)
     if not journal.exists():
-        for stray in (root / "videos").glob(f"*/chunk-*/.file-*.mp4{CONVERTED_SUFFIX}"):
+        for stray in layout.find(root, f"videos/*/chunk-*/.file-*.mp4{CONVERTED_SUFFIX}"):
             stray.unlink()
         return False
-    plan = json.loads(journal.read_text())
-    for converted, original in plan["replace"]:
-        converted, original = root / converted, root / original
+    info = _load_info(root)
+    replace, features = _journal_plan(root, journal, info)
+    for converted, original in replace:
         if converted.exists():
             os.replace(converted, original)
         elif not original.exists():
             raise DatasetError(f"{root}: {original} and its converted copy are both missing; restore from backup")
-    for directory in {(root / original).parent for _, original in plan["replace"]}:
+    for directory in {original.parent for _, original in replace}:
         fd = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-    info = _load_info(root)
-    for key, update in plan["features"].items():
+    for key, update in features.items():
         info["features"][key].setdefault("info", {}).update(update)
-    write_json_atomically(root / layout.INFO_PATH, info)
+    write_json_atomically(layout.confine(root, layout.INFO_PATH), info)
     journal.unlink()
     return True
+
+
+def _journal_plan(root: Path, journal: Path, info: dict[str, Any]
+                  ) -> tuple[list[tuple[Path, Path]], dict[str, dict[str, Any]]]:
+    """The journal's renames (converted copy, original), each a depth video of this dataset and the converted
+    copy beside it, and its feature updates; a DatasetError naming the journal and the entry otherwise."""
+    try:
+        plan = json.loads(journal.read_text())
+    except ValueError as exc:
+        raise DatasetError(f"{journal}: not JSON ({exc})") from None
+    replace = plan.get("replace") if isinstance(plan, dict) else None
+    features = plan.get("features") if isinstance(plan, dict) else None
+    if not isinstance(replace, list) or not isinstance(features, dict):
+        raise DatasetError(f"{journal}: expected {{'replace': [[converted, original], ...], 'features': {{...}}}}")
+    depth_keys = set(depth_feature_keys(info))
+    renames = []
+    for entry in replace:
+        original = entry[1] if isinstance(entry, list) and len(entry) == 2 else None
+        parts = original.split("/") if isinstance(original, str) else []
+        if len(parts) != 4 or parts[0] != "videos" or parts[1] not in depth_keys \
+                or not re.fullmatch(r"chunk-[0-9]+", parts[2]) or not re.fullmatch(r"file-[0-9]+\.mp4", parts[3]) \
+                or entry[0] != f"videos/{parts[1]}/{parts[2]}/.{parts[3]}{CONVERTED_SUFFIX}":
+            raise DatasetError(f"{journal}: entry {entry!r} is not a depth video of this dataset and its converted "
+                               f"copy (videos/<depth key>/chunk-NNN/.file-NNN.mp4{CONVERTED_SUFFIX})")
+        renames.append((layout.confine(root, entry[0], journal), layout.confine(root, original, journal)))
+    for key, update in features.items():
+        if key not in depth_keys or not isinstance(update, dict):
+            raise DatasetError(f"{journal}: feature {key!r} is not a depth video of this dataset")
+    return renames, features
 
 
 def convert_dataset_depth(
@@ -197,7 +228,8 @@ def convert_dataset_depth(
         "replace": [[str(v.converted_path.relative_to(root)), str(v.path.relative_to(root))] for v in pending],
         "features": features,
     }
-    (root / JOURNAL_PATH).parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomically(root / JOURNAL_PATH, plan)
+    journal = layout.confine(root, JOURNAL_PATH)
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomically(journal, plan)
     finish_pending_conversion(root)
     return results
