@@ -38,7 +38,6 @@ def check_episode_is_the_files_frames(root: Path, episode: int = 0) -> list[int]
     assert len(frames) == len(seqs) == DatasetMeta.load(root).episodes[episode]["length"]
     assert [read_frame_index(frame) for frame in frames] == seqs  # row k shows the file frame it took
     assert seqs == sorted(seqs)
-    assert abs((seqs[-1] - seqs[0]) - (len(seqs) - 1)) <= 3  # the file played at its own pace, the dataset's
     for frame, seq in zip(frames, seqs):
         assert np.abs(frame.astype(int) - synthetic_rgb(seq, WIDTH, HEIGHT)).mean() < 8
     return seqs
@@ -51,7 +50,10 @@ async def test_recorder_records_the_files_frames(barcoded_video, tmp_path):
     assert report.length == 30
     meta = DatasetMeta.load(tmp_path / "ds")
     assert meta.features[KEY]["shape"][:2] == [HEIGHT, WIDTH]
-    check_episode_is_the_files_frames(tmp_path / "ds")
+    seqs = check_episode_is_the_files_frames(tmp_path / "ds")
+    # The file plays at its own pace, never faster: frame n is not due before n / fps after it opened. (A loaded
+    # machine may play it slower; that is no error.)
+    assert seqs[-1] - seqs[0] <= report.duration_s * FPS + 1
 
 
 def test_lerec_record_with_an_opencv_camera(barcoded_video, tmp_path):
