@@ -66,7 +66,12 @@ class EpisodeEncoder:
         return self.path
 
     def abort(self) -> None:
-        """Close without flushing and delete the file."""
+        """Close and delete the file. The encoder still gets its end of stream (SVT-AV1 reports an error at
+        deinit otherwise); what it flushes is dropped."""
+        try:
+            self._stream.encode(None)
+        except Exception:
+            pass
         try:
             self._container.close()
         except Exception:

@@ -39,6 +39,16 @@ from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
 from lerec.recording.interpreter import frozen_heap, short_gil_switch
 from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles
+from lerec.recording.settings import (
+    check_camera_names,
+    check_encoder_threads,
+    check_fps,
+    check_frame_age_limits,
+    check_queue_maxsize,
+    check_root,
+    check_seconds,
+    default_frame_age_s,
+)
 from lerec.recording.session_setup import (
     check_resume,
     encoder_for,
@@ -67,6 +77,7 @@ class RecorderStatus:
     encode_lag_s: dict[str, float] = attrs.field(factory=dict)
     frames_received: dict[str, int] = attrs.field(factory=dict)
     encoded: dict[str, int] = attrs.field(factory=dict)
+    oldest_frame_age_s: dict[str, float] = attrs.field(factory=dict)
 
     @property
     def time_left_s(self) -> float:
@@ -79,6 +90,7 @@ class _Source:
     reader: CameraReader
     stream: Any
     config: RGBEncoderConfig
+    max_frame_age_ns: int
 
 
 def _single(group: BaseExceptionGroup) -> BaseException:
@@ -100,7 +112,7 @@ class Recorder:
 
     def __init__(self, root: Path, fps: int, camera_configs: Mapping[str, Any], features, *, robot_type,
                  rgb_encoder, depth_encoder, encoder_threads, encoder_queue_maxsize, streaming_encoding, video,
-                 resume, camera_timeout_s):
+                 resume, camera_timeout_s, max_frame_age_s=None):
         self.root = Path(root)
         self.fps = int(fps)
         self.camera_configs = dict(camera_configs)
@@ -116,6 +128,7 @@ class Recorder:
         self.video = video
         self.resume = resume
         self.camera_timeout_s = camera_timeout_s
+        self.max_frame_age_s = max_frame_age_s or {}  # per camera name; None: default_frame_age_s
         self.readers: dict[str, CameraReader] = {}
         self.sources: dict[str, _Source] = {}
         # Depth features recorded with FFV1 for real time, and how they read once converted to HEVC.
@@ -144,6 +157,7 @@ class Recorder:
         resume: bool = False,
         camera_timeout_s: float = 10.0,
         convert_depth: bool = True,
+        max_frame_age_s: float | Mapping[str, float | None] | None = None,
     ) -> AsyncIterator[Recorder]:
         """Open the cameras, check the encoder settings, create (or resume) the dataset at ``root``.
 
@@ -154,15 +168,25 @@ class Recorder:
         ``features`` declares what ``step`` returns (``{"observation.state": {"dtype": "float32", "shape": [6]}}``);
         when omitted, it is inferred from the first ``step`` result. ``encoder_threads`` is each stream's
         encoder threads; by default the usable cores are shared among the streams (at least one each).
+
+        ``max_frame_age_s`` (seconds, for every camera or a mapping by camera name) is the oldest frame a tick may
+        use: a camera silent for longer ends the episode with a CameraError (default: 10 periods of the camera or
+        of the dataset clock, whichever is slower, at least 0.5 s). Settings are checked before anything is
+        opened or written (SettingsError).
         """
-        if float(fps) != int(fps) or int(fps) <= 0:
-            raise LerecError(f"fps must be a positive integer, got {fps!r}")
+        fps = check_fps(fps)
         if not cameras:
             raise LerecError("no cameras: pass at least one, e.g. {'front': SyntheticCameraConfig()}")
+        check_camera_names(cameras)
+        check_encoder_threads(encoder_threads)
+        check_queue_maxsize(encoder_queue_maxsize)
+        check_seconds(camera_timeout_s, "camera_timeout_s", above_zero=True)
+        root = check_root(root)
+        limits = check_frame_age_limits(max_frame_age_s, cameras)
         rec = cls(root, fps, cameras, features, robot_type=robot_type, rgb_encoder=rgb_encoder,
                   depth_encoder=depth_encoder, encoder_threads=encoder_threads,
                   encoder_queue_maxsize=encoder_queue_maxsize, streaming_encoding=streaming_encoding,
-                  video=video, resume=resume, camera_timeout_s=camera_timeout_s)
+                  video=video, resume=resume, camera_timeout_s=camera_timeout_s, max_frame_age_s=limits)
         try:
             with short_gil_switch():
                 async with anyio.create_task_group() as tg:
@@ -173,7 +197,14 @@ class Recorder:
                     finally:
                         tg.cancel_scope.cancel()
         except BaseExceptionGroup as group:
+            rec._hint_depth_conversion()
             raise _single(group) from None
+        except BaseException:
+            rec._hint_depth_conversion()
+            raise
+        for reader in rec.readers.values():
+            if reader.error and not reader.error_raised:
+                log.warning("%s (after the last episode's frames)", reader.error)
         if rec.writer is not None and convert_depth and rec.depth_to_convert:
             await rec.convert_depth()
         if rec.writer is not None:
@@ -200,7 +231,8 @@ class Recorder:
                 key = feature_key(name, stream)
                 if key in self.sources:
                     raise LerecError(f"two streams map to the feature {key!r}: rename a camera")
-                self.sources[key] = _Source(key, reader, stream, config)
+                limit_s = self.max_frame_age_s.get(name) or default_frame_age_s(stream.fps, self.fps)
+                self.sources[key] = _Source(key, reader, stream, config, round(limit_s * 1e9))
                 features[key] = stream_feature(stream, config, self.video)
                 if capture is not base and self.video:
                     self.depth_to_convert[key] = stream_feature(stream, conversion_depth_config(base), self.video)
@@ -225,6 +257,12 @@ class Recorder:
             if (existing.get(key, {}).get("info") or {}).get("video.codec") == converted["info"]["video.codec"]:
                 out[key] = converted
         return out
+
+    def _hint_depth_conversion(self) -> None:
+        """A session ending on an error leaves depth in FFV1, which LeRobot cannot read: say how to convert it."""
+        if self.writer is not None and self.depth_to_convert and self.writer.meta.episodes:
+            log.warning("the depth of %s is stored with FFV1, which LeRobot cannot read; convert it with "
+                        "`lerec convert-depth %s`", ", ".join(self.depth_to_convert), self.root)
 
     async def convert_depth(self, progress: DatasetProgress | None = None) -> list[TranscodeResult]:
         """Convert the depth videos recorded with FFV1 to the depth encoder's lossless HEVC, off the event loop;
@@ -259,6 +297,7 @@ class Recorder:
             raise LerecError(f"features {sorted(self.declared_features)} were declared but no step was given")
         for reader in self.readers.values():
             if reader.error:
+                reader.error_raised = True
                 raise reader.error
         self._stop_requested = False
         index = self.num_episodes
@@ -316,20 +355,28 @@ class Recorder:
                 if delay_ns > 0:
                     await anyio.sleep(delay_ns / 1e9)
                 now_ns = time.monotonic_ns()
-                lateness.append(max(0, now_ns - deadline_ns) / 1e9)
+                late_ns = max(0, now_ns - deadline_ns)
+                lateness.append(late_ns / 1e9)
                 failure = self._failure(encoders)
                 if failure:
                     break
                 for key, src in self.sources.items():
                     frame = src.reader.latest[src.stream.name]
+                    age_ns = now_ns - frame.timestamp_ns
+                    # A loop running late ages every frame alike: only the camera's own silence counts.
+                    if age_ns - late_ns > src.max_frame_age_ns:
+                        failure = self._stalled(src, age_ns)
+                        break
                     if last_seq.get(key) == frame.seq:
                         repeated[key] += 1
                     last_seq[key] = frame.seq
                     seqs[key].append(frame.seq)
-                    ages_us[key].append((now_ns - frame.timestamp_ns) // 1000)
+                    ages_us[key].append(age_ns // 1000)
                     encoders[key].backlog.put(k, now_ns, frame.data)
+                if failure:
+                    break
                 rows.append(await self._call_step(step, k))
-                self._update_status(k + 1, encoders)
+                self._update_status(k + 1, encoders, ages_us)
             end_of_ticks_ns = time.monotonic_ns()
             if failure:
                 tg.cancel_scope.cancel()
@@ -366,9 +413,11 @@ class Recorder:
         episode_end_ns = max(end_of_ticks_ns, t0_ns + tick_offset_ns(len(rows), self.fps))
         p50, p99, worst = lateness_percentiles(lateness)
         streams = {
-            key: StreamReport(key, e.encoded, repeated[key], e.backlog.spilled_frames, e.backlog.max_depth, e.lag_s)
+            key: StreamReport(key, e.encoded, repeated[key], e.backlog.spilled_frames, e.backlog.max_depth, e.lag_s,
+                              max(ages_us[key], default=0) / 1e6)
             for key, e in encoders.items()
         }
+        self._warn_old_frames(index, streams)
         return EpisodeReport(index, task, len(rows), (episode_end_ns - t0_ns) / 1e9, p50, p99, worst,
                              max(0, saved_ns - episode_end_ns) / 1e9, (saved_ns - end_of_ticks_ns) / 1e9, streams,
                              stopped_early=len(rows) < length)
@@ -418,14 +467,28 @@ class Recorder:
             errors.append(exc)
 
     def _failure(self, encoders: Mapping[str, StreamEncoder]) -> LerecError | None:
-        for key, src in self.sources.items():
-            if src.reader.error:
-                err = src.reader.error
-                return CameraError(src.reader.name, str(err).split(": ", 1)[-1], stream=src.stream.name)
+        for reader in self.readers.values():
+            if reader.error:
+                reader.error_raised = True
+                return reader.error
         for encoder in encoders.values():
             if encoder.error:
                 return encoder.error
         return None
+
+    def _stalled(self, src: _Source, age_ns: int) -> CameraError:
+        limit = src.max_frame_age_ns / 1e9
+        return CameraError(src.reader.name, f"no new frame for {age_ns / 1e9:.1f} s (max_frame_age_s={limit:g}; "
+                           "raise it for a camera that may pause)", stream=src.stream.name)
+
+    def _warn_old_frames(self, index: int, streams: Mapping[str, StreamReport]) -> None:
+        """Frames older than two periods (of the stream or the clock, the slower) mean a camera that lags."""
+        for key, report in streams.items():
+            stream_fps = self.sources[key].stream.fps
+            two_periods = 2 * max(1 / stream_fps if stream_fps and stream_fps > 0 else 0, 1 / self.fps)
+            if report.oldest_frame_age_s > two_periods:
+                log.warning("episode %d: %s used frames up to %.0f ms old (more than 2 periods, %.0f ms)",
+                            index, key, report.oldest_frame_age_s * 1000, two_periods * 1000)
 
     async def _call_step(self, step: Step | None, tick: int) -> Mapping[str, Any]:
         if step is None:
@@ -457,7 +520,8 @@ class Recorder:
             raise DatasetError(f"step returned undeclared feature(s) {sorted(extra)}; declare them in features")
         return columns
 
-    def _update_status(self, tick: int, encoders: Mapping[str, StreamEncoder]) -> None:
+    def _update_status(self, tick: int, encoders: Mapping[str, StreamEncoder],
+                       ages_us: Mapping[str, list[int]]) -> None:
         s = self.status
         s.tick = tick
         for key, e in encoders.items():
@@ -465,5 +529,7 @@ class Recorder:
             s.spilled[key] = e.backlog.spilled_frames
             s.encode_lag_s[key] = e.lag_s
             s.encoded[key] = e.encoded
+            if ages_us[key]:
+                s.oldest_frame_age_s[key] = max(s.oldest_frame_age_s.get(key, 0.0), ages_us[key][-1] / 1e6)
         for src in self.sources.values():
             s.frames_received[src.key] = src.reader.received.get(src.stream.name, 0)

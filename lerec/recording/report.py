@@ -17,6 +17,7 @@ class StreamReport:
     spilled: int
     max_queue_depth: int
     encode_lag_s: float
+    oldest_frame_age_s: float = 0.0  # the oldest camera frame a tick used (now minus its capture time)
 
 
 @attrs.define(frozen=True)
@@ -47,10 +48,11 @@ class EpisodeReport:
     def summary(self) -> str:
         repeated = sum(s.repeated for s in self.streams.values())
         spilled = sum(s.spilled for s in self.streams.values())
+        oldest = max((s.oldest_frame_age_s for s in self.streams.values()), default=0.0)
         return (
             f"episode {self.episode_index}: {self.length} frames in {self.duration_s:.2f} s "
             f"({self.achieved_fps:.1f} fps), tick lateness p99 {self.tick_lateness_ms_p99:.1f} ms, "
-            f"{repeated} repeated, {spilled} spilled, saved {self.save_latency_s * 1000:.0f} ms after its end"
+            f"{repeated} repeated, {spilled} spilled, oldest frame {oldest * 1000:.0f} ms, saved {self.save_latency_s * 1000:.0f} ms after its end"
             + (" (stopped early)" if self.stopped_early else "")
         )
 
