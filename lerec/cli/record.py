@@ -165,7 +165,10 @@ def check_settings(args) -> None:
     check_queue_maxsize(args.encoder_queue_maxsize, "--dataset.encoder_queue_maxsize")
     if args.max_frame_age_s is not None:
         check_seconds(args.max_frame_age_s, "--dataset.max_frame_age_s", above_zero=True)
-    check_root(_root(args), "--dataset.root" if args.root is not None else "--dataset.repo_id")
+    if args.root is not None:
+        check_root(args.root, "--dataset.root")  # "" would be the current folder
+    else:
+        check_root(_root(args), "--dataset.repo_id")
 
 
 def run(args) -> int:
