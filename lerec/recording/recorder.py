@@ -31,6 +31,7 @@ from lerec.encoding.depth_conversion import (
     convert_dataset_depth,
     log_progress,
     realtime_depth_config,
+    unconverted_depth_hint,
 )
 from lerec.encoding.depth_transcode import TranscodeResult
 from lerec.encoding.validation import resolve_encoder_config
@@ -38,17 +39,8 @@ from lerec.errors import CameraError, DatasetError, LerecError
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
 from lerec.recording.interpreter import frozen_heap, short_gil_switch
-from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles
-from lerec.recording.settings import (
-    check_camera_names,
-    check_encoder_threads,
-    check_fps,
-    check_frame_age_limits,
-    check_queue_maxsize,
-    check_root,
-    check_seconds,
-    default_frame_age_s,
-)
+from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles, old_frame_warnings
+from lerec.recording.settings import check_session, default_frame_age_s
 from lerec.recording.session_setup import (
     check_resume,
     encoder_for,
@@ -174,15 +166,10 @@ class Recorder:
         of the dataset clock, whichever is slower, at least 0.5 s). Settings are checked before anything is
         opened or written (SettingsError).
         """
-        fps = check_fps(fps)
         if not cameras:
             raise LerecError("no cameras: pass at least one, e.g. {'front': SyntheticCameraConfig()}")
-        check_camera_names(cameras)
-        check_encoder_threads(encoder_threads)
-        check_queue_maxsize(encoder_queue_maxsize)
-        check_seconds(camera_timeout_s, "camera_timeout_s", above_zero=True)
-        root = check_root(root)
-        limits = check_frame_age_limits(max_frame_age_s, cameras)
+        root, fps, limits = check_session(root, fps, cameras, encoder_threads, encoder_queue_maxsize,
+                                          camera_timeout_s, max_frame_age_s)
         rec = cls(root, fps, cameras, features, robot_type=robot_type, rgb_encoder=rgb_encoder,
                   depth_encoder=depth_encoder, encoder_threads=encoder_threads,
                   encoder_queue_maxsize=encoder_queue_maxsize, streaming_encoding=streaming_encoding,
@@ -261,8 +248,9 @@ class Recorder:
     def _hint_depth_conversion(self) -> None:
         """A session ending on an error leaves depth in FFV1, which LeRobot cannot read: say how to convert it."""
         if self.writer is not None and self.depth_to_convert and self.writer.meta.episodes:
-            log.warning("the depth of %s is stored with FFV1, which LeRobot cannot read; convert it with "
-                        "`lerec convert-depth %s`", ", ".join(self.depth_to_convert), self.root)
+            hint = unconverted_depth_hint(self.root, self.depth_encoder)
+            if hint:
+                log.warning("%s", hint)
 
     async def convert_depth(self, progress: DatasetProgress | None = None) -> list[TranscodeResult]:
         """Convert the depth videos recorded with FFV1 to the depth encoder's lossless HEVC, off the event loop;
@@ -417,7 +405,9 @@ class Recorder:
                               max(ages_us[key], default=0) / 1e6)
             for key, e in encoders.items()
         }
-        self._warn_old_frames(index, streams)
+        for warning in old_frame_warnings(index, streams, {k: src.stream.fps for k, src in self.sources.items()},
+                                          self.fps):
+            log.warning("%s", warning)
         return EpisodeReport(index, task, len(rows), (episode_end_ns - t0_ns) / 1e9, p50, p99, worst,
                              max(0, saved_ns - episode_end_ns) / 1e9, (saved_ns - end_of_ticks_ns) / 1e9, streams,
                              stopped_early=len(rows) < length)
@@ -480,15 +470,6 @@ class Recorder:
         limit = src.max_frame_age_ns / 1e9
         return CameraError(src.reader.name, f"no new frame for {age_ns / 1e9:.1f} s (max_frame_age_s={limit:g}; "
                            "raise it for a camera that may pause)", stream=src.stream.name)
-
-    def _warn_old_frames(self, index: int, streams: Mapping[str, StreamReport]) -> None:
-        """Frames older than two periods (of the stream or the clock, the slower) mean a camera that lags."""
-        for key, report in streams.items():
-            stream_fps = self.sources[key].stream.fps
-            two_periods = 2 * max(1 / stream_fps if stream_fps and stream_fps > 0 else 0, 1 / self.fps)
-            if report.oldest_frame_age_s > two_periods:
-                log.warning("episode %d: %s used frames up to %.0f ms old (more than 2 periods, %.0f ms)",
-                            index, key, report.oldest_frame_age_s * 1000, two_periods * 1000)
 
     async def _call_step(self, step: Step | None, tick: int) -> Mapping[str, Any]:
         if step is None:

@@ -57,6 +57,19 @@ class EpisodeReport:
         )
 
 
+def old_frame_warnings(index: int, streams: dict[str, StreamReport], stream_fps: dict[str, float],
+                       fps: int) -> list[str]:
+    """The streams whose episode used frames older than two periods (of the stream or the clock, the slower):
+    a camera that lags, though not long enough to be stalled."""
+    warnings = []
+    for key, report in streams.items():
+        two_periods = 2 * max(1 / stream_fps[key] if stream_fps.get(key, 0) > 0 else 0, 1 / fps)
+        if report.oldest_frame_age_s > two_periods:
+            warnings.append(f"episode {index}: {key} used frames up to {report.oldest_frame_age_s * 1000:.0f} ms "
+                            f"old (more than 2 periods, {two_periods * 1000:.0f} ms)")
+    return warnings
+
+
 def lateness_percentiles(lateness_s: list[float]) -> tuple[float, float, float]:
     if not lateness_s:
         return 0.0, 0.0, 0.0

@@ -105,6 +105,17 @@ def check_frame_age_limits(limits: float | Mapping[str, float | None] | None, ca
     return {name: limits.get(name) for name in cameras}
 
 
+def check_session(root: Any, fps: Any, cameras: Mapping[str, Any], encoder_threads: Any, encoder_queue_maxsize: Any,
+                  camera_timeout_s: Any, max_frame_age_s: Any) -> tuple[Path, int, dict[str, float | None]]:
+    """``Recorder.create``'s arguments checked: the root, the fps and the frame age limits by camera."""
+    fps = check_fps(fps)
+    check_camera_names(cameras)
+    check_encoder_threads(encoder_threads)
+    check_queue_maxsize(encoder_queue_maxsize)
+    check_seconds(camera_timeout_s, "camera_timeout_s", above_zero=True)
+    return check_root(root), fps, check_frame_age_limits(max_frame_age_s, cameras)
+
+
 def default_frame_age_s(stream_fps: float, dataset_fps: int) -> float:
     """A few periods of the slower of the stream and the dataset clock, never under MIN_FRAME_AGE_S."""
     period = max(1 / stream_fps if stream_fps and stream_fps > 0 else 0, 1 / dataset_fps)
