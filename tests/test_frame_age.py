@@ -1,6 +1,7 @@
 """A camera that stops delivering ends the episode with a CameraError instead of being saved as frozen frames;
 the report and the dataset say how old the frames a tick used were."""
 
+import io
 import json
 import logging
 import re
@@ -8,9 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
 
 from lerec import Recorder
+from lerec.cli.record_display import show_status
 from lerec.dataset.metadata import DatasetMeta
 from lerec.errors import CameraError
 
@@ -96,3 +99,25 @@ def test_cli_per_camera_limit_lets_a_pausing_camera_record(tmp_path):
                         f"--cameras={cams}", "--dataset.rgb_encoder.vcodec=h264", "--dataset.max_frame_age_s=30")
     assert done.returncode == 0, done.stderr
     assert DatasetMeta.load(root).info["total_episodes"] == 1
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+async def test_live_view_shows_the_oldest_frame_of_each_stream(dataset_root):
+    screen = Terminal()
+    async with Recorder.create(dataset_root, 30, {"a": small_camera(fps=5), "b": small_camera()}, STATE,
+                               rgb_encoder=FAST_H264) as rec:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(show_status, rec, 0.05, screen)
+            report = await rec.record_episode("view", num_frames=15, step=CountingRobot())
+            tg.cancel_scope.cancel()
+    shown = {key: [int(ms) for ms in re.findall(rf"{re.escape(key)} .*oldest frame +(\d+) ms", screen.getvalue())]
+             for key in (A, B)}
+    for key in (A, B):
+        assert shown[key], screen.getvalue()
+        # What the view showed is the oldest so far: it only grows, up to the episode's oldest.
+        assert shown[key] == sorted(shown[key])
+        assert shown[key][-1] <= round(report.streams[key].oldest_frame_age_s * 1000)

@@ -40,7 +40,7 @@ from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
 from lerec.recording.interpreter import frozen_heap, short_gil_switch
 from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles, old_frame_warnings
-from lerec.recording.settings import check_session, default_frame_age_s
+from lerec.recording.settings import check_session, check_task, default_frame_age_s
 from lerec.recording.session_setup import (
     check_resume,
     encoder_for,
@@ -276,8 +276,7 @@ class Recorder:
     ) -> EpisodeReport:
         """Record one episode of ``duration_s`` seconds (or ``num_frames`` ticks) and save it. Returns once the
         episode is durable on disk. On a camera or encoder error, raises naming it; saved episodes are kept."""
-        if not task:
-            raise LerecError("an episode needs a task, e.g. task='pick the cube'")
+        check_task(task)
         length = num_frames if num_frames is not None else int(round((duration_s or 0) * self.fps))
         if length <= 0:
             raise LerecError(f"an episode needs at least one frame (duration_s={duration_s}, num_frames={num_frames})")
