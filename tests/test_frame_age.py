@@ -49,7 +49,7 @@ async def test_stalled_camera_ends_the_episode_and_keeps_the_saved_ones(dataset_
 
 async def test_report_holds_the_oldest_frame_age_and_warns_past_two_periods(dataset_root, caplog):
     # A 5 fps camera in a 30 fps dataset: its frames are up to a fifth of a second old by design, never
-    # "no new frame" (the default limit is 10 of its periods); a 30 fps camera sets the other stream apart.
+    # "no new frame" (the default limit is 10 of its periods, at least 2 s); a 30 fps camera is the other stream.
     caplog.set_level(logging.WARNING, logger="lerec.recording.recorder")
     cams = {"a": small_camera(fps=5), "b": small_camera()}
     reports = await record(dataset_root, cams, num_frames=30)

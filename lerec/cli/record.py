@@ -66,7 +66,7 @@ def register(subparsers) -> None:
                    "the session ends (default: true); false leaves that to `lerec convert-depth`")
     d.add_argument("--dataset.max_frame_age_s", dest="max_frame_age_s", type=float, default=None,
                    help="a camera whose newest frame is older than this ends the episode with an error (default: "
-                   "10 periods of the camera or the dataset, the slower, at least 0.5 s); per camera: "
+                   "10 periods of the camera or the dataset, the slower, at least 2 s); per camera: "
                    "max_frame_age_s in --cameras")
     d.add_argument("--resume", type=_bool, nargs="?", const=True, default=False,
                    help="add episodes to an existing dataset (same fps, cameras and encoder settings)")

@@ -163,7 +163,7 @@ class Recorder:
 
         ``max_frame_age_s`` (seconds, for every camera or a mapping by camera name) is the oldest frame a tick may
         use: a camera silent for longer ends the episode with a CameraError (default: 10 periods of the camera or
-        of the dataset clock, whichever is slower, at least 0.5 s). Settings are checked before anything is
+        of the dataset clock, whichever is slower, at least 2 s). Settings are checked before anything is
         opened or written (SettingsError).
         """
         if not cameras:
