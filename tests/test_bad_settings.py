@@ -18,7 +18,8 @@ def camera(options: str) -> str:
 
 CASES = {
     "fps": (["--dataset.fps=100000"], ["--dataset.fps=100000", "1 to 1000"]),
-    "episode shorter than a frame": (["--dataset.episode_time_s=0.001"], ["--dataset.episode_time_s=0.001", "one frame"]),
+    "episode shorter than a frame": (["--dataset.episode_time_s=0.001"],
+                                     ["--dataset.episode_time_s=0.001", "one frame"]),
     "empty task": (["--dataset.single_task="], ["--dataset.single_task=''", "needs a task"]),
     "fractional width": ([camera("width: 320.5")], ["camera 'a'", "width", "320.5", "integer from 1 to 8192"]),
     "text width": ([camera("width: abc")], ["camera 'a'", "width", "'abc'", "integer from 1 to 8192"]),

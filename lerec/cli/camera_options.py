@@ -38,9 +38,10 @@ def parse_camera_settings(text: str) -> tuple[dict[str, Any], dict[str, dict[str
         raise SettingsError(f"--cameras must map camera names to options, e.g. {DEFAULT_CAMERAS}; got {text!r}")
     cameras, recorder_options = {}, {}
     for name, options in spec.items():
-        check_camera_name(name if name is not None else "", "--cameras")
+        check_camera_name(name, "--cameras")
         if not isinstance(options, dict) or "type" not in options:
-            raise SettingsError(f"--cameras: camera {name!r} needs a 'type' (e.g. {{type: synthetic}}), got {options!r}")
+            raise SettingsError(
+                f"--cameras: camera {name!r} needs a 'type' (e.g. {{type: synthetic}}), got {options!r}")
         options = dict(options)
         recorder_options[name] = {key: options.pop(key) for key in RECORDER_OPTIONS if key in options}
         if "max_frame_age_s" in recorder_options[name]:
