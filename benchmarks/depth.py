@@ -33,7 +33,7 @@ import numpy as np
 from lerec.cameras.synthetic import synthetic_depth, synthetic_rgb
 from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.depth import dequantize_depth, quantize_depth
-from lerec.encoding.realtime import demote_realtime_threads
+from lerec.encoding.realtime import calm_new_threads, thread_ids
 
 W, H, FPS = 640, 480, 30
 CONFIG = DepthEncoderConfig()
@@ -98,6 +98,7 @@ def open_encoder(codec: str, options: dict, pix_fmt: str, buffer: io.BytesIO):
 def encode_all(codec: str, options: dict, frames, fmt: str, pix_fmt: str, paced: bool = False):
     """Encode ``frames``; returns (wall seconds, bytes, worst lag behind the 30 fps schedule in seconds)."""
     buffer = io.BytesIO()
+    threads_before = thread_ids()
     container, stream = open_encoder(codec, options, pix_fmt, buffer)
     start = time.perf_counter()
     worst_lag = 0.0
@@ -109,7 +110,7 @@ def encode_all(codec: str, options: dict, frames, fmt: str, pix_fmt: str, paced:
         frame.pts = k
         container.mux(stream.encode(frame))
         if k == 0:
-            demote_realtime_threads()  # as the recorder does: SVT-AV1 started by root runs SCHED_FIFO
+            calm_new_threads(threads_before)  # as the recorder does: SVT-AV1 started by root runs SCHED_FIFO
         worst_lag = max(worst_lag, time.perf_counter() - due - 1 / FPS)
     container.mux(stream.encode(None))
     seconds = time.perf_counter() - start

@@ -5,17 +5,23 @@ class LerecError(Exception):
     """Base class of every error lerec raises on purpose."""
 
 
+class SettingsError(LerecError, ValueError):
+    """A setting (a flag, a camera option, an argument) is invalid; raised before anything is written.
+    ``lerec`` exits with status 2 on it, as on a malformed flag."""
+
+
 class CameraError(LerecError):
     """A camera could not be opened, configured or read."""
 
     def __init__(self, camera: str, message: str, stream: str | None = None):
         self.camera = camera
         self.stream = stream
+        self.detail = message
         where = f"camera {camera!r}" + (f" stream {stream!r}" if stream else "")
         super().__init__(f"{where}: {message}")
 
 
-class EncoderConfigError(LerecError, ValueError):
+class EncoderConfigError(SettingsError):
     """An encoder setting is invalid for the local FFmpeg."""
 
 

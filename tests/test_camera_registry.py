@@ -22,5 +22,5 @@ def test_unknown_option_names_it_and_the_valid_ones():
 
 
 def test_bad_value_is_reported_with_the_type():
-    with pytest.raises(LerecError, match=r"camera type 'synthetic': width must be > 0, got 0"):
+    with pytest.raises(LerecError, match=r"camera type 'synthetic': width must be an integer from 1 to 8192, got 0"):
         build_camera_config("synthetic", {"width": 0})

@@ -62,10 +62,10 @@ def test_robot_and_teleop_flags_inline_dotted_and_from_a_file(tmp_path):
 
 def test_device_flag_errors_name_the_flag(tmp_path):
     alone = lerec("record", f"--dataset.root={tmp_path / 'a'}", "--robot.type=synthetic", SMALL)
-    assert alone.returncode == 1 and "--robot needs --teleop" in alone.stderr
+    assert alone.returncode == 2 and "--robot needs --teleop" in alone.stderr
     bad = lerec("record", f"--dataset.root={tmp_path / 'b'}", "--robot.type=synthetic", "--robot.port=/dev/ttyACM0",
                 "--teleop.type=synthetic", SMALL)
-    assert bad.returncode == 1
+    assert bad.returncode == 2
     assert "robot type 'synthetic' has no option 'port'; its options are: fail_at, gain, id, joints" in bad.stderr
     unknown = lerec("record", f"--dataset.root={tmp_path / 'c'}", "--robot.type=so101_follower", "--teleop={type: x}")
     assert unknown.returncode == 1 and "unknown robot type 'so101_follower'; installed: synthetic" in unknown.stderr

@@ -6,6 +6,7 @@ import pytest
 
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.encoding.depth import quantize_depth
+from lerec.encoding.realtime import keeping_caller_policy
 from lerec.encoding.validation import resolve_encoder_config
 
 WIDTH, HEIGHT, FRAMES = 64, 48, 6
@@ -13,7 +14,9 @@ WIDTH, HEIGHT, FRAMES = 64, 48, 6
 
 def encode_decode(path, config, frames: list[av.VideoFrame], encoder_threads=None) -> list[av.VideoFrame]:
     """Write ``frames`` to an MP4 with ``config``'s encoder and options, then decode the file back."""
-    with av.open(str(path), "w") as container:
+    # SVT-AV1 started by root makes its caller SCHED_FIFO: give pytest's thread back its policy (and every
+    # thread it starts later, which would inherit it).
+    with keeping_caller_policy(), av.open(str(path), "w") as container:
         stream = container.add_stream(config.encoder, rate=30, options=config.ffmpeg_options(encoder_threads))
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, config.pix_fmt
         for frame in frames:

@@ -38,7 +38,7 @@ async def test_camera_delivers_frames_in_order_and_fails_on_request():
 
 
 def test_config_errors_name_the_value():
-    with pytest.raises(ValueError, match="fps must be > 0, got -1"):
+    with pytest.raises(ValueError, match="fps must be a number above 0 and at most 1000, got -1"):
         SyntheticCameraConfig(fps=-1)
     with pytest.raises(ValueError, match="color or depth"):
         SyntheticCameraConfig(color=False, depth=False)

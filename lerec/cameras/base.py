@@ -9,6 +9,8 @@ from typing import Literal
 import attrs
 import numpy as np
 
+from lerec.cameras.options import MAX_FRAME_SIDE
+
 StreamKind = Literal["rgb", "depth"]
 
 
@@ -29,6 +31,9 @@ class StreamSpec:
     depth_unit: Literal["mm", "m"] | None = None
 
     def __attrs_post_init__(self):
+        if not (1 <= self.width <= MAX_FRAME_SIDE and 1 <= self.height <= MAX_FRAME_SIDE):
+            raise ValueError(f"stream {self.name!r} is {self.width}x{self.height}; lerec records frames of 1 to "
+                             f"{MAX_FRAME_SIDE} pixels a side")
         if self.kind == "depth" and self.depth_unit not in ("mm", "m"):
             raise ValueError(f"depth stream {self.name!r} needs depth_unit 'mm' or 'm', got {self.depth_unit!r}")
 

@@ -10,7 +10,7 @@ import attrs
 
 from lerec.cameras.base import Camera
 from lerec.cameras.registry_types import CameraType
-from lerec.errors import LerecError
+from lerec.errors import LerecError, SettingsError
 from lerec.plugins.manager import Provided, provided
 
 RegisteredCameraType = Provided  # a camera type together with the distribution that provides it
@@ -41,14 +41,14 @@ def build_camera_config(type_name: str, options: Mapping[str, Any]) -> Any:
     if known is not None:
         unknown = sorted(set(options) - known)
         if unknown:
-            raise LerecError(
+            raise SettingsError(
                 f"camera type {type_name!r} has no option {', '.join(map(repr, unknown))}; "
                 f"its options are: {', '.join(sorted(known))}"
             )
     try:
         return cls(**options)
     except (TypeError, ValueError) as exc:
-        raise LerecError(f"camera type {type_name!r}: {exc}") from exc
+        raise SettingsError(f"camera type {type_name!r}: {exc}") from None
 
 
 def camera_type_of(config: Any) -> CameraType:

@@ -18,6 +18,7 @@ import anyio
 import attrs
 import numpy as np
 
+from lerec.cameras import options
 from lerec.cameras.barcode import draw_barcode, read_barcode
 from lerec.cameras.base import Camera, Frame, StreamSpec
 from lerec.cameras.hookspecs import hookimpl
@@ -27,14 +28,9 @@ from lerec.errors import CameraError
 NO_DATA_FRACTION = 8  # the bottom-left 1/8 x 1/8 of a depth frame has no data (0)
 
 
-def _positive(_, attribute, value):
-    if value is not None and value <= 0:
-        raise ValueError(f"{attribute.name} must be > 0, got {value!r}")
-
-
-def _non_negative(_, attribute, value):
-    if value < 0:
-        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+def _at_most_32(_, attribute, value):
+    if value > 32:
+        raise ValueError(f"{attribute.name} must be an integer from 0 to 32, got {value!r}")
 
 
 @attrs.define(frozen=True)
@@ -44,18 +40,18 @@ class SyntheticCameraConfig:
     images. Faults: ``late_s`` delays the first frame, ``jitter_s`` delays each frame by up to that, ``stall_at``
     freezes delivery at that frame for ``stall_s``, ``fail_at`` raises a CameraError at that frame."""
 
-    width: int = attrs.field(default=640, validator=_positive)
-    height: int = attrs.field(default=480, validator=_positive)
-    fps: float = attrs.field(default=30.0, validator=_positive)
-    depth: bool = False
+    width: int = attrs.field(default=640, validator=options.frame_side)
+    height: int = attrs.field(default=480, validator=options.frame_side)
+    fps: float = attrs.field(default=30.0, validator=options.camera_fps)
+    depth: bool = attrs.field(default=False, validator=options.boolean)
     depth_unit: Literal["mm", "m"] = attrs.field(default="mm", validator=attrs.validators.in_(("mm", "m")))
-    color: bool = True
-    noise: int = attrs.field(default=0, validator=attrs.validators.and_(_non_negative, attrs.validators.le(32)))
-    late_s: float = attrs.field(default=0.0, validator=_non_negative)
-    jitter_s: float = attrs.field(default=0.0, validator=_non_negative)
-    stall_at: int | None = None
-    stall_s: float = attrs.field(default=0.0, validator=_non_negative)
-    fail_at: int | None = None
+    color: bool = attrs.field(default=True, validator=options.boolean)
+    noise: int = attrs.field(default=0, validator=attrs.validators.and_(options.count, _at_most_32))
+    late_s: float = attrs.field(default=0.0, validator=options.seconds)
+    jitter_s: float = attrs.field(default=0.0, validator=options.seconds)
+    stall_at: int | None = attrs.field(default=None, validator=options.count)
+    stall_s: float = attrs.field(default=0.0, validator=options.seconds)
+    fail_at: int | None = attrs.field(default=None, validator=options.count)
 
     def __attrs_post_init__(self):
         if not (self.color or self.depth):

@@ -8,7 +8,7 @@ import logging
 import sys
 
 from lerec.cli.device_options import split_dotted
-from lerec.errors import LerecError
+from lerec.errors import LerecError, SettingsError
 
 
 def quiet_codec_banners() -> None:
@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args) or 0
+    except SettingsError as exc:  # a bad setting, like a malformed flag: nothing was written
+        print(f"lerec {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except LerecError as exc:
         print(f"lerec {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -7,28 +7,48 @@ from typing import Any
 
 import yaml
 
+from lerec.cameras.options import check_camera_name
 from lerec.cameras.registry import build_camera_config
-from lerec.errors import LerecError
+from lerec.errors import SettingsError
+from lerec.recording.settings import check_seconds
 
 DEFAULT_CAMERAS = "{front: {type: synthetic, width: 640, height: 480, fps: 30}, wrist: {type: synthetic, width: 640, height: 480, fps: 30}}"
+
+
+# Options every camera takes, whatever its type: they set how the recorder treats it, not the camera.
+RECORDER_OPTIONS = ("max_frame_age_s",)
 
 
 def parse_cameras(text: str) -> dict[str, Any]:
     """Camera configs by name from ``{name: {type: ..., option: value}}`` text, or a path to a YAML/JSON file
     (also as ``@path``)."""
+    return parse_camera_settings(text)[0]
+
+
+def parse_camera_settings(text: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Camera configs by name, and by name the :data:`RECORDER_OPTIONS` given for each camera."""
     source = text[1:] if text.startswith("@") else text
     if source and "{" not in source and Path(source).is_file():
         source = Path(source).read_text()
     try:
         spec = yaml.safe_load(source)
     except yaml.YAMLError as exc:
-        raise LerecError(f"--cameras is not valid YAML/JSON: {exc}") from None
+        raise SettingsError(f"--cameras is not valid YAML/JSON: {exc}") from None
     if not isinstance(spec, dict) or not spec:
-        raise LerecError(f"--cameras must map camera names to options, e.g. {DEFAULT_CAMERAS}; got {text!r}")
-    cameras = {}
+        raise SettingsError(f"--cameras must map camera names to options, e.g. {DEFAULT_CAMERAS}; got {text!r}")
+    cameras, recorder_options = {}, {}
     for name, options in spec.items():
+        check_camera_name(name, "--cameras")
         if not isinstance(options, dict) or "type" not in options:
-            raise LerecError(f"camera {name!r}: needs a 'type' (e.g. {{type: synthetic}}), got {options!r}")
+            raise SettingsError(
+                f"--cameras: camera {name!r} needs a 'type' (e.g. {{type: synthetic}}), got {options!r}")
         options = dict(options)
-        cameras[str(name)] = build_camera_config(str(options.pop("type")), options)
-    return cameras
+        recorder_options[name] = {key: options.pop(key) for key in RECORDER_OPTIONS if key in options}
+        if "max_frame_age_s" in recorder_options[name]:
+            check_seconds(recorder_options[name]["max_frame_age_s"], f"--cameras: camera {name!r}: max_frame_age_s",
+                          above_zero=True)
+        try:
+            cameras[name] = build_camera_config(str(options.pop("type")), options)
+        except SettingsError as exc:
+            raise SettingsError(f"--cameras: camera {name!r}: {exc}") from None
+    return cameras, recorder_options

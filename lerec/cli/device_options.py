@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 import yaml
 
-from lerec.errors import LerecError
+from lerec.errors import SettingsError
 from lerec.robots.registry import build_config, device_types
 
 KINDS = ("robot", "teleop")
@@ -45,16 +45,16 @@ def _spec(kind: str, text: str) -> dict[str, Any]:
     path = Path(source)
     if source and "{" not in source and ("/" in source or path.suffix in (".yaml", ".yml", ".json")):
         if not path.is_file():
-            raise LerecError(f"--{kind}: file {source!r} not found")
+            raise SettingsError(f"--{kind}: file {source!r} not found")
         source = path.read_text()
     try:
         spec = yaml.safe_load(source)
     except yaml.YAMLError as exc:
-        raise LerecError(f"--{kind} is not valid YAML/JSON: {exc}") from None
+        raise SettingsError(f"--{kind} is not valid YAML/JSON: {exc}") from None
     if isinstance(spec, str):
         spec = {"type": spec}
     if not isinstance(spec, dict) or "type" not in spec:
-        raise LerecError(f"--{kind} must be a mapping with a type, e.g. '{{type: synthetic}}'; got {text!r}")
+        raise SettingsError(f"--{kind} must be a mapping with a type, e.g. '{{type: synthetic}}'; got {text!r}")
     return dict(spec)
 
 
@@ -78,7 +78,7 @@ def device_config(kind: str, text: str | None, dotted: dict[str, str] | None) ->
     if "type" in dotted:
         spec["type"] = dotted.pop("type")
     if "type" not in spec:
-        raise LerecError(f"--{kind}.{next(iter(dotted))} needs --{kind}.type (`lerec robots` lists the types)")
+        raise SettingsError(f"--{kind}.{next(iter(dotted))} needs --{kind}.type (`lerec robots` lists the types)")
     type_name = str(spec.pop("type"))
     if type_name == NONE:
         return None

@@ -19,6 +19,7 @@ from lerec.encoding.codec_options import (
 )
 from lerec.encoding.config import RGBEncoderConfig
 from lerec.encoding.hardware import is_hardware_encoder, trial_open
+from lerec.encoding.realtime import calm_new_threads, keeping_caller_policy, thread_ids
 from lerec.errors import EncoderConfigError
 
 # Codecs worth recording a dataset with (MP4-muxable, decoded by LeRobot's readers); --all shows every encoder.
@@ -106,7 +107,10 @@ def bench_encoder(config: RGBEncoderConfig, seconds: float, frames: list[np.ndar
     context.width, context.height, context.pix_fmt = width, height, config.pix_fmt
     context.time_base = Fraction(1, 30)
     context.options = config.ffmpeg_options()
-    context.open()
+    threads_before = thread_ids()
+    with keeping_caller_policy():  # as when recording: SVT-AV1 started by root makes its threads SCHED_FIFO
+        context.open()
+    calm_new_threads(threads_before)
     encoded_bytes = 0
     count = 0
     start = time.perf_counter()
@@ -114,6 +118,8 @@ def bench_encoder(config: RGBEncoderConfig, seconds: float, frames: list[np.ndar
         frame = av.VideoFrame.from_ndarray(frames[count % len(frames)], format="rgb24").reformat(format=config.pix_fmt)
         frame.pts = count
         encoded_bytes += sum(packet.size for packet in context.encode(frame))
+        if count == 0:  # some encoders start their threads with the first frame
+            calm_new_threads(threads_before)
         count += 1
     encoded_bytes += sum(packet.size for packet in context.encode(None))
     elapsed = time.perf_counter() - start

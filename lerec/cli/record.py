@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import signal
 import sys
@@ -11,15 +10,24 @@ from pathlib import Path
 
 import anyio
 
-from lerec.cli.camera_options import DEFAULT_CAMERAS, parse_cameras
+from lerec.cli.camera_options import DEFAULT_CAMERAS, parse_camera_settings
 from lerec.cli.device_options import device_config
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_args
 from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.record_display import show_status
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.errors import LerecError
+from lerec.errors import SettingsError
 from lerec.recording import Recorder
+from lerec.recording.settings import (
+    check_encoder_threads,
+    check_episode_length,
+    check_fps,
+    check_queue_maxsize,
+    check_root,
+    check_seconds,
+    check_task,
+)
 from lerec.robots import SyntheticRobotConfig, SyntheticTeleopConfig
 
 
@@ -59,6 +67,10 @@ def register(subparsers) -> None:
     d.add_argument("--dataset.convert_depth", dest="convert_depth", type=_bool, default=True,
                    help="depth is captured losslessly with FFV1 (fast) and converted to LeRobot's lossless HEVC when "
                    "the session ends (default: true); false leaves that to `lerec convert-depth`")
+    d.add_argument("--dataset.max_frame_age_s", dest="max_frame_age_s", type=float, default=None,
+                   help="a camera whose newest frame is older than this ends the episode with an error (default: "
+                   "10 periods of the camera or the dataset, the slower, at least 2 s); per camera: "
+                   "max_frame_age_s in --cameras")
     d.add_argument("--resume", type=_bool, nargs="?", const=True, default=False,
                    help="add episodes to an existing dataset (same fps, cameras and encoder settings)")
     p.add_argument("--cameras", default=DEFAULT_CAMERAS,
@@ -75,7 +87,7 @@ def register(subparsers) -> None:
 
 
 def _root(args) -> Path:
-    if args.root:
+    if args.root is not None:
         return Path(args.root)
     home = Path(os.environ.get("HF_LEROBOT_HOME", Path.home() / ".cache/huggingface/lerobot"))
     return home / args.repo_id
@@ -89,13 +101,14 @@ def devices(args) -> tuple[object | None, object | None]:
     if args.robot is None and args.teleop is None and not dotted:
         return SyntheticRobotConfig(), SyntheticTeleopConfig()
     if robot is not None and teleop is None:
-        raise LerecError("--robot needs --teleop: lerec record takes each tick's action from a teleoperator "
+        raise SettingsError("--robot needs --teleop: lerec record takes each tick's action from a teleoperator "
                          "(`lerec robots` lists the installed types; from Python, a policy can give them)")
     return robot, teleop
 
 
 async def _record(args) -> int:
-    cameras = parse_cameras(args.cameras)
+    cameras, per_camera = parse_camera_settings(args.cameras)
+    max_frame_age_s = {name: per_camera[name].get("max_frame_age_s", args.max_frame_age_s) for name in cameras}
     rgb = encoder_config_from_args(args, "dataset.rgb_encoder", RGBEncoderConfig)
     depth = encoder_config_from_args(args, "dataset.depth_encoder", DepthEncoderConfig)
     robot, teleop = devices(args)
@@ -105,7 +118,7 @@ async def _record(args) -> int:
         root, args.fps, cameras, rgb_encoder=rgb, depth_encoder=depth,
         encoder_threads=args.encoder_threads, encoder_queue_maxsize=args.encoder_queue_maxsize,
         streaming_encoding=args.streaming_encoding, video=args.video, resume=args.resume,
-        convert_depth=args.convert_depth, robot=robot, teleop=teleop,
+        convert_depth=args.convert_depth, robot=robot, teleop=teleop, max_frame_age_s=max_frame_age_s,
     ) as rec:
         async with anyio.create_task_group() as tg:
 
@@ -148,7 +161,24 @@ def _on_key(rec: Recorder, command: str) -> None:
         print("\nstopping: saving the current episode", file=sys.stderr)
 
 
+def check_settings(args) -> None:
+    """Every flag's value, before a camera opens or a file is written (SettingsError names the flag)."""
+    if args.num_episodes < 1:
+        raise SettingsError(f"--dataset.num_episodes={args.num_episodes}: record at least 1 episode")
+    fps = check_fps(args.fps, "--dataset.fps")
+    check_episode_length(args.episode_time_s, fps, "--dataset.episode_time_s")
+    check_seconds(args.reset_time_s, "--dataset.reset_time_s")
+    check_task(args.task, "--dataset.single_task")
+    check_encoder_threads(args.encoder_threads, "--dataset.encoder_threads")
+    check_queue_maxsize(args.encoder_queue_maxsize, "--dataset.encoder_queue_maxsize")
+    if args.max_frame_age_s is not None:
+        check_seconds(args.max_frame_age_s, "--dataset.max_frame_age_s", above_zero=True)
+    if args.root is not None:
+        check_root(args.root, "--dataset.root")  # "" would be the current folder
+    else:
+        check_root(_root(args), "--dataset.repo_id")
+
+
 def run(args) -> int:
-    if args.num_episodes < 1 or not math.isfinite(args.episode_time_s) or args.episode_time_s <= 0:
-        raise LerecError("--dataset.num_episodes must be >= 1 and --dataset.episode_time_s > 0")
+    check_settings(args)
     return anyio.run(_record, args)

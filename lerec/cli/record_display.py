@@ -29,7 +29,8 @@ async def show_status(rec: Recorder, interval_s: float = 0.5, stream=None) -> No
             last[key] = received
             lines.append(
                 f"  {key:<40} {fps:5.1f} fps  queue {s.queue_depth[key]:4d}  spilled {s.spilled.get(key, 0):4d}  "
-                f"lag {s.encode_lag_s.get(key, 0.0) * 1000:6.0f} ms  encoded {s.encoded.get(key, 0)}"
+                f"lag {s.encode_lag_s.get(key, 0.0) * 1000:6.0f} ms  oldest frame "
+                f"{s.oldest_frame_age_s.get(key, 0.0) * 1000:5.0f} ms  encoded {s.encoded.get(key, 0)}"
             )
         last_t = now
         if s.phase == "idle":

@@ -126,6 +126,20 @@ def pending_depth_videos(root: str | os.PathLike, config: DepthEncoderConfig | N
     return pending
 
 
+def unconverted_depth_hint(root: str | os.PathLike, config: DepthEncoderConfig | None = None) -> str | None:
+    """What to run when depth videos of the dataset at ``root`` are still in FFV1 (after a session that ended on
+    an error); None when there are none, or they cannot be probed (the session's error is the one to report)."""
+    try:
+        pending = pending_depth_videos(root, config)
+    except Exception:
+        return None
+    if not pending:
+        return None
+    keys = ", ".join(sorted({video.key for video in pending}))
+    return (f"the depth of {keys} is stored with {pending[0].codec.upper()}, which LeRobot cannot read; "
+            f"convert it with `lerec convert-depth {root}`")
+
+
 def _feature_update(config: DepthEncoderConfig, converted: Path) -> dict[str, Any]:
     with av.open(str(converted)) as container:
         ctx = container.streams.video[0].codec_context

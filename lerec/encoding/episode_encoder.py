@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from lerec.encoding.realtime import calm_new_threads, thread_ids
+from lerec.encoding.realtime import calm_new_threads, keeping_caller_policy, thread_ids
 
 # One fragment per episode: written at close, so appending it to a dataset file is a byte copy.
 FRAGMENTED_MP4 = {"movflags": "empty_moov+default_base_moof+frag_custom"}
@@ -35,6 +35,11 @@ class EpisodeEncoder:
         self.input_format = input_format
         self.frames = 0
         self._threads_before = thread_ids()
+        with keeping_caller_policy():
+            self._open(codec, options, width, height, fps, pix_fmt)
+        calm_new_threads(self._threads_before)
+
+    def _open(self, codec: str, options: dict[str, str], width: int, height: int, fps: int, pix_fmt: str) -> None:
         self._container = av.open(str(self.path), "w", format="mp4", options=dict(FRAGMENTED_MP4))
         try:
             self._stream = self._container.add_stream(codec, rate=fps, options=dict(options))
@@ -47,16 +52,18 @@ class EpisodeEncoder:
         except Exception:
             self._container.close()
             raise
-        calm_new_threads(self._threads_before)
 
     def encode(self, image: np.ndarray) -> None:
         """Encode the next frame (RGB uint8 HxWx3, or uint16 codes HxW for grey formats)."""
         frame = av.VideoFrame.from_ndarray(image, format=self.input_format)
         frame.pts = self.frames
         frame.time_base = Fraction(1, self.fps)
-        self._container.mux(self._stream.encode(frame))
         if self.frames == 0:  # some encoders start their threads with the first frame
+            with keeping_caller_policy():
+                self._container.mux(self._stream.encode(frame))
             calm_new_threads(self._threads_before)
+        else:
+            self._container.mux(self._stream.encode(frame))
         self.frames += 1
 
     def finish(self) -> Path:
@@ -66,7 +73,12 @@ class EpisodeEncoder:
         return self.path
 
     def abort(self) -> None:
-        """Close without flushing and delete the file."""
+        """Close and delete the file. The encoder still gets its end of stream (SVT-AV1 reports an error at
+        deinit otherwise); what it flushes is dropped."""
+        try:
+            self._stream.encode(None)
+        except Exception:
+            pass
         try:
             self._container.close()
         except Exception:

@@ -16,6 +16,7 @@ import av.logging
 import numpy as np
 
 from lerec.encoding.codec_options import video_encoder
+from lerec.encoding.realtime import keeping_caller_policy
 
 HARDWARE_CAPABILITIES = 1 << 18 | 1 << 19  # AV_CODEC_CAP_HARDWARE | AV_CODEC_CAP_HYBRID
 _HARDWARE_SUFFIXES = ("_nvenc", "_qsv", "_vaapi", "_videotoolbox", "_amf", "_v4l2m2m", "_vulkan", "_mf", "_mediacodec")
@@ -62,7 +63,7 @@ def _trial_open(
     encoder: str, pix_fmt: str, width: int, height: int, options: tuple[tuple[str, str], ...]
 ) -> str | None:
     exception: Exception | None = None
-    with ffmpeg_errors() as errors:
+    with ffmpeg_errors() as errors, keeping_caller_policy():  # SVT-AV1 makes its caller SCHED_FIFO
         try:
             context = av.codec.context.CodecContext.create(encoder, "w")
             context.width, context.height, context.pix_fmt = width, height, pix_fmt

@@ -23,6 +23,7 @@ class CameraReader:
         self.latest: dict[str, Frame] = {}
         self.received: dict[str, int] = {}
         self.error: CameraError | None = None
+        self.error_raised = False  # the recorder has raised it (else it is logged when the session ends)
         self._first_frames = anyio.Event()
 
     @property
@@ -47,15 +48,23 @@ class CameraReader:
             raise CameraError(self.name, "stopped delivering frames (its frame stream ended)")
         except Exception as exc:
             self.error = self._as_camera_error(exc, "failed")
-            log.error("%s", self.error)
+            log.debug("%s", self.error)  # the recorder raises it, once
             self._first_frames.set()
         finally:
             await self._close()
 
     def _as_camera_error(self, exc: Exception, what: str) -> CameraError:
         if isinstance(exc, CameraError):
+            if exc.stream is None and len(self._streams_known()) == 1:  # the camera's one stream is the one
+                return CameraError(exc.camera, exc.detail, stream=self._streams_known()[0].name)
             return exc
         return CameraError(self.name, f"{what}: {type(exc).__name__}: {exc}")
+
+    def _streams_known(self) -> tuple[StreamSpec, ...]:
+        try:
+            return tuple(self.streams)
+        except Exception:  # a camera that failed to open may not know them
+            return ()
 
     async def _close(self) -> None:
         with anyio.CancelScope(shield=True):

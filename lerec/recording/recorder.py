@@ -29,6 +29,7 @@ from lerec.encoding.depth_conversion import (
     convert_dataset_depth,
     log_progress,
     realtime_depth_config,
+    unconverted_depth_hint,
 )
 from lerec.encoding.depth_transcode import TranscodeResult
 from lerec.encoding.validation import resolve_encoder_config
@@ -37,9 +38,10 @@ from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
 from lerec.recording.episode_control import EpisodeControls, Rerecorded
 from lerec.recording.interpreter import frozen_heap, short_gil_switch
-from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles
+from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles, old_frame_warnings
 from lerec.recording.robot_loop import RobotRows, StepRows, check_devices, drive, opened
 from lerec.recording.row_check import RowCheck
+from lerec.recording.settings import check_session, check_task, default_frame_age_s
 from lerec.recording.session_setup import (
     check_resume,
     encoder_for,
@@ -69,6 +71,7 @@ class RecorderStatus:
     encode_lag_s: dict[str, float] = attrs.field(factory=dict)
     frames_received: dict[str, int] = attrs.field(factory=dict)
     encoded: dict[str, int] = attrs.field(factory=dict)
+    oldest_frame_age_s: dict[str, float] = attrs.field(factory=dict)
 
     @property
     def time_left_s(self) -> float:
@@ -81,6 +84,7 @@ class _Source:
     reader: CameraReader
     stream: Any
     config: RGBEncoderConfig
+    max_frame_age_ns: int
 
 
 def _single(group: BaseExceptionGroup) -> BaseException:
@@ -102,7 +106,7 @@ class Recorder(EpisodeControls):
 
     def __init__(self, root: Path, fps: int, camera_configs: Mapping[str, Any], features, *, robot_type,
                  rgb_encoder, depth_encoder, encoder_threads, encoder_queue_maxsize, streaming_encoding, video,
-                 resume, camera_timeout_s, robot=None, teleop=None):
+                 resume, camera_timeout_s, robot=None, teleop=None, max_frame_age_s=None):
         self.root = Path(root)
         self.fps = int(fps)
         self.camera_configs = dict(camera_configs)
@@ -124,6 +128,7 @@ class Recorder(EpisodeControls):
         self.video = video
         self.resume = resume
         self.camera_timeout_s = camera_timeout_s
+        self.max_frame_age_s = max_frame_age_s or {}  # per camera name; None: default_frame_age_s
         self.readers: dict[str, CameraReader] = {}
         self.sources: dict[str, _Source] = {}
         # Depth features recorded with FFV1 for real time, and how they read once converted to HEVC.
@@ -157,6 +162,7 @@ class Recorder(EpisodeControls):
         convert_depth: bool = True,
         robot: Any = None,
         teleop: Any = None,
+        max_frame_age_s: float | Mapping[str, float | None] | None = None,
     ) -> AsyncIterator[Recorder]:
         """Open the cameras, check the encoder settings, create (or resume) the dataset at ``root``.
 
@@ -172,15 +178,20 @@ class Recorder(EpisodeControls):
         plugin's) or :class:`lerec.robots.Robot`/:class:`~lerec.robots.Teleop` objects. They are opened for the
         session; the features are the robot's, and ``record_episode`` needs no ``step`` when a teleop gives the
         actions (without one, ``step(observation)`` returns the action, as a policy would).
+        ``max_frame_age_s`` (seconds, for every camera or a mapping by camera name) is the oldest frame a tick may
+        use: a camera silent for longer ends the episode with a CameraError (default: 10 periods of the camera or
+        of the dataset clock, whichever is slower, at least 2 s). Settings are checked before anything is
+        opened or written (SettingsError).
         """
-        if float(fps) != int(fps) or int(fps) <= 0:
-            raise LerecError(f"fps must be a positive integer, got {fps!r}")
         if not cameras:
             raise LerecError("no cameras: pass at least one, e.g. {'front': SyntheticCameraConfig()}")
+        root, fps, limits = check_session(root, fps, cameras, encoder_threads, encoder_queue_maxsize,
+                                          camera_timeout_s, max_frame_age_s)
         rec = cls(root, fps, cameras, features, robot_type=robot_type, rgb_encoder=rgb_encoder,
                   depth_encoder=depth_encoder, encoder_threads=encoder_threads,
                   encoder_queue_maxsize=encoder_queue_maxsize, streaming_encoding=streaming_encoding,
-                  video=video, resume=resume, camera_timeout_s=camera_timeout_s, robot=robot, teleop=teleop)
+                  video=video, resume=resume, camera_timeout_s=camera_timeout_s, robot=robot, teleop=teleop,
+                  max_frame_age_s=limits)
         try:
             with short_gil_switch():
                 async with anyio.create_task_group() as tg:
@@ -192,7 +203,14 @@ class Recorder(EpisodeControls):
                     finally:
                         tg.cancel_scope.cancel()
         except BaseExceptionGroup as group:
+            rec._hint_depth_conversion()
             raise _single(group) from None
+        except BaseException:
+            rec._hint_depth_conversion()
+            raise
+        for reader in rec.readers.values():
+            if reader.error and not reader.error_raised:
+                log.warning("%s (after the last episode's frames)", reader.error)
         if rec.writer is not None and convert_depth and rec.depth_to_convert:
             await rec.convert_depth()
         if rec.writer is not None:
@@ -219,7 +237,8 @@ class Recorder(EpisodeControls):
                 key = feature_key(name, stream)
                 if key in self.sources:
                     raise LerecError(f"two streams map to the feature {key!r}: rename a camera")
-                self.sources[key] = _Source(key, reader, stream, config)
+                limit_s = self.max_frame_age_s.get(name) or default_frame_age_s(stream.fps, self.fps)
+                self.sources[key] = _Source(key, reader, stream, config, round(limit_s * 1e9))
                 features[key] = stream_feature(stream, config, self.video)
                 if capture is not base and self.video:
                     self.depth_to_convert[key] = stream_feature(stream, conversion_depth_config(base), self.video)
@@ -244,6 +263,13 @@ class Recorder(EpisodeControls):
             if (existing.get(key, {}).get("info") or {}).get("video.codec") == converted["info"]["video.codec"]:
                 out[key] = converted
         return out
+
+    def _hint_depth_conversion(self) -> None:
+        """A session ending on an error leaves depth in FFV1, which LeRobot cannot read: say how to convert it."""
+        if self.writer is not None and self.depth_to_convert and self.writer.meta.episodes:
+            hint = unconverted_depth_hint(self.root, self.depth_encoder)
+            if hint:
+                log.warning("%s", hint)
 
     async def convert_depth(self, progress: DatasetProgress | None = None) -> list[TranscodeResult]:
         """Convert the depth videos recorded with FFV1 to the depth encoder's lossless HEVC, off the event loop;
@@ -285,8 +311,7 @@ class Recorder(EpisodeControls):
 
         ``step()`` gives each tick's numeric features; with a robot and no teleop, ``step(observation)`` gives
         the action. After :meth:`rerecord_episode` nothing is saved and the report says ``discarded``."""
-        if not task:
-            raise LerecError("an episode needs a task, e.g. task='pick the cube'")
+        check_task(task)
         length = num_frames if num_frames is not None else int(round((duration_s or 0) * self.fps))
         if length <= 0:
             raise LerecError(f"an episode needs at least one frame (duration_s={duration_s}, num_frames={num_frames})")
@@ -297,6 +322,7 @@ class Recorder(EpisodeControls):
             raise LerecError(f"features {sorted(self.declared_features)} were declared but {what}")
         for reader in self.readers.values():
             if reader.error:
+                reader.error_raised = True
                 raise reader.error
         self._stop_requested = self._stopped
         self._rerecord_requested = False
@@ -372,24 +398,32 @@ class Recorder(EpisodeControls):
                 if delay_ns > 0:
                     await anyio.sleep(delay_ns / 1e9)
                 now_ns = time.monotonic_ns()
-                lateness.append(max(0, now_ns - deadline_ns) / 1e9)
+                late_ns = max(0, now_ns - deadline_ns)
+                lateness.append(late_ns / 1e9)
                 failure = self._failure(encoders)
                 if failure:
                     break
                 for key, src in self.sources.items():
                     frame = src.reader.latest[src.stream.name]
+                    age_ns = now_ns - frame.timestamp_ns
+                    # A loop running late ages every frame alike: only the camera's own silence counts.
+                    if age_ns - late_ns > src.max_frame_age_ns:
+                        failure = self._stalled(src, age_ns)
+                        break
                     if last_seq.get(key) == frame.seq:
                         repeated[key] += 1
                     last_seq[key] = frame.seq
                     seqs[key].append(frame.seq)
-                    ages_us[key].append((now_ns - frame.timestamp_ns) // 1000)
+                    ages_us[key].append(age_ns // 1000)
                     encoders[key].backlog.put(k, now_ns, frame.data)
+                if failure:
+                    break
                 try:
                     rows.append(await source.row(k))
                 except Exception as exc:  # the robot or the step failed: the episode ends, discarded
                     failure = exc
                     break
-                self._update_status(k + 1, encoders)
+                self._update_status(k + 1, encoders, ages_us)
             end_of_ticks_ns = time.monotonic_ns()
             if failure:
                 tg.cancel_scope.cancel()
@@ -427,9 +461,13 @@ class Recorder(EpisodeControls):
         episode_end_ns = max(end_of_ticks_ns, t0_ns + tick_offset_ns(len(rows), self.fps))
         p50, p99, worst = lateness_percentiles(lateness)
         streams = {
-            key: StreamReport(key, e.encoded, repeated[key], e.backlog.spilled_frames, e.backlog.max_depth, e.lag_s)
+            key: StreamReport(key, e.encoded, repeated[key], e.backlog.spilled_frames, e.backlog.max_depth, e.lag_s,
+                              max(ages_us[key], default=0) / 1e6)
             for key, e in encoders.items()
         }
+        for warning in old_frame_warnings(index, streams, {k: src.stream.fps for k, src in self.sources.items()},
+                                          self.fps):
+            log.warning("%s", warning)
         return EpisodeReport(index, task, len(rows), (episode_end_ns - t0_ns) / 1e9, p50, p99, worst,
                              max(0, saved_ns - episode_end_ns) / 1e9, (saved_ns - end_of_ticks_ns) / 1e9, streams,
                              stopped_early=len(rows) < length)
@@ -479,14 +517,19 @@ class Recorder(EpisodeControls):
             errors.append(exc)
 
     def _failure(self, encoders: Mapping[str, StreamEncoder]) -> LerecError | None:
-        for key, src in self.sources.items():
-            if src.reader.error:
-                err = src.reader.error
-                return CameraError(src.reader.name, str(err).split(": ", 1)[-1], stream=src.stream.name)
+        for reader in self.readers.values():
+            if reader.error:
+                reader.error_raised = True
+                return reader.error
         for encoder in encoders.values():
             if encoder.error:
                 return encoder.error
         return None
+
+    def _stalled(self, src: _Source, age_ns: int) -> CameraError:
+        limit = src.max_frame_age_ns / 1e9
+        return CameraError(src.reader.name, f"no new frame for {age_ns / 1e9:.1f} s (max_frame_age_s={limit:g}; "
+                           "raise it for a camera that may pause)", stream=src.stream.name)
 
     def _columns(self, rows: list[Mapping[str, Any]], features: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """The episode's numeric columns; each row was checked against the features at its tick (RowCheck)."""
@@ -496,7 +539,8 @@ class Recorder(EpisodeControls):
             self.declared_features = dict(features)
         return {key: np.stack([row[key] for row in rows]) for key in features}
 
-    def _update_status(self, tick: int, encoders: Mapping[str, StreamEncoder]) -> None:
+    def _update_status(self, tick: int, encoders: Mapping[str, StreamEncoder],
+                       ages_us: Mapping[str, list[int]]) -> None:
         s = self.status
         s.tick = tick
         for key, e in encoders.items():
@@ -504,5 +548,7 @@ class Recorder(EpisodeControls):
             s.spilled[key] = e.backlog.spilled_frames
             s.encode_lag_s[key] = e.lag_s
             s.encoded[key] = e.encoded
+            if ages_us[key]:
+                s.oldest_frame_age_s[key] = max(s.oldest_frame_age_s.get(key, 0.0), ages_us[key][-1] / 1e6)
         for src in self.sources.values():
             s.frames_received[src.key] = src.reader.received.get(src.stream.name, 0)

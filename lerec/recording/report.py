@@ -17,6 +17,7 @@ class StreamReport:
     spilled: int
     max_queue_depth: int
     encode_lag_s: float
+    oldest_frame_age_s: float = 0.0  # the oldest camera frame a tick used (now minus its capture time)
 
 
 @attrs.define(frozen=True)
@@ -50,12 +51,26 @@ class EpisodeReport:
             return f"episode {self.episode_index}: discarded after {self.length} frames, to be recorded again"
         repeated = sum(s.repeated for s in self.streams.values())
         spilled = sum(s.spilled for s in self.streams.values())
+        oldest = max((s.oldest_frame_age_s for s in self.streams.values()), default=0.0)
         return (
             f"episode {self.episode_index}: {self.length} frames in {self.duration_s:.2f} s "
             f"({self.achieved_fps:.1f} fps), tick lateness p99 {self.tick_lateness_ms_p99:.1f} ms, "
-            f"{repeated} repeated, {spilled} spilled, saved {self.save_latency_s * 1000:.0f} ms after its end"
+            f"{repeated} repeated, {spilled} spilled, oldest frame {oldest * 1000:.0f} ms, saved {self.save_latency_s * 1000:.0f} ms after its end"
             + (" (stopped early)" if self.stopped_early else "")
         )
+
+
+def old_frame_warnings(index: int, streams: dict[str, StreamReport], stream_fps: dict[str, float],
+                       fps: int) -> list[str]:
+    """The streams whose episode used frames older than two periods (of the stream or the clock, the slower):
+    a camera that lags, though not long enough to be stalled."""
+    warnings = []
+    for key, report in streams.items():
+        two_periods = 2 * max(1 / stream_fps[key] if stream_fps.get(key, 0) > 0 else 0, 1 / fps)
+        if report.oldest_frame_age_s > two_periods:
+            warnings.append(f"episode {index}: {key} used frames up to {report.oldest_frame_age_s * 1000:.0f} ms "
+                            f"old (more than 2 periods, {two_periods * 1000:.0f} ms)")
+    return warnings
 
 
 def lateness_percentiles(lateness_s: list[float]) -> tuple[float, float, float]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from lerec.errors import LerecError
+from lerec.errors import LerecError, SettingsError
 from lerec.plugins.manager import Provided, provided
 from lerec.robots.base import Robot, Teleop
 
@@ -46,12 +46,12 @@ def build_config(kind: str, type_name: str, options: Mapping[str, Any]) -> Any:
         known = {f.name for f in attrs.fields(cls)}
         unknown = sorted(set(options) - known)
         if unknown:
-            raise LerecError(f"{kind} type {type_name!r} has no option {', '.join(map(repr, unknown))}; "
+            raise SettingsError(f"{kind} type {type_name!r} has no option {', '.join(map(repr, unknown))}; "
                              f"its options are: {', '.join(sorted(known)) or 'none'}")
     try:
         return cls(**options)
     except (TypeError, ValueError) as exc:
-        raise LerecError(f"{kind} type {type_name!r}: {exc}") from exc
+        raise SettingsError(f"{kind} type {type_name!r}: {exc}") from exc
 
 
 def create(kind: str, config_or_device: Any) -> Robot | Teleop:

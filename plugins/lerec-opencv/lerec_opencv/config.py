@@ -7,6 +7,8 @@ from typing import Literal
 
 import attrs
 
+from lerec.cameras import options
+
 BACKENDS = ("any", "v4l2", "ffmpeg", "gstreamer", "dshow", "msmf", "avfoundation")
 SourceKind = Literal["device", "stream", "file"]
 
@@ -23,11 +25,6 @@ def _rotation(value: int) -> int:
     if value not in (0, 90, 180, 270, -90):
         raise ValueError(f"rotation must be 0, 90, 180 or 270 (or -90), got {value!r}")
     return value % 360
-
-
-def _positive(_, attribute, value):
-    if value is not None and value <= 0:
-        raise ValueError(f"{attribute.name} must be > 0, got {value!r}")
 
 
 def _fourcc(_, attribute, value):
@@ -48,15 +45,15 @@ class OpenCVCameraConfig:
     """
 
     index_or_path: int | str = attrs.field(converter=_index_or_path)
-    width: int | None = attrs.field(default=None, validator=_positive)
-    height: int | None = attrs.field(default=None, validator=_positive)
-    fps: float | None = attrs.field(default=None, validator=_positive)
+    width: int | None = attrs.field(default=None, validator=options.frame_side)
+    height: int | None = attrs.field(default=None, validator=options.frame_side)
+    fps: float | None = attrs.field(default=None, validator=options.camera_fps)
     fourcc: str | None = attrs.field(default=None, validator=_fourcc)
     color_order: Literal["bgr", "rgb"] = attrs.field(default="bgr", validator=attrs.validators.in_(("bgr", "rgb")))
     rotation: int = attrs.field(default=0, converter=_rotation)
-    warmup_s: float = attrs.field(default=0.0, validator=attrs.validators.ge(0))
-    realtime: bool = True
-    read_retries: int = attrs.field(default=5, validator=attrs.validators.ge(0))
+    warmup_s: float = attrs.field(default=0.0, validator=options.seconds)
+    realtime: bool = attrs.field(default=True, validator=options.boolean)
+    read_retries: int = attrs.field(default=5, validator=options.count)
     backend: str = attrs.field(default="any", validator=attrs.validators.in_(BACKENDS))
 
     def __attrs_post_init__(self):

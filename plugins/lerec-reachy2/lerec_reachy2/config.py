@@ -6,6 +6,8 @@ from typing import Literal
 
 import attrs
 
+from lerec.cameras import options
+
 IMAGE_TYPES = {"teleop": ("left", "right"), "depth": ("rgb", "depth")}
 
 
@@ -25,9 +27,9 @@ class Reachy2CameraConfig:
     image_type: Literal["left", "right", "rgb", "depth"] = "left"
     host: str = "localhost"
     port: int = attrs.field(default=50065, validator=attrs.validators.and_(_positive, attrs.validators.lt(65536)))
-    fps: float = attrs.field(default=30.0, validator=_positive)
-    read_timeout_s: float = attrs.field(default=2.0, validator=_positive)
-    read_retries: int = attrs.field(default=5, validator=attrs.validators.ge(0))
+    fps: float = attrs.field(default=30.0, validator=options.camera_fps)
+    read_timeout_s: float = attrs.field(default=2.0, validator=options.positive_seconds)
+    read_retries: int = attrs.field(default=5, validator=options.count)
 
     def __attrs_post_init__(self):
         if self.image_type not in IMAGE_TYPES[self.name]:

@@ -6,10 +6,7 @@ from typing import Literal
 
 import attrs
 
-
-def _positive(_, attribute, value):
-    if value is not None and value <= 0:
-        raise ValueError(f"{attribute.name} must be > 0, got {value!r}")
+from lerec.cameras import options
 
 
 @attrs.define(frozen=True)
@@ -29,23 +26,23 @@ class RealSenseCameraConfig:
     serial: str | None = None
     name: str | None = None
     playback: str | None = None
-    color: bool = True
-    color_width: int | None = attrs.field(default=None, validator=_positive)
-    color_height: int | None = attrs.field(default=None, validator=_positive)
-    color_fps: int | None = attrs.field(default=None, validator=_positive)
-    depth: bool = False
-    depth_width: int | None = attrs.field(default=None, validator=_positive)
-    depth_height: int | None = attrs.field(default=None, validator=_positive)
-    depth_fps: int | None = attrs.field(default=None, validator=_positive)
+    color: bool = attrs.field(default=True, validator=options.boolean)
+    color_width: int | None = attrs.field(default=None, validator=options.frame_side)
+    color_height: int | None = attrs.field(default=None, validator=options.frame_side)
+    color_fps: int | None = attrs.field(default=None, validator=options.camera_fps)
+    depth: bool = attrs.field(default=False, validator=options.boolean)
+    depth_width: int | None = attrs.field(default=None, validator=options.frame_side)
+    depth_height: int | None = attrs.field(default=None, validator=options.frame_side)
+    depth_fps: int | None = attrs.field(default=None, validator=options.camera_fps)
     depth_unit: Literal["mm", "m"] = attrs.field(default="mm", validator=attrs.validators.in_(("mm", "m")))
     align_depth_to_color: bool = False
     exposure: float | None = None
     gain: float | None = None
     white_balance: float | None = None
-    connect_retries: int = attrs.field(default=2, validator=attrs.validators.ge(0))
+    connect_retries: int = attrs.field(default=2, validator=options.count)
     hardware_reset: bool = True
     realtime: bool = True
-    frame_timeout_s: float = attrs.field(default=5.0, validator=_positive)
+    frame_timeout_s: float = attrs.field(default=5.0, validator=options.positive_seconds)
 
     def __attrs_post_init__(self):
         if not (self.color or self.depth):
