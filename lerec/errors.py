@@ -30,3 +30,8 @@ class EncoderError(LerecError):
 
 class DatasetError(LerecError):
     """A dataset on disk is missing, malformed, or incompatible with the request."""
+
+
+def one_line(exc: BaseException) -> str:
+    """A library exception's message on one line (pyarrow's and FFmpeg's can span several), for a message of ours."""
+    return " ".join(str(exc).split()) or type(exc).__name__

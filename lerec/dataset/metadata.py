@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,14 +10,23 @@ from typing import Any
 import attrs
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from lerec.dataset import layout
 from lerec.dataset.atomic import write_json_atomically
 from lerec.dataset.features import DEFAULT_FEATURES
+from lerec.dataset.meta_schema import (
+    check_episode_indices,
+    check_episodes_table,
+    check_info,
+    check_tasks_table,
+    read_json,
+    read_parquet,
+)
 from lerec.dataset.stats import Stats, StatsTotal, stats_to_json
-from lerec.dataset.tables import append_episode_row, episodes_table, read_tasks, tasks_table, write_parquet
+from lerec.dataset.tables import append_episode_row, episodes_table, tasks_table, write_parquet
 from lerec.errors import DatasetError
+
+log = logging.getLogger(__name__)
 
 
 def new_info(fps: int, features: Mapping[str, Any], robot_type: str | None, use_videos: bool) -> dict[str, Any]:
@@ -50,20 +59,37 @@ class DatasetMeta:
     _stats_total: tuple[int, StatsTotal] | None = attrs.field(default=None, init=False, repr=False)
 
     @classmethod
-    def load(cls, root: str | Path) -> DatasetMeta:
+    def load(cls, root: str | Path, *, uncommitted: bool = False) -> DatasetMeta:
+        """The metadata of the dataset at ``root``, checked (:mod:`lerec.dataset.meta_schema`). Episode rows and
+        tasks past info.json's ``total_episodes`` and ``total_tasks`` (what an interrupted save leaves, and
+        ``--resume`` cuts) are left out unless ``uncommitted``; fewer than those totals is an error."""
         root = Path(root)
         info_path = root / layout.INFO_PATH
         if not info_path.exists():
             raise DatasetError(f"{root} is not a dataset: {layout.INFO_PATH} is missing")
-        info = json.loads(info_path.read_text())
-        if info.get("codebase_version") != layout.CODEBASE_VERSION:
-            raise DatasetError(f"{root}: codebase_version {info.get('codebase_version')!r}, expected v3.0")
-        tasks_path = root / layout.TASKS_PATH
-        tasks = read_tasks(tasks_path) if tasks_path.exists() else []
+        info = read_json(info_path)
+        if isinstance(info, dict) and info.get("codebase_version") != layout.CODEBASE_VERSION:
+            raise DatasetError(f"{info_path}: codebase_version {info.get('codebase_version')!r}, expected v3.0")
+        info = check_info(info, info_path)
+        tasks = check_tasks_table(read_parquet(root / layout.TASKS_PATH), root / layout.TASKS_PATH)
+        video_keys = [k for k, f in info["features"].items() if f["dtype"] == "video"]
         episodes: list[dict[str, Any]] = []
         for path in sorted((root / "meta/episodes").glob("chunk-*/file-*.parquet")):
-            episodes.extend(pq.ParquetFile(path).read().to_pylist())
+            episodes.extend(check_episodes_table(read_parquet(path), path, video_keys))
         episodes.sort(key=lambda row: row["episode_index"])
+        check_episode_indices(episodes, root / "meta/episodes")
+        committed, committed_tasks = info["total_episodes"], info["total_tasks"]
+        if len(episodes) < committed:
+            raise DatasetError(f"{root / 'meta/episodes'}: {len(episodes)} episode rows, but {layout.INFO_PATH} "
+                               f"total_episodes is {committed}")
+        if len(tasks) < committed_tasks:
+            raise DatasetError(f"{root / layout.TASKS_PATH}: {len(tasks)} tasks, but {layout.INFO_PATH} "
+                               f"total_tasks is {committed_tasks}")
+        if not uncommitted and (len(episodes) > committed or len(tasks) > committed_tasks):
+            log.warning("%s: ignoring %d episode(s) and %d task(s) past %s's totals, left by an unfinished save "
+                        "(`lerec record --resume` removes them)", root, len(episodes) - committed,
+                        len(tasks) - committed_tasks, layout.INFO_PATH)
+            episodes, tasks = episodes[:committed], tasks[:committed_tasks]
         return cls(root, info, tasks, episodes)
 
     @property
