@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -26,6 +27,7 @@ INFO_NUMBERS = {
     "fps": (WHOLE, 1), "total_episodes": (WHOLE, 0), "total_frames": (WHOLE, 0), "total_tasks": (WHOLE, 0),
     "chunks_size": (WHOLE, 1), "data_files_size_in_mb": ("a number", 0), "video_files_size_in_mb": ("a number", 0),
 }
+DEPTH_NUMBERS = ("video.depth_min", "video.depth_max", "video.shift")
 EPISODE_INT_COLUMNS = ("episode_index", "length", "dataset_from_index", "dataset_to_index", "data/chunk_index",
                        "data/file_index", "meta/episodes/chunk_index", "meta/episodes/file_index")
 
@@ -95,8 +97,14 @@ def _check_feature(key: str, feature: Any, path: Path) -> None:
             or (feature["dtype"] in ("video", "image") and len(shape) != 3)):
         raise DatasetError(f"{where}: shape {_short(shape)} is not a list of sizes >= 1"
                            + (" [height, width, channels]" if feature["dtype"] in ("video", "image") else ""))
-    if not isinstance(feature.get("info"), (dict, type(None))):
-        raise DatasetError(f"{where}: info is {_short(feature.get('info'))}, expected an object")
+    info = feature.get("info")
+    if not isinstance(info, (dict, type(None))):
+        raise DatasetError(f"{where}: info is {_short(info)}, expected an object")
+    for name in DEPTH_NUMBERS:  # read by every tool that shows depth
+        if (info or {}).get(name) is not None and not _is_number(info[name], False):
+            raise DatasetError(f"{where}: info {name} is {_short(info[name])}, expected a number")
+    if (info or {}).get("video.use_log") not in (None, True, False):
+        raise DatasetError(f"{where}: info video.use_log is {_short(info['video.use_log'])}, expected true or false")
 
 
 def _short(value: Any) -> str:
@@ -126,7 +134,36 @@ def check_episodes_table(table: pa.Table, path: Path, video_keys: list[str]) -> 
         tasks = row.get("tasks")
         if tasks is not None and (not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks)):
             raise DatasetError(f"{path}: row {i} column 'tasks' is {_short(tasks)}, expected a list of strings")
+    _check_episode_stats(rows, path)
     return rows
+
+
+def _check_episode_stats(rows: list[dict[str, Any]], path: Path) -> None:
+    """Each feature's ``stats/<feature>/<stat>`` columns: numbers, every statistic the aggregation reads, and
+    one shape per statistic (``mean`` and ``std`` alike) in every row, as aggregating them needs."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i, row in enumerate(rows):
+        features: dict[str, dict[str, tuple[int, ...]]] = {}
+        for column, value in row.items():
+            feature, _, name = column[len("stats/"):].rpartition("/")
+            if not column.startswith("stats/") or not feature or value is None:
+                continue
+            try:
+                shape = np.asarray(value, dtype=np.float64).shape
+            except (TypeError, ValueError, OverflowError):
+                raise DatasetError(f"{path}: row {i} column {column!r} is {_short(value)}, expected numbers") from None
+            if shapes.setdefault(column, shape) != shape:
+                raise DatasetError(f"{path}: row {i} column {column!r} has shape {shape}, "
+                                   f"earlier rows {shapes[column]}")
+            if name == "count" and not np.prod(shape):
+                raise DatasetError(f"{path}: row {i} column {column!r} is empty")
+            features.setdefault(feature, {})[name] = shape
+        for feature, names in features.items():
+            missing = [n for n in ("min", "max", "mean", "std", "count") if n not in names]
+            if missing:
+                raise DatasetError(f"{path}: row {i} has stats/{feature}/mean but no stats/{feature}/{missing[0]}")
+            if len({shape for n, shape in names.items() if n != "count"}) > 1:
+                raise DatasetError(f"{path}: row {i} stats/{feature}/* have different shapes ({names})")
 
 
 def check_episode_indices(episodes: list[dict[str, Any]], folder: Path) -> None:

@@ -111,8 +111,8 @@ class DatasetMeta:
     def episode_stats(self, row: Mapping[str, Any]) -> dict[str, Stats]:
         stats: dict[str, Stats] = {}
         for column, value in row.items():
-            if column.startswith("stats/") and value is not None:
-                feature, name = column[len("stats/") :].rsplit("/", 1)
+            feature, _, name = column[len("stats/") :].rpartition("/")
+            if column.startswith("stats/") and feature and value is not None:
                 stats.setdefault(feature, {})[name] = np.asarray(value)
         return stats
 
