@@ -6,8 +6,9 @@ run); an exception escaping ``main`` is what a user would see as a traceback. Ea
 clean dataset at ``ds/`` beside a canary tree ``canary/``; outputs go to ``out/``. After every tool the driver
 checks that the dataset, the canary and the folder around them are as they were.
 
-PLAN: ``{"clean": dataset, "canary": folder, "work": folder, "memory_budget": bytes, "cases": [{"name", "damage": DAMAGES key | null,
-"flip": [file, seed, bits] | null, "mutate": [file, seed] | null, "tools": [names] | null}]}``.
+PLAN: ``{"clean": dataset, "canary": folder, "work": folder, "memory_budget": bytes, "cases": [{"name",
+"damage": DAMAGES key | null, "flip": [file, seed, bits] | null, "mutate": [file, seed] | null,
+"tools": [names] | null}]}``.
 """
 
 from __future__ import annotations
@@ -124,7 +125,8 @@ def run_case(case: dict, clean: Path, work: Path, canary_src: Path) -> None:
         started = time.monotonic_ns()
         rc, stderr, escaped = run_tool(argv, ds)
         elapsed_ns = time.monotonic_ns() - started
-        report = {"case": case["name"], "tool": tool, "rc": rc, "ns": elapsed_ns, "stderr": stderr, "escaped": escaped,
+        report = {"case": case["name"], "tool": tool, "rc": rc, "ns": elapsed_ns, "stderr": stderr,
+                  "escaped": escaped,
                   "source_changed": tree_digest(ds) != source, "canary_changed": tree_digest(canary) != fence,
                   "new_beside": sorted(set(p.name for p in folder.iterdir()) - set(beside)),
                   "new_around": sorted(set(p.name for p in work.iterdir()) - set(around)),
@@ -152,8 +154,11 @@ def main_driver(plan_path: str) -> None:
     limit_memory(plan["memory_budget"])
     clean, work = Path(plan["clean"]), Path(plan["work"])
     canary_src = Path(plan["canary"])
+    before = tree_digest(clean)  # merge reads it as its first source
     for case in plan["cases"]:
         run_case(case, clean, work, canary_src)
+    if tree_digest(clean) != before:
+        sys.exit(f"the clean dataset {clean} was changed")
 
 
 if __name__ == "__main__":
