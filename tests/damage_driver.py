@@ -7,7 +7,7 @@ clean dataset at ``ds/`` beside a canary tree ``canary/``; outputs go to ``out/`
 checks that the dataset, the canary and the folder around them are as they were.
 
 PLAN: ``{"clean": dataset, "canary": folder, "work": folder, "memory_budget": bytes, "cases": [{"name",
-"damage": DAMAGES key | null, "flip": [file, seed, bits] | null, "mutate": [file, seed] | null,
+"damage": DAMAGES key | null, "flip": [file, seed, bits] | null, "mutate": [file, seed, count?] | null,
 "tools": [names] | null}]}``.
 """
 
@@ -116,7 +116,7 @@ def run_case(case: dict, clean: Path, work: Path, canary_src: Path) -> None:
     if case.get("flip"):
         flip_bytes(ds / case["flip"][0], case["flip"][1], case["flip"][2])
     if case.get("mutate"):
-        mutate_json(ds / case["mutate"][0], case["mutate"][1])
+        mutate_json(ds / case["mutate"][0], *case["mutate"][1:])
     source, fence = tree_digest(ds), tree_digest(canary)
     beside, around = sorted(p.name for p in folder.iterdir()), sorted(p.name for p in work.iterdir())
     for tool, argv in tools(ds, clean, out).items():

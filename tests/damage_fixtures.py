@@ -115,6 +115,7 @@ DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "info fps a string": (_set(fps="30"), INFO),
     "info features a list": (_set(features=["observation.state"]), INFO),
     "info feature no dtype": (_drop_key("features", "action", "dtype"), INFO),
+    "info feature dtype a list": (_edit_info(lambda info: info["features"]["action"].update(dtype=["float32"])), INFO),
     "info feature shape a string": (_edit_info(lambda info: info["features"]["action"].update(shape="3")), INFO),
     "info video_path null": (_set(video_path=None), INFO),
     "info total_episodes a string": (_set(total_episodes="3"), INFO),

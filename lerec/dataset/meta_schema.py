@@ -89,7 +89,7 @@ def _check_feature(key: str, feature: Any, path: Path) -> None:
     where = f"{path}: feature {key!r}"
     if not isinstance(feature, dict):
         raise DatasetError(f"{where} is {_short(feature)}, expected an object with dtype and shape")
-    if feature.get("dtype") not in FEATURE_DTYPES:
+    if not isinstance(feature.get("dtype"), str) or feature["dtype"] not in FEATURE_DTYPES:
         raise DatasetError(f"{where}: dtype {_short(feature.get('dtype'))} is not one of "
                            f"{', '.join(sorted(FEATURE_DTYPES))}")
     shape = feature.get("shape")
