@@ -67,3 +67,11 @@ def test_episodes_past_total_episodes_are_ignored_as_resume_ignores_them(recorde
     with pytest.raises(DatasetError, match="episode 2 does not exist"):
         delete_episodes(root, tmp_path / "deleted2", [2])
     assert len(DatasetMeta.load(root, uncommitted=True).episodes) == 3  # what --resume repairs
+
+
+def test_the_cli_warns_once_about_episodes_past_total_episodes(recorded, copy_of, tmp_path, caplog):
+    root = copy_of(recorded)
+    _uncommit_last_episode(root)
+    assert main(["edit", str(root), "--output", str(tmp_path / "out"), "delete", "--episodes", "0"]) == 0
+    warnings = [r.getMessage() for r in caplog.records if "ignoring 1 episode(s) and 1 task(s)" in r.getMessage()]
+    assert len(warnings) == 1, warnings

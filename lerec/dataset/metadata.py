@@ -27,6 +27,7 @@ from lerec.dataset.tables import append_episode_row, episodes_table, tasks_table
 from lerec.errors import DatasetError
 
 log = logging.getLogger(__name__)
+_WARNED: set[tuple[Path, int, int]] = set()
 
 
 def new_info(fps: int, features: Mapping[str, Any], robot_type: str | None, use_videos: bool) -> dict[str, Any]:
@@ -86,9 +87,11 @@ class DatasetMeta:
             raise DatasetError(f"{root / layout.TASKS_PATH}: {len(tasks)} tasks, but {layout.INFO_PATH} "
                                f"total_tasks is {committed_tasks}")
         if not uncommitted and (len(episodes) > committed or len(tasks) > committed_tasks):
-            log.warning("%s: ignoring %d episode(s) and %d task(s) past %s's totals, left by an unfinished save "
-                        "(`lerec record --resume` removes them)", root, len(episodes) - committed,
-                        len(tasks) - committed_tasks, layout.INFO_PATH)
+            ignored = (root.resolve(), len(episodes) - committed, len(tasks) - committed_tasks)
+            if ignored not in _WARNED:  # once per process: a tool opens a dataset more than once
+                _WARNED.add(ignored)
+                log.warning("%s: ignoring %d episode(s) and %d task(s) past %s's totals, left by an unfinished "
+                            "save (`lerec record --resume` removes them)", root, *ignored[1:], layout.INFO_PATH)
             episodes, tasks = episodes[:committed], tasks[:committed_tasks]
         return cls(root, info, tasks, episodes)
 
