@@ -47,3 +47,8 @@ class RobotError(LerecError):
         self.id = id
         where = f"{kind} {device!r}" + (f" (id {id!r})" if id else "")
         super().__init__(f"{where}: {message}")
+
+
+def one_line(exc: BaseException) -> str:
+    """A library exception's message on one line (pyarrow's and FFmpeg's can span several), for a message of ours."""
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -43,7 +43,7 @@ TOOLS = {
     "validate": lambda root, out: ["validate", root],
     "info": lambda root, out: ["info", root],
     "delete": lambda root, out: ["edit", root, "--output", out, "delete", "--episodes", "0"],
-    "split": lambda root, out: ["edit", root, "--output", out, "split", "--episodes", "0;1,2"],
+    "split": lambda root, out: ["edit", root, "--output", out, "split", "--episodes", "0;1"],
     "reencode": lambda root, out: ["edit", root, "--output", out, "reencode", "--rgb_encoder.crf", "30"],
     "merge": lambda root, out: ["merge", root, root.parent / "ds-b", "--output", out],
     "convert-depth": lambda root, out: ["convert-depth", root],

@@ -97,9 +97,9 @@ def test_a_row_beyond_the_commit_may_be_ahead_of_its_frames_and_resume_cuts_it(r
     root = copy_dataset(recorded, tmp_path / "ds")
     edit_info(root, total_episodes=2, total_frames=40)
     set_episode_column(root, "length", 600, episode=2)
-    assert DatasetMeta.load(root).episodes[2]["length"] == 600
+    assert DatasetMeta.load(root, uncommitted=True).episodes[2]["length"] == 600
     writer = DatasetWriter.resume(root)
-    assert len(writer.meta.episodes) == 2 and len(DatasetMeta.load(root).episodes) == 2
+    assert len(writer.meta.episodes) == 2 and len(DatasetMeta.load(root, uncommitted=True).episodes) == 2
     set_episode_column(root, "length", 600, episode=1)  # a committed episode may not
     with pytest.raises(DatasetError, match="length 600, but its data file .* holds 40 rows"):
         DatasetMeta.load(root)
@@ -107,19 +107,19 @@ def test_a_row_beyond_the_commit_may_be_ahead_of_its_frames_and_resume_cuts_it(r
     edit_info(root, total_episodes=1)
     set_episode_column(root, "length", MAX_UNWRITTEN_LENGTH + 1, episode=1)
     with pytest.raises(DatasetError, match=f"length {MAX_UNWRITTEN_LENGTH + 1}, but"):
-        DatasetMeta.load(root)
+        DatasetMeta.load(root, uncommitted=True)
 
 
 @pytest.mark.parametrize("column,value,message", [
     ("dataset_from_index", 2**63 - 1, "dataset_from_index is 9223372036854775807, not an integer from 0"),
-    ("dataset_from_index", -5, "dataset_from_index is -5"),
+    ("dataset_from_index", -5, "dataset_from_index' is -5"),
     ("data/chunk_index", 10**15, "data/chunk_index is 1000000000000000"),
-    (f"videos/{FRONT}/from_timestamp", float("nan"), "from_timestamp is nan, not a time"),
+    (f"videos/{FRONT}/from_timestamp", float("nan"), "from_timestamp' is nan"),
     (f"videos/{FRONT}/from_timestamp", 1e300, "from_timestamp is 1e\\+300, not a time"),
-    (f"videos/{FRONT}/to_timestamp", -1.0, "to_timestamp is -1.0, not a time"),
-    ("length", 0, "length is 0; an episode holds at least one frame"),
-    ("length", -3, "length is -3"),
-    ("episode_index", 10**9, "episode_index 1 where 0 was expected"),
+    (f"videos/{FRONT}/to_timestamp", -1.0, "to_timestamp' is -1.0"),
+    ("length", 0, "'length' is 0, expected a whole number >= 1"),
+    ("length", -3, "'length' is -3"),
+    ("episode_index", 10**9, "episode 0 is missing"),
 ])
 def test_episode_rows_hold_indices_and_times_in_range(recorded, tmp_path, column, value, message):
     """Before: tracebacks (int64 overflow in numpy, NaN seeks, an IndexError in validate) or silent nonsense."""

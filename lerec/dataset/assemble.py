@@ -101,7 +101,12 @@ class DatasetAssembler:
         cols["frame_index"] = np.arange(length, dtype=np.int64)
         cols["episode_index"] = np.full(length, index, dtype=np.int64)
         cols["index"] = np.arange(start, start + length, dtype=np.int64)
-        cols["task_index"] = task_map[np.asarray(rows["task_index"], dtype=np.int64)]
+        task_index = np.asarray(rows["task_index"], dtype=np.int64)
+        unknown = task_index[(task_index < 0) | (task_index >= len(src.tasks))]
+        if unknown.size:
+            raise DatasetError(f"{src.data_path(e)}: episode {e} has task_index {unknown[0]}, but "
+                               f"{src.root / layout.TASKS_PATH} holds {len(src.tasks)} task(s)")
+        cols["task_index"] = task_map[task_index]
         row: dict[str, Any] = {"episode_index": index, "tasks": list(source_row.get("tasks") or []),
                                "length": length}
         for task in row["tasks"]:

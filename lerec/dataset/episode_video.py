@@ -19,7 +19,7 @@ import av
 
 from lerec.encoding import fmp4
 from lerec.encoding.episode_encoder import FRAGMENTED_MP4
-from lerec.errors import DatasetError
+from lerec.errors import DatasetError, one_line
 
 
 @attrs.define(frozen=True)
@@ -146,9 +146,13 @@ class EpisodeVideoSource:
         """The episode of ``length`` frames starting at ``from_s`` in ``path``, ready to append elsewhere."""
         if not path.exists():
             raise DatasetError(f"{path}: video file is missing")
-        start = round(from_s * fps)
-        if abs(start / fps - from_s) < 1e-6:
-            found = self._parsed(path, fps).episode(start, length)
-            if found is not None:
-                return found
-        return remux_episode(path, from_s, length, fps)
+        try:
+            start = round(from_s * fps)
+            if abs(start / fps - from_s) < 1e-6:
+                found = self._parsed(path, fps).episode(start, length)
+                if found is not None:
+                    return found
+            return remux_episode(path, from_s, length, fps)
+        except (av.FFmpegError, OSError, struct.error, IndexError, ValueError) as exc:
+            # The bytes of a damaged file: boxes that claim more than there is, a stream PyAV cannot open.
+            raise DatasetError(f"{path}: cannot read the episode at {from_s:.6f} s ({one_line(exc)})") from None

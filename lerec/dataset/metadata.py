@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,15 +10,25 @@ from typing import Any
 import attrs
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from lerec.dataset import layout
 from lerec.dataset.atomic import write_json_atomically
 from lerec.dataset.bounds import check_episode_rows, check_info_sizes
 from lerec.dataset.features import DEFAULT_FEATURES
+from lerec.dataset.meta_schema import (
+    check_episode_indices,
+    check_episodes_table,
+    check_info,
+    check_tasks_table,
+    read_json,
+    read_parquet,
+)
 from lerec.dataset.stats import Stats, StatsTotal, stats_to_json
-from lerec.dataset.tables import append_episode_row, episodes_table, read_tasks, tasks_table, write_parquet
+from lerec.dataset.tables import append_episode_row, episodes_table, tasks_table, write_parquet
 from lerec.errors import DatasetError
+
+log = logging.getLogger(__name__)
+_WARNED: set[tuple[Path, int, int]] = set()
 
 
 def new_info(fps: int, features: Mapping[str, Any], robot_type: str | None, use_videos: bool) -> dict[str, Any]:
@@ -52,24 +62,43 @@ class DatasetMeta:
     _confined: dict[str, Path] = attrs.field(factory=dict, init=False, repr=False)
 
     @classmethod
-    def load(cls, root: str | Path) -> DatasetMeta:
-        """The metadata of the dataset at ``root``, checked so that every path it leads to is inside ``root``
-        and every size it claims is bounded by the files (:mod:`lerec.dataset.bounds`)."""
+    def load(cls, root: str | Path, *, uncommitted: bool = False) -> DatasetMeta:
+        """The metadata of the dataset at ``root``, checked (:mod:`lerec.dataset.meta_schema`) so that every path
+        it leads to is inside ``root`` and every size it claims is bounded by the files (:mod:`lerec.dataset.bounds`).
+        Episode rows and tasks past info.json's ``total_episodes`` and ``total_tasks`` (what an interrupted save
+        leaves, and ``--resume`` cuts) are left out unless ``uncommitted``; fewer than those totals is an error."""
         root = Path(root)
         info_path = layout.confine(root, layout.INFO_PATH)
         if not info_path.exists():
             raise DatasetError(f"{root} is not a dataset: {layout.INFO_PATH} is missing")
-        info = json.loads(info_path.read_text())
-        if info.get("codebase_version") != layout.CODEBASE_VERSION:
-            raise DatasetError(f"{root}: codebase_version {info.get('codebase_version')!r}, expected v3.0")
+        info = read_json(info_path)
+        if isinstance(info, dict) and info.get("codebase_version") != layout.CODEBASE_VERSION:
+            raise DatasetError(f"{info_path}: codebase_version {info.get('codebase_version')!r}, expected v3.0")
+        info = check_info(info, info_path)
         layout.check_info_paths(info, info_path)
         check_info_sizes(info, str(info_path))
         tasks_path = layout.confine(root, layout.TASKS_PATH)
-        tasks = read_tasks(tasks_path) if tasks_path.exists() else []
+        tasks = check_tasks_table(read_parquet(tasks_path), tasks_path)
+        video_keys = [k for k, f in info["features"].items() if f["dtype"] == "video"]
         episodes: list[dict[str, Any]] = []
         for path in layout.find(root, layout.EPISODES_FILES):
-            episodes.extend(pq.ParquetFile(path).read().to_pylist())
+            episodes.extend(check_episodes_table(read_parquet(path), path, video_keys))
         episodes.sort(key=lambda row: row["episode_index"])
+        check_episode_indices(episodes, root / "meta/episodes")
+        committed, committed_tasks = info["total_episodes"], info["total_tasks"]
+        if len(episodes) < committed:
+            raise DatasetError(f"{root / 'meta/episodes'}: {len(episodes)} episode rows, but {layout.INFO_PATH} "
+                               f"total_episodes is {committed}")
+        if len(tasks) < committed_tasks:
+            raise DatasetError(f"{root / layout.TASKS_PATH}: {len(tasks)} tasks, but {layout.INFO_PATH} "
+                               f"total_tasks is {committed_tasks}")
+        if not uncommitted and (len(episodes) > committed or len(tasks) > committed_tasks):
+            ignored = (root.resolve(), len(episodes) - committed, len(tasks) - committed_tasks)
+            if ignored not in _WARNED:  # once per process: a tool opens a dataset more than once
+                _WARNED.add(ignored)
+                log.warning("%s: ignoring %d episode(s) and %d task(s) past %s's totals, left by an unfinished "
+                            "save (`lerec record --resume` removes them)", root, *ignored[1:], layout.INFO_PATH)
+            episodes, tasks = episodes[:committed], tasks[:committed_tasks]
         meta = cls(root, info, tasks, episodes)
         check_episode_rows(meta, str(root / "meta/episodes"))
         return meta
@@ -101,8 +130,8 @@ class DatasetMeta:
     def episode_stats(self, row: Mapping[str, Any]) -> dict[str, Stats]:
         stats: dict[str, Stats] = {}
         for column, value in row.items():
-            if column.startswith("stats/") and value is not None:
-                feature, name = column[len("stats/") :].rsplit("/", 1)
+            feature, _, name = column[len("stats/") :].rpartition("/")
+            if column.startswith("stats/") and feature and value is not None:
                 stats.setdefault(feature, {})[name] = np.asarray(value)
         return stats
 

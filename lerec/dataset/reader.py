@@ -116,7 +116,7 @@ class DatasetReader:
         row = self.episode(e)
         loc = (int(row["data/chunk_index"]), int(row["data/file_index"]))
         if loc not in self._row_files:
-            self._row_files[loc] = RowFile(self.data_path(e))
+            self._row_files[loc] = RowFile(self.data_path(e), self.features)
         return self._row_files[loc]
 
     def _span(self, e: int, start: int, stop: int | None) -> tuple[int, int]:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from lerec.errors import DatasetError
+from lerec.dataset.meta_schema import check_data_table, read_parquet
+from lerec.errors import DatasetError, one_line
 
 
 def column_to_numpy(column: pa.ChunkedArray) -> np.ndarray | list:
@@ -30,17 +31,20 @@ def column_to_numpy(column: pa.ChunkedArray) -> np.ndarray | list:
 
 
 class RowFile:
-    """One data parquet file: its columns and where each global ``index`` sits in it."""
+    """One data parquet file: its columns and where each global ``index`` sits in it. With ``features`` (those
+    of info.json), a column missing or holding something other than the feature's numbers is an error."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, features: Mapping[str, Mapping[str, Any]] | None = None):
         self.path = Path(path)
+        table = read_parquet(self.path)
+        check_data_table(table, self.path, dict(features or {}))
+        index = table.column("index") if "index" in table.column_names else None
+        if index is None or not pa.types.is_integer(index.type) or index.null_count:
+            raise DatasetError(f"{self.path}: no 'index' column of integers")
         try:
-            table = pq.read_table(self.path)
-        except (OSError, pa.ArrowException) as exc:
-            raise DatasetError(f"{self.path}: cannot read parquet ({exc})") from None
-        if "index" not in table.column_names:
-            raise DatasetError(f"{self.path}: no 'index' column")
-        self.columns: dict[str, Any] = {name: column_to_numpy(table.column(name)) for name in table.column_names}
+            self.columns: dict[str, Any] = {name: column_to_numpy(table.column(name)) for name in table.column_names}
+        except (pa.ArrowException, ValueError) as exc:
+            raise DatasetError(f"{self.path}: cannot convert its columns ({one_line(exc)})") from None
         index = np.asarray(self.columns["index"], dtype=np.int64)
         self._order = None if np.all(np.diff(index) > 0) else np.argsort(index, kind="stable")
         self._sorted = index if self._order is None else index[self._order]

@@ -7,7 +7,6 @@ video, and no frame may sit where no row is.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 
 from lerec.dataset import layout
 from lerec.dataset.features import DEFAULT_FEATURES
+from lerec.dataset.meta_schema import read_json
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.rows import RowFile
 from lerec.dataset.stats import aggregate_stats, numeric_stats
@@ -78,15 +78,15 @@ class Validator:
     def work(self) -> int:
         """Units of work ``run`` reports to ``progress`` (files checked)."""
         try:
-            meta = DatasetMeta.load(self.root)
+            meta = DatasetMeta.load(self.root, uncommitted=True)
         except Exception:
             return 1
         return len(self._data_files(meta)) + sum(len(self._video_files(meta, k)) for k in meta.video_keys) + 1
 
     def run(self) -> list[Problem]:
         try:
-            meta = DatasetMeta.load(self.root)
-        except (DatasetError, OSError, ValueError) as exc:
+            meta = DatasetMeta.load(self.root, uncommitted=True)
+        except DatasetError as exc:
             self.add(f"metadata cannot be loaded: {exc}")
             return self.problems
         self._check_meta(meta)
@@ -99,9 +99,7 @@ class Validator:
 
     # --- meta/ ----------------------------------------------------------------------------------------------
     def _check_meta(self, meta: DatasetMeta) -> None:
-        info, episodes = meta.info, meta.episodes
-        if [int(r["episode_index"]) for r in episodes] != list(range(len(episodes))):
-            self.add(f"episode indices are not 0..{len(episodes) - 1}")
+        info, episodes = meta.info, meta.episodes  # numbered 0..N-1: DatasetMeta.load checks it
         expected = 0
         for row in episodes:
             e, length = int(row["episode_index"]), int(row["length"])
@@ -127,7 +125,7 @@ class Validator:
         total_rows = 0
         for path in self._data_files(meta):
             try:
-                files[path] = RowFile(path)
+                files[path] = RowFile(path, meta.features)
                 total_rows += len(files[path])
             except DatasetError as exc:
                 self.add(str(exc))
@@ -250,24 +248,30 @@ class Validator:
     # --- stats ----------------------------------------------------------------------------------------------
     def _check_stats(self, meta: DatasetMeta) -> None:
         path = meta.path(layout.STATS_PATH)
-        if not path.exists():
-            self.add("meta/stats.json is missing")
-            return
         try:
-            stored = json.loads(path.read_text())
-        except ValueError as exc:
-            self.add(f"meta/stats.json is not JSON: {exc}")
+            stored = read_json(path)
+        except DatasetError as exc:
+            self.add(str(exc))
+            return
+        if not isinstance(stored, dict):
+            self.add(f"{layout.STATS_PATH} holds a JSON {type(stored).__name__}, expected an object of features")
             return
         expected = aggregate_stats(meta.episode_stats(r) for r in meta.episodes)
         for key, stats in expected.items():
-            if key not in stored:
-                self.add(f"meta/stats.json has no entry for {key}")
+            if not isinstance(stored.get(key), dict):
+                self.add(f"meta/stats.json has no entry for {key}" if key not in stored else
+                         f"meta/stats.json {key} is {type(stored[key]).__name__}, expected an object of statistics")
                 continue
             for name in ("min", "max", "mean", "count"):
                 if name not in stats or name not in stored[key]:
                     continue
-                a, b = np.ravel(np.asarray(stats[name], dtype=np.float64)), np.ravel(stored[key][name])
-                if a.shape != np.shape(b) or not np.allclose(a, b, rtol=1e-3, atol=1e-6):
+                a = np.ravel(np.asarray(stats[name], dtype=np.float64))
+                try:
+                    b = np.ravel(np.asarray(stored[key][name], dtype=np.float64))
+                except (TypeError, ValueError):
+                    self.add(f"meta/stats.json {key}/{name} is not a list of numbers", stream=key)
+                    continue
+                if a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-6):
                     self.add(f"meta/stats.json {key}/{name} disagrees with the episodes' statistics", stream=key)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from lerec.errors import DatasetError
+from lerec.errors import DatasetError, one_line
 
 # Decode on from the last frame rather than seek when the next request is at most this far ahead.
 CONTINUE_WINDOW_S = 0.3
@@ -44,7 +44,7 @@ class VideoDecoder:
         try:
             self._container = av.open(str(self.path))
         except (av.FFmpegError, OSError) as exc:
-            raise DatasetError(f"{self.path}: cannot open video ({exc})") from None
+            raise DatasetError(f"{self.path}: cannot open video ({one_line(exc)})") from None
         if not self._container.streams.video:
             self._container.close()
             raise DatasetError(f"{self.path}: no video stream")
@@ -110,11 +110,16 @@ class VideoDecoder:
         order = sorted(range(len(times)), key=lambda i: times[i])
         out: list[np.ndarray | None] = [None] * len(times)
         for i in order:
-            out[i] = self._convert(self._find(float(times[i]), tolerance_s))
+            out[i] = self.frame_at(times[i], tolerance_s)
         return out  # type: ignore[return-value]
 
     def frame_at(self, time_s: float, tolerance_s: float = DEFAULT_TOLERANCE_S) -> np.ndarray:
-        return self._convert(self._find(float(time_s), tolerance_s))
+        try:
+            return self._convert(self._find(float(time_s), tolerance_s))
+        except av.FFmpegError as exc:  # a damaged bitstream
+            self._frames = None
+            self._last = None
+            raise DatasetError(f"{self.path}: cannot decode the frame at {time_s:.6f} s ({one_line(exc)})") from None
 
 
 class DecoderCache:

@@ -99,7 +99,7 @@ class DatasetWriter:
         from lerec.encoding.depth_conversion import finish_pending_conversion
 
         finish_pending_conversion(root)  # a depth conversion a crash interrupted after its commit point
-        meta = DatasetMeta.load(root)
+        meta = DatasetMeta.load(root, uncommitted=True)
         writer = cls(meta)
         writer.repair()
         writer.staging.mkdir(parents=True, exist_ok=True)
