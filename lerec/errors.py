@@ -30,3 +30,7 @@ class EncoderError(LerecError):
 
 class DatasetError(LerecError):
     """A dataset on disk is missing, malformed, or incompatible with the request."""
+
+
+class Interrupted(LerecError):
+    """The user interrupted a save or a conversion: what it had begun was undone, everything before it kept."""

@@ -7,7 +7,9 @@ import importlib
 import logging
 import sys
 
-from lerec.errors import LerecError
+from lerec.errors import Interrupted, LerecError
+
+INTERRUPTED = 130  # the exit status of a command the user interrupted (128 + SIGINT, as shells report it)
 
 
 def quiet_codec_banners() -> None:
@@ -48,12 +50,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args) or 0
+    except Interrupted as exc:
+        print(f"lerec {args.command}: interrupted: {exc}", file=sys.stderr)
+        return INTERRUPTED
     except LerecError as exc:
         print(f"lerec {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"lerec {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import anyio
 import numpy as np
@@ -16,7 +18,7 @@ from lerec.cli.camera_options import DEFAULT_CAMERAS, parse_cameras
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_args
 from lerec.cli.record_display import show_status
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.errors import LerecError
+from lerec.errors import Interrupted, LerecError
 from lerec.recording import Recorder
 
 SYNTHETIC_JOINTS = 6
@@ -94,53 +96,125 @@ def synthetic_robot(fps: int):
     return step, features
 
 
-async def _record(args) -> int:
+class _Interrupts:
+    """Ctrl-C (or SIGTERM) once ends the episode, saves it and stops; twice abandons the episode being saved (every
+    file it changed put back) and exits at once. Before the session has started, once stops the set-up.
+
+    The handlers are Python's own, installed before the event loop starts and kept until the command returns (and
+    after it, once a signal came): no Ctrl-C, however late, raises ``KeyboardInterrupt`` in the middle of a write
+    or of the interpreter's exit. They hand the signal to the event loop, which acts on it between two steps."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.count = 0
+        self.recorder: Recorder | None = None
+        self.setup: anyio.CancelScope | None = None  # the session's set-up, which one Ctrl-C cancels
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        self._previous = {sig: signal.signal(sig, self._on_signal) for sig in self.SIGNALS}
+
+    def uninstall(self) -> None:
+        if not self.count:  # else a late Ctrl-C would kill the exiting process: keep counting them
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, signum, frame) -> None:
+        self.count += 1
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._act, self.count)
+
+    def _act(self, count: int) -> None:
+        rec = self.recorder
+        if rec is None:
+            self.setup.cancel()
+        elif rec.status.phase == "converting depth" and count == 1:
+            print("\nconverting depth (Ctrl-C again to stop; the depth then stays FFV1 and "
+                  "`lerec convert-depth` converts it later)", file=sys.stderr)
+        elif count == 1:
+            print("\nstopping: saving the current episode (Ctrl-C again to abort it)", file=sys.stderr)
+            rec.request_stop()
+        else:
+            print("\naborting: abandoning the episode being saved", file=sys.stderr)
+            rec.abort()
+
+
+def _single_error(group: BaseExceptionGroup) -> BaseException:
+    leaves, todo = [], [group]
+    while todo:
+        exc = todo.pop()
+        if isinstance(exc, BaseExceptionGroup):
+            todo.extend(exc.exceptions)
+        else:
+            leaves.append(exc)
+    return leaves[0] if len(leaves) == 1 else group
+
+
+async def _record(args, interrupts: _Interrupts) -> int:
     cameras = parse_cameras(args.cameras)
     rgb = encoder_config_from_args(args, "dataset.rgb_encoder", RGBEncoderConfig)
     depth = encoder_config_from_args(args, "dataset.depth_encoder", DepthEncoderConfig)
     step, features = synthetic_robot(args.fps) if args.robot_type == "synthetic" else (None, None)
     root = _root(args)
-    stopping = False
-    async with Recorder.create(
-        root, args.fps, cameras, features, robot_type=args.robot_type, rgb_encoder=rgb, depth_encoder=depth,
-        encoder_threads=args.encoder_threads, encoder_queue_maxsize=args.encoder_queue_maxsize,
-        streaming_encoding=args.streaming_encoding, video=args.video, resume=args.resume,
-        convert_depth=args.convert_depth,
-    ) as rec:
-        async with anyio.create_task_group() as tg:
-
-            async def on_signals():
-                nonlocal stopping
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for _ in signals:
-                        if stopping:
-                            raise KeyboardInterrupt
-                        stopping = True
-                        print("\nstopping: saving the current episode (Ctrl-C again to abort it)", file=sys.stderr)
-                        rec.request_stop()
-
-            tg.start_soon(on_signals)
-            tg.start_soon(show_status, rec)
-            first = rec.num_episodes
-            for n in range(args.num_episodes):
-                report = await rec.record_episode(args.task, args.episode_time_s, step=step)
-                print(report.summary(), file=sys.stderr)
-                if stopping:
-                    break
-                if n + 1 < args.num_episodes and args.reset_time_s > 0:
-                    print(f"reset: {args.reset_time_s:g} s", file=sys.stderr)
-                    with anyio.move_on_after(args.reset_time_s):
-                        while not stopping:
-                            await anyio.sleep(0.1)
-                    if stopping:
-                        break
-            tg.cancel_scope.cancel()
-        total = rec.num_episodes
-    print(f"saved {total - first} episode(s) to {root} ({total} in the dataset)")
+    interrupts.setup = anyio.CancelScope()
+    interrupts.loop = asyncio.get_running_loop()
+    if interrupts.count:
+        interrupts.setup.cancel()
+    try:
+        first, total = await _record_session(args, root, cameras, rgb, depth, step, features, interrupts)
+    except BaseExceptionGroup as group:
+        raise _single_error(group) from None
+    finally:
+        interrupts.loop = None
+    if first is None:
+        raise Interrupted(f"stopped before the first episode; nothing was recorded into {root}")
+    saved = f"saved {total - first} episode(s) to {root} ({total} in the dataset)"
+    if interrupts.count >= 2:
+        raise Interrupted(saved)  # the save was done before the second Ctrl-C came
+    print(saved)
     return 0
+
+
+async def _record_session(args, root, cameras, rgb, depth, step, features, interrupts: _Interrupts):
+    """Record the episodes; (episodes before, episodes after), or (None, None) if stopped while setting up."""
+    with interrupts.setup:
+        async with Recorder.create(
+            root, args.fps, cameras, features, robot_type=args.robot_type, rgb_encoder=rgb, depth_encoder=depth,
+            encoder_threads=args.encoder_threads, encoder_queue_maxsize=args.encoder_queue_maxsize,
+            streaming_encoding=args.streaming_encoding, video=args.video, resume=args.resume,
+            convert_depth=args.convert_depth,
+        ) as rec:
+            interrupts.recorder = rec
+            first = rec.num_episodes
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(show_status, rec)
+                for n in range(args.num_episodes):
+                    report = await rec.record_episode(args.task, args.episode_time_s, step=step)
+                    print(report.summary(), file=sys.stderr)
+                    if interrupts.count:
+                        break
+                    if n + 1 < args.num_episodes and args.reset_time_s > 0:
+                        print(f"reset: {args.reset_time_s:g} s", file=sys.stderr)
+                        with anyio.move_on_after(args.reset_time_s):
+                            while not interrupts.count:
+                                await anyio.sleep(0.1)
+                        if interrupts.count:
+                            break
+                tg.cancel_scope.cancel()
+            total = rec.num_episodes
+        return first, total
+    return None, None
 
 
 def run(args) -> int:
     if args.num_episodes < 1 or not math.isfinite(args.episode_time_s) or args.episode_time_s <= 0:
         raise LerecError("--dataset.num_episodes must be >= 1 and --dataset.episode_time_s > 0")
-    return anyio.run(_record, args)
+    interrupts = _Interrupts()
+    interrupts.install()
+    try:
+        return anyio.run(_record, args, interrupts)
+    finally:
+        interrupts.uninstall()

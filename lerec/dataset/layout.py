@@ -13,6 +13,8 @@ INFO_PATH = "meta/info.json"
 STATS_PATH = "meta/stats.json"
 TASKS_PATH = "meta/tasks.parquet"
 STAGING_DIR = ".lerec/staging"
+ROLLBACK_DIR = ".lerec/rollback"  # the committed versions of the files a save replaces
+LOCK_PATH = ".lerec/lock"  # held by the one session writing into the dataset
 MIB = 1024 * 1024
 # A parquet file is replaced whole to add an episode to it (so that every saved episode survives a crash), which
 # costs in proportion to its rows. lerec starts a new file past these many rows as well as past the size limits

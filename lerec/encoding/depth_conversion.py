@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,7 @@ def convert_dataset_depth(
     root = Path(root)
     config = conversion_depth_config(config or DepthEncoderConfig())
     finish_pending_conversion(root)
+    remove_transcode_leftovers(root)
     pending = pending_depth_videos(root, config)
     total = sum(video.frames for video in pending)
     results: list[TranscodeResult] = []
@@ -201,3 +203,12 @@ def convert_dataset_depth(
     write_json_atomically(root / JOURNAL_PATH, plan)
     finish_pending_conversion(root)
     return results
+
+
+def remove_transcode_leftovers(root: str | os.PathLike) -> None:
+    """Delete the work folders and partial files of transcodes a crash interrupted (never a journal's files)."""
+    for chunk in Path(root).glob("videos/*/chunk-*"):
+        for work in chunk.glob(".depth-transcode-*"):
+            shutil.rmtree(work, ignore_errors=True)
+        for partial in chunk.glob(f".file-*.mp4{CONVERTED_SUFFIX}.partial"):
+            partial.unlink(missing_ok=True)

@@ -34,7 +34,7 @@ from lerec.encoding.depth_conversion import (
 )
 from lerec.encoding.depth_transcode import TranscodeResult
 from lerec.encoding.validation import resolve_encoder_config
-from lerec.errors import CameraError, DatasetError, LerecError
+from lerec.errors import CameraError, DatasetError, Interrupted, LerecError
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
 from lerec.recording.interpreter import frozen_heap, short_gil_switch
@@ -123,6 +123,8 @@ class Recorder:
         self.writer: DatasetWriter | None = None
         self.status = RecorderStatus(fps=self.fps)
         self._stop_requested = False
+        self._abort_requested = False
+        self._episode_scope: anyio.CancelScope | None = None  # bounds the episode being recorded and saved
         self._limiter: anyio.CapacityLimiter | None = None
 
     @classmethod
@@ -230,10 +232,17 @@ class Recorder:
         """Convert the depth videos recorded with FFV1 to the depth encoder's lossless HEVC, off the event loop;
         codes are verified identical and info.json changes last (see :mod:`lerec.encoding.depth_conversion`)."""
         self.status.phase = "converting depth"
+        report = progress or log_progress()
+
+        def progress_or_stop(done: int, total: int, path: Path) -> None:
+            if self._abort_requested:  # raised on the conversion's thread, which then deletes what it converted
+                raise Interrupted(f"depth conversion stopped; the depth videos of {self.root} stay FFV1 "
+                                  f"(`lerec convert-depth {self.root}` converts them)")
+            report(done, total, path)
+
         try:
             return await anyio.to_thread.run_sync(lambda: convert_dataset_depth(
-                self.root, self.depth_encoder, progress=progress or log_progress(),
-                encoder_threads=self.encoder_threads))
+                self.root, self.depth_encoder, progress=progress_or_stop, encoder_threads=self.encoder_threads))
         finally:
             self.status.phase = "idle"
 
@@ -244,6 +253,16 @@ class Recorder:
     def request_stop(self) -> None:
         """End the episode being recorded at its next tick; it is saved with the frames it has."""
         self._stop_requested = True
+
+    def abort(self) -> None:
+        """Abandon the episode being recorded or saved (and any later one, and a depth conversion): its save stops
+        at its next safe point, once no thread is writing, every file it changed is put back byte for byte, and
+        :meth:`record_episode` raises :class:`Interrupted`. An episode whose commit has begun is kept. Safe to call
+        from a signal handler's task at any moment."""
+        self._abort_requested = True
+        self._stop_requested = True
+        if self._episode_scope is not None:
+            self._episode_scope.cancel()
 
     async def record_episode(
         self, task: str, duration_s: float | None = None, *, num_frames: int | None = None, step: Step | None = None
@@ -260,24 +279,42 @@ class Recorder:
         for reader in self.readers.values():
             if reader.error:
                 raise reader.error
-        self._stop_requested = False
         index = self.num_episodes
+        if self._abort_requested:
+            raise Interrupted(f"episode {index} was not recorded; the {index} episode(s) before it are intact")
+        self._stop_requested = False
         encoders = {key: self._stream_encoder(src, index) for key, src in self.sources.items()}
         self.status = RecorderStatus("recording", index, 0, length, self.fps)
+        report = None
         try:
-            report = await self._record(task, index, length, step, encoders)
+            # Cancelling this scope (abort) stops the save where it waits: a thread writing a file finishes first.
+            with anyio.CancelScope() as self._episode_scope:
+                report = await self._record(task, index, length, step, encoders)
+            if report is None:
+                raise Interrupted(f"episode {index} was not saved; the {index} episode(s) before it are intact")
         except BaseException:
-            for encoder in encoders.values():
-                encoder.abort()
-            if self.writer.pending is not None:  # cancelled while saving: cut what the save wrote
-                self.writer.abandon_episode()
-            else:
-                self.writer.forget_uncommitted_tasks()
-            self.status.phase = "idle"
+            # Every thread of the episode has returned (its task groups waited for them): nothing writes now.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._discard_episode, encoders)
             raise
-        self.status.phase = "idle"
+        finally:
+            self._episode_scope = None
+            self.status.phase = "idle"
         log.debug("%s", report.summary())
         return report
+
+    def _discard_episode(self, encoders: Mapping[str, StreamEncoder]) -> None:
+        """Close the episode's encoders and put back what its save changed; a failure here is logged, never
+        raised over the error that ended the episode."""
+        for encoder in encoders.values():
+            try:
+                encoder.abort()
+            except Exception:
+                log.exception("closing the encoder of %s", encoder.camera)
+        try:
+            self.writer.abandon_episode()
+        except Exception:
+            log.exception("%s: undoing the unfinished save failed; `lerec record --resume` repairs it", self.root)
 
     def _stream_encoder(self, src: _Source, index: int) -> StreamEncoder:
         return StreamEncoder(
