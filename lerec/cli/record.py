@@ -100,9 +100,9 @@ class _Interrupts:
     """Ctrl-C (or SIGTERM) once ends the episode, saves it and stops; twice abandons the episode being saved (every
     file it changed put back) and exits at once. Before the session has started, once stops the set-up.
 
-    The handlers are Python's own, installed before the event loop starts and kept until the command returns (and
-    after it, once a signal came): no Ctrl-C, however late, raises ``KeyboardInterrupt`` in the middle of a write
-    or of the interpreter's exit. They hand the signal to the event loop, which acts on it between two steps."""
+    The handlers are Python's own, installed before the event loop starts and kept until the command returns (then
+    ignored, once a signal came): no Ctrl-C, however late, raises ``KeyboardInterrupt`` in the middle of a write or
+    kills the interpreter's exit. They hand the signal to the event loop, which acts on it between two steps."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -117,9 +117,10 @@ class _Interrupts:
         self._previous = {sig: signal.signal(sig, self._on_signal) for sig in self.SIGNALS}
 
     def uninstall(self) -> None:
-        if not self.count:  # else a late Ctrl-C would kill the exiting process: keep counting them
-            for sig, handler in self._previous.items():
-                signal.signal(sig, handler)
+        for sig, handler in self._previous.items():
+            # Once the user interrupted, the command is ending: a later Ctrl-C must not kill its exit (the
+            # interpreter resets Python handlers to the default, which kills, as it finalizes; it keeps SIG_IGN).
+            signal.signal(sig, signal.SIG_IGN if self.count else handler)
 
     def _on_signal(self, signum, frame) -> None:
         self.count += 1
