@@ -91,10 +91,18 @@ class DatasetWriter:
             raise DatasetError(f"{root} exists and is not empty; choose a new folder")
         meta = DatasetMeta(root, new_info(fps, features, robot_type, use_videos))
         writer = cls(meta)
-        writer.staging.mkdir(parents=True, exist_ok=True)
-        meta.save_tasks()
-        meta.save_stats()
-        meta.save_info()
+        try:
+            writer.staging.mkdir(parents=True, exist_ok=True)
+            meta.save_tasks()
+            meta.save_stats()
+            meta.save_info()
+        except BaseException as exc:
+            # Nothing but lerec's own folder was there: take out what was written, so that a retry can start.
+            shutil.rmtree(root / "meta", ignore_errors=True)
+            writer.remove_staging()
+            if isinstance(exc, OSError):
+                raise_disk_error(root, exc)
+            raise
         return writer
 
     @classmethod

@@ -23,6 +23,7 @@ import numpy as np
 from lerec.cameras.base import feature_key
 from lerec.cameras.registry import create_camera
 from lerec.dataset.features import infer_feature
+from lerec.dataset.lock import dataset_lock
 from lerec.dataset.writer import DatasetWriter, PendingEpisode
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.encoding.depth_conversion import (
@@ -126,6 +127,7 @@ class Recorder:
         self._abort_requested = False
         self._episode_scope: anyio.CancelScope | None = None  # bounds the episode being recorded and saved
         self._limiter: anyio.CapacityLimiter | None = None
+        self._held = contextlib.ExitStack()
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -165,21 +167,22 @@ class Recorder:
                   depth_encoder=depth_encoder, encoder_threads=encoder_threads,
                   encoder_queue_maxsize=encoder_queue_maxsize, streaming_encoding=streaming_encoding,
                   video=video, resume=resume, camera_timeout_s=camera_timeout_s)
-        try:
-            with short_gil_switch():
-                async with anyio.create_task_group() as tg:
-                    try:
-                        await rec._start(tg)
-                        with frozen_heap():
-                            yield rec
-                    finally:
-                        tg.cancel_scope.cancel()
-        except BaseExceptionGroup as group:
-            raise _single(group) from None
-        if rec.writer is not None and convert_depth and rec.depth_to_convert:
-            await rec.convert_depth()
-        if rec.writer is not None:
-            rec.writer.remove_staging()
+        with contextlib.ExitStack() as rec._held:  # the dataset's lock, from before the dataset is touched
+            try:
+                with short_gil_switch():
+                    async with anyio.create_task_group() as tg:
+                        try:
+                            await rec._start(tg)
+                            with frozen_heap():
+                                yield rec
+                        finally:
+                            tg.cancel_scope.cancel()
+            except BaseExceptionGroup as group:
+                raise _single(group) from None
+            if rec.writer is not None and convert_depth and rec.depth_to_convert:
+                await rec.convert_depth()
+            if rec.writer is not None:
+                rec.writer.remove_staging()
 
     async def _start(self, tg) -> None:
         for name, config in self.camera_configs.items():
@@ -207,6 +210,7 @@ class Recorder:
                 if capture is not base and self.video:
                     self.depth_to_convert[key] = stream_feature(stream, conversion_depth_config(base), self.video)
         features.update(self.declared_features)
+        self._held.enter_context(dataset_lock(self.root, "lerec record"))
         if self.resume and (self.root / "meta/info.json").exists():
             self.writer = await anyio.to_thread.run_sync(DatasetWriter.resume, self.root)
             check_resume(self.writer.meta.info, self.fps, self._as_converted(features), str(self.root))
