@@ -144,14 +144,19 @@ class _Interrupts:
 
 
 def _single_error(group: BaseExceptionGroup) -> BaseException:
-    leaves, todo = [], [group]
-    while todo:
-        exc = todo.pop()
+    """The error to report for ``group``: its only one, or the first lerec error (two streams spilling onto one
+    full disk fail alike, at once)."""
+    def leaves(exc):
         if isinstance(exc, BaseExceptionGroup):
-            todo.extend(exc.exceptions)
+            for inner in exc.exceptions:
+                yield from leaves(inner)
         else:
-            leaves.append(exc)
-    return leaves[0] if len(leaves) == 1 else group
+            yield exc
+
+    found = list(leaves(group))
+    if len(found) == 1:
+        return found[0]
+    return next((exc for exc in found if isinstance(exc, LerecError)), group)
 
 
 async def _record(args, interrupts: _Interrupts) -> int:

@@ -313,12 +313,13 @@ class Recorder:
         for encoder in encoders.values():
             try:
                 encoder.abort()
-            except Exception:
-                log.exception("closing the encoder of %s", encoder.camera)
+            except Exception as exc:
+                log.warning("closing the encoder of camera %r: %s", encoder.camera, exc)
         try:
             self.writer.abandon_episode()
-        except Exception:
-            log.exception("%s: undoing the unfinished save failed; `lerec record --resume` repairs it", self.root)
+        except Exception as exc:
+            log.warning("%s: undoing the unfinished save failed (%s); `lerec record --resume` repairs it", self.root,
+                        exc)
 
     def _stream_encoder(self, src: _Source, index: int) -> StreamEncoder:
         return StreamEncoder(
