@@ -170,14 +170,14 @@ class DatasetWriter:
         one. Call it only once no thread of the save is running."""
         self.pending = None
         self._last_data_file = None
-        if self.rollback:
-            try:
-                self.rollback.restore()
-            except OSError:
-                log.exception("%s: putting back the files an abandoned save changed failed; cutting instead", self.root)
-                self.repair()
-            else:
-                self.meta = DatasetMeta.load(self.root)
+        try:
+            self.rollback.restore()
+        except OSError as exc:
+            log.warning("%s: putting back the files an abandoned save changed failed (%s); cutting instead",
+                        self.root, exc)
+            self.repair()
+        else:
+            self.meta = DatasetMeta.load(self.root)  # the save's rows and tasks were in memory too
         shutil.rmtree(self.staging, ignore_errors=True)
         with contextlib.suppress(OSError):  # a full disk: the next episode reports it
             self.staging.mkdir(parents=True, exist_ok=True)

@@ -169,20 +169,22 @@ class Recorder:
                   video=video, resume=resume, camera_timeout_s=camera_timeout_s)
         with contextlib.ExitStack() as rec._held:  # the dataset's lock, from before the dataset is touched
             try:
-                with short_gil_switch():
-                    async with anyio.create_task_group() as tg:
-                        try:
-                            await rec._start(tg)
-                            with frozen_heap():
-                                yield rec
-                        finally:
-                            tg.cancel_scope.cancel()
-            except BaseExceptionGroup as group:
-                raise _single(group) from None
-            if rec.writer is not None and convert_depth and rec.depth_to_convert:
-                await rec.convert_depth()
-            if rec.writer is not None:
-                rec.writer.remove_staging()
+                try:
+                    with short_gil_switch():
+                        async with anyio.create_task_group() as tg:
+                            try:
+                                await rec._start(tg)
+                                with frozen_heap():
+                                    yield rec
+                            finally:
+                                tg.cancel_scope.cancel()
+                except BaseExceptionGroup as group:
+                    raise _single(group) from None
+                if rec.writer is not None and convert_depth and rec.depth_to_convert:
+                    await rec.convert_depth()
+            finally:
+                if rec.writer is not None:  # every task and thread of the session has ended
+                    rec.writer.remove_staging()
 
     async def _start(self, tg) -> None:
         for name, config in self.camera_configs.items():
