@@ -1,5 +1,9 @@
 import sys
 
-from lerec.cli import main
+try:
+    from lerec.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the command is still starting (imports take a second)
+    print("lerec: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

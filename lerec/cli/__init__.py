@@ -41,7 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()  # imports every subcommand: the first second of a run
+    except KeyboardInterrupt:
+        print("lerec: interrupted", file=sys.stderr)
+        return INTERRUPTED
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     quiet_codec_banners()
