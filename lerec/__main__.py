@@ -1,9 +1,5 @@
 import sys
 
-try:
-    from lerec.cli import main
-except KeyboardInterrupt:  # Ctrl-C while the command is still starting (imports take a second)
-    print("lerec: interrupted", file=sys.stderr)
-    sys.exit(130)
+from lerec.cli import main
 
 sys.exit(main())
