@@ -52,3 +52,7 @@ class RobotError(LerecError):
 def one_line(exc: BaseException) -> str:
     """A library exception's message on one line (pyarrow's and FFmpeg's can span several), for a message of ours."""
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class Interrupted(LerecError):
+    """The user interrupted a save or a conversion: what it had begun was undone, everything before it kept."""

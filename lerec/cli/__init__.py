@@ -8,7 +8,9 @@ import logging
 import sys
 
 from lerec.cli.device_options import split_dotted
-from lerec.errors import LerecError, SettingsError
+from lerec.errors import Interrupted, LerecError, SettingsError
+
+INTERRUPTED = 130  # the exit status of a command the user interrupted (128 + SIGINT, as shells report it)
 
 
 def quiet_codec_banners() -> None:
@@ -41,7 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()  # imports every subcommand: the first second of a run
+    except KeyboardInterrupt:
+        print("lerec: interrupted", file=sys.stderr)
+        return INTERRUPTED
     argv, dotted = split_dotted(sys.argv[1:] if argv is None else list(argv))  # --robot.<option>=... of `record`
     args = parser.parse_args(argv)
     args.dotted = dotted
@@ -55,12 +61,15 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:  # a bad setting, like a malformed flag: nothing was written
         print(f"lerec {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except Interrupted as exc:
+        print(f"lerec {args.command}: interrupted: {exc}", file=sys.stderr)
+        return INTERRUPTED
     except LerecError as exc:
         print(f"lerec {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"lerec {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

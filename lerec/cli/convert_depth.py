@@ -4,12 +4,15 @@ the codec LeRobot's reader accepts; codes are verified identical, and the datase
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
 
 import attrs
 
+from lerec.dataset import layout
+from lerec.dataset.lock import dataset_lock
 from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.depth_conversion import (
     conversion_depth_config,
@@ -66,7 +69,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"{video.path.relative_to(args.root)}: {video.codec}, {video.frames} frames")
         print(f"{len(pending)} depth video(s) to convert")
         return 0
-    results = convert_dataset_depth(args.root, config, progress=_progress_printer(), encoder_threads=args.threads)
+    with contextlib.ExitStack() as held:
+        if (args.root / layout.INFO_PATH).exists():  # else convert_dataset_depth says it is not a dataset
+            held.enter_context(dataset_lock(args.root, "lerec convert-depth"))
+        results = convert_dataset_depth(args.root, config, progress=_progress_printer(),
+                                        encoder_threads=args.threads)
     if not results:
         print("no depth video to convert: every depth video is already lossless HEVC")
         return 0

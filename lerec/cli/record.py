@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -17,7 +19,7 @@ from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.record_display import show_status
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.errors import SettingsError
+from lerec.errors import Interrupted, LerecError, SettingsError
 from lerec.recording import Recorder
 from lerec.recording.settings import (
     check_encoder_threads,
@@ -102,57 +104,131 @@ def devices(args) -> tuple[object | None, object | None]:
         return SyntheticRobotConfig(), SyntheticTeleopConfig()
     if robot is not None and teleop is None:
         raise SettingsError("--robot needs --teleop: lerec record takes each tick's action from a teleoperator "
-                         "(`lerec robots` lists the installed types; from Python, a policy can give them)")
+                            "(`lerec robots` lists the installed types; from Python, a policy can give them)")
     return robot, teleop
 
 
-async def _record(args) -> int:
+class _Interrupts:
+    """Ctrl-C (or SIGTERM) once ends the episode, saves it and stops; twice abandons the episode being saved (every
+    file it changed put back) and exits at once. Before the session has started, once stops the set-up.
+
+    The handlers are Python's own, installed before the event loop starts and kept until the command returns (then
+    ignored, once a signal came): no Ctrl-C, however late, raises ``KeyboardInterrupt`` in the middle of a write or
+    kills the interpreter's exit. They hand the signal to the event loop, which acts on it between two steps."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.count = 0
+        self.recorder: Recorder | None = None
+        self.setup: anyio.CancelScope | None = None  # the session's set-up, which one Ctrl-C cancels
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        self._previous = {sig: signal.signal(sig, self._on_signal) for sig in self.SIGNALS}
+
+    def uninstall(self) -> None:
+        for sig, handler in self._previous.items():
+            # Once the user interrupted, the command is ending: a later Ctrl-C must not kill its exit (the
+            # interpreter resets Python handlers to the default, which kills, as it finalizes; it keeps SIG_IGN).
+            signal.signal(sig, signal.SIG_IGN if self.count else handler)
+
+    def _on_signal(self, signum, frame) -> None:
+        self.count += 1
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._act, self.count)
+
+    def _act(self, count: int) -> None:
+        rec = self.recorder
+        if rec is None:
+            self.setup.cancel()
+        elif rec.status.phase == "converting depth" and count == 1:
+            print("\nconverting depth (Ctrl-C again to stop; the depth then stays FFV1 and "
+                  "`lerec convert-depth` converts it later)", file=sys.stderr)
+        elif count == 1:
+            print("\nstopping: saving the current episode (Ctrl-C again to abort it)", file=sys.stderr)
+            rec.stop()
+        else:
+            print("\naborting: abandoning the episode being saved", file=sys.stderr)
+            rec.abort()
+
+
+def _single_error(group: BaseExceptionGroup) -> BaseException:
+    """The error to report for ``group``: its only one, or the first lerec error (two streams spilling onto one
+    full disk fail alike, at once)."""
+    def leaves(exc):
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                yield from leaves(inner)
+        else:
+            yield exc
+
+    found = list(leaves(group))
+    if len(found) == 1:
+        return found[0]
+    return next((exc for exc in found if isinstance(exc, LerecError)), group)
+
+
+async def _record(args, interrupts: _Interrupts) -> int:
     cameras, per_camera = parse_camera_settings(args.cameras)
     max_frame_age_s = {name: per_camera[name].get("max_frame_age_s", args.max_frame_age_s) for name in cameras}
     rgb = encoder_config_from_args(args, "dataset.rgb_encoder", RGBEncoderConfig)
     depth = encoder_config_from_args(args, "dataset.depth_encoder", DepthEncoderConfig)
     robot, teleop = devices(args)
     root = _root(args)
-    stopping = False
-    async with Recorder.create(
-        root, args.fps, cameras, rgb_encoder=rgb, depth_encoder=depth,
-        encoder_threads=args.encoder_threads, encoder_queue_maxsize=args.encoder_queue_maxsize,
-        streaming_encoding=args.streaming_encoding, video=args.video, resume=args.resume,
-        convert_depth=args.convert_depth, robot=robot, teleop=teleop, max_frame_age_s=max_frame_age_s,
-    ) as rec:
-        async with anyio.create_task_group() as tg:
-
-            async def on_signals():
-                nonlocal stopping
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for _ in signals:
-                        if stopping:
-                            raise KeyboardInterrupt
-                        stopping = True
-                        print("\nstopping: saving the current episode (Ctrl-C again to abort it)", file=sys.stderr)
-                        rec.request_stop()
-
-            tg.start_soon(on_signals)
-            tg.start_soon(show_status, rec)
-            if keyboard_available():
-                tg.start_soon(read_commands, lambda command: _on_key(rec, command))
-                print(KEYS_HELP, file=sys.stderr)
-            first = rec.num_episodes
-            while rec.num_episodes - first < args.num_episodes:
-                report = await rec.record_episode(args.task, args.episode_time_s)
-                if report.length or not rec.stopped:
-                    print(report.summary(), file=sys.stderr)
-                if stopping or rec.stopped:
-                    break
-                if (report.discarded or rec.num_episodes - first < args.num_episodes) and args.reset_time_s > 0:
-                    print(f"reset: {args.reset_time_s:g} s (-> or n: skip it)", file=sys.stderr)
-                    await rec.reset(args.reset_time_s)
-                    if stopping or rec.stopped:
-                        break
-            tg.cancel_scope.cancel()
-        total = rec.num_episodes
-    print(f"saved {total - first} episode(s) to {root} ({total} in the dataset)")
+    interrupts.setup = anyio.CancelScope()
+    interrupts.loop = asyncio.get_running_loop()
+    if interrupts.count:
+        interrupts.setup.cancel()
+    try:
+        first, total = await _record_session(args, root, cameras, rgb, depth, robot, teleop, max_frame_age_s,
+                                             interrupts)
+    except BaseExceptionGroup as group:
+        raise _single_error(group) from None
+    finally:
+        interrupts.loop = None
+    if first is None:
+        raise Interrupted(f"stopped before the first episode; nothing was recorded into {root}")
+    saved = f"saved {total - first} episode(s) to {root} ({total} in the dataset)"
+    if interrupts.count >= 2:
+        raise Interrupted(saved)  # the save was done before the second Ctrl-C came
+    print(saved)
     return 0
+
+
+async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_frame_age_s, interrupts: _Interrupts):
+    """Record the episodes; (episodes before, episodes after), or (None, None) if stopped while setting up."""
+    with interrupts.setup:
+        async with Recorder.create(
+            root, args.fps, cameras, rgb_encoder=rgb, depth_encoder=depth,
+            encoder_threads=args.encoder_threads, encoder_queue_maxsize=args.encoder_queue_maxsize,
+            streaming_encoding=args.streaming_encoding, video=args.video, resume=args.resume,
+            convert_depth=args.convert_depth, robot=robot, teleop=teleop, max_frame_age_s=max_frame_age_s,
+        ) as rec:
+            interrupts.recorder = rec
+            first = rec.num_episodes
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(show_status, rec)
+                if keyboard_available():
+                    tg.start_soon(read_commands, lambda command: _on_key(rec, command))
+                    print(KEYS_HELP, file=sys.stderr)
+                while rec.num_episodes - first < args.num_episodes:
+                    report = await rec.record_episode(args.task, args.episode_time_s)
+                    if report.length or not rec.stopped:
+                        print(report.summary(), file=sys.stderr)
+                    if interrupts.count or rec.stopped:
+                        break
+                    if (report.discarded or rec.num_episodes - first < args.num_episodes) and args.reset_time_s > 0:
+                        print(f"reset: {args.reset_time_s:g} s (-> or n: skip it)", file=sys.stderr)
+                        await rec.reset(args.reset_time_s)
+                        if interrupts.count or rec.stopped:
+                            break
+                tg.cancel_scope.cancel()
+            total = rec.num_episodes
+        return first, total
+    return None, None
 
 
 def _on_key(rec: Recorder, command: str) -> None:
@@ -181,4 +257,9 @@ def check_settings(args) -> None:
 
 def run(args) -> int:
     check_settings(args)
-    return anyio.run(_record, args)
+    interrupts = _Interrupts()
+    interrupts.install()
+    try:
+        return anyio.run(_record, args, interrupts)
+    finally:
+        interrupts.uninstall()

@@ -24,6 +24,8 @@ STAGING_DIR = ".lerec/staging"
 DATA_FILES = "data/chunk-*/file-*.parquet"
 EPISODES_FILES = "meta/episodes/chunk-*/file-*.parquet"
 VIDEO_FILES = "videos/{video_key}/chunk-*/file-*.mp4"
+ROLLBACK_DIR = ".lerec/rollback"  # the committed versions of the files a save replaces
+LOCK_PATH = ".lerec/lock"  # held by the one session writing into the dataset
 MIB = 1024 * 1024
 # A parquet file is replaced whole to add an episode to it (so that every saved episode survives a crash), which
 # costs in proportion to its rows. lerec starts a new file past these many rows as well as past the size limits

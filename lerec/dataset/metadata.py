@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -173,16 +174,25 @@ class DatasetMeta:
     def save_tasks(self) -> None:
         write_parquet(self.path(layout.TASKS_PATH), tasks_table(self.tasks))
 
-    def save_stats(self) -> None:
+    def save_stats(self, only_if_changed: bool = False) -> None:
         """Write stats.json, aggregated over the episode rows: those added since the last call are folded into
-        a running total; rows dropped or replaced since then (a repair) make it start over."""
+        a running total; rows dropped or replaced since then (a repair) make it start over. ``only_if_changed``:
+        leave the file alone when it already holds them."""
         folded, total = self._stats_total or (0, StatsTotal())
         if folded > len(self.episodes) or any(r["episode_index"] != i for i, r in enumerate(self.episodes[:folded])):
             folded, total = 0, StatsTotal()
         for row in self.episodes[folded:]:
             total.add(self.episode_stats(row))
         self._stats_total = (len(self.episodes), total)
-        write_json_atomically(self.path(layout.STATS_PATH), stats_to_json(total.result()))
+        stats = stats_to_json(total.result())
+        path = self.path(layout.STATS_PATH)
+        if only_if_changed and path.exists():
+            try:
+                if json.loads(path.read_text()) == json.loads(json.dumps(stats)):
+                    return
+            except ValueError:
+                pass
+        write_json_atomically(path, stats)
 
     def save_info(self) -> None:
         """Write info.json with totals from the episode rows. Written last: it is what commits an episode."""

@@ -22,6 +22,7 @@ from lerec.dataset.meta_schema import read_json
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.rows import RowFile
 from lerec.dataset.stats import aggregate_stats, numeric_stats
+from lerec.dataset.unfinished import REPAIR_HINT, unfinished_save
 from lerec.dataset.video_decoder import DEFAULT_TOLERANCE_S
 from lerec.errors import DatasetError
 
@@ -88,6 +89,10 @@ class Validator:
             meta = DatasetMeta.load(self.root, uncommitted=True)
         except DatasetError as exc:
             self.add(f"metadata cannot be loaded: {exc}")
+            return self.problems
+        unfinished = unfinished_save(self.root, meta)
+        if unfinished:  # one cause for every mismatch it makes
+            self.add(f"an unfinished save ({'; '.join(unfinished)}); {REPAIR_HINT}")
             return self.problems
         self._check_meta(meta)
         self._check_rows(meta)

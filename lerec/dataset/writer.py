@@ -4,11 +4,13 @@ Order of writes for an episode: a new task into tasks.parquet when the episode b
 recorder does them while encoders still flush), the data parquet replaced, video fragments appended (fsync),
 the episodes parquet and stats.json replaced (written again if a video's file rolled over); info.json last.
 info.json's ``total_episodes`` is the commit: opening a dataset for writing cuts anything beyond it that a crash
-left behind (:meth:`DatasetWriter.resume`).
+left behind (:meth:`DatasetWriter.resume`). A save that fails or is interrupted is abandoned: every file it changed
+is put back byte for byte (:mod:`lerec.dataset.rollback`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +25,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lerec.dataset import layout
+from lerec.dataset.atomic import raise_disk_error, remove_stale_temps
 from lerec.dataset.metadata import DatasetMeta, new_info
+from lerec.dataset.rollback import Rollback
 from lerec.dataset.stats import Stats, numeric_stats
 from lerec.dataset.tables import append_rows, frame_table, write_data_file
 from lerec.encoding import fmp4
@@ -73,6 +77,7 @@ class DatasetWriter:
         self.data_file_max_rows = layout.DATA_FILE_MAX_ROWS
         self.episodes_file_max_rows = layout.EPISODES_FILE_MAX_ROWS
         self._last_data_file: tuple[Path, pa.Table] | None = None  # the rows of the data file appended last
+        self.rollback = Rollback(self.root / layout.ROLLBACK_DIR)  # what the episode being saved changed
 
     @classmethod
     def create(
@@ -87,10 +92,18 @@ class DatasetWriter:
         meta = DatasetMeta(root, new_info(fps, features, robot_type, use_videos))
         layout.check_info_paths(meta.info, "features")
         writer = cls(meta)
-        writer.staging.mkdir(parents=True, exist_ok=True)
-        meta.save_tasks()
-        meta.save_stats()
-        meta.save_info()
+        try:
+            writer.staging.mkdir(parents=True, exist_ok=True)
+            meta.save_tasks()
+            meta.save_stats()
+            meta.save_info()
+        except BaseException as exc:
+            # Nothing but lerec's own folder was there: take out what was written, so that a retry can start.
+            shutil.rmtree(root / "meta", ignore_errors=True)
+            writer.remove_staging()
+            if isinstance(exc, OSError):
+                raise_disk_error(root, exc)
+            raise
         return writer
 
     @classmethod
@@ -123,7 +136,7 @@ class DatasetWriter:
             meta.episodes = [r for r in meta.episodes if r["episode_index"] < committed]
             for chunk, file in files:
                 meta.save_episodes_file(chunk, file)
-            meta.save_stats()
+        meta.save_stats(only_if_changed=True)  # a crash may have written it for an episode it never committed
         self.forget_uncommitted_tasks()
         total_frames = sum(int(r["length"]) for r in meta.episodes)
         for path in data_files:
@@ -147,13 +160,36 @@ class DatasetWriter:
                     path.unlink()
                 elif fmp4.truncate_to_fragments(path, per_file[loc]):
                     log.warning("%s: cut an unfinished episode from %s", self.root, path)
+        self._remove_leftovers()
+
+    def _remove_leftovers(self) -> None:
+        """Delete what interrupted writes leave beside the dataset's files: temporary files, the staging and
+        rollback folders, a depth transcode's work folders."""
+        from lerec.encoding.depth_conversion import remove_transcode_leftovers
+
+        root = self.root
+        remove_stale_temps([root / "meta", *root.glob("meta/episodes/chunk-*"), *root.glob("data/chunk-*")])
+        remove_transcode_leftovers(root)
+        shutil.rmtree(root / layout.ROLLBACK_DIR, ignore_errors=True)
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def abandon_episode(self) -> None:
-        """After a failed save: cut what it wrote (as :meth:`repair`), keeping the dataset open for the next one."""
+        """After a failed or interrupted save, or an episode that ended before its save: put every file it changed
+        back byte for byte (renames and truncations, which need no space), keeping the dataset open for the next
+        one. Call it only once no thread of the save is running."""
         self.pending = None
-        self.repair()
-        self.staging.mkdir(parents=True, exist_ok=True)
+        self._last_data_file = None
+        try:
+            self.rollback.restore()
+        except OSError as exc:
+            log.warning("%s: putting back the files an abandoned save changed failed (%s); cutting instead",
+                        self.root, exc)
+            self.repair()
+        else:
+            self.meta = DatasetMeta.load(self.root)  # the save's rows and tasks were in memory too
+        shutil.rmtree(self.staging, ignore_errors=True)
+        with contextlib.suppress(OSError):  # a full disk: the next episode reports it
+            self.staging.mkdir(parents=True, exist_ok=True)
 
     def remove_staging(self) -> None:
         """Delete the staging folder (and ``.lerec`` when nothing else, such as a conversion journal, is in it)."""
@@ -182,6 +218,7 @@ class DatasetWriter:
         """Add ``task`` to meta/tasks.parquet now, if new: before an episode starts rather than while it is being
         saved. Until an episode with it is committed, :meth:`repair` takes it out again."""
         if task not in self.meta.tasks:
+            self.rollback.before_replace(self.root / layout.TASKS_PATH)
             self.meta.task_index(task)
             self.meta.save_tasks()
 
@@ -225,6 +262,7 @@ class DatasetWriter:
         path = self.meta.path(layout.DATA_PATH.format(chunk_index=row["data/chunk_index"],
                                                       file_index=row["data/file_index"]))
         cached = self._last_data_file
+        self.rollback.before_replace(path)
         rows = append_rows(path, table, cached[1] if cached and cached[0] == path else None)
         self._last_data_file = (path, rows) if rows.nbytes <= DATA_FILE_CACHE_BYTES else None
         pending.frames_written = True
@@ -256,6 +294,7 @@ class DatasetWriter:
                                   {key: video.stats for key, video in pending.videos.items()})
         meta.save_info()
         self.pending = None
+        self.rollback.discard()
         for video in pending.videos.values():
             video.path.unlink(missing_ok=True)
         return row
@@ -280,6 +319,8 @@ class DatasetWriter:
             meta.episodes[pending.index] = row
         else:
             meta.episodes.append(row)
+        self.rollback.before_replace(self.root / layout.EPISODES_PATH.format(chunk_index=ep_chunk, file_index=ep_file))
+        self.rollback.before_replace(self.root / layout.STATS_PATH)
         # Two files in two folders, each fsync'd: side by side, their waits on the disk overlap.
         with ThreadPoolExecutor(max_workers=2) as pool:
             episodes = pool.submit(meta.save_episodes_file, ep_chunk, ep_file, None if replacing else row)
@@ -337,8 +378,13 @@ class DatasetWriter:
                 chunk, file = layout.next_file_index(chunk, file, meta.info["chunks_size"])
                 location = _location_columns(key, chunk, file, 0, length, fps)
                 path = self.meta.path(layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fmp4.append_episode(path, fragment, round(location[f"videos/{key}/from_timestamp"] * fps), fps)
+        self.rollback.before_append(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fmp4.append_episode(path, fragment, round(location[f"videos/{key}/from_timestamp"] * fps), fps)
+        except OSError as exc:
+            raise_disk_error(path, exc)
+            raise
         return location
 
     def _video_location(self, key: str, previous: Mapping[str, Any] | None, length: int) -> dict[str, Any]:

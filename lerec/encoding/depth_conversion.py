@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -219,6 +220,7 @@ def convert_dataset_depth(
     root = Path(root)
     config = conversion_depth_config(config or DepthEncoderConfig())
     finish_pending_conversion(root)
+    remove_transcode_leftovers(root)
     pending = pending_depth_videos(root, config)
     total = sum(video.frames for video in pending)
     results: list[TranscodeResult] = []
@@ -247,3 +249,13 @@ def convert_dataset_depth(
     write_json_atomically(journal, plan)
     finish_pending_conversion(root)
     return results
+
+
+def remove_transcode_leftovers(root: str | os.PathLike) -> None:
+    """Delete the work folders and partial files of transcodes a crash interrupted (never a journal's files)."""
+    root = Path(root)
+    for chunk in root.glob("videos/*/chunk-*"):
+        for work in chunk.glob(".depth-transcode-*"):
+            shutil.rmtree(layout.confine(root, str(work.relative_to(root))), ignore_errors=True)
+        for partial in chunk.glob(f".file-*.mp4{CONVERTED_SUFFIX}.partial"):
+            layout.confine(root, str(partial.relative_to(root))).unlink(missing_ok=True)

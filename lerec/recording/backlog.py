@@ -15,6 +15,8 @@ import anyio
 import attrs
 import numpy as np
 
+from lerec.dataset.atomic import raise_disk_error
+
 
 @attrs.define(frozen=True)
 class QueuedFrame:
@@ -79,13 +81,17 @@ class FrameBacklog:
             await self._spill_wanted.wait()
 
     def _write(self, data: np.ndarray) -> int:
-        if self._spill_file is None:
-            self.spill_path.parent.mkdir(parents=True, exist_ok=True)
-            self._spill_file = open(self.spill_path, "w+b")
-            self._frame_shape, self._frame_dtype = data.shape, data.dtype
-        offset = self._spill_file.seek(0, os.SEEK_END)
-        self._spill_file.write(np.ascontiguousarray(data, dtype=self._frame_dtype).tobytes())
-        self._spill_file.flush()  # the encoder thread reads it back through its own file handle
+        try:
+            if self._spill_file is None:
+                self.spill_path.parent.mkdir(parents=True, exist_ok=True)
+                self._spill_file = open(self.spill_path, "w+b")
+                self._frame_shape, self._frame_dtype = data.shape, data.dtype
+            offset = self._spill_file.seek(0, os.SEEK_END)
+            self._spill_file.write(np.ascontiguousarray(data, dtype=self._frame_dtype).tobytes())
+            self._spill_file.flush()  # the encoder thread reads it back through its own file handle
+        except OSError as exc:
+            raise_disk_error(self.spill_path, exc)  # a full disk: one line naming the spill file
+            raise
         return offset
 
     def load(self, item: QueuedFrame) -> np.ndarray:
@@ -126,6 +132,9 @@ class FrameBacklog:
         self._spilled.clear()
         self._to_spill.clear()
         if self._spill_file is not None:
-            self._spill_file.close()
+            try:
+                self._spill_file.close()
+            except OSError:
+                pass  # its last write failed (a full disk): that error is the one reported
             self._spill_file = None
         self.spill_path.unlink(missing_ok=True)

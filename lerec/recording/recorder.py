@@ -21,6 +21,7 @@ import numpy as np
 
 from lerec.cameras.base import feature_key
 from lerec.cameras.registry import create_camera
+from lerec.dataset.lock import dataset_lock
 from lerec.dataset.writer import DatasetWriter, PendingEpisode
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.encoding.depth_conversion import (
@@ -33,7 +34,7 @@ from lerec.encoding.depth_conversion import (
 )
 from lerec.encoding.depth_transcode import TranscodeResult
 from lerec.encoding.validation import resolve_encoder_config
-from lerec.errors import CameraError, LerecError
+from lerec.errors import CameraError, Interrupted, LerecError
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
 from lerec.recording.episode_control import EpisodeControls, Rerecorded
@@ -136,7 +137,10 @@ class Recorder(EpisodeControls):
         self.writer: DatasetWriter | None = None
         self.status = RecorderStatus(fps=self.fps)
         EpisodeControls.__init__(self)
+        self._abort_requested = False
+        self._episode_scope: anyio.CancelScope | None = None  # bounds the episode being recorded and saved
         self._limiter: anyio.CapacityLimiter | None = None
+        self._held = contextlib.ExitStack()
 
     def _robot_features(self) -> dict[str, Any]:
         return {**self.robot.observation_features, **self.robot.action_features}
@@ -192,29 +196,32 @@ class Recorder(EpisodeControls):
                   encoder_queue_maxsize=encoder_queue_maxsize, streaming_encoding=streaming_encoding,
                   video=video, resume=resume, camera_timeout_s=camera_timeout_s, robot=robot, teleop=teleop,
                   max_frame_age_s=limits)
-        try:
-            with short_gil_switch():
-                async with anyio.create_task_group() as tg:
-                    try:
-                        async with opened(rec.robot, rec.teleop):
-                            await rec._start(tg)
-                            with frozen_heap():
-                                yield rec
-                    finally:
-                        tg.cancel_scope.cancel()
-        except BaseExceptionGroup as group:
-            rec._hint_depth_conversion()
-            raise _single(group) from None
-        except BaseException:
-            rec._hint_depth_conversion()
-            raise
-        for reader in rec.readers.values():
-            if reader.error and not reader.error_raised:
-                log.warning("%s (after the last episode's frames)", reader.error)
-        if rec.writer is not None and convert_depth and rec.depth_to_convert:
-            await rec.convert_depth()
-        if rec.writer is not None:
-            rec.writer.remove_staging()
+        with contextlib.ExitStack() as rec._held:  # the dataset's lock, from before the dataset is touched
+            try:
+                try:
+                    with short_gil_switch():
+                        async with anyio.create_task_group() as tg:
+                            try:
+                                async with opened(rec.robot, rec.teleop):
+                                    await rec._start(tg)
+                                    with frozen_heap():
+                                        yield rec
+                            finally:
+                                tg.cancel_scope.cancel()
+                except BaseExceptionGroup as group:
+                    rec._hint_depth_conversion()
+                    raise _single(group) from None
+                except BaseException:
+                    rec._hint_depth_conversion()
+                    raise
+                for reader in rec.readers.values():
+                    if reader.error and not reader.error_raised:
+                        log.warning("%s (after the last episode's frames)", reader.error)
+                if rec.writer is not None and convert_depth and rec.depth_to_convert:
+                    await rec.convert_depth()
+            finally:
+                if rec.writer is not None:  # every task and thread of the session has ended
+                    rec.writer.remove_staging()
 
     async def _start(self, tg) -> None:
         for name, config in self.camera_configs.items():
@@ -243,6 +250,7 @@ class Recorder(EpisodeControls):
                 if capture is not base and self.video:
                     self.depth_to_convert[key] = stream_feature(stream, conversion_depth_config(base), self.video)
         features.update(self.declared_features)
+        self._held.enter_context(dataset_lock(self.root, "lerec record"))
         if self.resume and (self.root / "meta/info.json").exists():
             self.writer = await anyio.to_thread.run_sync(DatasetWriter.resume, self.root)
             check_resume(self.writer.meta.info, self.fps, self._as_converted(features), str(self.root))
@@ -275,10 +283,17 @@ class Recorder(EpisodeControls):
         """Convert the depth videos recorded with FFV1 to the depth encoder's lossless HEVC, off the event loop;
         codes are verified identical and info.json changes last (see :mod:`lerec.encoding.depth_conversion`)."""
         self.status.phase = "converting depth"
+        report = progress or log_progress()
+
+        def progress_or_stop(done: int, total: int, path: Path) -> None:
+            if self._abort_requested:  # raised on the conversion's thread, which then deletes what it converted
+                raise Interrupted(f"depth conversion stopped; the depth videos of {self.root} stay FFV1 "
+                                  f"(`lerec convert-depth {self.root}` converts them)")
+            report(done, total, path)
+
         try:
             return await anyio.to_thread.run_sync(lambda: convert_dataset_depth(
-                self.root, self.depth_encoder, progress=progress or log_progress(),
-                encoder_threads=self.encoder_threads))
+                self.root, self.depth_encoder, progress=progress_or_stop, encoder_threads=self.encoder_threads))
         finally:
             self.status.phase = "idle"
 
@@ -301,6 +316,16 @@ class Recorder(EpisodeControls):
         finally:
             self._stop_requested = self._stopped
             self.status.phase = "idle"
+
+    def abort(self) -> None:
+        """Abandon the episode being recorded or saved (and any later one, and a depth conversion): its save stops
+        at its next safe point, once no thread is writing, every file it changed is put back byte for byte, and
+        :meth:`record_episode` raises :class:`Interrupted`. An episode whose commit has begun is kept. Safe to call
+        from a signal handler's task at any moment."""
+        self._abort_requested = True
+        self._stop_requested = True
+        if self._episode_scope is not None:
+            self._episode_scope.cancel()
 
     async def record_episode(
         self, task: str, duration_s: float | None = None, *, num_frames: int | None = None, step: Step | None = None
@@ -327,26 +352,31 @@ class Recorder(EpisodeControls):
         self._stop_requested = self._stopped
         self._rerecord_requested = False
         index = self.num_episodes
+        if self._abort_requested:
+            raise Interrupted(f"episode {index} was not recorded; the {index} episode(s) before it are intact")
         if self._stopped:
             return EpisodeReport(index, task, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, {}, stopped_early=True)
         source = self._row_source(step)
         encoders = {key: self._stream_encoder(src, index) for key, src in self.sources.items()}
         self.status = RecorderStatus("recording", index, 0, length, self.fps)
         log.info("episode %d: recording %d frames", index, length)
+        report = None
         try:
-            report = await self._record(task, index, length, source, encoders)
+            # Cancelling this scope (abort) stops the save where it waits: a thread writing a file finishes first.
+            with anyio.CancelScope() as self._episode_scope:
+                report = await self._record(task, index, length, source, encoders)
+            if report is None:
+                raise Interrupted(f"episode {index} was not saved; the {index} episode(s) before it are intact")
         except BaseException as exc:
-            for encoder in encoders.values():
-                encoder.abort()
-            if self.writer.pending is not None:  # cancelled while saving: cut what the save wrote
-                self.writer.abandon_episode()
-            else:
-                self.writer.forget_uncommitted_tasks()
-            self.status.phase = "idle"
+            # Every thread of the episode has returned (its task groups waited for them): nothing writes now.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._discard_episode, encoders)
             if isinstance(exc, Rerecorded):
                 return exc.report
             raise
-        self.status.phase = "idle"
+        finally:
+            self._episode_scope = None
+            self.status.phase = "idle"
         log.debug("%s", report.summary())
         return report
 
@@ -355,6 +385,20 @@ class Recorder(EpisodeControls):
             return RobotRows(self.robot, self.teleop, step)
         infer = self.infer_features and not self.writer.meta.episodes
         return StepRows(step, RowCheck(self.declared_features, "step", infer=infer))
+
+    def _discard_episode(self, encoders: Mapping[str, StreamEncoder]) -> None:
+        """Close the episode's encoders and put back what its save changed; a failure here is logged, never
+        raised over the error that ended the episode."""
+        for encoder in encoders.values():
+            try:
+                encoder.abort()
+            except Exception as exc:
+                log.warning("closing the encoder of camera %r: %s", encoder.camera, exc)
+        try:
+            self.writer.abandon_episode()
+        except Exception as exc:
+            log.warning("%s: undoing the unfinished save failed (%s); `lerec record --resume` repairs it", self.root,
+                        exc)
 
     def _stream_encoder(self, src: _Source, index: int) -> StreamEncoder:
         return StreamEncoder(

@@ -80,6 +80,8 @@ def check_root(root: Any, option: str = "root") -> Path:
             if not place.is_dir():
                 what = "is" if place == path else f"is under {place}, which is"
                 raise SettingsError(f"{option}={str(root)!r}: {what} a file, not a folder; give a folder")
+            if os.statvfs(place).f_flag & os.ST_RDONLY:
+                raise SettingsError(f"{option}={str(root)!r}: {place} is on a read-only file system")
             if not os.access(place, os.W_OK | os.X_OK):
                 raise SettingsError(f"{option}={str(root)!r}: {place} is not writable")
             break

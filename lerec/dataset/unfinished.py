@@ -1,0 +1,83 @@
+"""What an interrupted save can leave ahead of info.json's commit point, found without changing anything.
+
+A save writes the data parquet, the episode's row, the tasks and stats.json, and appends to the MP4s before
+info.json commits it (:mod:`lerec.dataset.writer`); a crash in between leaves some of those ahead of info.json,
+and temporary files or work folders beside them. ``lerec record --resume`` cuts all of it
+(:meth:`lerec.dataset.writer.DatasetWriter.repair`); ``lerec validate`` says so rather than list each mismatch.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from lerec.dataset import layout
+from lerec.dataset.metadata import DatasetMeta
+from lerec.encoding import fmp4
+
+REPAIR_HINT = "`lerec record --resume` repairs it"
+
+
+def unfinished_save(root: str | Path, meta: DatasetMeta) -> list[str]:
+    """What lies beyond info.json's totals (empty when nothing does). Files that cannot be read are left to the
+    other checks to report."""
+    root = Path(root)
+    info = meta.info
+    committed, frames = int(info.get("total_episodes", 0)), int(info.get("total_frames", 0))
+    if len(meta.episodes) < committed or sum(int(r["length"]) for r in meta.episodes[:committed]) != frames:
+        return []  # info.json disagrees with its own episodes: damage, not a save a crash left half done
+    found = []
+    if len(meta.episodes) > committed:
+        found.append(f"meta/episodes holds {len(meta.episodes) - committed} episode(s) beyond info.json's "
+                     f"total_episodes {committed}")
+    tasks = int(info.get("total_tasks", len(meta.tasks)))
+    if len(meta.tasks) > tasks:
+        found.append(f"meta/tasks.parquet holds {len(meta.tasks) - tasks} task(s) beyond total_tasks {tasks}")
+    for path in sorted((root / "data").glob("chunk-*/file-*.parquet")):
+        try:
+            index = pq.read_table(path, columns=["index"]).column("index").to_pylist()
+        except Exception:
+            continue
+        if index and max(index) >= frames:
+            found.append(f"{path.relative_to(root)} holds rows beyond total_frames {frames}")
+    try:
+        counted = json.loads((root / layout.STATS_PATH).read_text())["index"]["count"][0]
+        if int(counted) > frames:
+            found.append(f"meta/stats.json counts {counted} frames, info.json {frames}")
+    except Exception:
+        pass
+    found += _video_fragments_ahead(root, meta, committed)
+    leftovers = [p for pattern in ("videos/*/chunk-*/.depth-transcode-*", "videos/*/chunk-*/.*.partial",
+                                   "meta/.*.tmp", "meta/episodes/chunk-*/.*.tmp", "data/chunk-*/.*.tmp")
+                 for p in root.glob(pattern)]
+    if leftovers:
+        found.append(f"{len(leftovers)} temporary file(s) left, e.g. {leftovers[0].relative_to(root)}")
+    return found
+
+
+def _video_fragments_ahead(root: Path, meta: DatasetMeta, committed: int) -> list[str]:
+    found = []
+    for key in meta.video_keys:
+        per_file: dict[Path, int] = {}
+        for row in meta.episodes[:committed]:
+            try:
+                path = meta.video_file(key, row)
+            except (KeyError, TypeError, ValueError):
+                return []
+            per_file[path] = per_file.get(path, 0) + 1
+        for path in sorted((root / "videos" / key).glob("chunk-*/file-*.mp4")):
+            try:
+                boxes = fmp4.file_boxes(path)
+                size = path.stat().st_size
+            except Exception:
+                continue
+            fragments = sum(1 for box in boxes if box.type == b"moof")
+            if fragments > per_file.get(path, 0):
+                found.append(f"{path.relative_to(root)} holds {fragments - per_file.get(path, 0)} fragment(s) "
+                             "beyond the committed episodes")
+            elif boxes and boxes[-1].end < size:
+                found.append(f"{path.relative_to(root)} ends with {size - boxes[-1].end} bytes of an unfinished "
+                             "fragment")
+    return found
