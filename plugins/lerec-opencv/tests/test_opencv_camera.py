@@ -53,13 +53,13 @@ async def test_video_file_gives_the_files_frames(video_file):
 
 async def test_video_file_plays_at_its_fps_in_realtime(video_file):
     cam = camera(video_file, width=WIDTH, height=HEIGHT, fps=FPS)
-    started = time.monotonic()
+    started_ns = time.monotonic_ns()
     frames = (await check_camera(cam, frames_per_stream=COUNT + 5, allow_fewer=True))["color"]
-    elapsed = time.monotonic() - started
     assert cam.streams[0].fps == FPS
-    assert elapsed >= (COUNT - 1) / FPS * 0.95
-    gaps_ms = np.diff([frame.timestamp_ns for frame in frames]) / 1e6
-    np.testing.assert_allclose(gaps_ms, 1000 / FPS, atol=1)
+    assert [frame.seq for frame in frames] == list(range(COUNT))
+    # Frame n is never delivered before n / fps after the file opened (a loaded machine may deliver it later).
+    early = [f.seq for f in frames if f.timestamp_ns - started_ns < f.seq * 1_000_000_000 // FPS]
+    assert early == []
 
 
 async def test_rotation_and_colour_order(video_file):

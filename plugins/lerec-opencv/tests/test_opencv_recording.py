@@ -50,10 +50,7 @@ async def test_recorder_records_the_files_frames(barcoded_video, tmp_path):
     assert report.length == 30
     meta = DatasetMeta.load(tmp_path / "ds")
     assert meta.features[KEY]["shape"][:2] == [HEIGHT, WIDTH]
-    seqs = check_episode_is_the_files_frames(tmp_path / "ds")
-    # The file plays at its own pace, never faster: frame n is not due before n / fps after it opened. (A loaded
-    # machine may play it slower; that is no error.)
-    assert seqs[-1] - seqs[0] <= report.duration_s * FPS + 1
+    check_episode_is_the_files_frames(tmp_path / "ds")  # its pace: test_video_file_plays_at_its_fps_in_realtime
 
 
 def test_lerec_record_with_an_opencv_camera(barcoded_video, tmp_path):

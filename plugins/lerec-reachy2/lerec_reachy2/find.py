@@ -15,13 +15,14 @@ PROBE_TIMEOUT_S = 1.0
 _IMAGES = {"teleop_head": ("teleop", ("left", "right")), "depth_camera": ("depth", ("rgb", "depth"))}
 
 
-def find_reachy2_cameras(host: str | None = None, port: int = DEFAULT_PORT) -> list[FoundCamera]:
-    """Each image of each camera the robot's video service reports; nothing if no robot answers."""
+def find_reachy2_cameras(host: str | None = None, port: int = DEFAULT_PORT,
+                         timeout_s: float = PROBE_TIMEOUT_S) -> list[FoundCamera]:
+    """Each image of each camera the robot's video service reports; nothing if no robot answers in ``timeout_s``."""
     host = host or os.environ.get("LEREC_REACHY2_HOST", "localhost")
     with grpc.insecure_channel(f"{host}:{port}") as channel:
         try:
-            grpc.channel_ready_future(channel).result(timeout=PROBE_TIMEOUT_S)
-            cameras = VideoServiceStub(channel).GetAvailableCameras(Empty(), timeout=PROBE_TIMEOUT_S)
+            grpc.channel_ready_future(channel).result(timeout=timeout_s)
+            cameras = VideoServiceStub(channel).GetAvailableCameras(Empty(), timeout=timeout_s)
         except (grpc.FutureTimeoutError, grpc.RpcError):
             return []
     found = []

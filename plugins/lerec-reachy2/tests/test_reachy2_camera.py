@@ -79,7 +79,7 @@ async def test_no_server_is_a_named_error_at_open():
 
 def test_find_lists_each_image_of_each_camera(video_server):
     _, port = video_server
-    found = find_reachy2_cameras("127.0.0.1", port)
+    found = find_reachy2_cameras("127.0.0.1", port, timeout_s=60)  # the server is there: a loaded machine may be slow
     assert [(f.options["name"], f.options["image_type"]) for f in found] == [
         ("teleop", "left"), ("teleop", "right"), ("depth", "rgb"), ("depth", "depth"),
     ]
