@@ -5,6 +5,13 @@ Devices are built by LeRobot itself (its config classes and ``make_robot_from_co
 cameras are replaced by lerec cameras (``--cameras``).
 """
 
-from lerec_lerobot.devices import LeRobotRobot, LeRobotTeleop
-
 __all__ = ["LeRobotRobot", "LeRobotTeleop"]
+
+
+def __getattr__(name: str):
+    # Lazy: lerec loads lerec_lerobot.plugin for every command, and importing LeRobot imports torch.
+    if name in __all__:
+        from lerec_lerobot import devices
+
+        return getattr(devices, name)
+    raise AttributeError(f"module 'lerec_lerobot' has no attribute {name!r}")

@@ -23,14 +23,19 @@ log = logging.getLogger(__name__)
 @functools.cache
 def lerobot_types(kind: str) -> dict[str, type]:
     """LeRobot's config classes of ``kind`` ("robot" or "teleop"), by type name."""
-    from lerobot.utils.import_utils import register_third_party_plugins
+    try:
+        from lerobot.utils.import_utils import register_third_party_plugins
 
-    if kind == "robot":
-        import lerobot.robots as package
-        base = package.RobotConfig
-    else:
-        import lerobot.teleoperators as package
-        base = package.TeleoperatorConfig
+        if kind == "robot":
+            import lerobot.robots as package
+            base = package.RobotConfig
+        else:
+            import lerobot.teleoperators as package
+            base = package.TeleoperatorConfig
+    except Exception as exc:  # a broken LeRobot must not take lerec's other robots down with it
+        log.warning("lerec-lerobot: LeRobot cannot be imported (%s: %s); its %s types are not available",
+                    type(exc).__name__, exc, kind)
+        return {}
     for module in pkgutil.iter_modules(package.__path__):
         if module.ispkg:
             try:  # a type whose module needs a missing extra still leaves the others usable

@@ -141,3 +141,21 @@ def test_options_are_lerobots_own_decoded_by_draccus():
                                                  "cameras": {"front": {"type": "opencv", "index_or_path": 0}}})
     with pytest.raises(LerecError, match=r"so101_follower.*SOFollowerRobotConfig.*port"):
         build_config("robot", "so101_follower", {})  # LeRobot's required option, named
+
+
+def test_lerobot_is_imported_only_when_robots_are_listed_or_built(tmp_path):
+    # lerec loads every plugin for every command; importing LeRobot (and torch) costs seconds.
+    script = ("import sys; from lerec.cli import main; code = main(['cameras']); "
+              "assert 'lerobot' not in sys.modules and 'torch' not in sys.modules, 'LeRobot imported'; sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_broken_lerobot_leaves_lerecs_own_robots_usable(tmp_path):
+    script = ("import sys; sys.modules['lerobot'] = None; from lerec.cli import main; sys.exit(main(['robots']))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "lerec-lerobot: LeRobot cannot be imported (ModuleNotFoundError" in done.stderr
+    assert {tuple(line.split()[:2]) for line in done.stdout.splitlines()} >= {("robot", "synthetic"),
+                                                                            ("teleop", "synthetic")}
+    assert "lerec-lerobot" not in done.stdout
