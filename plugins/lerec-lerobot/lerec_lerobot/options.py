@@ -38,20 +38,22 @@ def _text_type(tp: Any) -> type | None:
 
 
 def _check_cameras(config: Any, path: str = "") -> None:
-    """Refuse cameras anywhere in the config (bimanual robots nest them per arm)."""
-    if not dataclasses.is_dataclass(config):
+    """Refuse cameras anywhere in the options or the decoded config (bimanual robots nest them per arm)."""
+    if dataclasses.is_dataclass(config):
+        config = {field.name: getattr(config, field.name) for field in dataclasses.fields(config)}
+    if not isinstance(config, dict):
         return
-    for field in dataclasses.fields(config):
-        value = getattr(config, field.name)
-        if field.name == "cameras" and value:
+    for name, value in config.items():
+        if name == "cameras" and value:
             raise ValueError(f"option {path}cameras: {CAMERAS_HINT}")
-        _check_cameras(value, f"{path}{field.name}.")
+        _check_cameras(value, f"{path}{name}.")
 
 
 def lerobot_config(options: Any) -> Any:
     """The LeRobot config an options object stands for (decoded by draccus, with no cameras)."""
     cls = type(options).lerobot_class
     given = {name: value for name, value in attrs.asdict(options, recurse=False).items() if value is not UNSET}
+    _check_cameras(given)  # before decoding: LeRobot's camera types may not even be registered
     if "cameras" in {f.name for f in dataclasses.fields(cls)}:
         given["cameras"] = {}  # LeKiwi's default names two cameras: lerec records its own
     try:
@@ -62,7 +64,7 @@ def lerobot_config(options: Any) -> Any:
     return config
 
 
-def options_class(lerobot_class: type, kind: str) -> type:
+def options_class(lerobot_class: type) -> type:
     """A frozen attrs class for the options of ``lerobot_class`` (a LeRobot ``RobotConfig`` or
     ``TeleoperatorConfig`` subclass), validated by building that config."""
     fields = {}
@@ -70,7 +72,7 @@ def options_class(lerobot_class: type, kind: str) -> type:
         validator = _no_cameras if field.name == "cameras" else None
         fields[field.name] = attrs.field(default=UNSET, type=_text_type(field.type), validator=validator)
     name = f"{lerobot_class.__name__}Options"
-    base = type(name, (LeRobotOptions,), {"lerobot_class": lerobot_class, "kind": kind})
+    base = type(name, (LeRobotOptions,), {"lerobot_class": lerobot_class})
     cls = attrs.make_class(name, fields, bases=(base,), frozen=True, kw_only=True)
     cls.__doc__ = f"Options of LeRobot's {lerobot_class.__name__} (unset: LeRobot's default)."
     return cls
@@ -80,7 +82,6 @@ class LeRobotOptions:
     """Base of the generated options classes; building one decodes it, so a bad option fails here."""
 
     lerobot_class: type
-    kind: str
 
     def __attrs_post_init__(self) -> None:
         lerobot_config(self)

@@ -63,7 +63,7 @@ def _create_teleop(options):
 def _types(kind: str, record: type, create) -> list:
     from lerec_lerobot.options import options_class
 
-    return [record(name, options_class(cls, kind), create, description=f"LeRobot {cls.__name__}")
+    return [record(name, options_class(cls), create, description=f"LeRobot {cls.__name__}")
             for name, cls in lerobot_types(kind).items()]
 
 

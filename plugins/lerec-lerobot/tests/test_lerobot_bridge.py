@@ -139,6 +139,13 @@ def test_options_are_lerobots_own_decoded_by_draccus():
     with pytest.raises(LerecError, match=r"cameras: the robot's cameras are lerec cameras: give them with --cameras"):
         build_config("robot", "so101_follower", {"port": "/dev/ttyACM0",
                                                  "cameras": {"front": {"type": "opencv", "index_or_path": 0}}})
+    pair = lerobot_config(build_config("robot", "bi_so_follower", {"id": "bi", "left_arm_config": {"port": "/dev/a"},
+                                                                  "right_arm_config": {"port": "/dev/b"}}))
+    assert (pair.left_arm_config.port, pair.right_arm_config.port, pair.id) == ("/dev/a", "/dev/b", "bi")
+    with pytest.raises(LerecError, match=r"option left_arm_config.cameras: the robot's cameras are lerec cameras"):
+        build_config("robot", "bi_so_follower", {"left_arm_config": {"port": "/dev/a", "cameras": {"top": {
+            "type": "opencv", "index_or_path": 0, "width": 640, "height": 480, "fps": 30}}},
+            "right_arm_config": {"port": "/dev/b"}})
     with pytest.raises(LerecError, match=r"so101_follower.*SOFollowerRobotConfig.*port"):
         build_config("robot", "so101_follower", {})  # LeRobot's required option, named
 
