@@ -26,8 +26,14 @@ if [ ! -x "$overlay/bin/python" ]; then
     "$base" -m venv "$overlay"
 fi
 echo "$site" > "$("$overlay/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/lerobot_venv.pth"
-# pip sees LeRobot's packages through the .pth: it adds only what is missing, into the overlay.
-"$overlay/bin/python" -m pip install -q -e . -e plugins/lerec-lerobot
+# pip sees LeRobot's packages through the .pth: it adds only what is missing, into the overlay. Editable installs
+# follow the code: pip runs again only when a pyproject changed (a new dependency) since the last run.
+stamp=$overlay/.lerec-lerobot.sha256
+want=$(cat pyproject.toml plugins/lerec-lerobot/pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    "$overlay/bin/python" -m pip install -q -e . -e plugins/lerec-lerobot
+    echo "$want" > "$stamp"
+fi
 "$overlay/bin/python" -c 'import av, lerec, lerec_lerobot, lerobot, numpy, sys
 print(f"lerec {lerec.__version__} + lerec-lerobot beside lerobot {lerobot.__version__} ({lerobot.__file__}): "
       f"Python {sys.version.split()[0]}, av {av.__version__}, numpy {numpy.__version__}")'
