@@ -9,7 +9,7 @@ build them (``make_device_from_device_class`` finds ``FakeFollower`` next to ``F
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lerobot.robots import Robot, RobotConfig
 from lerobot.teleoperators import Teleoperator, TeleoperatorConfig
@@ -32,6 +32,7 @@ def _log(path: str | None, record: dict) -> None:
 @dataclass(kw_only=True)
 class FakeFollowerConfig(RobotConfig):
     port: str = "/dev/fake"
+    cameras: dict = field(default_factory=dict)  # as LeRobot's arms; the bridge refuses any
     log_path: str | None = None
     fail_at: int | None = None  # get_observation raises at this read
 

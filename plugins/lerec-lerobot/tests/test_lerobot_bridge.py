@@ -166,3 +166,27 @@ def test_a_broken_lerobot_leaves_lerecs_own_robots_usable(tmp_path):
     assert {tuple(line.split()[:2]) for line in done.stdout.splitlines()} >= {("robot", "synthetic"),
                                                                             ("teleop", "synthetic")}
     assert "lerec-lerobot" not in done.stdout
+
+
+async def test_python_api_records_a_lerobot_device_object(tmp_path):
+    from lerec import Recorder, SyntheticCameraConfig
+    from lerec_lerobot import LeRobotRobot, LeRobotTeleop
+    from lerobot.cameras.opencv import OpenCVCameraConfig
+
+    log = tmp_path / "device.jsonl"
+    robot = LeRobotRobot(fake.FakeFollowerConfig(id="py", calibration_dir=tmp_path / "cal", log_path=str(log)))
+    teleop = LeRobotTeleop(fake.FakeLeaderConfig(id="lead", calibration_dir=tmp_path / "cal"))
+    assert robot.observation_features == {"observation.state": {"dtype": "float32", "shape": [6], "names": NAMES}}
+    assert teleop.action_features == robot.action_features
+    async with Recorder.create(tmp_path / "ds", FPS, {"front": SyntheticCameraConfig(width=64, height=48)},
+                               robot=robot, teleop=teleop) as rec:
+        report = await rec.record_episode("pick the cube", duration_s=0.2)
+    assert report.length == len(events(log, "observation")) > 0
+    assert not robot.device.is_connected and not teleop.device.is_connected
+    await robot.close()  # LeRobot raises on a second disconnect; the bridge does not call it
+    assert len(events(log, "disconnect")) == 1
+    info = json.loads((tmp_path / "ds/meta/info.json").read_text())
+    assert info["robot_type"] == "lerec_fake_follower"
+    with pytest.raises(LerecError, match=r"robot 'lerec_fake_follower'.*LeRobot cameras front.*--cameras"):
+        LeRobotRobot(fake.FakeFollowerConfig(calibration_dir=tmp_path / "cal", cameras={
+            "front": OpenCVCameraConfig(index_or_path=0, width=640, height=480, fps=30)}))
