@@ -35,6 +35,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "$want" > "$stamp"
 fi
 "$overlay/bin/python" -c 'import av, lerec, lerec_lerobot, lerobot, numpy, sys
-print(f"lerec {lerec.__version__} ({lerec.__file__}) + lerec-lerobot beside lerobot {lerobot.__version__} ({lerobot.__file__}): "
-      f"Python {sys.version.split()[0]}, av {av.__version__}, numpy {numpy.__version__}")'
+print(f"lerec {lerec.__version__} ({lerec.__file__}) + lerec-lerobot beside lerobot {lerobot.__version__} "
+      f"({lerobot.__file__}): Python {sys.version.split()[0]}, av {av.__version__}, numpy {numpy.__version__}")'
 exec "$overlay/bin/python" -m pytest -q -p no:cacheprovider plugins/lerec-lerobot/tests "$@"

@@ -67,7 +67,9 @@ def test_record_through_the_bridge_loads_in_lerobot_with_the_devices_values(tmp_
     info = json.loads((root / "meta/info.json").read_text())
     assert info["robot_type"] == "lerec_fake_follower"
     hw = {f"{m}.pos": float for m in fake.MOTORS}
-    for key, want in [*hw_to_dataset_features(hw, "observation").items(), *hw_to_dataset_features(hw, "action").items()]:
+    lerobot_record_features = {**hw_to_dataset_features(hw, "observation"), **hw_to_dataset_features(hw, "action")}
+    assert set(lerobot_record_features) == {"observation.state", "action"}
+    for key, want in lerobot_record_features.items():
         assert info["features"][key]["dtype"] == want["dtype"] == "float32"
         assert list(info["features"][key]["shape"]) == list(want["shape"])
         assert info["features"][key]["names"] == want["names"] == NAMES
