@@ -120,8 +120,9 @@ async def _record(args) -> int:
                         rec.request_stop()
 
             tg.start_soon(on_signals)
-            tg.start_soon(show_status, rec)
-            if keyboard_available():
+            keys = keyboard_available()
+            tg.start_soon(show_status, rec, 0.25, None, keys)
+            if keys:
                 tg.start_soon(read_commands, lambda command: _on_key(rec, command))
                 print(KEYS_HELP, file=sys.stderr)
             first = rec.num_episodes
