@@ -501,11 +501,12 @@ class Recorder(EpisodeControls):
         """Keep the status's backlogs current while the encoders drain them after the last tick (the live view
         shows the queues going down during a long save)."""
         while True:
+            drained = all(e.frames_encoded.is_set() for e in encoders.values())
             for key, e in encoders.items():
                 self.status.queue_depth[key] = len(e.backlog)
                 self.status.encode_lag_s[key] = e.lag_s
                 self.status.encoded[key] = e.encoded
-            if all(e.frames_encoded.is_set() for e in encoders.values()):
+            if drained:
                 return
             await anyio.sleep(interval_s)
 
