@@ -169,7 +169,10 @@ async def show_status(rec: Recorder, interval_s: float = 0.5, stream: TextIO | N
               redirect_stderr=is_stderr) as live, _logs_above(stream, sys.stderr if is_stderr else stream):
         while True:
             snap = take_snapshot(rec, rates, time.monotonic_ns(), keys)
-            live.update(Text("") if snap.phase == "idle" else render(snap), refresh=True)
+            view = Text("") if snap.phase == "idle" else render(snap)
+            # Drawing a table takes milliseconds of Python: on a worker thread, the control loop's tick preempts
+            # it (the GIL switch interval is 0.5 ms during a session) instead of waiting for it.
+            await anyio.to_thread.run_sync(lambda: live.update(view, refresh=True))
             await anyio.sleep(interval_s)
 
 
