@@ -111,6 +111,7 @@ class Terminal:
         self.proc = subprocess.Popen([sys.executable, "-m", "lerec", *args], stdin=self.slave,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.log: list[str] = []
+        self.partial = ""
 
     def wait_for(self, pattern: str, count: int = 1, timeout_s: float = 90) -> re.Match:
         deadline = time.monotonic() + timeout_s
@@ -120,10 +121,13 @@ class Terminal:
                 return matches[count - 1]
             ready, _, _ = select.select([self.proc.stderr], [], [], 0.5)
             if ready:
-                line = self.proc.stderr.readline()
-                if not line and self.proc.poll() is not None:
+                # os.read, not readline: a buffered reader keeps the lines after the first, which select cannot
+                # see, and the test waited for the next write (an episode later once nothing prints every 5 s).
+                chunk = os.read(self.proc.stderr.fileno(), 65536).decode()
+                if not chunk and self.proc.poll() is not None:
                     break
-                self.log.append(line)
+                *lines, self.partial = (self.partial + chunk).split("\n")
+                self.log.extend(line + "\n" for line in lines)
         raise AssertionError(f"no {pattern!r} (x{count}) in:\n{''.join(self.log)}")
 
     def press(self, keys: bytes) -> None:

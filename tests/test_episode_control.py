@@ -96,3 +96,20 @@ async def test_rerecord_needs_an_episode_being_recorded(dataset_root):
         rec.rerecord_episode()  # between episodes: nothing to discard, the next one records
         report = await rec.record_episode("t", num_frames=3, step=CountingRobot())
         assert not report.discarded and report.length == 3
+
+
+async def test_ending_an_episode_early_does_not_skip_the_reset_after_it(dataset_root):
+    async with Recorder.create(dataset_root, 30, {"front": small_camera()}, robot=SyntheticRobotConfig(),
+                               teleop=SyntheticTeleopConfig(), rgb_encoder=FAST_H264) as rec:
+        async with anyio.create_task_group() as tg:
+            async def press_n():
+                while rec.status.tick < 3:
+                    await anyio.sleep(0.005)
+                rec.end_episode()
+
+            tg.start_soon(press_n)
+            report = await rec.record_episode("t", num_frames=300)
+        assert report.stopped_early
+        before = rec.teleop.actions
+        await rec.reset(0.3)  # the → that ended the episode was used up by it: the reset runs its 9 ticks
+        assert rec.teleop.actions - before == 9

@@ -210,8 +210,9 @@ async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_fr
             interrupts.recorder = rec
             first = rec.num_episodes
             async with anyio.create_task_group() as tg:
-                tg.start_soon(show_status, rec)
-                if keyboard_available():
+                keys = keyboard_available()
+                tg.start_soon(show_status, rec, 0.25, None, keys)
+                if keys:
                     tg.start_soon(read_commands, lambda command: _on_key(rec, command))
                     print(KEYS_HELP, file=sys.stderr)
                 while rec.num_episodes - first < args.num_episodes:

@@ -431,6 +431,7 @@ class Recorder(EpisodeControls):
             t0_ns = time.monotonic_ns()
             for k in range(length):
                 if self._stop_requested and k > 0:
+                    self._stop_requested = self._stopped  # used up: a request during the save ends the reset
                     break
                 if self._rerecord_requested:
                     failure = Rerecorded(EpisodeReport(index, task, len(rows), (time.monotonic_ns() - t0_ns) / 1e9,
@@ -478,6 +479,7 @@ class Recorder(EpisodeControls):
                 if not self.streaming_encoding:
                     for encoder in encoders.values():
                         tg.start_soon(encoder.run)
+                tg.start_soon(self._follow_draining, encoders)
                 # Saving starts now, stream by stream, while the other encoders still flush.
                 provenance = {}
                 for key in encoders:
@@ -582,6 +584,19 @@ class Recorder(EpisodeControls):
                 self.writer.meta.features.setdefault(key, feature)
             self.declared_features = dict(features)
         return {key: np.stack([row[key] for row in rows]) for key in features}
+
+    async def _follow_draining(self, encoders: Mapping[str, StreamEncoder], interval_s: float = 0.1) -> None:
+        """Keep the status's backlogs current while the encoders drain them after the last tick (the live view
+        shows the queues going down during a long save)."""
+        while True:
+            drained = all(e.frames_encoded.is_set() for e in encoders.values())
+            for key, e in encoders.items():
+                self.status.queue_depth[key] = len(e.backlog)
+                self.status.encode_lag_s[key] = e.lag_s
+                self.status.encoded[key] = e.encoded
+            if drained:
+                return
+            await anyio.sleep(interval_s)
 
     def _update_status(self, tick: int, encoders: Mapping[str, StreamEncoder],
                        ages_us: Mapping[str, list[int]]) -> None:
