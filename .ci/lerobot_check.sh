@@ -14,7 +14,7 @@ mkdir -p "$work"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 HF_HUB_OFFLINE=1
 
 "$py" -m pip freeze --exclude-editable | sort > "$work/before.txt"
-"$py" -m pip install -q -e .
+"$py" -m pip install -q -e . > "$work/pip.log" 2>&1 || { cat "$work/pip.log" >&2; exit 1; }
 "$py" -m pip freeze --exclude-editable | sort > "$work/after.txt"
 # Packages whose version pip changed (new packages lerec needs may be added; none of LeRobot's may move).
 changed=$(join -t= -j1 <(sed 's/==/=/' "$work/before.txt" | sort -t= -k1,1) \
@@ -37,6 +37,6 @@ rm -rf "$work/datasets"
 
 "$py" -m pytest -x -q -p no:cacheprovider tests
 if [ -d plugins/lerec-lerobot/tests ]; then
-    "$py" -m pip install -q -e plugins/lerec-lerobot
+    "$py" -m pip install -q -e plugins/lerec-lerobot > "$work/pip.log" 2>&1 || { cat "$work/pip.log" >&2; exit 1; }
     "$py" -m pytest -x -q -p no:cacheprovider plugins/lerec-lerobot/tests
 fi
