@@ -11,14 +11,21 @@ cd "$(dirname "$0")/.."
 venv=$1 work=$2
 py=$venv/bin/python
 mkdir -p "$work"
+exec 9>"${venv%-*}.lock"  # the lock .ci/cached_venv.sh builds it under: one run at a time changes it
+flock 9
 export PIP_DISABLE_PIP_VERSION_CHECK=1 HF_HUB_OFFLINE=1
 
 "$py" -m pip freeze --exclude-editable | sort > "$work/before.txt"
 "$py" -m pip install -q -e . > "$work/pip.log" 2>&1 || { cat "$work/pip.log" >&2; exit 1; }
 "$py" -m pip freeze --exclude-editable | sort > "$work/after.txt"
 # Packages whose version pip changed (new packages lerec needs may be added; none of LeRobot's may move).
-changed=$(join -t= -j1 <(sed 's/==/=/' "$work/before.txt" | sort -t= -k1,1) \
-                       <(sed 's/==/=/' "$work/after.txt" | sort -t= -k1,1) | awk -F= '$2 != $3 {print $1 " " $2 " -> " $3}')
+changed=$("$py" - "$work/before.txt" "$work/after.txt" <<'EOF'
+import sys
+before, after = ({n: v for n, _, v in (l.strip().partition("==") for l in open(p)) if v} for p in sys.argv[1:])
+print("\n".join(f"{name} {version} -> {after.get(name, 'removed')}" for name, version in before.items()
+                if after.get(name) != version))
+EOF
+)
 if [ -n "$changed" ]; then
     rm -f "$venv/.complete"
     echo "pip install lerec changed LeRobot's packages (the cached venv will be rebuilt next run):" >&2

@@ -1,12 +1,12 @@
 """Where PyAV's API differs between the versions lerec supports (av 15, LeRobot 0.6's pin, to av 19): one seam.
 
-Two things differ. First, the introspection of an encoder's options. av 15.0-17.0 publish them as ``Codec.descriptor.options``
-(the encoder's private AVClass) and ``av.codec.codec.codec_descriptor`` (FFmpeg's generic codec options), with an
-``OptionType`` enum that raises on types it does not list (FFmpeg 7's array flag, ``UINT``); av 18.1+ publishes
-``CodecContext.supported_options`` (``generic``, ``private``) of ``CodecOption`` records. av 17.1 and 18.0 publish
-neither, so pyproject excludes them. Second, the FFmpeg that the wheels carry: av 15's (FFmpeg 7.1) cannot put
-FFV1 in MP4, FFmpeg 8 (av 16+) can. Everything else lerec calls (``av.open``, frames, streams,
-``CodecContext.options``, ``av.logging``) behaves the same across 15-19; CI runs the suite at both ends of the range.
+Two things differ. First, the introspection of an encoder's options: av 15.0-17.0 publish them as
+``Codec.descriptor.options`` (the encoder's private AVClass) and ``av.codec.codec.codec_descriptor`` (FFmpeg's
+generic codec options), with an ``OptionType`` enum that raises on types it does not list (FFmpeg 7's array flag,
+``UINT``); av 18.1+ publishes ``CodecContext.supported_options`` (``generic``, ``private``) of ``CodecOption``
+records; av 17.1 and 18.0 publish neither, so pyproject excludes them. Second, the FFmpeg the wheels carry: av 15's
+(FFmpeg 7.1) cannot put FFV1 in MP4, FFmpeg 8 (av 16+) can. Everything else lerec calls (``av.open``, frames,
+streams, ``CodecContext.options``, ``av.logging``) behaves the same across 15-19; CI runs the suite at both ends.
 """
 
 from __future__ import annotations
