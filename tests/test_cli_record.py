@@ -96,7 +96,12 @@ def test_kill_9_during_episode_3_keeps_episodes_0_to_2(tmp_path):
 def test_interrupt_saves_the_current_episode(tmp_path):
     root = tmp_path / "i"
     proc = start_recording(root, episodes=3, seconds=30)
-    time.sleep(3)
+    # A fixed sleep raced the interpreter's start-up on a loaded machine (in LeRobot's venv: still importing at 3 s),
+    # and info.json is written before the encoders are checked: wait for the episode's first staged video.
+    deadline = time.monotonic() + 120
+    while not any((root / ".lerec/staging").glob("*.mp4")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(2)  # the episode is recording: let it take a few dozen frames
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err

@@ -5,6 +5,7 @@ Software rows are also opened for real; hardware rows are checked as data, since
 
 import pytest
 
+from lerec.encoding.codec_options import video_encoder
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.encoding.ffmpeg_mapping import FF_QP2LAMBDA, encoder_name, mapping_row
 from lerec.encoding.validation import open_failure
@@ -61,8 +62,11 @@ def test_vaapi_row():
 
 
 def test_qsv_row():
-    config = RGBEncoderConfig(vcodec="h264_qsv", pix_fmt="nv12", crf=25, preset="medium")
-    assert config.ffmpeg_options(encoder_threads=2) == {"g": "2", "global_quality": "25", "preset": "medium"}
+    want = {"g": "2", "global_quality": "25", "preset": "medium"}
+    assert mapped("h264_qsv", crf=25, preset="medium", encoder_threads=2) == want
+    if video_encoder("h264_qsv") is not None:  # av 18+'s wheels carry QSV, av 15-16's do not
+        config = RGBEncoderConfig(vcodec="h264_qsv", pix_fmt="nv12", crf=25, preset="medium")
+        assert config.ffmpeg_options(encoder_threads=2) == want
 
 
 def test_extra_options_are_merged_last_as_text():

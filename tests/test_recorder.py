@@ -290,7 +290,9 @@ async def test_report_times_the_save_from_the_end_of_the_last_frame(dataset_root
 async def test_the_session_freezes_its_heap_out_of_the_collector(dataset_root):
     import gc
 
-    assert gc.get_freeze_count() == 0
+    from lerec.recording.interpreter import FROZEN_AT_IMPORT
+
+    assert gc.get_freeze_count() <= FROZEN_AT_IMPORT  # nothing frozen but what Python 3.12 starts with
     async with Recorder.create(dataset_root, 30, {"front": small_camera()}) as rec:
         frozen = gc.get_freeze_count()
         await rec.record_episode("pick the cube", num_frames=3)

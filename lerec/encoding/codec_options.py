@@ -8,13 +8,11 @@ import re
 from typing import Any
 
 import av
-from av.codec.context import CodecContext, CodecOption, OptionFlags, OptionType
 
+from lerec.encoding.av_compat import CodecOption, encoder_options
 from lerec.encoding.ffmpeg_mapping import option_text
 from lerec.errors import EncoderConfigError
 
-INTEGER_TYPES = {OptionType.INT, OptionType.INT64, OptionType.UINT64, OptionType.UINT}
-FLOAT_TYPES = {OptionType.FLOAT, OptionType.DOUBLE}
 # FFmpeg's bool parser (set_string_bool) accepts these words besides numbers.
 BOOL_WORDS = {"auto", "true", "y", "yes", "enable", "false", "n", "no", "disable"}
 # ffmpeg command-line spellings that are not AVOptions; through PyAV they would be silently ignored.
@@ -39,8 +37,7 @@ def video_encoder(name: str) -> av.codec.Codec | None:
 @functools.cache
 def published_options(encoder: str) -> dict[str, CodecOption]:
     """Every option ``encoder`` publishes: FFmpeg's generic codec options, then the encoder's private ones."""
-    supported = CodecContext.create(encoder, "w").supported_options
-    return {option.name: option for option in (*supported.generic, *supported.private)}
+    return {option.name: option for option in encoder_options(encoder)}
 
 
 def encoder_pix_fmts(encoder: str) -> tuple[str, ...]:
@@ -70,10 +67,10 @@ def _fmt(x: float) -> str:
 
 def describe_allowed(option: CodecOption) -> str:
     """What ``option`` accepts, in words: ``an integer from 0 to 63 or one of: auto``."""
-    kind = option.type
-    choices = [c.name for c in option.choices]
-    if kind in INTEGER_TYPES or kind in FLOAT_TYPES:
-        noun = "an integer" if kind in INTEGER_TYPES else "a number"
+    kind = option.kind
+    choices = list(option.choices)
+    if kind in ("int", "float"):
+        noun = "an integer" if kind == "int" else "a number"
         lo, hi = option.min, option.max
         if lo < hi and hi >= _HUGE and lo <= -_HUGE:
             text = noun
@@ -83,9 +80,9 @@ def describe_allowed(option: CodecOption) -> str:
             text = f"{noun} from {_fmt(lo)} to {_fmt(hi)}"
         else:
             text = noun
-    elif kind == OptionType.BOOL:
+    elif kind == "bool":
         text = "a bool (0/1, true/false)"
-    elif kind == OptionType.FLAGS:
+    elif kind == "flags":
         text = "flags such as +name-name"
     else:
         text = "a string"
@@ -118,7 +115,7 @@ def unknown_option_error(encoder: str, name: str, label: str) -> EncoderConfigEr
 
 
 def _is_video_encoding(option: CodecOption) -> bool:
-    return bool(option.flags & OptionFlags.ENCODING_PARAM) and bool(option.flags & OptionFlags.VIDEO_PARAM)
+    return option.is_encoding and option.is_video
 
 
 def check_option_value(encoder: str, option: CodecOption, value: Any, label: str) -> None:
@@ -129,16 +126,16 @@ def check_option_value(encoder: str, option: CodecOption, value: Any, label: str
         allowed = describe_allowed(option)
         return EncoderConfigError(f"{label}: {problem}; {encoder}'s option {option.name!r} takes {allowed}")
 
-    if not option.flags & OptionFlags.ENCODING_PARAM:
+    if not option.is_encoding:
         raise EncoderConfigError(f"{label}: {option.name!r} is a decoding option; {encoder} would ignore it")
-    if not option.flags & OptionFlags.VIDEO_PARAM:
+    if not option.is_video:
         raise EncoderConfigError(f"{label}: {option.name!r} is not a video option; {encoder} would ignore it")
     if value is None or isinstance(value, (dict, list, tuple, set)):
         raise fail("not a single value")
     text = option_text(value)
-    choices = [c.name for c in option.choices]
-    kind = option.type
-    if kind in INTEGER_TYPES or kind in FLOAT_TYPES:
+    choices = list(option.choices)
+    kind = option.kind
+    if kind in ("int", "float"):
         if text in choices:
             return
         if isinstance(value, bool):
@@ -147,16 +144,16 @@ def check_option_value(encoder: str, option: CodecOption, value: Any, label: str
         if number is None:
             problem = "neither a number nor a named constant" if choices else "not a number"
             raise fail(problem + suggest(text, choices))
-        if kind in INTEGER_TYPES and not number.is_integer():
+        if kind == "int" and not number.is_integer():
             raise fail("not an integer")
         if option.min < option.max and not option.min <= number <= option.max:
             raise fail("out of range")
-    elif kind == OptionType.BOOL:
+    elif kind == "bool":
         if text.lower() not in BOOL_WORDS and parse_number(text) not in (0.0, 1.0, -1.0):
             raise fail("not a bool")
-    elif kind == OptionType.FLAGS:
+    elif kind == "flags":
         for token in filter(None, re.split(r"[+-]", text)):
             if token not in choices and parse_number(token) is None:
                 raise fail(f"unknown flag {token!r}" + suggest(token, choices))
-    elif kind == OptionType.STRING and choices and text not in choices:
+    elif kind == "string" and choices and text not in choices:
         raise fail("not a named choice" + suggest(text, choices))

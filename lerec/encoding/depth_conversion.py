@@ -15,6 +15,7 @@ run calls first. Nobody may record into the dataset meanwhile.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ import av
 
 from lerec.dataset import layout
 from lerec.dataset.atomic import write_json_atomically
+from lerec.encoding.av_compat import mp4_takes
 from lerec.encoding.config import DEPTH_SETTINGS_KEYS, DepthEncoderConfig
 from lerec.encoding.depth_transcode import (
     CODE_FORMAT,
@@ -64,11 +66,21 @@ class PendingVideo:
 
 def realtime_depth_config(config: DepthEncoderConfig) -> DepthEncoderConfig:
     """The config to record ``config``'s depth stream with in real time: FFV1 over the same gray12le codes when
-    ``config`` is lossless libx265 (too slow to keep up), with the same quantization; else ``config`` itself."""
+    ``config`` is lossless libx265 (too slow to keep up), with the same quantization; else ``config`` itself
+    (also where FFmpeg cannot put FFV1 in MP4, av 15's FFmpeg 7.1: then depth is recorded as HEVC directly)."""
     if encoder_name(config.vcodec) != "libx265" or not is_lossless(config) or config.pix_fmt != CODE_FORMAT:
+        return config
+    if not mp4_takes("ffv1"):
+        _warn_no_ffv1()
         return config
     return attrs.evolve(config, vcodec="ffv1", pix_fmt=CODE_FORMAT, g=1, crf=None, preset=None, fast_decode=0,
                         extra_options={})
+
+
+@functools.cache
+def _warn_no_ffv1() -> None:
+    log.warning("av %s's FFmpeg cannot put FFV1 in MP4: depth is recorded as lossless HEVC directly, which may not "
+                "keep up in real time (av >= 16 records FFV1 and converts after the session)", av.__version__)
 
 
 def conversion_depth_config(config: DepthEncoderConfig) -> DepthEncoderConfig:

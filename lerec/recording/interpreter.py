@@ -17,6 +17,8 @@ import sys
 from collections.abc import Iterator
 
 GIL_SWITCH_INTERVAL_S = 0.0005
+# Objects already frozen when lerec was imported are not a caller's freeze: CPython 3.12 starts with a few hundred.
+FROZEN_AT_IMPORT = gc.get_freeze_count()
 
 
 @contextlib.contextmanager
@@ -33,7 +35,7 @@ def short_gil_switch() -> Iterator[None]:
 def frozen_heap() -> Iterator[None]:
     """Collect, then keep every object alive now out of later collections; undone on exit unless the caller
     had frozen objects of its own before (then what it froze stays frozen)."""
-    already_frozen = gc.get_freeze_count() > 0
+    already_frozen = gc.get_freeze_count() > FROZEN_AT_IMPORT
     gc.collect()
     gc.freeze()
     try:

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# lerec beside LeRobot (issue 13 item 5), in LeRobot's own venv:
+#   .ci/lerobot_check.sh VENV WORKDIR
+# 1. `pip install -e .` of this clone must leave every package LeRobot installed at its version (av 15.x,
+#    numpy < 2.3, torch ...); if it changed one, the cached venv is marked unbuilt (rebuilt next run) and this fails.
+# 2. lerec records a dataset there (synthetic cameras), `lerec validate` passes, and scripts/check_lerobot_load.py
+#    checks every frame LeRobotDataset returns against the camera frame the recorder sampled.
+# 3. The core tests pass with LeRobot's av and numpy; the LeRobot bridge's tests too, where the plugin exists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=$1 work=$2
+py=$venv/bin/python
+mkdir -p "$work"
+exec 9>"${venv%-*}.lock"  # the lock .ci/cached_venv.sh builds it under: one run at a time changes it
+flock 9
+export PIP_DISABLE_PIP_VERSION_CHECK=1 HF_HUB_OFFLINE=1
+
+"$py" -m pip freeze --exclude-editable | sort > "$work/before.txt"
+"$py" -m pip install -q -e . > "$work/pip.log" 2>&1 || { cat "$work/pip.log" >&2; exit 1; }
+"$py" -m pip freeze --exclude-editable | sort > "$work/after.txt"
+# Packages whose version pip changed (new packages lerec needs may be added; none of LeRobot's may move).
+changed=$("$py" - "$work/before.txt" "$work/after.txt" <<'EOF'
+import sys
+before, after = ({n: v for n, _, v in (l.strip().partition("==") for l in open(p)) if v} for p in sys.argv[1:])
+print("\n".join(f"{name} {version} -> {after.get(name, 'removed')}" for name, version in before.items()
+                if after.get(name) != version))
+EOF
+)
+if [ -n "$changed" ]; then
+    rm -f "$venv/.complete"
+    echo "pip install lerec changed LeRobot's packages (the cached venv will be rebuilt next run):" >&2
+    echo "$changed" >&2
+    exit 1
+fi
+"$py" -c 'import av, lerec, lerobot, numpy, sys
+print(f"lerec {lerec.__version__} beside lerobot {lerobot.__version__}: Python {sys.version.split()[0]}, "
+      f"av {av.__version__}, numpy {numpy.__version__}")'
+
+root=$work/datasets/lerec_ci
+rm -rf "$work/datasets"
+"$venv/bin/lerec" record --dataset.root="$root" --dataset.num_episodes=2 --dataset.episode_time_s=2 | tail -3
+"$venv/bin/lerec" validate "$root"
+"$py" scripts/check_lerobot_load.py "$root"
+
+"$py" -m pytest -x -q -p no:cacheprovider tests
+if [ -d plugins/lerec-lerobot/tests ]; then
+    "$py" -m pip install -q -e plugins/lerec-lerobot > "$work/pip.log" 2>&1 || { cat "$work/pip.log" >&2; exit 1; }
+    "$py" -m pytest -x -q -p no:cacheprovider plugins/lerec-lerobot/tests
+fi
