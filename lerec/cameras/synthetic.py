@@ -113,6 +113,7 @@ class SyntheticCamera(Camera):
         self.name = name
         self.config = config
         self._opened_ns: int | None = None
+        self._failure: str | None = None
         streams = []
         if config.color:
             streams.append(StreamSpec("color", "rgb", config.width, config.height, config.fps))
@@ -129,6 +130,11 @@ class SyntheticCamera(Camera):
 
     async def close(self) -> None:
         self._opened_ns = None
+
+    def fail(self, reason: str = "synthetic failure on request") -> None:
+        """Make the camera fail before its next frame (a fault a test sets off at a moment of its choosing, where
+        ``fail_at`` counts frames from the open in real time). Safe from any task or thread."""
+        self._failure = reason
 
     async def frames(self) -> AsyncIterator[Frame]:
         if self._opened_ns is None:
@@ -148,6 +154,8 @@ class SyntheticCamera(Camera):
             delay = due - time.monotonic()
             if delay > 0:
                 await anyio.sleep(delay)
+            if self._failure is not None:
+                raise CameraError(self.name, f"{self._failure} (before frame {n})")
             now = time.monotonic_ns()
             # Made on a worker thread, as a real camera's SDK call would be: the loop stays free.
             color, depth = await anyio.to_thread.run_sync(self._make, n)
