@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
+from lerec import __version__
 from lerec.errors import LerecError
 
 
@@ -26,6 +28,7 @@ SUBCOMMANDS = ("record", "info", "validate", "merge", "edit", "view", "encoders"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lerec", description="Record and edit LeRobot v3.0 robot datasets.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--version", action="version", version=f"lerec {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         try:
@@ -54,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"lerec {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader (``| head``) left: no traceback, and none from Python flushing stdout at exit either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from lerec.dataset.edit import (
     split_dataset,
 )
 from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.summary import plural
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import DatasetError
 
@@ -97,7 +98,7 @@ def run(args) -> int:
         with Progress("split", sum(len(v) for v in splits.values()), "episodes") as bar:
             paths = split_dataset(args.root, args.output, splits, bar.update)
         for name, path in paths.items():
-            print(f"{name}: {len(splits[name])} episodes -> {path}")
+            print(f"{name}: {plural(len(splits[name]), 'episode')} -> {path}")
     else:
         rgb, depth = _encoder_changes(args, "rgb_encoder"), _encoder_changes(args, "depth_encoder")
         if args.operation == "reencode" and rgb is None and depth is None:

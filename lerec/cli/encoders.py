@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -19,7 +20,7 @@ from lerec.encoding.codec_options import (
 )
 from lerec.encoding.config import RGBEncoderConfig
 from lerec.encoding.hardware import is_hardware_encoder, trial_open
-from lerec.errors import EncoderConfigError
+from lerec.errors import EncoderConfigError, LerecError
 
 # Codecs worth recording a dataset with (MP4-muxable, decoded by LeRobot's readers); --all shows every encoder.
 DATASET_CODECS = ("av1", "h264", "hevc", "vp9", "ffv1")
@@ -165,6 +166,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.bench and not (math.isfinite(args.seconds) and args.seconds > 0):
+        raise LerecError(f"--seconds {args.seconds:g}: the time to encode per encoder must be a number > 0, e.g. 1.5")
     rows = list(encoder_rows(args.all, args.seconds if args.bench else None))
     print(format_table(rows, args.bench))
     return 0

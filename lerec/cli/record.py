@@ -56,8 +56,8 @@ def register(subparsers) -> None:
     d.add_argument("--dataset.convert_depth", dest="convert_depth", type=_bool, default=True,
                    help="depth is captured losslessly with FFV1 (fast) and converted to LeRobot's lossless HEVC when "
                    "the session ends (default: true); false leaves that to `lerec convert-depth`")
-    d.add_argument("--resume", type=_bool, nargs="?", const=True, default=False,
-                   help="add episodes to an existing dataset (same fps, cameras and encoder settings)")
+    d.add_argument("--resume", type=_bool, nargs="?", const=True, default=False, metavar="true|false",
+                   help="(bare --resume means true) add episodes to an existing dataset (same fps, cameras and encoder settings)")
     p.add_argument("--cameras", default=DEFAULT_CAMERAS,
                    help="cameras as YAML/JSON, or a file: '{front: {type: synthetic, width: 640, height: 480, fps: 30}}'")
     p.add_argument("--robot.type", dest="robot_type", default="synthetic", choices=["synthetic", "none"],

@@ -53,6 +53,9 @@ class DatasetMeta:
     def load(cls, root: str | Path) -> DatasetMeta:
         root = Path(root)
         info_path = root / layout.INFO_PATH
+        if not root.is_dir():
+            what = "is a file, not a dataset folder" if root.exists() else "does not exist"
+            raise DatasetError(f"{root} {what}")
         if not info_path.exists():
             raise DatasetError(f"{root} is not a dataset: {layout.INFO_PATH} is missing")
         info = json.loads(info_path.read_text())

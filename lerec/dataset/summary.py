@@ -60,9 +60,11 @@ def summarize(root: str | Path) -> dict[str, Any]:
 
 def format_summary(s: dict[str, Any]) -> str:
     """The summary as text for a terminal."""
+    robot = f"robot {s['robot_type']}" if s["robot_type"] else "no robot type recorded"
     lines = [
-        f"{s['root']}  (LeRobot {s['codebase_version']}, robot {s['robot_type']})",
-        f"  {s['episodes']} episodes, {s['frames']} frames, {s['duration_s']:.1f} s at {s['fps']} fps",
+        f"{s['root']}  (LeRobot {s['codebase_version']}, {robot})",
+        f"  {plural(s['episodes'], 'episode')}, {plural(s['frames'], 'frame')}, {s['duration_s']:.1f} s "
+        f"at {s['fps']} fps",
         f"  data: {s['data']['files']} parquet file(s), {_size(s['data']['bytes'])}",
         "  tasks:",
         *[f"    {n:5d} ep  {task}" for task, n in s["tasks"].items()],
@@ -84,6 +86,11 @@ def format_summary(s: dict[str, Any]) -> str:
         if st["depth"]:
             lines.append("      depth: " + ", ".join(f"{k}={v}" for k, v in st["depth_settings"].items()))
     return "\n".join(lines)
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 episode``, ``2 episodes``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _size(n: float) -> str:

@@ -142,10 +142,18 @@ def _pick_auto(config: Config, *, channels: int, width: int, height: int, encode
         if failure:
             skipped.append(f"{encoder} (cannot open: {failure})")
             continue
-        log.info("vcodec=auto: picked hardware encoder %s; skipped %s", encoder, "; ".join(skipped) or "none")
+        _log_once(f"vcodec=auto: picked hardware encoder {encoder}; skipped {'; '.join(skipped) or 'none'}")
         return candidate
     fallback = attrs.fields(type(config)).vcodec.default
-    log.info(
-        "vcodec=auto: no hardware encoder works here, picked %s (software); skipped %s", fallback, "; ".join(skipped)
-    )
+    _log_once(f"vcodec=auto: no hardware encoder works here, picked {fallback} (software); skipped {'; '.join(skipped)}")
     return attrs.evolve(config, vcodec=fallback)
+
+
+_logged: set[str] = set()
+
+
+def _log_once(message: str) -> None:
+    """Each camera stream resolves ``auto``; the choice is the same for all of them, so say it once per process."""
+    if message not in _logged:
+        _logged.add(message)
+        log.info("%s", message)
