@@ -84,3 +84,16 @@ def test_vcodec_auto_choice_is_logged_once_for_all_cameras(tmp_path):
         capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("vcodec=auto:") == 1, proc.stderr
+
+
+@pytest.mark.parametrize(("argv", "usage", "hint"), [
+    (["record", "--dataset.fsp=30"], "usage: lerec record", "did you mean --dataset.fps?"),
+    (["record", "--dataset.rgb_encoder.crff", "30"], "usage: lerec record", "did you mean --dataset.rgb_encoder.crf?"),
+    (["info", "x", "--jsno"], "usage: lerec info", "did you mean --json?"),
+    (["edit", "x", "delete", "--episodes", "1", "--ouptut", "y"], "usage: lerec edit root delete", "did you mean --output?"),
+])
+def test_an_unknown_flag_shows_its_commands_usage_and_the_closest_flag(argv, usage, hint, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.startswith(usage) and hint in err

@@ -41,9 +41,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _innermost_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)parser of the (sub)command ``args`` selected: its usage is the one to show."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            if chosen is not None:
+                return _innermost_parser(chosen, args)
+    return parser
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; an unknown flag is reported with its subcommand's usage and the closest flags it has."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        from lerec.encoding.codec_options import suggest
+
+        sub = _innermost_parser(parser, args)
+        flags = [flag for action in sub._actions for flag in action.option_strings]
+        hints = "".join(suggest(text.split("=", 1)[0], flags, n=1) for text in unknown if text.startswith("-"))
+        sub.error(f"unrecognized arguments: {' '.join(unknown)}{hints}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     quiet_codec_banners()
     if not getattr(args, "func", None):
