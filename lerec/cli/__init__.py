@@ -12,15 +12,6 @@ from lerec import __version__
 from lerec.errors import LerecError
 
 
-def quiet_codec_banners() -> None:
-    """SVT-AV1 and x265 print a banner per encoder; keep their warnings and errors only."""
-    import os
-
-    import av
-
-    os.environ.setdefault("SVT_LOG", "1")
-    av.logging.set_libav_level(av.logging.ERROR)
-
 # Subcommand modules under lerec.cli, in the order `lerec --help` lists them.
 SUBCOMMANDS = ("record", "info", "validate", "merge", "edit", "view", "encoders", "cameras", "convert_depth")
 
@@ -68,7 +59,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = _parse(parser, argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
-    quiet_codec_banners()
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

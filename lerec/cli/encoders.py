@@ -18,6 +18,7 @@ from lerec.encoding.codec_options import (
     published_options,
     video_encoder,
 )
+from lerec.encoding.codec_logs import quiet_codec_logs
 from lerec.encoding.config import RGBEncoderConfig
 from lerec.encoding.hardware import is_hardware_encoder, trial_open
 from lerec.errors import EncoderConfigError, LerecError
@@ -103,6 +104,7 @@ def synthetic_frames(count: int = 16, width: int = BENCH_WIDTH, height: int = BE
 def bench_encoder(config: RGBEncoderConfig, seconds: float, frames: list[np.ndarray]) -> tuple[float, float]:
     """Encode rgb24 frames with ``config`` for about ``seconds``; return (frames/s, KiB/frame), flush included."""
     height, width = frames[0].shape[:2]
+    quiet_codec_logs()
     context = av.codec.context.CodecContext.create(config.encoder, "w")
     context.width, context.height, context.pix_fmt = width, height, config.pix_fmt
     context.time_base = Fraction(1, 30)

@@ -15,6 +15,7 @@ import av
 import av.logging
 import numpy as np
 
+from lerec.encoding.codec_logs import quiet_codec_logs
 from lerec.encoding.codec_options import video_encoder
 
 HARDWARE_CAPABILITIES = 1 << 18 | 1 << 19  # AV_CODEC_CAP_HARDWARE | AV_CODEC_CAP_HYBRID
@@ -62,6 +63,7 @@ def _trial_open(
     encoder: str, pix_fmt: str, width: int, height: int, options: tuple[tuple[str, str], ...]
 ) -> str | None:
     exception: Exception | None = None
+    quiet_codec_logs()
     with ffmpeg_errors() as errors:
         try:
             context = av.codec.context.CodecContext.create(encoder, "w")
