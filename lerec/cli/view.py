@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import os
 import shutil
@@ -94,6 +95,11 @@ def _scalars(rr, values: np.ndarray):
     return rr.Scalars(values) if hasattr(rr, "Scalars") else rr.Scalar(float(values[0]))
 
 
+def _logs_video(rr) -> bool:
+    """rerun >= 0.23 has the column API used here; older ones get decoded images."""
+    return hasattr(rr, "TimeColumn") and hasattr(getattr(rr, "VideoFrameReference", None), "columns_nanos")
+
+
 def log_video(rr, reader: DatasetReader, e: int, key: str) -> None:
     """The episode's MP4 once, as an asset, and a reference per row to the frame at that row's time."""
     row = reader.episode(e)
@@ -114,7 +120,7 @@ def log_episode(rr, reader: DatasetReader, e: int, progress=lambda n: None) -> N
     rows = reader.rows(e)
     numeric = {k: np.asarray(v, dtype=np.float64).reshape(len(v), -1) for k, v in rows.items()
                if k not in SKIP_COLUMNS and isinstance(v, np.ndarray) and v.dtype.kind in "fiub"}
-    as_video = [k for k in reader.video_keys if k not in reader.depth_keys] if hasattr(rr, "AssetVideo") else []
+    as_video = [k for k in reader.video_keys if k not in reader.depth_keys] if _logs_video(rr) else []
     for key in as_video:
         log_video(rr, reader, e, key)
     streams = [k for k in reader.video_keys + reader.image_keys if k not in as_video]
@@ -145,8 +151,11 @@ def run(args) -> int:
         rr.init("lerec_view")
         if args.save:
             rr.save(args.save)
-        else:
+        elif "executable_path" in inspect.signature(rr.spawn).parameters:
             rr.spawn(executable_path=viewer)
+        else:  # older rerun looks for the viewer on PATH only
+            os.environ["PATH"] = os.pathsep.join([str(Path(viewer).parent), os.environ.get("PATH", "")])
+            rr.spawn()
         with Progress("view", reader.length(args.episode), "frames") as bar:
             log_episode(rr, reader, args.episode, bar.update)
     if args.save:
