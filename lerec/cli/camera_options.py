@@ -17,14 +17,14 @@ def parse_cameras(text: str) -> dict[str, Any]:
     """Camera configs by name from ``{name: {type: ..., option: value}}`` text, or a path to a YAML/JSON file
     (also as ``@path``)."""
     source = text[1:] if text.startswith("@") else text
-    if source and (text.startswith("@") or ("{" not in source and ":" not in source)):
-        # No mapping syntax: a file name (inline YAML always has a ``name: options`` colon).
-        path = Path(source)
-        if not path.is_file():
-            what = "is a folder, not a file" if path.is_dir() else "does not exist"
-            raise LerecError(f"--cameras={text}: file {source} {what}; give a YAML/JSON file or inline "
-                             f"YAML/JSON such as {DEFAULT_CAMERAS}")
+    path = Path(source)
+    if source and "{" not in source and path.is_file():
         source = path.read_text()
+    elif source and (text.startswith("@") or ("{" not in source and ":" not in source)):
+        # No mapping syntax, so a file name (inline YAML always has a ``name: options`` colon).
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise LerecError(f"--cameras={text}: file {source} {what}; give a YAML/JSON file or inline "
+                         f"YAML/JSON such as {DEFAULT_CAMERAS}")
     try:
         spec = yaml.safe_load(source)
     except yaml.YAMLError as exc:
