@@ -21,9 +21,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null; then
         sudo=""
         [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
-        echo "installing system packages: ${missing[*]}"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        # Another apt or dpkg (unattended-upgrades, a second set-up) may hold dpkg's lock: wait for it, saying so.
+        echo "installing system packages: ${missing[*]} (waits up to 120 s for dpkg's lock if another apt or dpkg holds it)"
+        lock=(-o DPkg::Lock::Timeout=120)
+        $sudo apt-get "${lock[@]}" update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get "${lock[@]}" install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null
     else
         echo "warning: no apt-get; install the equivalents of ${missing[*]} with your package manager" >&2
     fi

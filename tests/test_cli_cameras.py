@@ -5,17 +5,20 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 import yaml
 
-from lerec.cameras.registry import build_camera_config
+from lerec.cameras.registry import build_camera_config, camera_types
+from lerec.cameras.synthetic import SyntheticCameraConfig
 from lerec.cameras.registry_types import FoundCamera
 from lerec.cli import main
-from lerec.cli.cameras import cameras_entry
+from lerec.cli.cameras import cameras_entry, options_text
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "camera-plugin"
@@ -115,3 +118,18 @@ def test_example_camera_passes_the_contract_check(example_plugin_path):
     assert result.returncode == 0, result.stderr
     # the first black column moves one pixel left per frame: 8, 7, 6, 5 with period 16
     assert result.stdout.strip() == "[8, 7, 6, 5]"
+
+
+def test_options_lists_every_field_of_the_config_class(capsys):
+    assert main(["cameras", "--options", "synthetic"]) == 0
+    out = capsys.readouterr().out
+    for field in attrs.fields(SyntheticCameraConfig):
+        assert re.search(rf"^  {field.name} +\S", out, re.M), field.name
+    assert re.search(r"^  width +int +640 +frame width in pixels$", out, re.M)
+
+
+def test_docs_camera_options_match_the_code():
+    docs = (Path(__file__).parents[1] / "docs/cameras.md").read_text()
+    for name, reg in camera_types().items():
+        if name in ("synthetic", "opencv", "realsense", "reachy2"):
+            assert f"```\n{options_text(name, reg)}\n```" in docs, f"docs/cameras.md: regenerate {name}"

@@ -103,10 +103,10 @@ def test_interrupt_saves_the_current_episode(tmp_path):
         time.sleep(0.05)
     time.sleep(2)  # the episode is recording: let it take a few dozen frames
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     meta = DatasetMeta.load(root)
     assert meta.info["total_episodes"] == 1
     length = meta.episodes[0]["length"]
-    assert 5 < length < 900
+    assert 0 < length < 900  # ended early, with the frames recorded until the interrupt
     assert len(episode_frames(root, "observation.images.front", 0)) == length

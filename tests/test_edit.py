@@ -42,6 +42,17 @@ def test_delete_keeps_the_other_episodes_frames_and_never_touches_the_source(rec
     assert not list(tmp_path.glob(".deleted*")), "the temporary folder is gone"
 
 
+def test_output_is_accepted_after_the_operation_and_shown_in_its_usage(recorded, tmp_path, capsys):
+    out = tmp_path / "after"
+    assert main(["edit", str(recorded), "delete", "--episodes", "1", "--output", str(out)]) == 0
+    assert DatasetMeta.load(out).info["total_episodes"] == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["edit", str(recorded), "delete", "--episodes", "1"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "[--output OUTPUT]" in err and "required: --output" in err
+
+
 def test_split_by_fractions_and_by_episode_lists(recorded, tmp_path):
     assert split_by_fractions(10, [0.8, 0.2]) == [list(range(8)), [8, 9]]
     with pytest.raises(DatasetError, match="would be empty"):

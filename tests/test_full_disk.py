@@ -3,7 +3,6 @@ exit, the saved episodes byte for byte, and `--resume` (or a retry) working once
 
 import errno
 import hashlib
-import os
 import subprocess
 import sys
 import uuid

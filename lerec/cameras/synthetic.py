@@ -40,18 +40,29 @@ class SyntheticCameraConfig:
     images. Faults: ``late_s`` delays the first frame, ``jitter_s`` delays each frame by up to that, ``stall_at``
     freezes delivery at that frame for ``stall_s``, ``fail_at`` raises a CameraError at that frame."""
 
-    width: int = attrs.field(default=640, validator=options.frame_side)
-    height: int = attrs.field(default=480, validator=options.frame_side)
-    fps: float = attrs.field(default=30.0, validator=options.camera_fps)
-    depth: bool = attrs.field(default=False, validator=options.boolean)
-    depth_unit: Literal["mm", "m"] = attrs.field(default="mm", validator=attrs.validators.in_(("mm", "m")))
-    color: bool = attrs.field(default=True, validator=options.boolean)
-    noise: int = attrs.field(default=0, validator=attrs.validators.and_(options.count, _at_most_32))
-    late_s: float = attrs.field(default=0.0, validator=options.seconds)
-    jitter_s: float = attrs.field(default=0.0, validator=options.seconds)
-    stall_at: int | None = attrs.field(default=None, validator=options.count)
-    stall_s: float = attrs.field(default=0.0, validator=options.seconds)
-    fail_at: int | None = attrs.field(default=None, validator=options.count)
+    width: int = attrs.field(default=640, validator=options.frame_side, metadata={"help": "frame width in pixels"})
+    height: int = attrs.field(default=480, validator=options.frame_side, metadata={"help": "frame height in pixels"})
+    fps: float = attrs.field(default=30.0, validator=options.camera_fps, metadata={"help": "frames per second delivered"})
+    depth: bool = attrs.field(default=False, validator=options.boolean,
+                              metadata={"help": "add a depth stream (<name>_depth)"})
+    depth_unit: Literal["mm", "m"] = attrs.field(default="mm", validator=attrs.validators.in_(("mm", "m")),
+                                                 metadata={"help": "depth in millimetres (uint16) or metres "
+                                                           "(float32)"})
+    color: bool = attrs.field(default=True, validator=options.boolean,
+                              metadata={"help": "the RGB stream (false: depth only)"})
+    noise: int = attrs.field(default=0, validator=attrs.validators.and_(options.count, _at_most_32),
+                             metadata={"help": "texture amplitude in grey levels, 0..32, so encoders work as on "
+                                       "real images"})
+    late_s: float = attrs.field(default=0.0, validator=options.seconds,
+                                metadata={"help": "fault: delay the first frame by this many seconds"})
+    jitter_s: float = attrs.field(default=0.0, validator=options.seconds,
+                                  metadata={"help": "fault: delay each frame by up to this many seconds"})
+    stall_at: int | None = attrs.field(default=None, validator=options.count,
+                                       metadata={"help": "fault: freeze delivery at this frame"})
+    stall_s: float = attrs.field(default=0.0, validator=options.seconds,
+                                 metadata={"help": "fault: for this many seconds (with stall_at)"})
+    fail_at: int | None = attrs.field(default=None, validator=options.count,
+                                      metadata={"help": "fault: raise a CameraError at this frame"})
 
     def __attrs_post_init__(self):
         if not (self.color or self.depth):

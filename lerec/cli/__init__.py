@@ -5,22 +5,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
+from lerec import __version__
 from lerec.cli.device_options import split_dotted
 from lerec.errors import Interrupted, LerecError, SettingsError
 
 INTERRUPTED = 130  # the exit status of a command the user interrupted (128 + SIGINT, as shells report it)
 
-
-def quiet_codec_banners() -> None:
-    """SVT-AV1 and x265 print a banner per encoder; keep their warnings and errors only."""
-    import os
-
-    import av
-
-    os.environ.setdefault("SVT_LOG", "1")
-    av.logging.set_libav_level(av.logging.ERROR)
 
 # Subcommand modules under lerec.cli, in the order `lerec --help` lists them.
 SUBCOMMANDS = ("record", "info", "validate", "merge", "edit", "view", "encoders", "cameras", "robots",
@@ -30,6 +23,7 @@ SUBCOMMANDS = ("record", "info", "validate", "merge", "edit", "view", "encoders"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lerec", description="Record and edit LeRobot v3.0 robot datasets.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--version", action="version", version=f"lerec {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         try:
@@ -42,6 +36,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _innermost_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)parser of the (sub)command ``args`` selected: its usage is the one to show."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            if chosen is not None:
+                return _innermost_parser(chosen, args)
+    return parser
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; an unknown flag is reported with its subcommand's usage and the closest flags it has."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        from lerec.encoding.codec_options import suggest
+
+        sub = _innermost_parser(parser, args)
+        flags = [flag for action in sub._actions for flag in action.option_strings]
+        hints = "".join(suggest(text.split("=", 1)[0], flags, n=1) for text in unknown if text.startswith("-"))
+        sub.error(f"unrecognized arguments: {' '.join(unknown)}{hints}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()  # imports every subcommand: the first second of a run
@@ -49,10 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         print("lerec: interrupted", file=sys.stderr)
         return INTERRUPTED
     argv, dotted = split_dotted(sys.argv[1:] if argv is None else list(argv))  # --robot.<option>=... of `record`
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     args.dotted = dotted
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
-    quiet_codec_banners()
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -70,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"lerec {args.command}: interrupted", file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:
+        # The reader (``| head``) left: no traceback, and none from Python flushing stdout at exit either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

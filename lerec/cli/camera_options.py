@@ -28,8 +28,14 @@ def parse_cameras(text: str) -> dict[str, Any]:
 def parse_camera_settings(text: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Camera configs by name, and by name the :data:`RECORDER_OPTIONS` given for each camera."""
     source = text[1:] if text.startswith("@") else text
-    if source and "{" not in source and Path(source).is_file():
-        source = Path(source).read_text()
+    path = Path(source)
+    if source and "{" not in source and path.is_file():
+        source = path.read_text()
+    elif source and (text.startswith("@") or ("{" not in source and ":" not in source)):
+        # No mapping syntax, so a file name (inline YAML always has a ``name: options`` colon).
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise SettingsError(f"--cameras={text}: file {source} {what}; give a YAML/JSON file or inline "
+                         f"YAML/JSON such as {DEFAULT_CAMERAS}")
     try:
         spec = yaml.safe_load(source)
     except yaml.YAMLError as exc:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import inspect
+import textwrap
 
+import attrs
 import yaml
 
 from lerec.cameras.registry import RegisteredCameraType, camera_types
@@ -16,9 +19,13 @@ def register(subparsers) -> None:
         "cameras",
         help="list camera types (and with --find, connected cameras)",
         description="List the installed camera types with the distribution providing each. With --find, ask "
-        "every camera type for the devices it sees and print the entry to paste into `lerec record --cameras`.",
+        "every camera type for the devices it sees and print the entry to paste into `lerec record --cameras`. "
+        "With --options, the options each type takes in --cameras: name, type, default and meaning, read from "
+        "the type's config class.",
     )
     parser.add_argument("--find", action="store_true", help="list connected devices, per camera type")
+    parser.add_argument("--options", nargs="?", const="", metavar="TYPE",
+                        help="the options of camera type TYPE (of every installed type when TYPE is left out)")
     parser.add_argument("--type", dest="types", action="append", metavar="TYPE", help="only this camera type")
     parser.set_defaults(func=run)
 
@@ -66,7 +73,38 @@ def find_devices(selected: dict[str, RegisteredCameraType]) -> int:
     return 1 if failures else 0
 
 
+def options_text(name: str, reg: RegisteredCameraType) -> str:
+    """A camera type's ``--cameras`` options, generated from its attrs config class (help from each field's
+    ``metadata["help"]``; the class docstring says how they work together)."""
+    cls = reg.type.config_class
+    lines = [f"{name} ({reg.distribution}): {reg.type.description}".rstrip(": ")]
+    doc = inspect.cleandoc(cls.__doc__ or "").replace("``", "`")
+    if doc:
+        lines += textwrap.wrap(" ".join(doc.split()), 110, initial_indent="  ", subsequent_indent="  ")
+    if not attrs.has(cls):
+        return "\n".join([*lines, "  (its config class is not an attrs class: options not listed)"])
+    rows = []
+    for field in attrs.fields(cls):
+        if field.default is attrs.NOTHING:
+            default = "required"
+        elif isinstance(field.default, attrs.Factory):
+            default = repr(field.default.factory())
+        else:
+            default = repr(field.default)
+        kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
+        rows.append((field.name, str(kind or ""), default, field.metadata.get("help", "")))
+    widths = [max(len(r[i]) for r in [("OPTION", "TYPE", "DEFAULT", ""), *rows]) for i in range(3)]
+    lines.append("  " + "  ".join(h.ljust(w) for h, w in zip(("OPTION", "TYPE", "DEFAULT"), widths)) + "  MEANING")
+    for row in rows:
+        lines.append(("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[3]).rstrip())
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.options is not None:
+        types = [args.options] if args.options else args.types
+        print("\n\n".join(options_text(name, reg) for name, reg in _selected(types).items()))
+        return 0
     selected = _selected(args.types)
     if args.find:
         return find_devices(selected)

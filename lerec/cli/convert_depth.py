@@ -25,7 +25,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "convert-depth",
         help="convert depth videos to lossless HEVC Main 12 (readable by LeRobot)",
-        description=__doc__,
+        description="Convert a dataset's depth videos (recorded with FFV1) to lossless HEVC Main 12, the codec "
+        "LeRobot's reader accepts. The depth codes are verified identical, and the dataset changes all at once.",
     )
     parser.add_argument("root", type=Path, help="dataset folder (holds meta/info.json)")
     parser.add_argument("--preset", default=None,
@@ -38,17 +39,19 @@ def register(subparsers) -> None:
 
 def _progress_printer(stream=None):
     stream = stream or sys.stderr  # the stderr of the call, not of the import (pytest swaps it per test)
+    tty = stream.isatty()  # a log file gets one line per video, not carriage-return redraws
+    redraw = "\r" if tty else ""
     started = time.monotonic()
     last = [0.0]
 
     def show(done: int, total: int, path: Path) -> None:
         now = time.monotonic()
-        if done != total and now - last[0] < 0.5:
+        if done != total and (not tty or now - last[0] < 0.5):
             return
         last[0] = now
         rate = done / max(now - started, 1e-6)
         eta = (total - done) / rate if rate else 0.0
-        stream.write(f"\rconverting {path.parent.parent.name}/{path.parent.name}/{path.name}: "
+        stream.write(f"{redraw}converting {path.parent.parent.name}/{path.parent.name}/{path.name}: "
                      f"{done}/{total} frames ({100 * done / max(total, 1):.0f}%), {rate:.1f} fps, {eta:.0f} s left ")
         if done == total:
             stream.write("\n")

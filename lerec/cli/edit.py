@@ -1,4 +1,4 @@
-"""``lerec edit ROOT --output OUT {delete,split,reencode,convert}``: a new dataset made from ROOT; ROOT is only read."""
+"""``lerec edit ROOT {delete,split,reencode,convert} --output OUT``: a new dataset made from ROOT; ROOT is only read."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from lerec.dataset.edit import (
     split_dataset,
 )
 from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.summary import plural
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import DatasetError
 
+OUTPUT_HELP = "new dataset folder (must not exist or be empty); before or after the operation"
 ENCODERS = (("rgb_encoder", RGBEncoderConfig), ("depth_encoder", DepthEncoderConfig))
 
 
@@ -46,7 +48,7 @@ def register(subparsers) -> None:
         "temporary folder and moved into place when complete. Videos are copied without re-encoding except "
         "the streams a reencode/convert changes.")
     p.add_argument("root", help="source dataset folder")
-    p.add_argument("--output", required=True, help="new dataset folder (must not exist or be empty)")
+    p.add_argument("--output", help=OUTPUT_HELP)
     ops = p.add_subparsers(dest="operation", metavar="OPERATION", required=True)
     d = ops.add_parser("delete", help="drop episodes (the rest are renumbered from 0)")
     d.add_argument("--episodes", type=_int_list, required=True, help="e.g. 1,3")
@@ -60,6 +62,10 @@ def register(subparsers) -> None:
     _add_encoder_flags(r)
     c = ops.add_parser("convert", help="image dataset (PNG in parquet) to video")
     _add_encoder_flags(c)
+    for op in (d, s, r, c):
+        # Accepted after the operation too; SUPPRESS keeps a value given before it.
+        op.add_argument("--output", default=argparse.SUPPRESS, help=OUTPUT_HELP)
+        op.set_defaults(usage_parser=op)
     p.set_defaults(func=run)
 
 
@@ -85,6 +91,8 @@ def _splits(args, num_episodes: int) -> dict[str, list[int]]:
 
 
 def run(args) -> int:
+    if args.output is None:
+        args.usage_parser.error("the following arguments are required: --output")
     meta = DatasetMeta.load(args.root)
     n = len(meta.episodes)
     if args.operation == "delete":
@@ -96,7 +104,7 @@ def run(args) -> int:
         with Progress("split", sum(len(v) for v in splits.values()), "episodes") as bar:
             paths = split_dataset(args.root, args.output, splits, bar.update)
         for name, path in paths.items():
-            print(f"{name}: {len(splits[name])} episodes -> {path}")
+            print(f"{name}: {plural(len(splits[name]), 'episode')} -> {path}")
     else:
         rgb, depth = _encoder_changes(args, "rgb_encoder"), _encoder_changes(args, "depth_encoder")
         if args.operation == "reencode" and rgb is None and depth is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -17,10 +18,11 @@ from lerec.encoding.codec_options import (
     published_options,
     video_encoder,
 )
+from lerec.encoding.codec_logs import quiet_codec_logs
 from lerec.encoding.config import RGBEncoderConfig
 from lerec.encoding.hardware import is_hardware_encoder, trial_open
 from lerec.encoding.realtime import calm_new_threads, keeping_caller_policy, thread_ids
-from lerec.errors import EncoderConfigError
+from lerec.errors import EncoderConfigError, SettingsError
 
 # Codecs worth recording a dataset with (MP4-muxable, decoded by LeRobot's readers); --all shows every encoder.
 DATASET_CODECS = ("av1", "h264", "hevc", "vp9", "ffv1")
@@ -103,6 +105,7 @@ def synthetic_frames(count: int = 16, width: int = BENCH_WIDTH, height: int = BE
 def bench_encoder(config: RGBEncoderConfig, seconds: float, frames: list[np.ndarray]) -> tuple[float, float]:
     """Encode rgb24 frames with ``config`` for about ``seconds``; return (frames/s, KiB/frame), flush included."""
     height, width = frames[0].shape[:2]
+    quiet_codec_logs()
     context = av.codec.context.CodecContext.create(config.encoder, "w")
     context.width, context.height, context.pix_fmt = width, height, config.pix_fmt
     context.time_base = Fraction(1, 30)
@@ -171,6 +174,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.bench and not (math.isfinite(args.seconds) and args.seconds > 0):
+        raise SettingsError(f"--seconds {args.seconds:g}: the time to encode per encoder must be a number > 0, e.g. 1.5")
     rows = list(encoder_rows(args.all, args.seconds if args.bench else None))
     print(format_table(rows, args.bench))
     return 0

@@ -73,8 +73,8 @@ def register(subparsers) -> None:
                    help="a camera whose newest frame is older than this ends the episode with an error (default: "
                    "10 periods of the camera or the dataset, the slower, at least 2 s); per camera: "
                    "max_frame_age_s in --cameras")
-    d.add_argument("--resume", type=_bool, nargs="?", const=True, default=False,
-                   help="add episodes to an existing dataset (same fps, cameras and encoder settings)")
+    d.add_argument("--resume", type=_bool, nargs="?", const=True, default=False, metavar="true|false",
+                   help="(bare --resume means true) add episodes to an existing dataset (same fps, cameras and encoder settings)")
     p.add_argument("--cameras", default=DEFAULT_CAMERAS,
                    help="cameras as YAML/JSON, or a file: '{front: {type: synthetic, width: 640, height: 480, fps: 30}}'")
     p.add_argument("--robot", default=None, metavar="SPEC",

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+import io
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import av
 import numpy as np
 
 from lerec.cli.progress import Progress
@@ -9,16 +17,19 @@ from lerec.dataset.reader import DatasetReader
 from lerec.errors import LerecError
 
 SKIP_COLUMNS = ("timestamp", "frame_index", "episode_index", "index", "task_index")
+SAVE_HINT = "save the episode with --save FILE.rrd and open it with `rerun FILE.rrd` on a machine with a screen"
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "view", help="show an episode in rerun (needs the 'view' extra: pip install 'lerec[view]')",
-        description="Show one episode's cameras, depth (as a depth image with a colour map) and numeric features "
-        "on a timeline in the rerun viewer, or save them to an .rrd file where no screen is attached.")
+        description="Show one episode's cameras (their MP4 video, not decoded frames, so the recording stays as "
+        "small as the dataset's video), depth (as a depth image with a colour map) and numeric features on a "
+        "timeline in the rerun viewer, or save them to an .rrd file where no screen is attached.")
     p.add_argument("root", help="dataset folder")
     p.add_argument("--episode", type=int, required=True, help="episode index")
-    p.add_argument("--save", metavar="FILE.rrd", help="write a recording file instead of opening the viewer")
+    p.add_argument("--save", metavar="FILE.rrd", help="write a recording file instead of opening the viewer; "
+                   "open it with `rerun FILE.rrd`")
     p.set_defaults(func=run)
 
 
@@ -28,6 +39,47 @@ def _import_rerun():
     except ImportError:
         raise LerecError("lerec view needs rerun-sdk, an optional extra: pip install 'lerec[view]'") from None
     return rr
+
+
+def viewer_executable() -> str:
+    """The rerun viewer to spawn: on PATH, or beside this interpreter (a venv that is not activated)."""
+    found = shutil.which("rerun") or shutil.which("rerun", path=str(Path(sys.executable).parent))
+    if found is None:
+        raise LerecError(f"no rerun viewer: `rerun` is neither on PATH nor beside {sys.executable}; "
+                         f"install it (pip install 'lerec[view]') or {SAVE_HINT}")
+    return found
+
+
+def check_screen() -> None:
+    """On Linux and the BSDs the viewer needs X11 or Wayland: fail now rather than after the viewer dies."""
+    if sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    raise LerecError(f"no screen to show the viewer on (neither DISPLAY nor WAYLAND_DISPLAY is set): {SAVE_HINT}")
+
+
+def episode_mp4(path: Path, from_s: float, length: int, fps: int) -> bytes:
+    """Frames ``from_s .. from_s + length/fps`` of a dataset video as a standalone MP4, packets copied as they are."""
+    end_s = from_s + length / fps
+    half_frame = 0.5 / fps
+    buffer = io.BytesIO()
+    with av.open(str(path)) as src, av.open(buffer, "w", format="mp4") as dst:
+        stream = src.streams.video[0]
+        out = dst.add_stream_from_template(stream, opaque=True)
+        out.time_base = stream.time_base
+        shift = None
+        for packet in src.demux(stream):
+            if packet.pts is None or not packet.size:
+                continue
+            if not from_s - half_frame <= float(packet.pts * stream.time_base) < end_s - half_frame:
+                continue
+            if shift is None:
+                shift = packet.dts if packet.dts is not None else packet.pts
+            packet.pts -= shift
+            if packet.dts is not None:
+                packet.dts -= shift
+            packet.stream = out
+            dst.mux(packet)
+    return buffer.getvalue()
 
 
 def _set_time(rr, frame: int, seconds: float) -> None:
@@ -43,15 +95,38 @@ def _scalars(rr, values: np.ndarray):
     return rr.Scalars(values) if hasattr(rr, "Scalars") else rr.Scalar(float(values[0]))
 
 
+def _logs_video(rr) -> bool:
+    """rerun >= 0.23 has the column API used here; older ones get decoded images."""
+    return hasattr(rr, "TimeColumn") and hasattr(getattr(rr, "VideoFrameReference", None), "columns_nanos")
+
+
+def log_video(rr, reader: DatasetReader, e: int, key: str) -> None:
+    """The episode's MP4 once, as an asset, and a reference per row to the frame at that row's time."""
+    row = reader.episode(e)
+    length = reader.length(e)
+    video = rr.AssetVideo(contents=episode_mp4(reader.video_path(e, key), float(row[f"videos/{key}/from_timestamp"]),
+                                               length, reader.fps), media_type="video/mp4")
+    rr.log(key, video, static=True)
+    timestamps = np.sort(video.read_frame_timestamps_nanos())[:length]
+    frames = np.arange(len(timestamps))
+    rr.send_columns(key, indexes=[rr.TimeColumn("frame", sequence=frames),
+                                  rr.TimeColumn("time", duration=frames / reader.fps)],
+                    columns=rr.VideoFrameReference.columns_nanos(timestamps))
+
+
 def log_episode(rr, reader: DatasetReader, e: int, progress=lambda n: None) -> None:
-    """Log every frame of episode ``e``: images, depth images (mm, colour-mapped) and numeric features."""
+    """Log episode ``e``: RGB videos as video, images and depth (mm, colour-mapped) frame by frame, numeric
+    features as scalars."""
     rows = reader.rows(e)
     numeric = {k: np.asarray(v, dtype=np.float64).reshape(len(v), -1) for k, v in rows.items()
                if k not in SKIP_COLUMNS and isinstance(v, np.ndarray) and v.dtype.kind in "fiub"}
-    streams = reader.video_keys + reader.image_keys
+    as_video = [k for k in reader.video_keys if k not in reader.depth_keys] if _logs_video(rr) else []
+    for key in as_video:
+        log_video(rr, reader, e, key)
+    streams = [k for k in reader.video_keys + reader.image_keys if k not in as_video]
     for i in range(reader.length(e)):
         _set_time(rr, i, i / reader.fps)
-        for key, frame in reader.frame(e, i, streams).items():
+        for key, frame in (reader.frame(e, i, streams).items() if streams else ()):
             if key in reader.depth_keys or frame.shape[-1] == 1:
                 rr.log(key, rr.DepthImage(frame[..., 0], meter=1000.0, colormap="turbo"))
             else:
@@ -67,11 +142,20 @@ def log_episode(rr, reader: DatasetReader, e: int, progress=lambda n: None) -> N
 
 def run(args) -> int:
     rr = _import_rerun()
+    viewer = None
+    if not args.save:
+        check_screen()
+        viewer = viewer_executable()
     with DatasetReader(args.root, depth_output_unit="mm") as reader:
         reader.episode(args.episode)
-        rr.init("lerec_view", spawn=not args.save)
+        rr.init("lerec_view")
         if args.save:
             rr.save(args.save)
+        elif "executable_path" in inspect.signature(rr.spawn).parameters:
+            rr.spawn(executable_path=viewer)
+        else:  # older rerun looks for the viewer on PATH only
+            os.environ["PATH"] = os.pathsep.join([str(Path(viewer).parent), os.environ.get("PATH", "")])
+            rr.spawn()
         with Progress("view", reader.length(args.episode), "frames") as bar:
             log_episode(rr, reader, args.episode, bar.update)
     if args.save:

@@ -69,6 +69,9 @@ class DatasetMeta:
         Episode rows and tasks past info.json's ``total_episodes`` and ``total_tasks`` (what an interrupted save
         leaves, and ``--resume`` cuts) are left out unless ``uncommitted``; fewer than those totals is an error."""
         root = Path(root)
+        if not root.is_dir():
+            what = "is a file, not a dataset folder" if root.exists() else "does not exist"
+            raise DatasetError(f"{root} {what}")
         info_path = layout.confine(root, layout.INFO_PATH)
         if not info_path.exists():
             raise DatasetError(f"{root} is not a dataset: {layout.INFO_PATH} is missing")

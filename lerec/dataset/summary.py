@@ -53,17 +53,31 @@ def summarize(root: str | Path) -> dict[str, Any]:
                 "bytes_per_frame": round(size / frames) if frames else None,
                 "encoder": {k[len("video."):]: info[k] for k in ENCODER_KEYS if k in info},
             })
+            stream["encoder"].update(_preset_used(info))
         if stream["depth"]:
             stream["depth_settings"] = {k.replace("video.", ""): info.get(k) for k in DEPTH_KEYS}
         out["streams"][key] = stream
     return out
 
 
+def _preset_used(info: dict[str, Any]) -> dict[str, Any]:
+    """``{"preset_used": 11}`` where SVT-AV1 runs another preset than the one recorded (12 runs as 11)."""
+    preset = info.get("video.preset")
+    if info.get("video.codec") != "av1" or not isinstance(preset, int) or isinstance(preset, bool):
+        return {}
+    from lerec.encoding.svt_preset import svtav1_preset_used
+
+    used = svtav1_preset_used(preset)
+    return {"preset_used": used} if used is not None and used != preset else {}
+
+
 def format_summary(s: dict[str, Any]) -> str:
     """The summary as text for a terminal."""
+    robot = f"robot {s['robot_type']}" if s["robot_type"] else "no robot type recorded"
     lines = [
-        f"{s['root']}  (LeRobot {s['codebase_version']}, robot {s['robot_type']})",
-        f"  {s['episodes']} episodes, {s['frames']} frames, {s['duration_s']:.1f} s at {s['fps']} fps",
+        f"{s['root']}  (LeRobot {s['codebase_version']}, {robot})",
+        f"  {plural(s['episodes'], 'episode')}, {plural(s['frames'], 'frame')}, {s['duration_s']:.1f} s "
+        f"at {s['fps']} fps",
         f"  data: {s['data']['files']} parquet file(s), {_size(s['data']['bytes'])}",
         "  tasks:",
         *[f"    {n:5d} ep  {task}" for task, n in s["tasks"].items()],
@@ -79,12 +93,20 @@ def format_summary(s: dict[str, Any]) -> str:
             f"    {key}: {st['codec']} {st['pix_fmt']} {st['width']}x{st['height']} @ {st['fps']} fps, "
             f"{st['bitrate_kbps']} kb/s, {st['files']} file(s) {_size(st['bytes'])} "
             f"({_size(st['bytes_per_frame'] or 0)}/frame)")
-        enc = ", ".join(f"{k}={v}" for k, v in st["encoder"].items())
+        settings = dict(st["encoder"])
+        if "preset_used" in settings:
+            settings["preset"] = f"{settings['preset']} (SVT-AV1 here runs preset {settings.pop('preset_used')})"
+        enc = ", ".join(f"{k}={v}" for k, v in settings.items())
         if enc:
             lines.append(f"      encoder: {enc}")
         if st["depth"]:
             lines.append("      depth: " + ", ".join(f"{k}={v}" for k, v in st["depth_settings"].items()))
     return "\n".join(lines)
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 episode``, ``2 episodes``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _size(n: float) -> str:

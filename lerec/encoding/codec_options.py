@@ -91,9 +91,9 @@ def describe_allowed(option: CodecOption) -> str:
     return text
 
 
-def suggest(name: str, candidates: list[str]) -> str:
-    """`` (did you mean crf?)`` for the closest candidates, or an empty string."""
-    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+def suggest(name: str, candidates: list[str], n: int = 3) -> str:
+    """``; did you mean crf?`` for the ``n`` closest candidates, or an empty string."""
+    close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.6)
     return f"; did you mean {' or '.join(close)}?" if close else ""
 
 

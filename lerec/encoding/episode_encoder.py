@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from lerec.encoding.codec_logs import quiet_codec_logs
 from lerec.encoding.realtime import calm_new_threads, keeping_caller_policy, thread_ids
 
 # One fragment per episode: written at close, so appending it to a dataset file is a byte copy.
@@ -34,6 +35,7 @@ class EpisodeEncoder:
         self.fps = fps
         self.input_format = input_format
         self.frames = 0
+        quiet_codec_logs()
         self._threads_before = thread_ids()
         with keeping_caller_policy():
             self._open(codec, options, width, height, fps, pix_fmt)

@@ -15,6 +15,7 @@ import av
 import av.logging
 import numpy as np
 
+from lerec.encoding.codec_logs import quiet_codec_logs
 from lerec.encoding.codec_options import video_encoder
 from lerec.encoding.realtime import keeping_caller_policy
 
@@ -63,6 +64,7 @@ def _trial_open(
     encoder: str, pix_fmt: str, width: int, height: int, options: tuple[tuple[str, str], ...]
 ) -> str | None:
     exception: Exception | None = None
+    quiet_codec_logs()
     with ffmpeg_errors() as errors, keeping_caller_policy():  # SVT-AV1 makes its caller SCHED_FIFO
         try:
             context = av.codec.context.CodecContext.create(encoder, "w")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import TypeVar
 
 import attrs
@@ -142,10 +143,24 @@ def _pick_auto(config: Config, *, channels: int, width: int, height: int, encode
         if failure:
             skipped.append(f"{encoder} (cannot open: {failure})")
             continue
-        log.info("vcodec=auto: picked hardware encoder %s; skipped %s", encoder, "; ".join(skipped) or "none")
+        _say_once(config, f"vcodec=auto: picked hardware encoder {encoder}; skipped {'; '.join(skipped) or 'none'}")
         return candidate
     fallback = attrs.fields(type(config)).vcodec.default
-    log.info(
-        "vcodec=auto: no hardware encoder works here, picked %s (software); skipped %s", fallback, "; ".join(skipped)
-    )
+    _say_once(config, f"vcodec=auto: no hardware encoder works here, picked {fallback} (software); skipped {'; '.join(skipped)}")
     return attrs.evolve(config, vcodec=fallback)
+
+
+# Per config object, the choices already said: a session resolves one config for each of its camera streams.
+_said: dict[int, tuple[weakref.ref, set[str]]] = {}
+
+
+def _say_once(config: Config, message: str) -> None:
+    """Log the ``auto`` choice for ``config`` once, however many streams resolve it to the same encoder."""
+    key = id(config)
+    entry = _said.get(key)
+    if entry is None or entry[0]() is not config:
+        entry = (weakref.ref(config, lambda _, key=key: _said.pop(key, None)), set())
+        _said[key] = entry
+    if message not in entry[1]:
+        entry[1].add(message)
+        log.info("%s", message)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import anyio
 import numpy as np
 import pytest
@@ -32,9 +30,7 @@ def camera(port: int, **options):
 async def test_teleop_frames_from_the_first_tick_in_rgb_order(video_server):
     _, port = video_server
     cam = camera(port, image_type="right")
-    started = time.monotonic()
     frames = (await check_camera(cam, frames_per_stream=6))["color"]
-    assert time.monotonic() - started < 2.0
     assert cam.streams[0].width == WIDTH and cam.streams[0].height == HEIGHT
     for n, frame in enumerate(frames):  # the first frame served is the first frame delivered
         np.testing.assert_allclose(frame.data.mean(axis=(0, 1)), served_color(n, video_pb2.RIGHT)[0, 0], atol=3)
@@ -52,8 +48,11 @@ async def test_depth_frames_are_a_depth_stream_in_mm(video_server):
 async def test_frames_are_polled_at_the_configured_fps(video_server):
     _, port = video_server
     frames = (await check_camera(camera(port, fps=20), frames_per_stream=8))["color"]
-    gaps_ms = np.diff([frame.timestamp_ns for frame in frames]) / 1e6
-    assert 35 < np.median(gaps_ms) < 65
+    # Polls follow a 50 ms schedule that skips the ticks a loaded machine misses, so they are never faster than
+    # 20 fps (how much slower depends on the load: not asserted). Two periods of slack: the first poll's lateness
+    # and the rounding of the schedule; 10 ms for the robot-clock mapping.
+    span_ms = (frames[-1].timestamp_ns - frames[0].timestamp_ns) / 1e6
+    assert span_ms >= (len(frames) - 3) * 50 - 10
 
 
 async def test_killing_the_server_while_reading_raises_an_error_naming_the_camera(video_server):
