@@ -15,11 +15,11 @@ run calls first. Nobody may record into the dataset meanwhile.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import shutil
+import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ import av
 
 from lerec.dataset import layout
 from lerec.dataset.atomic import write_json_atomically
+from lerec.dataset.meta_schema import check_info, read_json
 from lerec.encoding.config import DEPTH_SETTINGS_KEYS, DepthEncoderConfig
 from lerec.encoding.depth_transcode import (
     CODE_FORMAT,
@@ -38,7 +39,7 @@ from lerec.encoding.depth_transcode import (
     transcode_depth_video,
 )
 from lerec.encoding.ffmpeg_mapping import canonical_codec_name, encoder_name
-from lerec.errors import DatasetError
+from lerec.errors import DatasetError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def _load_info(root: Path) -> dict[str, Any]:
     path = layout.confine(root, layout.INFO_PATH)
     if not path.exists():
         raise DatasetError(f"{root} is not a dataset: {layout.INFO_PATH} is missing")
-    info = json.loads(path.read_text())
+    info = check_info(read_json(path), path)
     layout.check_info_paths(info, path)
     return info
 
@@ -120,10 +121,14 @@ def pending_depth_videos(root: str | os.PathLike, config: DepthEncoderConfig | N
     pending = []
     for key in depth_feature_keys(_load_info(root)):
         for path in layout.find(root, layout.VIDEO_FILES.format(video_key=key)):
-            with av.open(str(path)) as container:
-                codec = container.streams.video[0].codec_context.name
+            try:
+                with av.open(str(path)) as container:
+                    codec = container.streams.video[0].codec_context.name
+                frames = sum(depth_video_segments(path)) if codec != target else 0
+            except (av.FFmpegError, OSError, IndexError, ValueError, struct.error) as exc:
+                raise DatasetError(f"{path.relative_to(root)}: not a readable video ({one_line(exc)})") from None
             if codec != target:
-                pending.append(PendingVideo(key, path, codec, sum(depth_video_segments(path))))
+                pending.append(PendingVideo(key, path, codec, frames))
     return pending
 
 
@@ -182,10 +187,7 @@ def _journal_plan(root: Path, journal: Path, info: dict[str, Any]
                   ) -> tuple[list[tuple[Path, Path]], dict[str, dict[str, Any]]]:
     """The journal's renames (converted copy, original), each a depth video of this dataset and the converted
     copy beside it, and its feature updates; a DatasetError naming the journal and the entry otherwise."""
-    try:
-        plan = json.loads(journal.read_text())
-    except ValueError as exc:
-        raise DatasetError(f"{journal}: not JSON ({exc})") from None
+    plan = read_json(journal)
     replace = plan.get("replace") if isinstance(plan, dict) else None
     features = plan.get("features") if isinstance(plan, dict) else None
     if not isinstance(replace, list) or not isinstance(features, dict):
