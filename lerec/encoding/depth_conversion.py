@@ -28,7 +28,7 @@ import attrs
 import av
 
 from lerec.dataset import layout
-from lerec.dataset.atomic import write_json_atomically
+from lerec.dataset.atomic import fsync_dir, write_json_atomically
 from lerec.dataset.meta_schema import check_info, read_json
 from lerec.encoding.config import DEPTH_SETTINGS_KEYS, DepthEncoderConfig
 from lerec.encoding.depth_transcode import (
@@ -171,11 +171,7 @@ def finish_pending_conversion(root: str | os.PathLike) -> bool:
         elif not original.exists():
             raise DatasetError(f"{root}: {original} and its converted copy are both missing; restore from backup")
     for directory in {original.parent for _, original in replace}:
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(directory)
     for key, update in features.items():
         info["features"][key].setdefault("info", {}).update(update)
     write_json_atomically(layout.confine(root, layout.INFO_PATH), info)
