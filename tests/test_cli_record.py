@@ -96,7 +96,13 @@ def test_kill_9_during_episode_3_keeps_episodes_0_to_2(tmp_path):
 def test_interrupt_saves_the_current_episode(tmp_path):
     root = tmp_path / "i"
     proc = start_recording(root, episodes=3, seconds=30)
-    time.sleep(3)
+    # Ctrl-C once the episode runs (its encoders' files appear in staging just before its first tick), then 1 s
+    # on: a fixed 3 s after the start found lerec still importing on a loaded machine (KeyboardInterrupt, -2).
+    deadline = time.monotonic() + 120
+    while not any((root / ".lerec/staging").glob("ep000000-*")) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1]
+        time.sleep(0.01)
+    time.sleep(1)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
