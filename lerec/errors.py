@@ -49,6 +49,13 @@ class RobotError(LerecError):
         super().__init__(f"{where}: {message}")
 
 
+def leaf_errors(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside ``exc`` and its nested exception groups (``[exc]`` when it is not a group)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in leaf_errors(inner)]
+    return [exc]
+
+
 def one_line(exc: BaseException) -> str:
     """A library exception's message on one line (pyarrow's and FFmpeg's can span several), for a message of ours."""
     return " ".join(str(exc).split()) or type(exc).__name__

@@ -3,11 +3,13 @@ ended: ``python damage_driver.py PLAN.json`` prints one JSON line per (case, too
 
 The tools run as the ``lerec`` command runs them (:func:`lerec.cli.main`, in-process to save a start-up per
 run); an exception escaping ``main`` is what a user would see as a traceback. Each case is a fresh copy of the
-clean dataset at ``ds/`` beside a canary tree ``canary/``; outputs go to ``out/``. After every tool the driver
-checks that the dataset, the canary and the folder around them are as they were.
+clean dataset at ``nest/ds/`` and a canary tree at ``elsewhere/`` (where hostile paths lead); outputs go to
+``out/``. After every tool the driver checks that the dataset, the canary and the folders around them are as
+they were. ``convert-depth`` and ``resume`` (what ``lerec record --resume`` does to a dataset before recording)
+may change the dataset, so they run last.
 
 PLAN: ``{"clean": dataset, "canary": folder, "work": folder, "memory_budget": bytes, "cases": [{"name",
-"damage": DAMAGES key | null, "flip": [file, seed, bits] | null, "mutate": [file, seed, count?] | null,
+"damage": DAMAGES or HOSTILE key | null, "flip": [file, seed, bits] | null, "mutate": [file, seed, count?] | null,
 "tools": [names] | null}]}``.
 """
 
@@ -28,12 +30,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from damage_fixtures import DAMAGES, flip_bytes, mutate_json  # noqa: E402
+from damage_fixtures import DAMAGES, HOSTILE, flip_bytes, mutate_json  # noqa: E402
 
 import lerec.cli  # noqa: E402
 from lerec.cli import main  # noqa: E402
+from lerec.dataset.lock import dataset_lock  # noqa: E402
 from lerec.dataset.reader import DatasetReader  # noqa: E402
 from lerec.dataset.validate import validate  # noqa: E402
+from lerec.dataset.writer import DatasetWriter  # noqa: E402
 from lerec.errors import LerecError  # noqa: E402
 
 
@@ -61,18 +65,27 @@ def read_everything(root: Path) -> None:
             reader[len(reader) - 1]
 
 
-def run_tool(argv: list[str] | None, root: Path) -> tuple[int, str, bool]:
-    """(exit status, stderr, whether an exception escaped) of ``lerec argv``, or of the reader when argv is None."""
+def resume(root: Path) -> None:
+    """What ``lerec record --resume`` does to the dataset before its cameras record: lock, repair, release."""
+    with dataset_lock(root, "lerec record"):
+        DatasetWriter.resume(root).remove_staging()
+
+
+PYTHON = {"reader": read_everything, "resume": resume}
+
+
+def run_tool(argv: list[str] | str, root: Path) -> tuple[int, str, bool]:
+    """(exit status, stderr, whether an exception escaped) of ``lerec argv``, or of a PYTHON function."""
     err = io.StringIO()
     logging.root.handlers.clear()  # main() binds its log handler to the stderr of the moment
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         try:
-            if argv is None:
+            if isinstance(argv, str):
                 try:
-                    read_everything(root)
+                    PYTHON[argv](root)
                     rc = 0
                 except LerecError as exc:
-                    print(f"reader: error: {exc}", file=sys.stderr)
+                    print(f"{argv}: error: {exc}", file=sys.stderr)
                     rc = 1
             else:
                 rc = main(argv)
@@ -84,7 +97,7 @@ def run_tool(argv: list[str] | None, root: Path) -> tuple[int, str, bool]:
     return rc, err.getvalue(), False
 
 
-def tools(ds: Path, clean: Path, out: Path) -> dict[str, list[str] | None]:
+def tools(ds: Path, clean: Path, out: Path) -> dict[str, list[str] | str]:
     return {
         "info": ["info", str(ds)],
         "validate": ["validate", str(ds)],
@@ -93,7 +106,9 @@ def tools(ds: Path, clean: Path, out: Path) -> dict[str, list[str] | None]:
         "delete": ["edit", str(ds), "--output", str(out / "deleted"), "delete", "--episodes", "0"],
         "split": ["edit", str(ds), "--output", str(out / "split"), "split", "--fractions", "0.5,0.5"],
         "view": ["view", str(ds), "--episode", "1", "--save", str(out / "view.rrd")],
-        "reader": None,
+        "reader": "reader",
+        "convert-depth": ["convert-depth", str(ds)],
+        "resume": "resume",
     }
 
 
@@ -107,18 +122,21 @@ def outputs_valid(out: Path) -> list[str]:
 
 def run_case(case: dict, clean: Path, work: Path, canary_src: Path) -> None:
     folder = work / case["name"].replace(" ", "_").replace("/", "_")
-    ds, canary, out = folder / "ds", folder / "canary", folder / "out"
+    ds, canary, out = folder / "nest/ds", folder / "elsewhere", folder / "out"
     shutil.copytree(clean, ds)
     shutil.copytree(canary_src, canary)
     out.mkdir()
     if case.get("damage"):
-        DAMAGES[case["damage"]][0](ds)
+        {**DAMAGES, **HOSTILE}[case["damage"]][0](ds)
     if case.get("flip"):
         flip_bytes(ds / case["flip"][0], case["flip"][1], case["flip"][2])
     if case.get("mutate"):
         mutate_json(ds / case["mutate"][0], *case["mutate"][1:])
     source, fence = tree_digest(ds), tree_digest(canary)
-    beside, around = sorted(p.name for p in folder.iterdir()), sorted(p.name for p in work.iterdir())
+    def beside_now() -> set[str]:
+        return {p.name for p in folder.iterdir()} | {f"nest/{p.name}" for p in ds.parent.iterdir()}
+
+    beside, around = beside_now(), sorted(p.name for p in work.iterdir())
     for tool, argv in tools(ds, clean, out).items():
         if case.get("tools") and tool not in case["tools"]:
             continue
@@ -128,7 +146,7 @@ def run_case(case: dict, clean: Path, work: Path, canary_src: Path) -> None:
         report = {"case": case["name"], "tool": tool, "rc": rc, "ns": elapsed_ns, "stderr": stderr,
                   "escaped": escaped,
                   "source_changed": tree_digest(ds) != source, "canary_changed": tree_digest(canary) != fence,
-                  "new_beside": sorted(set(p.name for p in folder.iterdir()) - set(beside)),
+                  "new_beside": sorted(beside_now() - beside),
                   "new_around": sorted(set(p.name for p in work.iterdir()) - set(around)),
                   "output_problems": outputs_valid(out) if rc == 0 and tool in ("merge", "delete", "split") else [],
                   "outputs": sorted(p.name for p in out.iterdir())}

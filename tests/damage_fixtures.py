@@ -2,6 +2,10 @@
 
 ``DAMAGES`` maps a name to a function that damages the dataset at ``root`` in place. Each names what it breaks,
 so a test can check that the error a tool gives names the same file.
+
+``HOSTILE`` holds the datasets of issue 11's items 2 and 3 (built with tests/hostile.py's helpers): values that
+lead outside the root, or that ask for huge sizes. Their targets lie in ``ROOT/../../elsewhere``, a canary tree
+(the layout of tests/test_hostile_paths.py, where ``../../../elsewhere/k`` under ``videos/`` leads).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hostile import edit_info, lead_key_outside, link_outside, plant_journal, set_episode_column
+
 INFO = "meta/info.json"
 STATS = "meta/stats.json"
 TASKS = "meta/tasks.parquet"
@@ -22,6 +28,7 @@ EPISODES = "meta/episodes/chunk-000/file-000.parquet"
 DATA = "data/chunk-000/file-000.parquet"
 FRONT = "observation.images.front"
 VIDEO = f"videos/{FRONT}/chunk-000/file-000.mp4"
+JOURNAL = ".lerec/convert-depth.json"
 METADATA_FILES = (INFO, STATS, TASKS, EPISODES, DATA)
 
 
@@ -149,6 +156,55 @@ DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "video not an MP4": (_write(VIDEO, _garbage(20000)), VIDEO),
     "video cut mid-fragment": (_cut_mid_fragment(VIDEO), VIDEO),
     "video cut in its header": (_truncate(VIDEO, 0.01), VIDEO),
+}
+
+
+def _elsewhere(root: Path) -> Path:
+    return root.parent.parent / "elsewhere"
+
+
+def _key_outside(absolute: bool) -> Callable[[Path], None]:
+    def damage(root: Path) -> None:
+        lead_key_outside(root, FRONT, str(_elsewhere(root) / "k") if absolute else "../../../elsewhere/k")
+        edit_info(root, total_episodes=2)  # an unfinished third episode: --resume would cut it from the files
+
+    return damage
+
+
+def _link_outside(rel: str) -> Callable[[Path], None]:
+    def damage(root: Path) -> None:
+        link_outside(root, rel, _elsewhere(root) / f"linked-{Path(rel).name}")
+        edit_info(root, total_episodes=2)
+
+    return damage
+
+
+def _journal_outside(root: Path) -> None:
+    (_elsewhere(root) / "file-001.mp4").write_bytes(b"an mp4 that must not move")
+    plant_journal(root, ["../../elsewhere/file-001.mp4", str(_elsewhere(root) / "precious.txt")])
+
+
+def _edit(change: Callable[..., None], *args, **kwargs) -> Callable[[Path], None]:
+    return lambda root: change(root, *args, **kwargs)
+
+
+DEPTH_VIDEO = "videos/observation.images.wrist_depth/chunk-000/file-000.mp4"
+# convert-depth reads meta/info.json and the depth videos only
+BUT_CONVERT_DEPTH = ("info", "validate", "merge", "delete", "split", "view", "reader", "resume")
+# name -> (damage, the file named in the error, the tools that must refuse it: None for every tool)
+HOSTILE: dict[str, tuple[Callable[[Path], None], str, tuple[str, ...] | None]] = {
+    "key ../../../elsewhere/k": (_key_outside(absolute=False), INFO, None),
+    "key absolute": (_key_outside(absolute=True), INFO, None),
+    "video a symlink to outside": (_link_outside(DEPTH_VIDEO), DEPTH_VIDEO, None),
+    "data a symlink to outside": (_link_outside(DATA), DATA, BUT_CONVERT_DEPTH),
+    "episode length 1e9": (_edit(set_episode_column, "length", 1e9, episode=0), EPISODES,
+                           BUT_CONVERT_DEPTH),
+    "data_path of width 9999999999": (
+        _edit(edit_info, data_path="data/chunk-{chunk_index:>9999999999}/file-{file_index:03d}.parquet"), INFO, None),
+    "video_path without video_key": (
+        _edit(edit_info, video_path="videos/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"), INFO, None),
+    "data_path {": (_edit(edit_info, data_path="{"), INFO, None),
+    "journal leading outside": (_journal_outside, JOURNAL, ("convert-depth", "resume")),
 }
 
 

@@ -59,6 +59,26 @@ def rename_feature(root: Path, old: str, new: str) -> None:
         pq.write_table(table.rename_columns(names), path)
 
 
+def lead_key_outside(root: Path, old: str, key: str) -> None:
+    """Rename feature ``old`` to ``key`` (one that leads outside ``root``) and move its videos to where ``key``
+    leads, so that a tool trusting it would read, cut, append to or delete files there."""
+    rename_feature(root, old, key)
+    shutil.copytree(root / "videos" / old, root / "videos" / key)
+    shutil.rmtree(root / "videos" / old)
+
+
+def link_outside(root: Path, rel: str, victim: Path) -> None:
+    """Move the file ``rel`` of ``root`` to ``victim`` (outside) and leave a symlink to it in its place."""
+    shutil.move(root / rel, victim)
+    (root / rel).symlink_to(victim)
+
+
+def plant_journal(root: Path, entry: list[str]) -> None:
+    """A depth-conversion journal asking to replace ``entry[1]`` by ``entry[0]``."""
+    (root / ".lerec").mkdir(exist_ok=True)
+    (root / ".lerec/convert-depth.json").write_text(json.dumps({"replace": [entry], "features": {}}))
+
+
 def set_episode_column(root: Path, column: str, value, episode: int | None = None) -> None:
     """Set ``column`` of every episode row (or of ``episode``) in meta/episodes to ``value``."""
     import pyarrow as pa

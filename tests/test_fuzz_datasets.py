@@ -1,10 +1,11 @@
-"""Damaged and fuzzed datasets: every tool ends with one named error or succeeds, never a traceback, never a
-write outside the dataset or the output, never unbounded memory.
+"""Hostile, damaged and fuzzed datasets: every tool ends with one named error or succeeds, never a traceback,
+never a write outside the dataset or the output, never unbounded memory.
 
-One driver subprocess (tests/damage_driver.py) runs info, validate, merge, edit delete and split, view and the
-Python reader on each case, with its address space capped at 2 GiB beyond what its libraries reserve and a
-timeout, and reports per case and tool. The cases: each kind of damage of tests/damage_fixtures.py, then bit
-flips and JSON value mutations of each metadata file, from fixed seeds.
+One driver subprocess (tests/damage_driver.py) runs info, validate, merge, edit delete and split, view, the
+Python reader, convert-depth and what ``record --resume`` does to the dataset on each case, with its address
+space capped at 2 GiB beyond what its libraries reserve and a timeout, and reports per case and tool. The cases:
+each hostile dataset and each kind of damage of tests/damage_fixtures.py, then bit flips and JSON value
+mutations of each metadata file, from fixed seeds.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from damage_fixtures import DAMAGES, METADATA_FILES
+from damage_fixtures import DAMAGES, HOSTILE, METADATA_FILES
 
 DRIVER = Path(__file__).parent / "damage_driver.py"
 MEMORY_BUDGET = 2 << 30
 TIMEOUT_S = 300  # a hang fails the test instead of stalling the suite; the run takes ~30 s on a loaded machine
 OUTPUTS = {"merge": "merged", "delete": "deleted", "split": "split", "view": "view.rrd"}
-FUZZ_TOOLS = ["info", "validate", "merge", "split", "reader"]
+FUZZ_TOOLS = ["info", "validate", "merge", "split", "reader", "convert-depth", "resume"]
+ALL_TOOLS = ["info", "validate", "merge", "delete", "split", "view", "reader", "convert-depth", "resume"]
+WRITES_SOURCE = ("convert-depth", "resume")  # they may change the dataset (repairs, conversions, the lock file)
 
 
 def fuzz_cases() -> list[dict]:
@@ -41,9 +44,12 @@ def fuzz_cases() -> list[dict]:
 
 def damage_cases() -> list[dict]:
     """Every tool on every damage; ``validate --decode`` only where a video is damaged."""
-    tools = ["info", "validate", "merge", "delete", "split", "view", "reader"]
-    return [{"name": name, "damage": name, "tools": tools + ["decode"] if rel.startswith("videos/") else tools}
+    return [{"name": name, "damage": name, "tools": ALL_TOOLS + ["decode"] if rel.startswith("videos/") else ALL_TOOLS}
             for name, (_, rel) in DAMAGES.items()]
+
+
+def hostile_cases() -> list[dict]:
+    return [{"name": name, "damage": name, "tools": ALL_TOOLS} for name in HOSTILE]
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +61,12 @@ def outcomes(recorded, tmp_path_factory, request) -> dict[str, dict[str, dict]]:
         request.addfinalizer(lambda: shutil.rmtree(base, ignore_errors=True))
     canary = base / "canary-template"
     (canary / "meta").mkdir(parents=True)
+    (canary / "precious.txt").write_text("must stay as it is\n")
     (canary / "meta/info.json").write_text('{"canary": true}')
     (canary / "file-000.mp4").write_bytes(b"\0" * 100)
     work = base / "work"
     work.mkdir()
-    cases = damage_cases() + fuzz_cases()
+    cases = hostile_cases() + damage_cases() + fuzz_cases()
     plan = {"clean": str(recorded), "canary": str(canary), "work": str(work), "memory_budget": MEMORY_BUDGET,
             "cases": cases}
     (base / "plan.json").write_text(json.dumps(plan))
@@ -91,7 +98,7 @@ def _check_contained(report: dict) -> list[str]:
         wrong.append(f"traceback: {report['stderr'][-800:]}")
     if report["rc"] not in (0, 1):
         wrong.append(f"exit status {report['rc']}")
-    if report["source_changed"]:
+    if report["source_changed"] and report["tool"] not in WRITES_SOURCE:
         wrong.append("changed the source dataset")
     if report["canary_changed"] or report["new_beside"] or report["new_around"]:
         wrong.append(f"wrote outside: canary changed {report['canary_changed']}, new beside the dataset "
@@ -116,6 +123,23 @@ def test_every_damage_is_one_error_naming_the_file(outcomes):
                     wrong.append(f"validate passed or did not name {named}: {lines[:3]}")
             elif report["rc"] == 1 and (len(lines) != 1 or named not in lines[0] or ": error: " not in lines[0]):
                 wrong.append(f"not one error line naming {named}: {lines[:3]}")
+            failures += [f"{name} / {tool}: {w}" for w in wrong]
+    assert not failures, "\n".join(failures)
+
+
+def test_hostile_datasets_are_refused_naming_the_file(outcomes):
+    """Paths leading outside the root (keys, symlinks, a planted journal) and hostile sizes and templates: the
+    tools that read them refuse with one line naming the file; none writes outside or takes unbounded memory."""
+    failures = []
+    for name, (_, rel, refusing) in HOSTILE.items():
+        for tool, report in outcomes[name].items():
+            wrong = _check_contained(report)
+            lines = _error_lines(report["stderr"])
+            if refusing is None or tool in refusing:
+                if report["rc"] != 1 or rel not in report["stderr"]:
+                    wrong.append(f"exit {report['rc']}, not refused naming {rel}: {lines[:3]}")
+                elif tool != "validate" and (len(lines) != 1 or ": error: " not in lines[0]):
+                    wrong.append(f"not one error line: {lines[:3]}")
             failures += [f"{name} / {tool}: {w}" for w in wrong]
     assert not failures, "\n".join(failures)
 

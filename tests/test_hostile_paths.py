@@ -2,9 +2,7 @@
 depth-conversion journal, split names and symlinks that point elsewhere are errors naming the file and the value,
 raised before any file is touched. Every test keeps a canary tree outside the dataset and checks it afterwards."""
 
-import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -16,7 +14,7 @@ from lerec.dataset.writer import DatasetWriter
 from lerec.errors import DatasetError
 
 from dataset_fixtures import DEPTH, FRONT
-from hostile import copy_dataset, edit_info, rename_feature, tree
+from hostile import copy_dataset, edit_info, lead_key_outside, link_outside, plant_journal, tree
 
 
 @pytest.fixture
@@ -58,10 +56,7 @@ def second_source(root, recorded_b):
 def test_a_feature_key_leading_outside_is_refused_by_every_tool(world, tmp_path, recorded_b, capsys, absolute):
     root, canary = world
     key = str(canary / "k") if absolute else "../../../elsewhere/k"
-    rename_feature(root, FRONT, key)
-    # The files the key points to exist, so that a tool trusting it would read, cut, append to or delete them.
-    shutil.copytree(root / "videos" / FRONT, canary / "k")
-    shutil.rmtree(root / "videos" / FRONT)
+    lead_key_outside(root, FRONT, key)
     edit_info(root, total_episodes=2)  # an unfinished third episode: --resume would cut it from the files
     second_source(root, recorded_b)
     before = outside(tmp_path, root)
@@ -78,8 +73,7 @@ def test_a_feature_key_leading_outside_is_refused_by_every_tool(world, tmp_path,
 
 def test_record_resume_refuses_a_hostile_key_before_touching_anything(world, tmp_path):
     root, canary = world
-    rename_feature(root, FRONT, "../../../elsewhere/k")
-    shutil.copytree(root / "videos" / FRONT, canary / "k")
+    lead_key_outside(root, FRONT, "../../../elsewhere/k")
     edit_info(root, total_episodes=1)
     before, inside = outside(tmp_path, root), tree(root)
     result = subprocess.run(
@@ -97,9 +91,7 @@ def test_record_resume_refuses_a_hostile_key_before_touching_anything(world, tmp
 def test_a_file_that_is_a_symlink_to_outside_is_refused(world, tmp_path, recorded_b, capsys, which):
     root, canary = world
     rel = f"videos/{DEPTH}/chunk-000/file-000.mp4" if which == "video" else "data/chunk-000/file-000.parquet"
-    victim = canary / os.path.basename(rel)
-    shutil.move(root / rel, victim)
-    (root / rel).symlink_to(victim)
+    link_outside(root, rel, canary / os.path.basename(rel))
     edit_info(root, total_episodes=2)  # --resume would cut the third episode out of the linked file
     second_source(root, recorded_b)
     before = outside(tmp_path, root)
@@ -130,8 +122,7 @@ def test_a_planted_conversion_journal_moves_nothing(world, tmp_path, capsys, ent
     converted = root / f"videos/{DEPTH}/chunk-000/.file-000.mp4.converted"
     converted.write_bytes(b"a converted copy that must not replace anything")
     entry = [str(canary / "precious.txt") if e == "PRECIOUS" else e for e in entry]
-    (root / ".lerec").mkdir(exist_ok=True)
-    (root / ".lerec/convert-depth.json").write_text(json.dumps({"replace": [entry], "features": {}}))
+    plant_journal(root, entry)
     before, inside = outside(tmp_path, root), tree(root)
     rc, err = run_cli(capsys, "convert-depth", root)
     assert rc == 1 and ".lerec/convert-depth.json" in err and repr(entry) in err, err

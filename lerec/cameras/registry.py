@@ -6,12 +6,10 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
-
 from lerec.cameras.base import Camera
 from lerec.cameras.registry_types import CameraType
-from lerec.errors import LerecError, SettingsError
-from lerec.plugins.manager import Provided, provided
+from lerec.errors import LerecError
+from lerec.plugins.manager import Provided, build_config, provided
 
 RegisteredCameraType = Provided  # a camera type together with the distribution that provides it
 
@@ -35,20 +33,7 @@ def get_camera_type(type_name: str) -> CameraType:
 
 def build_camera_config(type_name: str, options: Mapping[str, Any]) -> Any:
     """Build a camera type's config from user options, with errors naming the bad option."""
-    camera_type = get_camera_type(type_name)
-    cls = camera_type.config_class
-    known = {f.name for f in attrs.fields(cls)} if attrs.has(cls) else None
-    if known is not None:
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise SettingsError(
-                f"camera type {type_name!r} has no option {', '.join(map(repr, unknown))}; "
-                f"its options are: {', '.join(sorted(known))}"
-            )
-    try:
-        return cls(**options)
-    except (TypeError, ValueError) as exc:
-        raise SettingsError(f"camera type {type_name!r}: {exc}") from None
+    return build_config(get_camera_type(type_name).config_class, dict(options), f"camera type {type_name!r}")
 
 
 def camera_type_of(config: Any) -> CameraType:

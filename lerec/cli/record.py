@@ -19,7 +19,7 @@ from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.record_display import show_status
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.errors import Interrupted, LerecError, SettingsError
+from lerec.errors import Interrupted, LerecError, SettingsError, leaf_errors
 from lerec.recording import Recorder
 from lerec.recording.settings import (
     check_encoder_threads,
@@ -158,14 +158,7 @@ class _Interrupts:
 def _single_error(group: BaseExceptionGroup) -> BaseException:
     """The error to report for ``group``: its only one, or the first lerec error (two streams spilling onto one
     full disk fail alike, at once)."""
-    def leaves(exc):
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                yield from leaves(inner)
-        else:
-            yield exc
-
-    found = list(leaves(group))
+    found = leaf_errors(group)
     if len(found) == 1:
         return found[0]
     return next((exc for exc in found if isinstance(exc, LerecError)), group)

@@ -14,7 +14,7 @@ import numpy as np
 
 from lerec.cli.progress import Progress
 from lerec.dataset.reader import DatasetReader
-from lerec.errors import LerecError
+from lerec.errors import DatasetError, LerecError, one_line
 
 SKIP_COLUMNS = ("timestamp", "frame_index", "episode_index", "index", "task_index")
 SAVE_HINT = "save the episode with --save FILE.rrd and open it with `rerun FILE.rrd` on a machine with a screen"
@@ -58,11 +58,21 @@ def check_screen() -> None:
 
 
 def episode_mp4(path: Path, from_s: float, length: int, fps: int) -> bytes:
-    """Frames ``from_s .. from_s + length/fps`` of a dataset video as a standalone MP4, packets copied as they are."""
+    """Frames ``from_s .. from_s + length/fps`` of a dataset video as a standalone MP4, packets copied as they are;
+    a video that cannot be read is a DatasetError naming it."""
+    try:
+        return _copy_packets(path, from_s, length, fps)
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise DatasetError(f"{path}: cannot read video ({one_line(exc)})") from None
+
+
+def _copy_packets(path: Path, from_s: float, length: int, fps: int) -> bytes:
     end_s = from_s + length / fps
     half_frame = 0.5 / fps
     buffer = io.BytesIO()
     with av.open(str(path)) as src, av.open(buffer, "w", format="mp4") as dst:
+        if not src.streams.video:
+            raise DatasetError(f"{path}: no video stream")
         stream = src.streams.video[0]
         out = dst.add_stream_from_template(stream, opaque=True)
         out.time_base = stream.time_base

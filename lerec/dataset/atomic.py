@@ -43,7 +43,8 @@ def raise_disk_error(path: str | os.PathLike, exc: BaseException) -> None:
         raise error from exc
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make the names in the folder ``path`` durable (a rename, a new or removed file)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -67,7 +68,7 @@ def replace_atomically(path: str | os.PathLike, write: Callable[[Path], None]) -
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except OSError as exc:
         raise_disk_error(path, exc)
         raise

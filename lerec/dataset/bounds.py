@@ -1,7 +1,8 @@
 """What a dataset's episode rows may ask for, bounded by what its files hold.
 
 An episode row says where its frames are and how many there are; readers allocate by those numbers. So, when the
-metadata is loaded, every location is a non-negative integer and the length of every committed episode (below
+metadata is loaded, every location is an integer from 0 to MAX_INDEX (checked with the episodes file's other
+columns, by :func:`lerec.dataset.meta_schema.check_episodes_table`) and the length of every committed episode (below
 info.json's ``total_episodes``) is at most the rows its data file holds: a hostile ``length: 1e9`` is an error,
 not 24 GB of indices. A row beyond the commit may be ahead of its frames (a save interrupted between writing the
 row and the rows; ``--resume`` removes it), so its length is bounded by a ceiling instead.
@@ -9,7 +10,6 @@ row and the rows; ``--resume`` removes it), so its length is bounded by a ceilin
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,9 +31,6 @@ class EpisodeSource(Protocol):
     info: dict[str, Any]
     episodes: list[dict[str, Any]]
 
-    @property
-    def video_keys(self) -> list[str]: ...
-
     def data_file(self, row: Mapping[str, Any]) -> Path: ...
 
 
@@ -54,29 +51,13 @@ def _data_rows(path: Path) -> int | None:
 
 
 def check_episode_rows(meta: EpisodeSource, source: str) -> None:
-    """Every episode row of ``meta`` (loaded from ``source``, the meta/episodes folder) locates its files with
-    non-negative integers, and its length fits in its data file (or, beyond the commit, under a ceiling); else a
-    DatasetError naming the row, the value and the file."""
+    """Every episode row of ``meta`` (loaded from ``source``, the meta/episodes folder, its values checked by
+    :func:`lerec.dataset.meta_schema.check_episodes_table`) has a length that fits in its data file (or, beyond the
+    commit, under a ceiling); else a DatasetError naming the row, the value and the file."""
     held: dict[tuple[int, int], tuple[Path, int | None]] = {}  # rows per data file
     committed = meta.info.get("total_episodes", len(meta.episodes))
-    columns = ["episode_index", "length", "dataset_from_index", "dataset_to_index", "data/chunk_index",
-               "data/file_index", "meta/episodes/chunk_index", "meta/episodes/file_index"]
-    for key in meta.video_keys:
-        columns += [f"videos/{key}/chunk_index", f"videos/{key}/file_index"]
     for position, row in enumerate(meta.episodes):
         where = f"{source} episode {position}"
-        for column in columns:
-            _count(row, column, where)
-        if row["episode_index"] != position:  # rows are sorted by it: a gap or a repeat
-            raise DatasetError(f"{source}: episode_index {row['episode_index']} where {position} was expected "
-                               f"(the {len(meta.episodes)} episodes must be numbered 0..{len(meta.episodes) - 1})")
-        if row["length"] < 1:
-            raise DatasetError(f"{where}: length is {row['length']}; an episode holds at least one frame")
-        for key in meta.video_keys:
-            for column in (f"videos/{key}/from_timestamp", f"videos/{key}/to_timestamp"):
-                value = row.get(column)
-                if not isinstance(value, (int, float)) or not 0 <= value <= MAX_TIMESTAMP_S or math.isnan(value):
-                    raise DatasetError(f"{where}: {column} is {value!r}, not a time from 0 to {MAX_TIMESTAMP_S:.0f} s")
         location = (row["data/chunk_index"], row["data/file_index"])
         if location not in held:
             path = meta.data_file(row)

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from lerec.dataset.bounds import MAX_INDEX, MAX_TIMESTAMP_S
 from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES
 from lerec.errors import DatasetError, one_line
 
@@ -129,8 +130,10 @@ def check_episodes_table(table: pa.Table, path: Path, video_keys: list[str]) -> 
     for i, row in enumerate(rows):
         for column, kind in wanted.items():
             value, least = row[column], 1 if column == "length" else 0
-            if not _is_number(value, kind == WHOLE) or value < least:
-                raise DatasetError(f"{path}: row {i} column {column!r} is {_short(value)}, expected {kind} >= {least}")
+            most = MAX_INDEX if kind == WHOLE else MAX_TIMESTAMP_S  # beyond, int64 sums and seeks overflow
+            if not _is_number(value, kind == WHOLE) or not least <= value <= most:
+                raise DatasetError(f"{path}: row {i} column {column!r} is {_short(value)}, expected {kind} from "
+                                   f"{least} to {most:.0f}")
         tasks = row.get("tasks")
         if tasks is not None and (not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks)):
             raise DatasetError(f"{path}: row {i} column 'tasks' is {_short(tasks)}, expected a list of strings")

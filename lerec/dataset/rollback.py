@@ -13,7 +13,7 @@ import shutil
 import threading
 from pathlib import Path
 
-from lerec.dataset.atomic import raise_disk_error
+from lerec.dataset.atomic import fsync_dir, raise_disk_error
 
 
 class Rollback:
@@ -70,11 +70,7 @@ class Rollback:
             folders.add(path.parent)
         for folder in folders:
             if folder.exists():
-                fd = os.open(folder, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                fsync_dir(folder)
         self.discard()
 
     def discard(self) -> None:

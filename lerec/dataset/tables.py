@@ -141,9 +141,3 @@ def tasks_table(tasks: Sequence[str]) -> pa.Table:
     }
     return table.replace_schema_metadata({b"pandas": json.dumps(pandas_meta).encode()})
 
-
-def read_tasks(path: str | Path) -> list[str]:
-    """Task strings ordered by task_index."""
-    table = pq.read_table(path)
-    pairs = sorted(zip(table.column("task_index").to_pylist(), table.column("task").to_pylist()))
-    return [task for _, task in pairs]

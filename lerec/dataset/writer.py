@@ -22,10 +22,10 @@ import attrs
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from lerec.dataset import layout
 from lerec.dataset.atomic import raise_disk_error, remove_stale_temps
+from lerec.dataset.meta_schema import read_parquet
 from lerec.dataset.metadata import DatasetMeta, new_info
 from lerec.dataset.rollback import Rollback
 from lerec.dataset.stats import Stats, numeric_stats
@@ -140,7 +140,9 @@ class DatasetWriter:
         self.forget_uncommitted_tasks()
         total_frames = sum(int(r["length"]) for r in meta.episodes)
         for path in data_files:
-            table = pq.read_table(path)
+            table = read_parquet(path)
+            if "index" not in table.column_names or not pa.types.is_integer(table.column("index").type):
+                raise DatasetError(f"{path}: no integer column 'index'")
             if len(table) and max(table.column("index").to_pylist()) >= total_frames:
                 kept = table.filter(pc.less(table.column("index"), total_frames))
                 if len(kept):

@@ -16,11 +16,11 @@ run calls first. Nobody may record into the dataset meanwhile.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import re
 import shutil
+import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,8 @@ import attrs
 import av
 
 from lerec.dataset import layout
-from lerec.dataset.atomic import write_json_atomically
+from lerec.dataset.atomic import fsync_dir, write_json_atomically
+from lerec.dataset.meta_schema import check_info, read_json
 from lerec.encoding.av_compat import mp4_takes
 from lerec.encoding.config import DEPTH_SETTINGS_KEYS, DepthEncoderConfig
 from lerec.encoding.depth_transcode import (
@@ -40,7 +41,7 @@ from lerec.encoding.depth_transcode import (
     transcode_depth_video,
 )
 from lerec.encoding.ffmpeg_mapping import canonical_codec_name, encoder_name
-from lerec.errors import DatasetError
+from lerec.errors import DatasetError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def _load_info(root: Path) -> dict[str, Any]:
     path = layout.confine(root, layout.INFO_PATH)
     if not path.exists():
         raise DatasetError(f"{root} is not a dataset: {layout.INFO_PATH} is missing")
-    info = json.loads(path.read_text())
+    info = check_info(read_json(path), path)
     layout.check_info_paths(info, path)
     return info
 
@@ -132,10 +133,14 @@ def pending_depth_videos(root: str | os.PathLike, config: DepthEncoderConfig | N
     pending = []
     for key in depth_feature_keys(_load_info(root)):
         for path in layout.find(root, layout.VIDEO_FILES.format(video_key=key)):
-            with av.open(str(path)) as container:
-                codec = container.streams.video[0].codec_context.name
+            try:
+                with av.open(str(path)) as container:
+                    codec = container.streams.video[0].codec_context.name
+                frames = sum(depth_video_segments(path)) if codec != target else 0
+            except (av.FFmpegError, OSError, IndexError, ValueError, struct.error) as exc:
+                raise DatasetError(f"{path.relative_to(root)}: not a readable video ({one_line(exc)})") from None
             if codec != target:
-                pending.append(PendingVideo(key, path, codec, sum(depth_video_segments(path))))
+                pending.append(PendingVideo(key, path, codec, frames))
     return pending
 
 
@@ -178,11 +183,7 @@ def finish_pending_conversion(root: str | os.PathLike) -> bool:
         elif not original.exists():
             raise DatasetError(f"{root}: {original} and its converted copy are both missing; restore from backup")
     for directory in {original.parent for _, original in replace}:
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(directory)
     for key, update in features.items():
         info["features"][key].setdefault("info", {}).update(update)
     write_json_atomically(layout.confine(root, layout.INFO_PATH), info)
@@ -194,10 +195,7 @@ def _journal_plan(root: Path, journal: Path, info: dict[str, Any]
                   ) -> tuple[list[tuple[Path, Path]], dict[str, dict[str, Any]]]:
     """The journal's renames (converted copy, original), each a depth video of this dataset and the converted
     copy beside it, and its feature updates; a DatasetError naming the journal and the entry otherwise."""
-    try:
-        plan = json.loads(journal.read_text())
-    except ValueError as exc:
-        raise DatasetError(f"{journal}: not JSON ({exc})") from None
+    plan = read_json(journal)
     replace = plan.get("replace") if isinstance(plan, dict) else None
     features = plan.get("features") if isinstance(plan, dict) else None
     if not isinstance(replace, list) or not isinstance(features, dict):

@@ -10,8 +10,23 @@ from typing import Any
 import attrs
 import pluggy
 
-from lerec.errors import LerecError
+from lerec.errors import LerecError, SettingsError
 from lerec.plugins import hookspecs
+
+
+def build_config(cls: type, options: dict[str, Any], what: str) -> Any:
+    """``cls(**options)`` for a plugin type's config class, with a SettingsError naming ``what`` (e.g. "camera type
+    'x'") and the bad option: an unknown one (listing the known ones), or a value the class refuses."""
+    if attrs.has(cls):
+        known = {f.name for f in attrs.fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise SettingsError(f"{what} has no option {', '.join(map(repr, unknown))}; "
+                                f"its options are: {', '.join(sorted(known)) or 'none'}")
+    try:
+        return cls(**options)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"{what}: {exc}") from None
 
 
 @attrs.define(frozen=True)

@@ -34,7 +34,7 @@ from lerec.encoding.depth_conversion import (
 )
 from lerec.encoding.depth_transcode import TranscodeResult
 from lerec.encoding.validation import resolve_encoder_config
-from lerec.errors import CameraError, Interrupted, LerecError
+from lerec.errors import CameraError, Interrupted, LerecError, leaf_errors
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
 from lerec.recording.episode_control import EpisodeControls, Rerecorded
@@ -90,16 +90,8 @@ class _Source:
 
 def _single(group: BaseExceptionGroup) -> BaseException:
     """The one exception inside a task group's group (the session's tasks never raise; the caller's code may)."""
-    leaves = list(_leaves(group))
+    leaves = leaf_errors(group)
     return leaves[0] if len(leaves) == 1 else group
-
-
-def _leaves(exc: BaseException):
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            yield from _leaves(inner)
-    else:
-        yield exc
 
 
 class Recorder(EpisodeControls):

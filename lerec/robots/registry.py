@@ -6,9 +6,8 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
-
-from lerec.errors import LerecError, SettingsError
+from lerec.errors import LerecError
+from lerec.plugins import manager
 from lerec.plugins.manager import Provided, provided
 from lerec.robots.base import Robot, Teleop
 
@@ -41,17 +40,7 @@ def _get(kind: str, type_name: str):
 
 def build_config(kind: str, type_name: str, options: Mapping[str, Any]) -> Any:
     """Build a ``kind`` type's config from user options, with errors naming the bad option."""
-    cls = _get(kind, type_name).config_class
-    if attrs.has(cls):
-        known = {f.name for f in attrs.fields(cls)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise SettingsError(f"{kind} type {type_name!r} has no option {', '.join(map(repr, unknown))}; "
-                             f"its options are: {', '.join(sorted(known)) or 'none'}")
-    try:
-        return cls(**options)
-    except (TypeError, ValueError) as exc:
-        raise SettingsError(f"{kind} type {type_name!r}: {exc}") from exc
+    return manager.build_config(_get(kind, type_name).config_class, dict(options), f"{kind} type {type_name!r}")
 
 
 def create(kind: str, config_or_device: Any) -> Robot | Teleop:
