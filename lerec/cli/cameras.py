@@ -53,24 +53,29 @@ def list_types(selected: dict[str, RegisteredCameraType]) -> None:
         print(f"{name:<{widths[0]}}  {dist:<{widths[1]}}  {description}")
 
 
+def print_found(label: str, reg, flag) -> bool:
+    """Print what one type's ``find`` sees, each device with ``flag(index, device)``, the text to paste into
+    ``lerec record``; False if ``find`` failed (reported, so that the other types still run)."""
+    if reg.type.find is None:
+        print(f"# {label} ({reg.distribution}): cannot list devices")
+        return True
+    try:
+        found = reg.type.find()
+    except Exception as exc:  # a plugin's find must not hide the other plugins' devices
+        print(f"# {label} ({reg.distribution}): error: {exc}")
+        return False
+    print(f"# {label} ({reg.distribution}): {len(found)} found")
+    for index, device in enumerate(found):
+        print(f"#   {device.label}")
+        print(f"  {flag(index, device)}")
+    return True
+
+
 def find_devices(selected: dict[str, RegisteredCameraType]) -> int:
-    """Print what each camera type's ``find`` sees; a failing ``find`` is reported and the others still run."""
-    failures = 0
-    for type_name, reg in selected.items():
-        if reg.type.find is None:
-            print(f"# {type_name} ({reg.distribution}): cannot list devices")
-            continue
-        try:
-            found = reg.type.find()
-        except Exception as exc:  # a plugin's find must not hide the other plugins' devices
-            failures += 1
-            print(f"# {type_name} ({reg.distribution}): error: {exc}")
-            continue
-        print(f"# {type_name} ({reg.distribution}): {len(found)} found")
-        for index, device in enumerate(found):
-            print(f"#   {device.label}")
-            print(f"  {cameras_entry(f'{type_name}_{index}', type_name, device)}")
-    return 1 if failures else 0
+    """Print what each camera type's ``find`` sees; exit status 1 if one failed."""
+    ok = [print_found(name, reg, lambda i, device: cameras_entry(f"{name}_{i}", name, device))
+          for name, reg in selected.items()]
+    return 0 if all(ok) else 1
 
 
 def options_text(name: str, reg: RegisteredCameraType) -> str:

@@ -6,6 +6,7 @@ import argparse
 
 import yaml
 
+from lerec.cli.cameras import print_found
 from lerec.errors import LerecError
 from lerec.robots.registry import KINDS, device_types
 
@@ -48,23 +49,10 @@ def device_flag(kind: str, type_name: str, options: dict) -> str:
 
 
 def find_devices(selected) -> int:
-    """Print what each type's ``find`` sees; a failing ``find`` is reported and the others still run."""
-    failures = 0
-    for kind, name, reg in selected:
-        if reg.type.find is None:
-            print(f"# {kind} {name} ({reg.distribution}): cannot list devices")
-            continue
-        try:
-            found = reg.type.find()
-        except Exception as exc:  # a plugin's find must not hide the other plugins' devices
-            failures += 1
-            print(f"# {kind} {name} ({reg.distribution}): error: {exc}")
-            continue
-        print(f"# {kind} {name} ({reg.distribution}): {len(found)} found")
-        for device in found:
-            print(f"#   {device.label}")
-            print(f"  {device_flag(kind, name, device.options)}")
-    return 1 if failures else 0
+    """Print what each type's ``find`` sees; exit status 1 if one failed."""
+    ok = [print_found(f"{kind} {name}", reg, lambda _, device: device_flag(kind, name, device.options))
+          for kind, name, reg in selected]
+    return 0 if all(ok) else 1
 
 
 def run(args: argparse.Namespace) -> int:
