@@ -42,6 +42,7 @@ from lerec.recording.interpreter import frozen_heap, short_gil_switch
 from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles, old_frame_warnings
 from lerec.recording.robot_loop import RobotRows, StepRows, check_devices, drive, opened
 from lerec.recording.row_check import RowCheck
+from lerec.recording.status import RecorderStatus
 from lerec.recording.settings import check_session, check_task, default_frame_age_s
 from lerec.recording.session_setup import (
     check_resume,
@@ -56,27 +57,6 @@ from lerec.robots import registry as robot_registry
 log = logging.getLogger(__name__)
 
 Step = Callable[[], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
-
-
-@attrs.define
-class RecorderStatus:
-    """A snapshot for live displays."""
-
-    phase: str = "idle"
-    episode_index: int = 0
-    tick: int = 0
-    length: int = 0
-    fps: int = 0
-    queue_depth: dict[str, int] = attrs.field(factory=dict)
-    spilled: dict[str, int] = attrs.field(factory=dict)
-    encode_lag_s: dict[str, float] = attrs.field(factory=dict)
-    frames_received: dict[str, int] = attrs.field(factory=dict)
-    encoded: dict[str, int] = attrs.field(factory=dict)
-    oldest_frame_age_s: dict[str, float] = attrs.field(factory=dict)
-
-    @property
-    def time_left_s(self) -> float:
-        return max(0, self.length - self.tick) / self.fps if self.fps else 0.0
 
 
 @attrs.define(frozen=True)
@@ -460,7 +440,7 @@ class Recorder(EpisodeControls):
                 except Exception as exc:  # the robot or the step failed: the episode ends, discarded
                     failure = exc
                     break
-                self._update_status(k + 1, encoders, ages_us)
+                self.status.update(k + 1, encoders, ages_us, self.sources.values())
             end_of_ticks_ns = time.monotonic_ns()
             if failure:
                 tg.cancel_scope.cancel()
@@ -471,7 +451,7 @@ class Recorder(EpisodeControls):
                 if not self.streaming_encoding:
                     for encoder in encoders.values():
                         tg.start_soon(encoder.run)
-                tg.start_soon(self._follow_draining, encoders)
+                tg.start_soon(self.status.follow_draining, encoders)
                 # Saving starts now, stream by stream, while the other encoders still flush.
                 provenance = {}
                 for key in encoders:
@@ -576,30 +556,3 @@ class Recorder(EpisodeControls):
                 self.writer.meta.features.setdefault(key, feature)
             self.declared_features = dict(features)
         return {key: np.stack([row[key] for row in rows]) for key in features}
-
-    async def _follow_draining(self, encoders: Mapping[str, StreamEncoder], interval_s: float = 0.1) -> None:
-        """Keep the status's backlogs current while the encoders drain them after the last tick (the live view
-        shows the queues going down during a long save)."""
-        while True:
-            drained = all(e.frames_encoded.is_set() for e in encoders.values())
-            for key, e in encoders.items():
-                self.status.queue_depth[key] = len(e.backlog)
-                self.status.encode_lag_s[key] = e.lag_s
-                self.status.encoded[key] = e.encoded
-            if drained:
-                return
-            await anyio.sleep(interval_s)
-
-    def _update_status(self, tick: int, encoders: Mapping[str, StreamEncoder],
-                       ages_us: Mapping[str, list[int]]) -> None:
-        s = self.status
-        s.tick = tick
-        for key, e in encoders.items():
-            s.queue_depth[key] = len(e.backlog)
-            s.spilled[key] = e.backlog.spilled_frames
-            s.encode_lag_s[key] = e.lag_s
-            s.encoded[key] = e.encoded
-            if ages_us[key]:
-                s.oldest_frame_age_s[key] = max(s.oldest_frame_age_s.get(key, 0.0), ages_us[key][-1] / 1e6)
-        for src in self.sources.values():
-            s.frames_received[src.key] = src.reader.received.get(src.stream.name, 0)
