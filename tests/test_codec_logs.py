@@ -34,13 +34,17 @@ def record_in_child(root, **env):
 def test_a_python_recording_with_svtav1_and_depth_prints_nothing(tmp_path, capsys):
     proc = record_in_child(tmp_path / "ds")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == "" and proc.stdout == ""
+    # lerec's own warning on PyAV 15 (its FFmpeg cannot put FFV1 in MP4: depth is recorded as HEVC at once) is the
+    # one line that may appear; no codec prints anything.
+    assert [line for line in proc.stderr.splitlines() if "cannot put FFV1 in MP4" not in line] == []
+    assert proc.stdout == ""
     # SVT-AV1 runs preset 12 as 11: lerec info says which preset really ran.
     assert main(["info", str(tmp_path / "ds"), "--json"]) == 0
     front = json.loads(capsys.readouterr().out)["streams"]["observation.images.front"]["encoder"]
-    assert front["preset"] == 12 and front["preset_used"] == 11
+    used = front["preset_used"]  # 11 with the SVT-AV1 of PyAV 18, 10 with PyAV 15's
+    assert front["preset"] == 12 and isinstance(used, int) and 0 <= used < 12
     assert main(["info", str(tmp_path / "ds")]) == 0
-    assert "preset=12 (SVT-AV1 here runs preset 11)" in capsys.readouterr().out
+    assert f"preset=12 (SVT-AV1 here runs preset {used})" in capsys.readouterr().out
 
 
 def test_svt_log_set_by_the_user_is_kept(tmp_path):

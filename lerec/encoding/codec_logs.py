@@ -26,3 +26,15 @@ def quiet_codec_logs() -> None:
     _quieted = True
     os.environ.setdefault("SVT_LOG", "1")  # read by SVT-AV1 when its first encoder opens
     av.logging.set_libav_level(av.logging.ERROR)
+
+
+def quiet_options(codec: str, options: dict[str, str]) -> dict[str, str]:
+    """``options`` as opened: x265 prints its banner unless told in its own parameters (FFmpeg 7.1's libx265, in
+    PyAV 15, does not pass FFmpeg's log level on), so ``log-level=error`` is added unless the settings name one.
+    The dataset records the settings as given."""
+    if codec != "libx265":
+        return options
+    params = options.get("x265-params", "")
+    if "log-level" in params:
+        return options
+    return {**options, "x265-params": f"{params}:log-level=error" if params else "log-level=error"}

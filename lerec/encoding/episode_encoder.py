@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from lerec.encoding.codec_logs import quiet_codec_logs
+from lerec.encoding.codec_logs import quiet_codec_logs, quiet_options
 from lerec.encoding.realtime import calm_new_threads, keeping_caller_policy, thread_ids
 
 # One fragment per episode: written at close, so appending it to a dataset file is a byte copy.
@@ -44,7 +44,7 @@ class EpisodeEncoder:
     def _open(self, codec: str, options: dict[str, str], width: int, height: int, fps: int, pix_fmt: str) -> None:
         self._container = av.open(str(self.path), "w", format="mp4", options=dict(FRAGMENTED_MP4))
         try:
-            self._stream = self._container.add_stream(codec, rate=fps, options=dict(options))
+            self._stream = self._container.add_stream(codec, rate=fps, options=quiet_options(codec, dict(options)))
             self._stream.width = width
             self._stream.height = height
             self._stream.pix_fmt = pix_fmt

@@ -15,7 +15,7 @@ import av
 import av.logging
 import numpy as np
 
-from lerec.encoding.codec_logs import quiet_codec_logs
+from lerec.encoding.codec_logs import quiet_codec_logs, quiet_options
 from lerec.encoding.codec_options import video_encoder
 from lerec.encoding.realtime import keeping_caller_policy
 
@@ -71,7 +71,7 @@ def _trial_open(
             context.width, context.height, context.pix_fmt = width, height, pix_fmt
             context.time_base = Fraction(1, 30)
             context.framerate = Fraction(30, 1)
-            context.options = dict(options)
+            context.options = quiet_options(encoder, dict(options))
             context.open()
             ignored = dict(context.options)
             context.encode(blank_frame(width, height, pix_fmt))
