@@ -62,8 +62,11 @@ def confine(root: str | os.PathLike, relative: str | os.PathLike, source: str | 
     path = root / rel
     try:
         resolved, base = path.resolve(), root.resolve()
-    except (OSError, RuntimeError) as exc:  # a symlink loop
+    except (OSError, RuntimeError) as exc:  # a symlink loop, before Python 3.13
         raise DatasetError(f"{where}: {rel!r} cannot be resolved ({exc})") from None
+    loop = next((p for p in (resolved, *resolved.parents) if p.is_symlink()), None)
+    if loop is not None:  # Python 3.13's resolve leaves a loop in place instead of raising
+        raise DatasetError(f"{where}: {rel!r} cannot be resolved (a symlink loop at {loop})")
     if resolved != base and base not in resolved.parents:
         raise DatasetError(f"{where}: {rel!r} leads outside the dataset {root} (to {resolved})")
     return path
