@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+from lerec.encoding.av_compat import mp4_takes
+
 from test_frame_age import lerec_record
 
 
@@ -40,5 +42,6 @@ def test_cli_depth_camera_failure_names_no_wrong_stream_and_hints_at_convert_dep
     assert failing.returncode == 1, failing.stderr
     assert failing.stderr.count("fail_at=5") == 1, failing.stderr
     assert "camera 'd'" in failing.stderr and "stream 'color'" not in failing.stderr
-    assert "lerec convert-depth" in failing.stderr and "FFV1" in failing.stderr
+    if mp4_takes("ffv1"):  # PyAV 15 records depth as HEVC at once: nothing is left to convert
+        assert "lerec convert-depth" in failing.stderr and "FFV1" in failing.stderr
     assert "Traceback" not in failing.stderr

@@ -2,6 +2,7 @@
 string or one that maps every camera to the same file fail with one clear line, in bounded memory and time (each
 tool runs in a subprocess limited to 2 GiB of address space, with a timeout)."""
 
+import importlib.util
 import json
 
 import pytest
@@ -19,6 +20,8 @@ TOOLS = {
     "delete": lambda root, out: ["edit", root, "--output", out, "delete", "--episodes", "1"],
     "view": lambda root, out: ["view", root, "--episode", "0", "--save", out.with_suffix(".rrd")],
 }
+if importlib.util.find_spec("rerun") is None:  # the optional viewer (LeRobot's venv, where CI runs these, has none)
+    del TOOLS["view"]
 
 
 def check_every_tool(root, tmp_path, *names):
