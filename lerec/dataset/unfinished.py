@@ -35,7 +35,7 @@ def unfinished_save(root: str | Path, meta: DatasetMeta) -> list[str]:
     tasks = int(info.get("total_tasks", len(meta.tasks)))
     if len(meta.tasks) > tasks:
         found.append(f"meta/tasks.parquet holds {len(meta.tasks) - tasks} task(s) beyond total_tasks {tasks}")
-    for path in sorted((root / "data").glob("chunk-*/file-*.parquet")):
+    for path in layout.find(root, layout.DATA_FILES):
         try:
             index = pq.read_table(path, columns=["index"]).column("index").to_pylist()
         except Exception:
@@ -43,7 +43,7 @@ def unfinished_save(root: str | Path, meta: DatasetMeta) -> list[str]:
         if index and max(index) >= frames:
             found.append(f"{path.relative_to(root)} holds rows beyond total_frames {frames}")
     try:
-        counted = json.loads((root / layout.STATS_PATH).read_text())["index"]["count"][0]
+        counted = json.loads(meta.path(layout.STATS_PATH).read_text())["index"]["count"][0]
         if int(counted) > frames:
             found.append(f"meta/stats.json counts {counted} frames, info.json {frames}")
     except Exception:
@@ -51,7 +51,7 @@ def unfinished_save(root: str | Path, meta: DatasetMeta) -> list[str]:
     found += _video_fragments_ahead(root, meta, committed)
     leftovers = [p for pattern in ("videos/*/chunk-*/.depth-transcode-*", "videos/*/chunk-*/.*.partial",
                                    "meta/.*.tmp", "meta/episodes/chunk-*/.*.tmp", "data/chunk-*/.*.tmp")
-                 for p in root.glob(pattern)]
+                 for p in layout.find(root, pattern)]
     if leftovers:
         found.append(f"{len(leftovers)} temporary file(s) left, e.g. {leftovers[0].relative_to(root)}")
     return found
@@ -67,7 +67,7 @@ def _video_fragments_ahead(root: Path, meta: DatasetMeta, committed: int) -> lis
             except (KeyError, TypeError, ValueError):
                 return []
             per_file[path] = per_file.get(path, 0) + 1
-        for path in sorted((root / "videos" / key).glob("chunk-*/file-*.mp4")):
+        for path in layout.find(root, layout.VIDEO_FILES.format(video_key=key)):
             try:
                 boxes = fmp4.file_boxes(path)
                 size = path.stat().st_size

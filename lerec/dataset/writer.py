@@ -170,7 +170,8 @@ class DatasetWriter:
         from lerec.encoding.depth_conversion import remove_transcode_leftovers
 
         root = self.root
-        remove_stale_temps([root / "meta", *root.glob("meta/episodes/chunk-*"), *root.glob("data/chunk-*")])
+        remove_stale_temps([layout.confine(root, "meta"), *layout.find(root, "meta/episodes/chunk-*"),
+                            *layout.find(root, "data/chunk-*")])
         remove_transcode_leftovers(root)
         shutil.rmtree(root / layout.ROLLBACK_DIR, ignore_errors=True)
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -220,7 +221,7 @@ class DatasetWriter:
         """Add ``task`` to meta/tasks.parquet now, if new: before an episode starts rather than while it is being
         saved. Until an episode with it is committed, :meth:`repair` takes it out again."""
         if task not in self.meta.tasks:
-            self.rollback.before_replace(self.root / layout.TASKS_PATH)
+            self.rollback.before_replace(self.meta.path(layout.TASKS_PATH))
             self.meta.task_index(task)
             self.meta.save_tasks()
 
@@ -321,8 +322,8 @@ class DatasetWriter:
             meta.episodes[pending.index] = row
         else:
             meta.episodes.append(row)
-        self.rollback.before_replace(self.root / layout.EPISODES_PATH.format(chunk_index=ep_chunk, file_index=ep_file))
-        self.rollback.before_replace(self.root / layout.STATS_PATH)
+        self.rollback.before_replace(self.meta.path(layout.EPISODES_PATH.format(chunk_index=ep_chunk, file_index=ep_file)))
+        self.rollback.before_replace(self.meta.path(layout.STATS_PATH))
         # Two files in two folders, each fsync'd: side by side, their waits on the disk overlap.
         with ThreadPoolExecutor(max_workers=2) as pool:
             episodes = pool.submit(meta.save_episodes_file, ep_chunk, ep_file, None if replacing else row)
