@@ -4,7 +4,8 @@
 # 1. `pip install -e .` of this clone must leave every package LeRobot installed at its version (av 15.x,
 #    numpy < 2.3, torch ...); if it changed one, the cached venv is marked unbuilt (rebuilt next run) and this fails.
 # 2. lerec records a dataset there (synthetic cameras), `lerec validate` passes, and scripts/check_lerobot_load.py
-#    checks every frame LeRobotDataset returns against the camera frame the recorder sampled.
+#    checks every frame LeRobotDataset returns against the camera frame the recorder sampled; the same dataset with
+#    LeRobot's language columns added, merged and edited by lerec, validates and loads too.
 # 3. The core tests pass with LeRobot's av and numpy; the LeRobot bridge's tests too, where the plugin exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,16 @@ rm -rf "$work/datasets"
 "$venv/bin/lerec" record --dataset.root="$root" --dataset.num_episodes=2 --dataset.episode_time_s=2 | tail -3
 "$venv/bin/lerec" validate "$root"
 "$py" scripts/check_lerobot_load.py "$root"
+# Columns lerec does not write (LeRobot's language annotations, a user's episode column) survive merge and delete,
+# and LeRobot still loads the results.
+cp -r "$root" "$work/datasets/annotated"
+"$py" scripts/add_language_columns.py "$work/datasets/annotated"
+"$venv/bin/lerec" merge "$work/datasets/annotated" "$work/datasets/annotated" --output "$work/datasets/merged" | tail -1
+"$venv/bin/lerec" edit "$work/datasets/merged" --output "$work/datasets/deleted" delete --episodes 0 | tail -1
+for out in merged deleted; do
+    "$venv/bin/lerec" validate "$work/datasets/$out"
+    "$py" scripts/check_lerobot_load.py "$work/datasets/$out"
+done
 
 "$py" -m pytest -x -q -p no:cacheprovider tests
 if [ -d plugins/lerec-lerobot/tests ]; then

@@ -17,6 +17,7 @@ import av
 import numpy as np
 
 from lerec.cameras.base import Camera, Frame, StreamSpec
+from lerec.dataset import format as fmt
 from lerec.dataset.metadata import DatasetMeta
 
 
@@ -110,8 +111,9 @@ def episode_video(root: str | Path, key: str, episode: int) -> tuple[list[np.nda
     meta = DatasetMeta.load(root)
     row = meta.episodes[episode]
     path = meta.video_file(key, row)
-    start, end = row[f"videos/{key}/from_timestamp"], row[f"videos/{key}/to_timestamp"]
-    depth = meta.features[key].get("info", {}).get("is_depth_map", False)
+    location = fmt.VideoLocation.of(row, key)
+    start, end = location.from_timestamp, location.to_timestamp
+    depth = fmt.is_depth_feature(meta.features[key])
     frames = []
     with av.open(str(path)) as container:
         stream = container.streams.video[0]

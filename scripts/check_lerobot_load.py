@@ -38,7 +38,7 @@ def main(root: str) -> int:
     rows = [r for f in sorted(Path(root, "meta/episodes").glob("*/*.parquet")) for r in pq.read_table(f).to_pylist()]
     seqs = {r["episode_index"]: r for r in rows}
     data = {r["index"]: r for f in sorted(Path(root, "data").glob("*/*.parquet")) for r in pq.read_table(f).to_pylist()}
-    numeric = [k for k, f in ds.meta.features.items() if f["dtype"] not in ("video", "image", "string")
+    numeric = [k for k, f in ds.meta.features.items() if f["dtype"] not in ("video", "image", "string", "language")
                and k not in ("timestamp", "frame_index", "episode_index", "index", "task_index")]
     robot_type = json.loads(Path(root, "meta/info.json").read_text()).get("robot_type")
     follower = robot_type == "synthetic" and {"observation.state", "action"} <= set(numeric)

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.errors import DatasetError
 
@@ -84,7 +85,7 @@ def test_template_checks(template):
         layout.check_template(template, "video_path", "meta/info.json")
 
 
-@pytest.mark.parametrize("template", [layout.VIDEO_PATH, "videos/{video_key}/c{chunk_index}/f{file_index:06d}.mp4",
+@pytest.mark.parametrize("template", [fmt.VIDEO_PATH, "videos/{video_key}/c{chunk_index}/f{file_index:06d}.mp4",
                                       "{video_key}/{chunk_index:d}/{file_index:3}"])
 def test_templates_that_keep_paths_apart_are_accepted(template):
     assert layout.check_template(template, "video_path", "meta/info.json") == template

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import attrs
 
-from lerec.dataset import layout
+from lerec.dataset import format as fmt
 from lerec.dataset.lock import dataset_lock
 from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.depth_conversion import (
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(pending)} depth video(s) to convert")
         return 0
     with contextlib.ExitStack() as held:
-        if (args.root / layout.INFO_PATH).exists():  # else convert_dataset_depth says it is not a dataset
+        if (args.root / fmt.INFO_PATH).exists():  # else convert_dataset_depth says it is not a dataset
             held.enter_context(dataset_lock(args.root, "lerec convert-depth"))
         results = convert_dataset_depth(args.root, config, progress=_progress_printer(),
                                         encoder_threads=args.threads)

@@ -13,6 +13,7 @@ import av
 import numpy as np
 
 from lerec.cli.progress import Progress
+from lerec.dataset import format as fmt
 from lerec.dataset.reader import DatasetReader
 from lerec.errors import DatasetError, LerecError, one_line
 
@@ -114,7 +115,7 @@ def log_video(rr, reader: DatasetReader, e: int, key: str) -> None:
     """The episode's MP4 once, as an asset, and a reference per row to the frame at that row's time."""
     row = reader.episode(e)
     length = reader.length(e)
-    video = rr.AssetVideo(contents=episode_mp4(reader.video_path(e, key), float(row[f"videos/{key}/from_timestamp"]),
+    video = rr.AssetVideo(contents=episode_mp4(reader.video_path(e, key), fmt.video_from_timestamp(row, key),
                                                length, reader.fps), media_type="video/mp4")
     rr.log(key, video, static=True)
     timestamps = np.sort(video.read_frame_timestamps_nanos())[:length]

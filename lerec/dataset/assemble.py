@@ -18,12 +18,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from lerec.dataset import layout
+from lerec.dataset import format as fmt
+from lerec.dataset.appender import EpisodeAppender, first_frame_index
 from lerec.dataset.episode_video import EpisodeVideoSource, MovableEpisode
+from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES
 from lerec.dataset.metadata import DatasetMeta, new_info
 from lerec.dataset.reader import DatasetReader
 from lerec.dataset.stats import numeric_stats
-from lerec.dataset.tables import frame_table, write_data_file
+from lerec.dataset.tables import frame_table
 from lerec.errors import DatasetError
 
 IMAGE_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
@@ -67,11 +69,8 @@ class DatasetAssembler:
         self.meta = DatasetMeta(Path(root), new_info(fps, dict(features), robot_type, use_videos))
         self.fps = int(fps)
         self.videos = EpisodeVideoSource()
-        self._pending: list[pa.Table] = []
-        self._pending_bytes = 0
-        self._data_loc = (0, 0)
-        self._next_index = 0
-        self._video_state: dict[str, list] = {}  # key -> [chunk, file, next start frame, bytes, sample description]
+        self.appender = EpisodeAppender(self.meta, buffered=True, data_file_max_rows=None,
+                                        episodes_file_max_rows=None)
 
     @property
     def features(self) -> dict[str, dict[str, Any]]:
@@ -79,21 +78,23 @@ class DatasetAssembler:
 
     def add(self, src: DatasetReader, e: int, *, videos: Mapping[str, MovableEpisode] | None = None,
             columns: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Copy episode ``e`` of ``src``. ``videos`` replace a stream's episode video (e.g. re-encoded) and
-        ``columns`` replace or drop (value None) parquet columns."""
+        """Copy episode ``e`` of ``src``, with every column of its rows and its episode row that lerec does not
+        define kept as it is. ``videos`` replace a stream's episode video (e.g. re-encoded) and ``columns``
+        replace or drop (value None) parquet columns."""
         source_row = src.episode(e)
-        length = int(source_row["length"])
+        length = int(source_row[fmt.LENGTH])
         rows = src.rows(e)
         rows.update(columns or {})
         index = len(self.meta.episodes)
-        start = self._next_index
+        previous = self.meta.episodes[-1] if self.meta.episodes else None
+        start = first_frame_index(previous)
         task_map = np.array([self.meta.task_index(t) for t in src.tasks] or [0], dtype=np.int64)
         cols: dict[str, Any] = {}
         for key, feature in self.features.items():
-            if feature["dtype"] == "video":
+            if feature["dtype"] == "video" or not is_built_column(feature):
                 continue
             if key not in rows or rows[key] is None:
-                if key in ("timestamp", "frame_index", "episode_index", "index", "task_index"):
+                if key in DEFAULT_FEATURES:
                     continue
                 raise DatasetError(f"episode {e} of {src.root} has no column {key!r}")
             cols[key] = rows[key]
@@ -105,83 +106,52 @@ class DatasetAssembler:
         unknown = task_index[(task_index < 0) | (task_index >= len(src.tasks))]
         if unknown.size:
             raise DatasetError(f"{src.data_path(e)}: episode {e} has task_index {unknown[0]}, but "
-                               f"{src.root / layout.TASKS_PATH} holds {len(src.tasks)} task(s)")
+                               f"{src.root / fmt.TASKS_PATH} holds {len(src.tasks)} task(s)")
         cols["task_index"] = task_map[task_index]
-        row: dict[str, Any] = {"episode_index": index, "tasks": list(source_row.get("tasks") or []),
-                               "length": length}
-        for task in row["tasks"]:
+        tasks = list(source_row.get(fmt.TASKS) or [])
+        for task in tasks:
             self.meta.task_index(task)
-        row.update(self._add_rows(rows_table(cols, self.features)))
-        row.update({"dataset_from_index": start, "dataset_to_index": start + length})
+        table = rows_table(cols, self.features)
+        carried = src.carried_rows(e)
+        for name in carried.column_names:
+            if name not in table.column_names and (columns or {}).get(name, ...) is not None:
+                table = table.append_column(carried.schema.field(name), carried.column(name))
+        data = self.appender.data_file(previous, table.nbytes, length)
+        self.appender.append_rows(data, table)
+        locations = {}
         for key, feature in self.features.items():
             if feature["dtype"] == "video":
                 movable = (videos or {}).get(key) or self.videos.episode(
-                    src.video_path(e, key), float(source_row[f"videos/{key}/from_timestamp"]), length, self.fps)
-                row.update(self._add_video(key, movable, length))
+                    src.video_path(e, key), fmt.video_from_timestamp(source_row, key), length, self.fps)
+                locations[key] = self.appender.append_video(key, movable, previous, length)
         stats = {k: numeric_stats(np.asarray(v, dtype=np.float64).reshape(length, -1))
                  for k, v in cols.items() if self.features[k]["dtype"] != "image"}
-        carried = src.meta.episode_stats(source_row)
+        kept = src.meta.episode_stats(source_row)
         for key, feature in self.features.items():
-            if feature["dtype"] in ("video", "image") and key in carried:
-                stats[key] = carried[key]
-        for key, feature_stats in stats.items():
-            for name, value in feature_stats.items():
-                row[f"stats/{key}/{name}"] = np.asarray(value).tolist()
-        for column, value in source_row.items():
-            if column.startswith("lerec/"):
-                row[column] = value
-        row["meta/episodes/chunk_index"], row["meta/episodes/file_index"] = 0, 0
-        self.meta.episodes.append(row)
-        self._next_index += length
-        return row
-
-    def _add_rows(self, table: pa.Table) -> dict[str, int]:
-        limit = self.meta.info["data_files_size_in_mb"] * layout.MIB
-        if self._pending and self._pending_bytes + table.nbytes > limit:
-            self._flush_rows()
-            self._data_loc = layout.next_file_index(*self._data_loc, self.meta.info["chunks_size"])
-        self._pending.append(table)
-        self._pending_bytes += table.nbytes
-        return {"data/chunk_index": self._data_loc[0], "data/file_index": self._data_loc[1]}
-
-    def _flush_rows(self) -> None:
-        if self._pending:
-            chunk, file = self._data_loc
-            table = pa.concat_tables(self._pending, promote_options="default")
-            write_data_file(self.meta.path(layout.DATA_PATH.format(chunk_index=chunk, file_index=file)), table)
-        self._pending, self._pending_bytes = [], 0
-
-    def _add_video(self, key: str, movable: MovableEpisode, length: int) -> dict[str, Any]:
-        state = self._video_state.get(key)
-        description = movable.fragment.sample_description
-        size = len(movable.fragment.fragment)
-        limit = self.meta.info["video_files_size_in_mb"] * layout.MIB
-        if state is None:
-            state = self._video_state[key] = [0, 0, 0, 0, description]
-        elif state[3] and (state[3] + size > limit or state[4] != description):
-            state[:] = [*layout.next_file_index(state[0], state[1], self.meta.info["chunks_size"]), 0, 0, description]
-        chunk, file, first = state[0], state[1], state[2]
-        path = self.meta.path(layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        movable.append_to(path, first, self.fps)
-        state[2] += length
-        state[3] = path.stat().st_size
-        return {f"videos/{key}/chunk_index": chunk, f"videos/{key}/file_index": file,
-                f"videos/{key}/from_timestamp": first / self.fps,
-                f"videos/{key}/to_timestamp": (first + length) / self.fps}
+            if feature["dtype"] in ("video", "image") and key in kept:
+                stats[key] = kept[key]
+        extra = fmt.extra_columns(source_row, src.video_keys)
+        for column, type_ in src.meta.extra_types.items():
+            self.meta.extra_types.setdefault(column, type_)
+        row = fmt.EpisodeRow(index, tasks, length, data, start, self.appender.episodes_file(previous), locations,
+                             stats, extra)
+        return self.appender.write_row(row)
 
     def finish(self) -> DatasetMeta:
         """Write the remaining rows and every meta file; returns the new dataset's metadata."""
         if not self.meta.episodes:
             raise DatasetError("no episodes to write")
-        self._flush_rows()
-        columns = list(dict.fromkeys(c for r in self.meta.episodes for c in r))
-        self.meta.episodes = [{c: r.get(c) for c in columns} for r in self.meta.episodes]
-        self.meta.save_episodes_file(0, 0)
+        self.appender.finish()
         self.meta.save_tasks()
         self.meta.save_stats()
         self.meta.save_info()
         return self.meta
+
+
+def is_built_column(feature: Mapping[str, Any]) -> bool:
+    """Whether a feature's parquet column is built from numpy values (numbers, images); the others (strings,
+    LeRobot's language annotations) are copied as arrow columns."""
+    return feature["dtype"] in NUMERIC_DTYPES or feature["dtype"] == "image"
 
 
 def check_output_not_source(output: str | os.PathLike, sources: list[str | os.PathLike]) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lerec.dataset import format as fmt
 from lerec.errors import DatasetError
 
 # The most frames an uncommitted episode row may claim beyond what its data file holds: 2**22, 11.6 h at 100 fps.
@@ -58,7 +59,7 @@ def check_episode_rows(meta: EpisodeSource, source: str) -> None:
     committed = meta.info.get("total_episodes", len(meta.episodes))
     for position, row in enumerate(meta.episodes):
         where = f"{source} episode {position}"
-        location = (row["data/chunk_index"], row["data/file_index"])
+        location = fmt.FileAddress.of(row, fmt.DATA)
         if location not in held:
             path = meta.data_file(row)
             held[location] = (path, _data_rows(path))

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.assemble import (
     DatasetAssembler,
@@ -23,11 +24,10 @@ from lerec.dataset.assemble import (
 from lerec.dataset.episode_encode import (
     config_from_info,
     encode_episode,
-    encoded_info,
     same_encoding,
 )
 from lerec.dataset.images import image_from_cell
-from lerec.dataset.reader import DatasetReader, is_depth_feature
+from lerec.dataset.reader import DatasetReader
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import DatasetError
 
@@ -104,7 +104,7 @@ def _encode_plan(reader: DatasetReader, rgb: Mapping[str, Any] | None, depth: Ma
     plan = {}
     for key in keys:
         feature = reader.features[key]
-        is_depth = is_depth_feature(feature)
+        is_depth = fmt.is_depth_feature(feature)
         changes = depth if is_depth else rgb
         if changes is None:
             continue
@@ -119,7 +119,7 @@ def _encode_plan(reader: DatasetReader, rgb: Mapping[str, Any] | None, depth: Ma
 def _depth_codes(reader: DatasetReader, e: int, key: str) -> list[np.ndarray]:
     """The stored 12-bit codes of an episode's depth video (re-encoding keeps them, so depth is unchanged)."""
     decoder = reader.decoders.get(reader.video_path(e, key), "gray12le")
-    start = float(reader.episode(e)[f"videos/{key}/from_timestamp"])
+    start = fmt.video_from_timestamp(reader.episode(e), key)
     return decoder.frames_at([start + i / reader.fps for i in range(reader.length(e))], reader.tolerance_s)
 
 
@@ -145,9 +145,7 @@ def reencode_dataset(source: str | os.PathLike, output: str | os.PathLike, *, rg
         features = copy.deepcopy(reader.features)
         for key, config in plan.items():
             if features[key]["dtype"] == "image":
-                info = {**(features[key].get("info") or {}), "is_depth_map": isinstance(config, DepthEncoderConfig)}
-                if isinstance(config, DepthEncoderConfig):
-                    info.setdefault("depth_unit", "mm")
+                info = fmt.as_video_info(features[key].get("info"), isinstance(config, DepthEncoderConfig))
                 features[key] = {**features[key], "dtype": "video", "info": info}
         with output_folder(output) as tmp:
             out = DatasetAssembler(tmp, reader.fps, features, reader.meta.info.get("robot_type"))
@@ -163,7 +161,7 @@ def reencode_dataset(source: str | os.PathLike, output: str | os.PathLike, *, rg
                         frames = list(reader.frames(e, keys=[key])[key])
                     videos[key], facts = encode_episode(frames, config, reader.fps, depth_stream, encoder_threads)
                     if e == 0:
-                        out.features[key]["info"] = encoded_info(out.features[key].get("info") or {}, config, facts)
+                        out.features[key]["info"] = fmt.reencoded_info(out.features[key].get("info") or {}, config, facts)
                 out.add(reader, e, videos=videos)
                 progress(1)
             out.finish()

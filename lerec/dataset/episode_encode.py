@@ -10,11 +10,12 @@ from typing import Any
 import attrs
 import numpy as np
 
+from lerec.dataset import format as fmt
 from lerec.dataset.episode_video import MovableEpisode, strip_edit_list
 from lerec.encoding import fmp4
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.encoding.episode_encoder import EpisodeEncoder
-from lerec.encoding.ffmpeg_mapping import canonical_codec_name, encoder_name
+from lerec.encoding.ffmpeg_mapping import encoder_name
 from lerec.encoding.probe import probe_stream_info
 
 # The keys of a video feature's info that say how it was encoded.
@@ -41,8 +42,7 @@ def config_from_info(info: Mapping[str, Any], depth: bool, changes: Mapping[str,
 
 def same_encoding(info: Mapping[str, Any], config: RGBEncoderConfig) -> bool:
     """Whether a stream with ``info`` is already encoded with ``config``."""
-    want = {"video.codec": canonical_codec_name(config.vcodec),
-            "video.pix_fmt": config.pix_fmt, **config.to_video_info()}
+    want = fmt.encoding_info(config)
     return all(info.get(k) == want.get(k) for k in ENCODING_KEYS)
 
 
@@ -70,12 +70,3 @@ def encode_episode(frames: Sequence[np.ndarray], config: RGBEncoderConfig, fps: 
         fragment = fmp4.read_episode_fragment(path)
         facts = probe_stream_info(path)
     return MovableEpisode(attrs.evolve(fragment, init=strip_edit_list(fragment.init)), 0), facts
-
-
-def encoded_info(info: Mapping[str, Any], config: RGBEncoderConfig, facts: Mapping[str, Any]) -> dict[str, Any]:
-    """A video feature's info after re-encoding: new encoder settings and stream facts, depth keys kept."""
-    out = dict(info)
-    out.update(facts)
-    out.update(config.to_video_info())
-    out["video.pix_fmt"] = facts.get("video.pix_fmt", config.pix_fmt)
-    return out

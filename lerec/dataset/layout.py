@@ -1,4 +1,4 @@
-"""Where things live in a LeRobot v3.0 dataset."""
+"""Paths a dataset names, checked to stay inside its root (the layout itself is :mod:`lerec.dataset.format`)."""
 
 from __future__ import annotations
 
@@ -7,48 +7,14 @@ import re
 import string
 from pathlib import Path
 
+from lerec.dataset.format import TEMPLATE_FIELDS
 from lerec.errors import DatasetError
-
-CODEBASE_VERSION = "v3.0"
-CHUNKS_SIZE = 1000
-DATA_FILES_SIZE_MB = 100
-VIDEO_FILES_SIZE_MB = 200
-DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
-VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
-EPISODES_PATH = "meta/episodes/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
-INFO_PATH = "meta/info.json"
-STATS_PATH = "meta/stats.json"
-TASKS_PATH = "meta/tasks.parquet"
-STAGING_DIR = ".lerec/staging"
-# The files of each kind, as lerec (and LeRobot) name them: globs relative to the root.
-DATA_FILES = "data/chunk-*/file-*.parquet"
-EPISODES_FILES = "meta/episodes/chunk-*/file-*.parquet"
-VIDEO_FILES = "videos/{video_key}/chunk-*/file-*.mp4"
-ROLLBACK_DIR = ".lerec/rollback"  # the committed versions of the files a save replaces
-LOCK_PATH = ".lerec/lock"  # held by the one session writing into the dataset
-MIB = 1024 * 1024
-# A parquet file is replaced whole to add an episode to it (so that every saved episode survives a crash), which
-# costs in proportion to its rows. lerec starts a new file past these many rows as well as past the size limits
-# (which LeRobot reads as maxima): measured, adding 600 rows to a 180,000-row data file took 115 ms, to a
-# 36,000-row one ~25 ms.
-DATA_FILE_MAX_ROWS = 36_000
-EPISODES_FILE_MAX_ROWS = 100
-
-
-def next_file_index(chunk_index: int, file_index: int, chunks_size: int = CHUNKS_SIZE) -> tuple[int, int]:
-    """The (chunk, file) that follows: a chunk folder holds at most ``chunks_size`` files."""
-    if file_index + 1 >= chunks_size:
-        return chunk_index + 1, 0
-    return chunk_index, file_index + 1
-
 
 # --- Paths derived from a dataset's files -------------------------------------------------------------------------
 # Everything a dataset names (feature keys, path templates, journal entries, files found on disk and the symlinks
 # among them) goes through the checks below before lerec opens, writes, moves or deletes a file: a dataset can
 # only ever lead lerec to files inside its own root (an edit's or merge's output, to files inside the output).
 
-TEMPLATE_FIELDS = {"data_path": ("chunk_index", "file_index"),
-                   "video_path": ("video_key", "chunk_index", "file_index")}
 _INDEX_SPEC = re.compile(r"(0?[1-9][0-9]?)?d?")  # '', 'd', '3d', '03d', ...: a width below 100, no fill or sign
 
 
@@ -76,13 +42,6 @@ def find(root: str | os.PathLike, pattern: str) -> list[Path]:
     """The files matching the glob ``pattern`` under ``root``, sorted, each confined to ``root``."""
     root = Path(root)
     return [confine(root, path.relative_to(root)) for path in sorted(root.glob(pattern))]
-
-
-def file_location(path: Path) -> tuple[int, int] | None:
-    """(chunk, file) of a file named as the layout names them (``chunk-000/file-000.<ext>``), else None."""
-    chunk = re.fullmatch(r"chunk-([0-9]+)", path.parent.name)
-    file = re.fullmatch(r"file-([0-9]+)", path.name.split(".", 1)[0])
-    return (int(chunk[1]), int(file[1])) if chunk and file else None
 
 
 def check_name(name: object, source: str | os.PathLike, what: str = "feature key") -> str:

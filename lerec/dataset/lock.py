@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from lerec.dataset import layout
+from lerec.dataset import format as fmt
 from lerec.dataset.atomic import raise_disk_error
 from lerec.errors import DatasetError
 
@@ -56,7 +56,7 @@ def dataset_lock(root: str | os.PathLike, command: str | None = None) -> Iterato
     Leaves no trace: the lock file goes when released, and so do ``.lerec`` and ``root`` if they are then empty
     and this call made them."""
     root = Path(root)
-    path = root / layout.LOCK_PATH
+    path = root / fmt.LOCK_PATH
     made = [folder for folder in (root, path.parent) if not folder.exists()]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,11 +17,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from lerec.dataset import format as fmt
 from lerec.dataset.bounds import MAX_INDEX, MAX_TIMESTAMP_S
 from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES
 from lerec.errors import DatasetError, one_line
 
-FEATURE_DTYPES = NUMERIC_DTYPES | {"video", "image", "string"}
+FEATURE_DTYPES = NUMERIC_DTYPES | {"video", "image", "string", "language"}  # language: LeRobot's annotations
 # Top-level keys of info.json as LeRobot v3.0 writes them: what each must be.
 WHOLE = "a whole number"
 INFO_NUMBERS = {
@@ -29,8 +30,6 @@ INFO_NUMBERS = {
     "chunks_size": (WHOLE, 1), "data_files_size_in_mb": ("a number", 0), "video_files_size_in_mb": ("a number", 0),
 }
 DEPTH_NUMBERS = ("video.depth_min", "video.depth_max", "video.shift")
-EPISODE_INT_COLUMNS = ("episode_index", "length", "dataset_from_index", "dataset_to_index", "data/chunk_index",
-                       "data/file_index", "meta/episodes/chunk_index", "meta/episodes/file_index")
 
 
 def read_json(path: Path) -> Any:
@@ -115,10 +114,10 @@ def _short(value: Any) -> str:
 
 def check_episodes_table(table: pa.Table, path: Path, video_keys: list[str]) -> list[dict[str, Any]]:
     """The rows of a ``meta/episodes`` file, if it has every column a tool reads, typed and filled."""
-    wanted = {c: WHOLE for c in EPISODE_INT_COLUMNS}
+    wanted = {c: WHOLE for c in fmt.EPISODE_INT_COLUMNS}
     for key in video_keys:
-        wanted.update({f"videos/{key}/chunk_index": WHOLE, f"videos/{key}/file_index": WHOLE,
-                       f"videos/{key}/from_timestamp": "a number", f"videos/{key}/to_timestamp": "a number"})
+        wanted.update({fmt.video_column(key, name): WHOLE if name.endswith("_index") else "a number"
+                       for name in fmt.VIDEO_COLUMN_NAMES})
     missing = [c for c in wanted if c not in table.column_names]
     if missing:
         raise DatasetError(f"{path}: no column {missing[0]!r}")
@@ -148,9 +147,10 @@ def _check_episode_stats(rows: list[dict[str, Any]], path: Path) -> None:
     for i, row in enumerate(rows):
         features: dict[str, dict[str, tuple[int, ...]]] = {}
         for column, value in row.items():
-            feature, _, name = column[len("stats/"):].rpartition("/")
-            if not column.startswith("stats/") or not feature or value is None:
+            parsed = fmt.parse_stats_column(column)
+            if parsed is None or value is None:
                 continue
+            feature, name = parsed
             try:
                 shape = np.asarray(value, dtype=np.float64).shape
             except (TypeError, ValueError, OverflowError):

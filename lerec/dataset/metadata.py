@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import numpy as np
 import pyarrow as pa
 
+from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.atomic import write_json_atomically
 from lerec.dataset.bounds import check_episode_rows, check_info_sizes
@@ -34,18 +34,18 @@ _WARNED: set[tuple[Path, int, int]] = set()
 
 def new_info(fps: int, features: Mapping[str, Any], robot_type: str | None, use_videos: bool) -> dict[str, Any]:
     return {
-        "codebase_version": layout.CODEBASE_VERSION,
+        "codebase_version": fmt.CODEBASE_VERSION,
         "robot_type": robot_type,
         "total_episodes": 0,
         "total_frames": 0,
         "total_tasks": 0,
-        "chunks_size": layout.CHUNKS_SIZE,
-        "data_files_size_in_mb": layout.DATA_FILES_SIZE_MB,
-        "video_files_size_in_mb": layout.VIDEO_FILES_SIZE_MB,
+        "chunks_size": fmt.CHUNKS_SIZE,
+        "data_files_size_in_mb": fmt.DATA_FILES_SIZE_MB,
+        "video_files_size_in_mb": fmt.VIDEO_FILES_SIZE_MB,
         "fps": int(fps),
         "splits": {},
-        "data_path": layout.DATA_PATH,
-        "video_path": layout.VIDEO_PATH if use_videos else None,
+        "data_path": fmt.DATA_PATH,
+        "video_path": fmt.VIDEO_PATH if use_videos else None,
         "features": {**dict(features), **DEFAULT_FEATURES},
     }
 
@@ -58,6 +58,8 @@ class DatasetMeta:
     info: dict[str, Any]
     tasks: list[str] = attrs.field(factory=list)
     episodes: list[dict[str, Any]] = attrs.field(factory=list)
+    # The types of the episode-row columns that the format does not define, as the files had them.
+    extra_types: dict[str, pa.DataType] = attrs.field(factory=dict, init=False, repr=False)
     _episode_tables: dict[tuple[int, int], pa.Table] = attrs.field(factory=dict, init=False, repr=False)
     _stats_total: tuple[int, StatsTotal] | None = attrs.field(default=None, init=False, repr=False)
     _confined: dict[str, Path] = attrs.field(factory=dict, init=False, repr=False)
@@ -72,39 +74,45 @@ class DatasetMeta:
         if not root.is_dir():
             what = "is a file, not a dataset folder" if root.exists() else "does not exist"
             raise DatasetError(f"{root} {what}")
-        info_path = layout.confine(root, layout.INFO_PATH)
+        info_path = layout.confine(root, fmt.INFO_PATH)
         if not info_path.exists():
-            raise DatasetError(f"{root} is not a dataset: {layout.INFO_PATH} is missing")
+            raise DatasetError(f"{root} is not a dataset: {fmt.INFO_PATH} is missing")
         info = read_json(info_path)
-        if isinstance(info, dict) and info.get("codebase_version") != layout.CODEBASE_VERSION:
+        if isinstance(info, dict) and info.get("codebase_version") != fmt.CODEBASE_VERSION:
             raise DatasetError(f"{info_path}: codebase_version {info.get('codebase_version')!r}, expected v3.0")
         info = check_info(info, info_path)
         layout.check_info_paths(info, info_path)
         check_info_sizes(info, str(info_path))
-        tasks_path = layout.confine(root, layout.TASKS_PATH)
+        tasks_path = layout.confine(root, fmt.TASKS_PATH)
         tasks = check_tasks_table(read_parquet(tasks_path), tasks_path)
         video_keys = [k for k, f in info["features"].items() if f["dtype"] == "video"]
         episodes: list[dict[str, Any]] = []
-        for path in layout.find(root, layout.EPISODES_FILES):
-            episodes.extend(check_episodes_table(read_parquet(path), path, video_keys))
+        extra_types: dict[str, pa.DataType] = {}
+        for path in layout.find(root, fmt.EPISODES_FILES):
+            table = read_parquet(path)
+            episodes.extend(check_episodes_table(table, path, video_keys))
+            for field in table.schema:
+                if not fmt.is_format_column(field.name, video_keys):
+                    extra_types.setdefault(field.name, field.type)
         episodes.sort(key=lambda row: row["episode_index"])
-        check_episode_indices(episodes, root / "meta/episodes")
+        check_episode_indices(episodes, root / fmt.EPISODES_DIR)
         committed, committed_tasks = info["total_episodes"], info["total_tasks"]
         if len(episodes) < committed:
-            raise DatasetError(f"{root / 'meta/episodes'}: {len(episodes)} episode rows, but {layout.INFO_PATH} "
+            raise DatasetError(f"{root / fmt.EPISODES_DIR}: {len(episodes)} episode rows, but {fmt.INFO_PATH} "
                                f"total_episodes is {committed}")
         if len(tasks) < committed_tasks:
-            raise DatasetError(f"{root / layout.TASKS_PATH}: {len(tasks)} tasks, but {layout.INFO_PATH} "
+            raise DatasetError(f"{root / fmt.TASKS_PATH}: {len(tasks)} tasks, but {fmt.INFO_PATH} "
                                f"total_tasks is {committed_tasks}")
         if not uncommitted and (len(episodes) > committed or len(tasks) > committed_tasks):
             ignored = (root.resolve(), len(episodes) - committed, len(tasks) - committed_tasks)
             if ignored not in _WARNED:  # once per process: a tool opens a dataset more than once
                 _WARNED.add(ignored)
                 log.warning("%s: ignoring %d episode(s) and %d task(s) past %s's totals, left by an unfinished "
-                            "save (`lerec record --resume` removes them)", root, *ignored[1:], layout.INFO_PATH)
+                            "save (`lerec record --resume` removes them)", root, *ignored[1:], fmt.INFO_PATH)
             episodes, tasks = episodes[:committed], tasks[:committed_tasks]
         meta = cls(root, info, tasks, episodes)
-        check_episode_rows(meta, str(root / "meta/episodes"))
+        meta.extra_types.update(extra_types)
+        check_episode_rows(meta, str(root / fmt.EPISODES_DIR))
         return meta
 
     def path(self, relative: str) -> Path:
@@ -132,23 +140,15 @@ class DatasetMeta:
         return int(self.info["total_frames"])
 
     def episode_stats(self, row: Mapping[str, Any]) -> dict[str, Stats]:
-        stats: dict[str, Stats] = {}
-        for column, value in row.items():
-            feature, _, name = column[len("stats/") :].rpartition("/")
-            if column.startswith("stats/") and feature and value is not None:
-                stats.setdefault(feature, {})[name] = np.asarray(value)
-        return stats
+        return fmt.episode_stats(row)
 
     def video_file(self, key: str, row: Mapping[str, Any]) -> Path:
         """The MP4 holding episode ``row``'s video of feature ``key``."""
-        return self.path(self.info["video_path"].format(
-            video_key=key, chunk_index=int(row[f"videos/{key}/chunk_index"]),
-            file_index=int(row[f"videos/{key}/file_index"])))
+        return self.path(fmt.FileAddress.of(row, fmt.video_prefix(key)).video_path(key, self.info["video_path"]))
 
     def data_file(self, row: Mapping[str, Any]) -> Path:
         """The parquet file holding episode ``row``'s frames."""
-        return self.path(self.info["data_path"].format(chunk_index=int(row["data/chunk_index"]),
-                                                       file_index=int(row["data/file_index"])))
+        return self.path(fmt.FileAddress.of(row, fmt.DATA).data_path(self.info["data_path"]))
 
     def task_index(self, task: str) -> int:
         """The index of ``task``, added to the task list if new."""
@@ -159,23 +159,23 @@ class DatasetMeta:
     def save_episodes_file(self, chunk_index: int, file_index: int, appended: Mapping[str, Any] | None = None) -> None:
         """Write one ``meta/episodes`` file; with ``appended``, only that new row is converted to arrow."""
         key = (chunk_index, file_index)
+        address = fmt.FileAddress(chunk_index, file_index)
         cached = self._episode_tables.get(key)
         if appended is not None and cached is not None:
-            table = append_episode_row(cached, appended)
+            table = append_episode_row(cached, appended, self.extra_types)
         else:
-            rows = [r for r in self.episodes
-                    if (r["meta/episodes/chunk_index"], r["meta/episodes/file_index"]) == key]
-            path = self.path(layout.EPISODES_PATH.format(chunk_index=chunk_index, file_index=file_index))
+            rows = [r for r in self.episodes if fmt.FileAddress.of(r, fmt.EPISODES) == address]
+            path = self.path(address.episodes_path())
             if not rows:  # its episodes were cut (a repair): no file rather than an empty one
                 self._episode_tables.pop(key, None)
                 path.unlink(missing_ok=True)
                 return
-            table = episodes_table(rows)
+            table = episodes_table(rows, self.extra_types)
         self._episode_tables[key] = table
-        write_parquet(self.path(layout.EPISODES_PATH.format(chunk_index=chunk_index, file_index=file_index)), table)
+        write_parquet(self.path(address.episodes_path()), table)
 
     def save_tasks(self) -> None:
-        write_parquet(self.path(layout.TASKS_PATH), tasks_table(self.tasks))
+        write_parquet(self.path(fmt.TASKS_PATH), tasks_table(self.tasks))
 
     def save_stats(self, only_if_changed: bool = False) -> None:
         """Write stats.json, aggregated over the episode rows: those added since the last call are folded into
@@ -188,7 +188,7 @@ class DatasetMeta:
             total.add(self.episode_stats(row))
         self._stats_total = (len(self.episodes), total)
         stats = stats_to_json(total.result())
-        path = self.path(layout.STATS_PATH)
+        path = self.path(fmt.STATS_PATH)
         if only_if_changed and path.exists():
             try:
                 if json.loads(path.read_text()) == json.loads(json.dumps(stats)):
@@ -203,4 +203,4 @@ class DatasetMeta:
         self.info["total_frames"] = sum(int(r["length"]) for r in self.episodes)
         self.info["total_tasks"] = len(self.tasks)
         self.info["splits"] = {"train": f"0:{len(self.episodes)}"}
-        write_json_atomically(self.path(layout.INFO_PATH), self.info)
+        write_json_atomically(self.path(fmt.INFO_PATH), self.info)

@@ -8,13 +8,15 @@ the frames up to the one asked; reading forward decodes each frame once. No torc
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import pyarrow as pa
 
+from lerec.dataset import format as fmt
 from lerec.dataset.depth_frames import DepthSettings, depth_from_codes
 from lerec.dataset.images import image_from_cell
 from lerec.dataset.metadata import DatasetMeta
@@ -25,11 +27,6 @@ from lerec.dataset.video_decoder import (
     FrameMissingError,
 )
 from lerec.errors import DatasetError
-
-
-def is_depth_feature(feature: Mapping[str, Any]) -> bool:
-    info = feature.get("info") or {}
-    return bool(info.get("is_depth_map") or info.get("video.is_depth_map"))
 
 
 class DatasetReader:
@@ -48,7 +45,7 @@ class DatasetReader:
         self.decoders = DecoderCache(max_open_videos)
         self.decode_threads = decode_threads if decode_threads is not None else min(4, os.cpu_count() or 1)
         self._pool: ThreadPoolExecutor | None = None
-        self._row_files: dict[tuple[int, int], RowFile] = {}
+        self._row_files: dict[fmt.FileAddress, RowFile] = {}
         self._starts = np.array([int(r["dataset_from_index"]) for r in self.meta.episodes], dtype=np.int64)
         self._depth = {k: DepthSettings.from_info(self.features[k].get("info") or {}) for k in self.depth_keys}
 
@@ -84,7 +81,7 @@ class DatasetReader:
 
     @property
     def depth_keys(self) -> list[str]:
-        return [k for k in self.video_keys if is_depth_feature(self.features[k])]
+        return [k for k in self.video_keys if fmt.is_depth_feature(self.features[k])]
 
     @property
     def image_keys(self) -> list[str]:
@@ -114,7 +111,7 @@ class DatasetReader:
     # --- rows ---------------------------------------------------------------------------------------------------
     def _row_file(self, e: int) -> RowFile:
         row = self.episode(e)
-        loc = (int(row["data/chunk_index"]), int(row["data/file_index"]))
+        loc = fmt.FileAddress.of(row, fmt.DATA)
         if loc not in self._row_files:
             self._row_files[loc] = RowFile(self.data_path(e), self.features)
         return self._row_files[loc]
@@ -133,12 +130,17 @@ class DatasetReader:
         rows = self._row_file(e)
         return rows.take(rows.positions(base + start, base + stop))
 
+    def carried_rows(self, e: int) -> pa.Table:
+        """The columns of episode ``e``'s rows that lerec carries as they are (:attr:`RowFile.carried`)."""
+        base, rows = int(self.episode(e)[fmt.DATASET_FROM_INDEX]), self._row_file(e)
+        return rows.carried.take(pa.array(rows.positions(base, base + self.length(e))))
+
     def row(self, e: int, i: int) -> dict[str, Any]:
         return {k: v[0] for k, v in self.rows(e, i, i + 1).items()}
 
     # --- frames -------------------------------------------------------------------------------------------------
     def _times(self, e: int, key: str, indices: Iterable[int]) -> list[float]:
-        start = float(self.episode(e)[f"videos/{key}/from_timestamp"])
+        start = fmt.video_from_timestamp(self.episode(e), key)
         return [start + i / self.fps for i in indices]
 
     def _video_job(self, e: int, key: str, indices: list[int]) -> Callable[[], list[np.ndarray]]:
@@ -152,7 +154,7 @@ class DatasetReader:
         try:
             frames = decoder.frames_at(self._times(e, key, indices), self.tolerance_s)
         except FrameMissingError as exc:
-            start = float(self.episode(e)[f"videos/{key}/from_timestamp"])
+            start = fmt.video_from_timestamp(self.episode(e), key)
             i = int(round((exc.time_s - start) * self.fps))
             raise DatasetError(f"episode {e} stream {key} frame {i}: {exc}") from None
         if depth:
@@ -162,7 +164,7 @@ class DatasetReader:
     def _image(self, key: str, cell: Any) -> np.ndarray:
         image = image_from_cell(cell)
         feature = self.features[key]
-        if not is_depth_feature(feature):
+        if not fmt.is_depth_feature(feature):
             return image
         stored = (feature.get("info") or {}).get("depth_unit") or ("m" if image.dtype.kind == "f" else "mm")
         if stored == "mm" and self.depth_output_unit == "m":

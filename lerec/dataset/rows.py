@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES
 from lerec.dataset.meta_schema import check_data_table, read_parquet
 from lerec.errors import DatasetError, one_line
 
@@ -32,7 +33,9 @@ def column_to_numpy(column: pa.ChunkedArray) -> np.ndarray | list:
 
 class RowFile:
     """One data parquet file: its columns and where each global ``index`` sits in it. With ``features`` (those
-    of info.json), a column missing or holding something other than the feature's numbers is an error."""
+    of info.json), a column missing or holding something other than the feature's numbers is an error.
+    ``carried``: the columns that are neither numbers nor images of a feature (strings, LeRobot's language
+    annotations, a user's own), kept as arrow so that copying them keeps their type."""
 
     def __init__(self, path: str | Path, features: Mapping[str, Mapping[str, Any]] | None = None):
         self.path = Path(path)
@@ -45,6 +48,9 @@ class RowFile:
             self.columns: dict[str, Any] = {name: column_to_numpy(table.column(name)) for name in table.column_names}
         except (pa.ArrowException, ValueError) as exc:
             raise DatasetError(f"{self.path}: cannot convert its columns ({one_line(exc)})") from None
+        built = {key for key, f in (features or {}).items() if f["dtype"] in NUMERIC_DTYPES or f["dtype"] == "image"}
+        self.carried = table.select([name for name in table.column_names
+                                     if name not in built and name not in DEFAULT_FEATURES])
         index = np.asarray(self.columns["index"], dtype=np.int64)
         self._order = None if np.all(np.diff(index) > 0) else np.argsort(index, kind="stable")
         self._sorted = index if self._order is None else index[self._order]

@@ -6,9 +6,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.reader import is_depth_feature
 
 DEPTH_KEYS = ("depth_unit", "video.depth_min", "video.depth_max", "video.shift", "video.use_log")
 ENCODER_KEYS = ("video.g", "video.crf", "video.preset", "video.fast_decode", "video.extra_options")
@@ -21,7 +21,7 @@ def summarize(root: str | Path) -> dict[str, Any]:
     fps = meta.fps
     frames = sum(int(r["length"]) for r in meta.episodes)
     tasks = Counter(task for r in meta.episodes for task in (r.get("tasks") or []))
-    data_files = layout.find(root, layout.DATA_FILES)
+    data_files = layout.find(root, fmt.DATA_FILES)
     out: dict[str, Any] = {
         "root": str(root),
         "codebase_version": meta.info.get("codebase_version"),
@@ -41,9 +41,9 @@ def summarize(root: str | Path) -> dict[str, Any]:
             continue
         info = feature.get("info") or {}
         stream: dict[str, Any] = {"dtype": feature["dtype"], "shape": feature["shape"],
-                                  "depth": is_depth_feature(feature)}
+                                  "depth": fmt.is_depth_feature(feature)}
         if feature["dtype"] == "video":
-            files = layout.find(root, layout.VIDEO_FILES.format(video_key=key))
+            files = layout.find(root, fmt.video_files(key))
             size = sum(p.stat().st_size for p in files)
             stream.update({
                 "codec": info.get("video.codec"), "pix_fmt": info.get("video.pix_fmt"),

@@ -74,21 +74,29 @@ def append_rows(path: str | Path, table: pa.Table, existing: pa.Table | None = N
     if existing is None and path.exists():
         existing = pq.ParquetFile(path).read()  # not pq.read_table: that imports pyarrow.dataset (~0.2 s)
     if existing is not None:
+        missing = [field for field in existing.schema if field.name not in table.column_names]
+        if missing:  # columns the file has and lerec does not write (annotations): empty in the new rows
+            for field in missing:
+                table = table.append_column(field, pa.nulls(len(table), field.type))
+            if set(table.column_names) == set(existing.schema.names):
+                table = table.select(existing.schema.names)
         table = pa.concat_tables([existing, table.cast(existing.schema)])
     write_data_file(path, table)
     return table
 
 
-def episodes_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
-    """Episode rows as a table. Column types come from the values' Python types (a list's from its items):
-    ~20x faster than pyarrow inferring each of a hundred-odd columns. pyarrow infers what that cannot type
-    (None, empty lists, mixed ints and floats)."""
+def episodes_table(rows: Sequence[Mapping[str, Any]], known: Mapping[str, pa.DataType] | None = None) -> pa.Table:
+    """Episode rows as a table. Column types are ``known``'s (those a file had: columns lerec does not define
+    keep their type), else come from the values' Python types (a list's from its items): ~20x faster than
+    pyarrow inferring each of a hundred-odd columns. pyarrow infers what that cannot type (None, empty lists,
+    mixed ints and floats)."""
     rows = [dict(row) for row in rows]
+    known = known or {}
     types: dict[str, pa.DataType | None] = {}
     for row in rows:
         for key, value in row.items():
             if types.get(key) is None:
-                types[key] = _python_type(value)
+                types[key] = known.get(key) or _python_type(value)
     if all(t is not None for t in types.values()):
         try:
             return pa.Table.from_pylist(rows, schema=pa.schema(list(types.items())))
@@ -115,10 +123,11 @@ def _python_type(value: Any) -> pa.DataType | None:
     return None
 
 
-def append_episode_row(table: pa.Table, row: Mapping[str, Any]) -> pa.Table:
+def append_episode_row(table: pa.Table, row: Mapping[str, Any],
+                       known: Mapping[str, pa.DataType] | None = None) -> pa.Table:
     """``table`` with ``row`` added; schemas are merged only when the row's differs (a new column, a column that
     was all null so far)."""
-    added = episodes_table([row])
+    added = episodes_table([row], known)
     options = "none" if added.schema == table.schema else "permissive"
     # One chunk per column: writing a chunk per row is ~5x slower.
     return pa.concat_tables([table, added], promote_options=options).combine_chunks()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.metadata import DatasetMeta
 from lerec.encoding import fmp4
@@ -35,7 +36,7 @@ def unfinished_save(root: str | Path, meta: DatasetMeta) -> list[str]:
     tasks = int(info.get("total_tasks", len(meta.tasks)))
     if len(meta.tasks) > tasks:
         found.append(f"meta/tasks.parquet holds {len(meta.tasks) - tasks} task(s) beyond total_tasks {tasks}")
-    for path in layout.find(root, layout.DATA_FILES):
+    for path in layout.find(root, fmt.DATA_FILES):
         try:
             index = pq.read_table(path, columns=["index"]).column("index").to_pylist()
         except Exception:
@@ -43,14 +44,14 @@ def unfinished_save(root: str | Path, meta: DatasetMeta) -> list[str]:
         if index and max(index) >= frames:
             found.append(f"{path.relative_to(root)} holds rows beyond total_frames {frames}")
     try:
-        counted = json.loads(meta.path(layout.STATS_PATH).read_text())["index"]["count"][0]
+        counted = json.loads(meta.path(fmt.STATS_PATH).read_text())["index"]["count"][0]
         if int(counted) > frames:
             found.append(f"meta/stats.json counts {counted} frames, info.json {frames}")
     except Exception:
         pass
     found += _video_fragments_ahead(root, meta, committed)
-    leftovers = [p for pattern in ("videos/*/chunk-*/.depth-transcode-*", "videos/*/chunk-*/.*.partial",
-                                   "meta/.*.tmp", "meta/episodes/chunk-*/.*.tmp", "data/chunk-*/.*.tmp")
+    leftovers = [p for pattern in (f"{fmt.VIDEO_CHUNKS}/.depth-transcode-*", f"{fmt.VIDEO_CHUNKS}/.*.partial",
+                                   f"{fmt.META_DIR}/.*.tmp", f"{fmt.EPISODES_CHUNKS}/.*.tmp", f"{fmt.DATA_CHUNKS}/.*.tmp")
                  for p in layout.find(root, pattern)]
     if leftovers:
         found.append(f"{len(leftovers)} temporary file(s) left, e.g. {leftovers[0].relative_to(root)}")
@@ -67,7 +68,7 @@ def _video_fragments_ahead(root: Path, meta: DatasetMeta, committed: int) -> lis
             except (KeyError, TypeError, ValueError):
                 return []
             per_file[path] = per_file.get(path, 0) + 1
-        for path in layout.find(root, layout.VIDEO_FILES.format(video_key=key)):
+        for path in layout.find(root, fmt.video_files(key)):
             try:
                 boxes = fmp4.file_boxes(path)
                 size = path.stat().st_size

@@ -16,6 +16,7 @@ import attrs
 import av
 import numpy as np
 
+from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.features import DEFAULT_FEATURES
 from lerec.dataset.meta_schema import read_json
@@ -123,7 +124,7 @@ class Validator:
 
     # --- data/ ----------------------------------------------------------------------------------------------
     def _data_files(self, meta: DatasetMeta) -> list[Path]:
-        return layout.find(self.root, layout.DATA_FILES)
+        return layout.find(self.root, fmt.DATA_FILES)
 
     def _check_rows(self, meta: DatasetMeta) -> None:
         files: dict[Path, RowFile] = {}
@@ -179,11 +180,11 @@ class Validator:
             got = numeric_stats(np.asarray(rows[key], dtype=np.float64).reshape(length, -1))
             for name in ("min", "max", "mean"):
                 if name in want and not np.allclose(np.ravel(want[name]), np.ravel(got[name]), rtol=1e-4, atol=1e-5):
-                    self.add(f"stats/{key}/{name} of the episode row disagree with its rows", e)
+                    self.add(f"{fmt.stats_column(key, name)} of the episode row disagree with its rows", e)
 
     # --- videos/ --------------------------------------------------------------------------------------------
     def _video_files(self, meta: DatasetMeta, key: str) -> list[Path]:
-        return layout.find(self.root, layout.VIDEO_FILES.format(video_key=key))
+        return layout.find(self.root, fmt.video_files(key))
 
     def _check_videos(self, meta: DatasetMeta, key: str) -> None:
         fps, tol = meta.fps, self.tolerance_s
@@ -212,8 +213,8 @@ class Validator:
             owner = np.full(len(times), -1, dtype=np.int64)
             for row in rows:
                 e, length = int(row["episode_index"]), int(row["length"])
-                start = float(row[f"videos/{key}/from_timestamp"])
-                end = float(row[f"videos/{key}/to_timestamp"])
+                location = fmt.VideoLocation.of(row, key)
+                start, end = location.from_timestamp, location.to_timestamp
                 if abs(end - start - length / fps) > tol:
                     self.add(f"from/to_timestamp span {end - start:.6f} s for {length} frames at {fps} fps", e, key)
                 want = start + np.arange(length) / fps
@@ -252,14 +253,14 @@ class Validator:
 
     # --- stats ----------------------------------------------------------------------------------------------
     def _check_stats(self, meta: DatasetMeta) -> None:
-        path = meta.path(layout.STATS_PATH)
+        path = meta.path(fmt.STATS_PATH)
         try:
             stored = read_json(path)
         except DatasetError as exc:
             self.add(str(exc))
             return
         if not isinstance(stored, dict):
-            self.add(f"{layout.STATS_PATH} holds a JSON {type(stored).__name__}, expected an object of features")
+            self.add(f"{fmt.STATS_PATH} holds a JSON {type(stored).__name__}, expected an object of features")
             return
         expected = aggregate_stats(meta.episode_stats(r) for r in meta.episodes)
         for key, stats in expected.items():

@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import re
 import shutil
 import struct
 from collections.abc import Callable
@@ -28,11 +27,12 @@ from typing import Any
 import attrs
 import av
 
+from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.atomic import fsync_dir, write_json_atomically
 from lerec.dataset.meta_schema import check_info, read_json
 from lerec.encoding.av_compat import mp4_takes
-from lerec.encoding.config import DEPTH_SETTINGS_KEYS, DepthEncoderConfig
+from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.depth_transcode import (
     CODE_FORMAT,
     TranscodeResult,
@@ -41,6 +41,7 @@ from lerec.encoding.depth_transcode import (
     transcode_depth_video,
 )
 from lerec.encoding.ffmpeg_mapping import canonical_codec_name, encoder_name
+from lerec.encoding.probe import probe_stream_info
 from lerec.errors import DatasetError, one_line
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,13 @@ class PendingVideo:
 
     @property
     def converted_path(self) -> Path:
-        return self.path.with_name(f".{self.path.name}{CONVERTED_SUFFIX}")
+        return self.path.with_name(_converted_name(self.path.name))
+
+
+def _converted_name(path: str) -> str:
+    """Where a video's converted copy is written, beside it (a hidden file)."""
+    head, _, name = path.rpartition("/")
+    return f"{head}/.{name}{CONVERTED_SUFFIX}" if head else f".{name}{CONVERTED_SUFFIX}"
 
 
 def realtime_depth_config(config: DepthEncoderConfig) -> DepthEncoderConfig:
@@ -105,20 +112,12 @@ def log_progress(every: float = 0.1) -> DatasetProgress:
 
 
 def _load_info(root: Path) -> dict[str, Any]:
-    path = layout.confine(root, layout.INFO_PATH)
+    path = layout.confine(root, fmt.INFO_PATH)
     if not path.exists():
-        raise DatasetError(f"{root} is not a dataset: {layout.INFO_PATH} is missing")
+        raise DatasetError(f"{root} is not a dataset: {fmt.INFO_PATH} is missing")
     info = check_info(read_json(path), path)
     layout.check_info_paths(info, path)
     return info
-
-
-def depth_feature_keys(info: dict[str, Any]) -> list[str]:
-    """Video features flagged ``is_depth_map`` in ``info``."""
-    return [
-        key for key, feature in info["features"].items()
-        if feature.get("dtype") == "video" and (feature.get("info") or {}).get("is_depth_map")
-    ]
 
 
 def target_codec_name(config: DepthEncoderConfig) -> str:
@@ -131,8 +130,8 @@ def pending_depth_videos(root: str | os.PathLike, config: DepthEncoderConfig | N
     root = Path(root)
     target = target_codec_name(config or DepthEncoderConfig())
     pending = []
-    for key in depth_feature_keys(_load_info(root)):
-        for path in layout.find(root, layout.VIDEO_FILES.format(video_key=key)):
+    for key in fmt.depth_video_keys(_load_info(root)["features"]):
+        for path in layout.find(root, fmt.video_files(key)):
             try:
                 with av.open(str(path)) as container:
                     codec = container.streams.video[0].codec_context.name
@@ -158,21 +157,13 @@ def unconverted_depth_hint(root: str | os.PathLike, config: DepthEncoderConfig |
             f"convert it with `lerec convert-depth {root}`")
 
 
-def _feature_update(config: DepthEncoderConfig, converted: Path) -> dict[str, Any]:
-    with av.open(str(converted)) as container:
-        ctx = container.streams.video[0].codec_context
-        facts = {"video.codec": ctx.codec.canonical_name, "video.pix_fmt": ctx.format.name}
-    settings = {k: v for k, v in config.to_video_info().items() if k not in DEPTH_SETTINGS_KEYS}
-    return {**facts, **settings}
-
-
 def finish_pending_conversion(root: str | os.PathLike) -> bool:
     """Complete a conversion whose journal was written (renames, then info.json); True if there was one.
     Without a journal, removes converted files that a run interrupted before its commit left behind."""
     root = Path(root)
     journal = layout.confine(root, JOURNAL_PATH)
     if not journal.exists():
-        for stray in layout.find(root, f"videos/*/chunk-*/.file-*.mp4{CONVERTED_SUFFIX}"):
+        for stray in layout.find(root, f"{fmt.VIDEO_CHUNKS}/.{fmt.VIDEO_FILE_NAMES}{CONVERTED_SUFFIX}"):
             stray.unlink()
         return False
     info = _load_info(root)
@@ -186,7 +177,7 @@ def finish_pending_conversion(root: str | os.PathLike) -> bool:
         fsync_dir(directory)
     for key, update in features.items():
         info["features"][key].setdefault("info", {}).update(update)
-    write_json_atomically(layout.confine(root, layout.INFO_PATH), info)
+    write_json_atomically(layout.confine(root, fmt.INFO_PATH), info)
     journal.unlink()
     return True
 
@@ -200,14 +191,12 @@ def _journal_plan(root: Path, journal: Path, info: dict[str, Any]
     features = plan.get("features") if isinstance(plan, dict) else None
     if not isinstance(replace, list) or not isinstance(features, dict):
         raise DatasetError(f"{journal}: expected {{'replace': [[converted, original], ...], 'features': {{...}}}}")
-    depth_keys = set(depth_feature_keys(info))
+    depth_keys = set(fmt.depth_video_keys(info["features"]))
     renames = []
     for entry in replace:
         original = entry[1] if isinstance(entry, list) and len(entry) == 2 else None
-        parts = original.split("/") if isinstance(original, str) else []
-        if len(parts) != 4 or parts[0] != "videos" or parts[1] not in depth_keys \
-                or not re.fullmatch(r"chunk-[0-9]+", parts[2]) or not re.fullmatch(r"file-[0-9]+\.mp4", parts[3]) \
-                or entry[0] != f"videos/{parts[1]}/{parts[2]}/.{parts[3]}{CONVERTED_SUFFIX}":
+        found = fmt.parse_video_path(original) if isinstance(original, str) else None
+        if found is None or found[0] not in depth_keys or entry[0] != _converted_name(original):
             raise DatasetError(f"{journal}: entry {entry!r} is not a depth video of this dataset and its converted "
                                f"copy (videos/<depth key>/chunk-NNN/.file-NNN.mp4{CONVERTED_SUFFIX})")
         renames.append((layout.confine(root, entry[0], journal), layout.confine(root, original, journal)))
@@ -249,7 +238,7 @@ def convert_dataset_depth(
         raise
     if not pending:
         return results
-    features = {video.key: _feature_update(config, video.converted_path) for video in pending}
+    features = {video.key: fmt.converted_info(config, probe_stream_info(video.converted_path)) for video in pending}
     plan = {
         "replace": [[str(v.converted_path.relative_to(root)), str(v.path.relative_to(root))] for v in pending],
         "features": features,
@@ -264,8 +253,8 @@ def convert_dataset_depth(
 def remove_transcode_leftovers(root: str | os.PathLike) -> None:
     """Delete the work folders and partial files of transcodes a crash interrupted (never a journal's files)."""
     root = Path(root)
-    for chunk in root.glob("videos/*/chunk-*"):
+    for chunk in root.glob(fmt.VIDEO_CHUNKS):
         for work in chunk.glob(".depth-transcode-*"):
             shutil.rmtree(layout.confine(root, str(work.relative_to(root))), ignore_errors=True)
-        for partial in chunk.glob(f".file-*.mp4{CONVERTED_SUFFIX}.partial"):
+        for partial in chunk.glob(f".{fmt.VIDEO_FILE_NAMES}{CONVERTED_SUFFIX}.partial"):
             layout.confine(root, str(partial.relative_to(root))).unlink(missing_ok=True)

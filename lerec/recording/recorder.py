@@ -21,6 +21,7 @@ import numpy as np
 
 from lerec.cameras.base import feature_key
 from lerec.cameras.registry import create_camera
+from lerec.dataset import format as fmt
 from lerec.dataset.lock import dataset_lock
 from lerec.dataset.writer import DatasetWriter, PendingEpisode
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
@@ -223,7 +224,7 @@ class Recorder(EpisodeControls):
                     self.depth_to_convert[key] = stream_feature(stream, conversion_depth_config(base), self.video)
         features.update(self.declared_features)
         self._held.enter_context(dataset_lock(self.root, "lerec record"))
-        if self.resume and (self.root / "meta/info.json").exists():
+        if self.resume and (self.root / fmt.INFO_PATH).exists():
             self.writer = await anyio.to_thread.run_sync(DatasetWriter.resume, self.root)
             check_resume(self.writer.meta.info, self.fps, self._as_converted(features), str(self.root))
             self.infer_features = False
@@ -517,7 +518,7 @@ class Recorder(EpisodeControls):
             await frames_placed.wait()
             for encoder in encoders.values():
                 await encoder.frames_encoded.wait()
-            if errors or pending.data_row is None or any(e.error for e in encoders.values()):
+            if errors or pending.data_file is None or any(e.error for e in encoders.values()):
                 return
             videos = {key: e for key, e in encoders.items() if not e.as_images}
             await anyio.to_thread.run_sync(

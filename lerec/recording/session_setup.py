@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from lerec.cameras.base import StreamSpec
+from lerec.dataset import format as fmt
 from lerec.dataset.features import normalize_numeric_feature, video_feature
 from lerec.encoding.config import (
     DepthEncoderConfig,
     RGBEncoderConfig,
     encoder_settings_diff,
 )
-from lerec.encoding.ffmpeg_mapping import canonical_codec_name
 from lerec.errors import DatasetError
 
 
@@ -21,13 +21,8 @@ def stream_feature(stream: StreamSpec, config: RGBEncoderConfig, use_videos: boo
     """The info.json entry of a camera stream, before its first episode adds the probed stream facts."""
     depth = stream.kind == "depth"
     if not use_videos:
-        info = {"is_depth_map": True, "depth_unit": "mm"} if depth else None
-        return video_feature(stream.height, stream.width, stream.channels, info, dtype="image")
-    info: dict[str, Any] = {
-        "video.codec": canonical_codec_name(config.vcodec), "video.pix_fmt": config.pix_fmt, **config.to_video_info(), "is_depth_map": depth,
-    }
-    if depth:
-        info["depth_unit"] = stream.depth_unit
+        return video_feature(stream.height, stream.width, stream.channels, fmt.image_info(depth), dtype="image")
+    info = fmt.recorded_info(config, depth, stream.depth_unit if depth else None)
     return video_feature(stream.height, stream.width, stream.channels, info)
 
 

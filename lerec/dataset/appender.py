@@ -1,0 +1,199 @@
+"""Appending one episode at the end of a dataset: its frame rows, its videos and its row in ``meta/episodes``.
+
+The one writer of the v3.0 layout, for recording (:class:`lerec.dataset.writer.DatasetWriter`) and for building
+a dataset from others (:class:`lerec.dataset.assemble.DatasetAssembler`: merge, delete, split, re-encode). Each
+part goes into the file its kind's last episode used unless the roll-over rules (:mod:`lerec.dataset.format`)
+start the next one. A recording writes every part as it comes, each file replaced whole or appended and fsync'd,
+noting it in its :class:`~lerec.dataset.rollback.Rollback` first; a dataset built in a temporary folder holds a
+data file's rows and the episode rows in memory until :meth:`EpisodeAppender.finish` (``buffered``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from lerec.dataset import format as fmt
+from lerec.dataset.atomic import raise_disk_error
+from lerec.dataset.episode_video import MovableEpisode
+from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.rollback import Rollback
+from lerec.dataset.tables import append_rows, write_data_file
+from lerec.encoding import fmp4
+
+DATA_FILE_CACHE_BYTES = 32 * fmt.MIB  # the rows of the data file being filled stay in memory up to this
+
+
+class EpisodeAppender:
+    """Appends episodes' parts at the end of the dataset of ``meta``, choosing each file by the roll-over rules.
+
+    ``previous`` (each method's argument) is the episode row the new episode follows (None for the first): where
+    its parts went decides where the new one's go. ``rollback`` hears of every file before it changes.
+    ``data_file_max_rows`` and ``episodes_file_max_rows`` (None: no limit) bound the rows of a file besides the
+    size limits of info.json."""
+
+    def __init__(self, meta: DatasetMeta, rollback: Rollback | None = None, *, buffered: bool = False,
+                 data_file_max_rows: int | None = fmt.DATA_FILE_MAX_ROWS,
+                 episodes_file_max_rows: int | None = fmt.EPISODES_FILE_MAX_ROWS):
+        self.meta = meta
+        self.rollback = rollback
+        self.buffered = buffered
+        self.data_file_max_rows = data_file_max_rows
+        self.episodes_file_max_rows = episodes_file_max_rows
+        # The data file filled last and its rows: (path, (inode, size, mtime) when written, rows). The stat tells a
+        # file put back or cut since (a rollback, a repair) from the one written.
+        self._cached: tuple[Path, tuple[int, int, int], pa.Table] | None = None
+        self._buffer: list[pa.Table] = []  # buffered: rows of the data file at self._buffer_address
+        self._buffer_address = fmt.FIRST_FILE
+        self._buffer_bytes = 0
+
+    # --- data/ --------------------------------------------------------------------------------------------------
+    def data_path(self, address: fmt.FileAddress) -> Path:
+        return self.meta.path(address.data_path(self.meta.info.get("data_path") or fmt.DATA_PATH))
+
+    def data_file(self, previous: Mapping[str, Any] | None, nbytes: int, rows: int) -> fmt.FileAddress:
+        """The data file for an episode of ``rows`` rows (``nbytes`` in memory)."""
+        if previous is None:
+            return fmt.FIRST_FILE
+        address = fmt.FileAddress.of(previous, fmt.DATA)
+        if self.buffered:
+            held = self._buffer_bytes if self._buffer and self._buffer_address == address else None
+        else:
+            path = self.data_path(address)
+            held = path.stat().st_size if path.exists() else None
+        held_rows = self._rows_in_file(fmt.DATA, address, previous) if self.data_file_max_rows is not None else 0
+        if fmt.rolls_over(held, nbytes, self.meta.info["data_files_size_in_mb"] * fmt.MIB, held_rows, rows,
+                          self.data_file_max_rows):
+            return address.next(self.meta.info["chunks_size"])
+        return address
+
+    def append_rows(self, address: fmt.FileAddress, table: pa.Table) -> None:
+        """Add an episode's rows at the end of the data file at ``address``."""
+        if self.buffered:
+            if self._buffer and self._buffer_address != address:
+                self.flush_rows()
+            self._buffer_address = address
+            self._buffer.append(table)
+            self._buffer_bytes += table.nbytes
+            return
+        path = self.data_path(address)
+        cached = self._cached
+        known = cached[2] if cached and cached[0] == path and _stat_key(path) == cached[1] else None
+        if self.rollback is not None:
+            self.rollback.before_replace(path)
+        rows = append_rows(path, table, known)
+        self._cached = (path, _stat_key(path), rows) if rows.nbytes <= DATA_FILE_CACHE_BYTES else None
+
+    def flush_rows(self) -> None:
+        """Write the held rows (buffered) into their data file."""
+        if self._buffer:
+            write_data_file(self.data_path(self._buffer_address),
+                            pa.concat_tables(self._buffer, promote_options="default"))
+        self._buffer, self._buffer_bytes = [], 0
+
+    # --- videos/ ------------------------------------------------------------------------------------------------
+    def video_path(self, key: str, address: fmt.FileAddress) -> Path:
+        return self.meta.path(address.video_path(key, self.meta.info.get("video_path") or fmt.VIDEO_PATH))
+
+    def video_location(self, key: str, previous: Mapping[str, Any] | None, length: int) -> fmt.VideoLocation:
+        """Where an episode's video of ``key`` goes unless its file rolls over: after the previous one's."""
+        before = fmt.VideoLocation.of(previous, key) if previous is not None else None
+        if before is None:
+            return fmt.VideoLocation.at(fmt.FIRST_FILE, 0, length, self.meta.fps)
+        return fmt.VideoLocation.at(before.address, before.end_frame(self.meta.fps), length, self.meta.fps)
+
+    def append_video(self, key: str, episode: MovableEpisode, previous: Mapping[str, Any] | None,
+                     length: int) -> fmt.VideoLocation:
+        """Append an episode's video of ``key`` (fsync'd); a file that would pass the size limit, or whose stream
+        was encoded otherwise, rolls over to the next."""
+        meta = self.meta
+        location = self.video_location(key, previous, length)
+        path = self.video_path(key, location.address)
+        if previous is not None and fmt.VideoLocation.of(previous, key) is not None:
+            held = path.stat().st_size if path.exists() else None
+            if held is None or fmt.rolls_over(held, len(episode.fragment.fragment),
+                                              meta.info["video_files_size_in_mb"] * fmt.MIB) \
+                    or not fmp4.can_append(path, episode.fragment):
+                location = fmt.VideoLocation.at(location.address.next(meta.info["chunks_size"]), 0, length, meta.fps)
+                path = self.video_path(key, location.address)
+        if self.rollback is not None:
+            self.rollback.before_append(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            episode.append_to(path, location.start_frame(meta.fps), meta.fps)
+        except OSError as exc:
+            raise_disk_error(path, exc)
+            raise
+        return location
+
+    # --- meta/episodes ------------------------------------------------------------------------------------------
+    def episodes_file(self, previous: Mapping[str, Any] | None) -> fmt.FileAddress:
+        """The ``meta/episodes`` file for the row of the episode after ``previous``."""
+        if previous is None:
+            return fmt.FIRST_FILE
+        address = fmt.FileAddress.of(previous, fmt.EPISODES)
+        if self.episodes_file_max_rows is not None \
+                and self._rows_in_file(fmt.EPISODES, address, previous, episodes=True) >= self.episodes_file_max_rows:
+            return address.next(self.meta.info["chunks_size"])
+        return address
+
+    def write_row(self, episode: fmt.EpisodeRow) -> dict[str, Any]:
+        """Add the episode's row to meta/episodes (replacing it, when it is there already) and write that file and
+        stats.json (buffered: at :meth:`finish`). Returns the row."""
+        meta = self.meta
+        row = episode.to_row()
+        replacing = len(meta.episodes) > episode.index
+        if replacing:
+            meta.episodes[episode.index] = row
+        else:
+            meta.episodes.append(row)
+        if self.buffered:
+            return row
+        address = episode.episodes
+        if self.rollback is not None:
+            self.rollback.before_replace(meta.path(address.episodes_path()))
+            self.rollback.before_replace(meta.path(fmt.STATS_PATH))
+        # Two files in two folders, each fsync'd: side by side, their waits on the disk overlap.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            saved = pool.submit(meta.save_episodes_file, address.chunk, address.file, None if replacing else row)
+            meta.save_stats()
+            saved.result()
+        return row
+
+    def finish(self) -> None:
+        """Write what is held (buffered): the last data file's rows and every meta/episodes file."""
+        self.flush_rows()
+        if not self.buffered:
+            return
+        meta = self.meta
+        columns = list(dict.fromkeys(c for r in meta.episodes for c in r))
+        meta.episodes = [{c: r.get(c) for c in columns} for r in meta.episodes]
+        for address in dict.fromkeys(fmt.FileAddress.of(r, fmt.EPISODES) for r in meta.episodes):
+            meta.save_episodes_file(address.chunk, address.file)
+
+    def _rows_in_file(self, prefix: str, address: fmt.FileAddress, previous: Mapping[str, Any],
+                      episodes: bool = False) -> int:
+        """Frames (or episodes) that the episodes up to ``previous`` have in ``prefix``'s file at ``address``,
+        counted back from ``previous``: a file's episodes are consecutive."""
+        held = 0
+        for i in range(int(previous[fmt.EPISODE_INDEX]), -1, -1):
+            row = self.meta.episodes[i]
+            if fmt.FileAddress.of(row, prefix) != address:
+                break
+            held += 1 if episodes else int(row[fmt.LENGTH])
+        return held
+
+
+def first_frame_index(previous: Mapping[str, Any] | None) -> int:
+    """The global index of the first frame of the episode after ``previous``."""
+    return int(previous[fmt.DATASET_TO_INDEX]) if previous is not None else 0
+
+
+def _stat_key(path: Path) -> tuple[int, int, int]:
+    stat = os.stat(path)
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
