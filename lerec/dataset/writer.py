@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,9 +50,10 @@ class EpisodeVideo:
 
 @attrs.define
 class PendingEpisode:
-    """An episode being saved, filled in part by part until :meth:`DatasetWriter.commit_episode`.
-    ``episode_columns`` are extra columns of its row: lerec's provenance, which camera frame each row holds
-    (``lerec/<key>/camera_seq``) and how old it was at its tick (``lerec/<key>/capture_age_us``)."""
+    """An episode being saved, filled in part by part until :meth:`DatasetWriter.commit_episode`, from several
+    threads: each part notes what it wrote under ``lock`` (:class:`lerec.dataset.episode_save.EpisodeSave` runs
+    the parts in order). ``episode_columns`` are extra columns of its row: lerec's provenance, which camera frame
+    each row holds (``lerec/<key>/camera_seq``) and how old it was at its tick (``lerec/<key>/capture_age_us``)."""
 
     index: int
     task: str
@@ -64,6 +66,7 @@ class PendingEpisode:
     videos: dict[str, EpisodeVideo] = attrs.field(factory=dict)
     staged_row: dict[str, Any] | None = None
     frames_written: bool = False
+    lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False, eq=False)
 
 
 class DatasetWriter:
@@ -252,49 +255,66 @@ class DatasetWriter:
         columns["task_index"] = np.full(length, meta.tasks.index(pending.task), dtype=np.int64)
         table = frame_table(columns, meta.features)
         chunk, file = self._data_file(previous, table.nbytes, length)
-        pending.data_row = {"data/chunk_index": chunk, "data/file_index": file,
-                            "dataset_from_index": from_index, "dataset_to_index": from_index + length}
-        pending.frame_stats = {key: numeric_stats(np.asarray(v).reshape(length, -1))
-                               for key, v in columns.items() if meta.features[key]["dtype"] not in ("image", "video")}
-        pending.frame_stats.update(extra_stats or {})
+        frame_stats = {key: numeric_stats(np.asarray(v).reshape(length, -1))
+                       for key, v in columns.items() if meta.features[key]["dtype"] not in ("image", "video")}
+        frame_stats.update(extra_stats or {})
+        with pending.lock:
+            if pending.data_row is not None:
+                raise DatasetError(f"episode {pending.index}: its frames were placed already")
+            pending.data_row = {"data/chunk_index": chunk, "data/file_index": file,
+                                "dataset_from_index": from_index, "dataset_to_index": from_index + length}
+            pending.frame_stats = frame_stats
         return table
 
     def append_frames(self, pending: PendingEpisode, table: pa.Table) -> None:
         """Write the rows :meth:`place_frames` made into the data parquet file it chose."""
-        row = pending.data_row
+        with pending.lock:
+            row = pending.data_row
+        if row is None:
+            raise DatasetError(f"episode {pending.index}: place_frames before append_frames")
         path = self.meta.path(layout.DATA_PATH.format(chunk_index=row["data/chunk_index"],
                                                       file_index=row["data/file_index"]))
         cached = self._last_data_file
         self.rollback.before_replace(path)
         rows = append_rows(path, table, cached[1] if cached and cached[0] == path else None)
         self._last_data_file = (path, rows) if rows.nbytes <= DATA_FILE_CACHE_BYTES else None
-        pending.frames_written = True
+        with pending.lock:
+            pending.frames_written = True
 
     def add_video(self, pending: PendingEpisode, key: str, video: EpisodeVideo) -> None:
         """Append one stream's one-fragment MP4 to its dataset video file (fsync'd)."""
-        pending.video_rows[key] = self._append_video(key, video, pending.previous, pending.length)
-        pending.videos[key] = video
+        with pending.lock:
+            if key in pending.videos:
+                raise DatasetError(f"episode {pending.index}: its video of {key} was added already")
+        location = self._append_video(key, video, pending.previous, pending.length)
+        with pending.lock:
+            pending.video_rows[key] = location
+            pending.videos[key] = video
 
     def stage_row(self, pending: PendingEpisode, video_stats: Mapping[str, Stats]) -> None:
         """Write the episode's row and stats before its videos are appended (while encoders flush), with
         each video placed where the previous episode's ended. That is where it goes unless its file rolls over
         by size; :meth:`commit_episode` then writes the row again. Needs :meth:`place_frames` done."""
         locations = {key: self._video_location(key, pending.previous, pending.length) for key in self.meta.video_keys}
-        pending.staged_row = self._write_row(pending, locations, video_stats)
+        with pending.lock:
+            if pending.data_row is None:
+                raise DatasetError(f"episode {pending.index}: place_frames before stage_row")
+            pending.staged_row = self._write_row(pending, locations, video_stats)
 
     def commit_episode(self, pending: PendingEpisode) -> dict[str, Any]:
         """Write the episode's row and stats (unless staged where the videos went) and, last, info.json:
         the commit. Returns the row."""
         meta = self.meta
-        missing = [key for key in meta.video_keys if key not in pending.videos]
-        if not pending.frames_written or missing:
-            raise DatasetError(f"episode {pending.index} is incomplete: "
-                               + (f"no video for {missing}" if missing else "its frames were not written"))
-        row = pending.staged_row
-        if row is None or any(row[column] != value for location in pending.video_rows.values()
-                              for column, value in location.items()):
-            row = self._write_row(pending, pending.video_rows,
-                                  {key: video.stats for key, video in pending.videos.items()})
+        with pending.lock:
+            missing = [key for key in meta.video_keys if key not in pending.videos]
+            if not pending.frames_written or missing:
+                raise DatasetError(f"episode {pending.index} is incomplete: "
+                                   + (f"no video for {missing}" if missing else "its frames were not written"))
+            row = pending.staged_row
+            if row is None or any(row[column] != value for location in pending.video_rows.values()
+                                  for column, value in location.items()):
+                row = self._write_row(pending, pending.video_rows,
+                                      {key: video.stats for key, video in pending.videos.items()})
         meta.save_info()
         self.pending = None
         self.rollback.discard()
