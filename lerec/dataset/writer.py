@@ -209,7 +209,7 @@ class DatasetWriter:
         """Start saving the next episode: then :meth:`write_frames` (or :meth:`place_frames` and
         :meth:`append_frames`) once and :meth:`add_video` per video feature, in any order and from different
         threads, optionally :meth:`stage_row`, then :meth:`commit_episode`. After a failure,
-        :meth:`abandon_episode`."""
+        :meth:`abandon_episode`. :class:`lerec.dataset.episode_save.EpisodeSave` makes these calls in order."""
         if length <= 0:
             raise DatasetError("an episode needs at least one frame")
         meta = self.meta
@@ -268,10 +268,7 @@ class DatasetWriter:
 
     def append_frames(self, pending: PendingEpisode, table: pa.Table) -> None:
         """Write the rows :meth:`place_frames` made into the data parquet file it chose."""
-        with pending.lock:
-            row = pending.data_row
-        if row is None:
-            raise DatasetError(f"episode {pending.index}: place_frames before append_frames")
+        row = pending.data_row  # set once, by place_frames
         path = self.meta.path(layout.DATA_PATH.format(chunk_index=row["data/chunk_index"],
                                                       file_index=row["data/file_index"]))
         cached = self._last_data_file
@@ -283,9 +280,6 @@ class DatasetWriter:
 
     def add_video(self, pending: PendingEpisode, key: str, video: EpisodeVideo) -> None:
         """Append one stream's one-fragment MP4 to its dataset video file (fsync'd)."""
-        with pending.lock:
-            if key in pending.videos:
-                raise DatasetError(f"episode {pending.index}: its video of {key} was added already")
         location = self._append_video(key, video, pending.previous, pending.length)
         with pending.lock:
             pending.video_rows[key] = location

@@ -65,7 +65,7 @@ class StreamEncoder:
         self.stats = ImageStats(stream.channels, stream.kind)
         self.encoded = 0
         self.lag_s = 0.0
-        self._failure: EncoderError | None = None  # what ended run(), for result() to raise
+        self._error: EncoderError | None = None  # what ended run(), for result() to raise
         self._encoder: EpisodeEncoder | None = None
         self.frames_encoded = anyio.Event()  # every frame is in the encoder (and in the stats); it may still flush
         # (never set when encoding fails: run() raises, and the task group cancels whoever waits)
@@ -138,10 +138,10 @@ class StreamEncoder:
                 await anyio.to_thread.run_sync(self._encoder.finish, limiter=self.limiter)
         except Exception as exc:
             disk = disk_error(self.video_path, exc)
-            self._failure = EncoderError(self.camera, self.stream.name,
+            self._error = EncoderError(self.camera, self.stream.name,
                                          str(disk) if disk else f"{type(exc).__name__}: {exc}")
             self._done.set()
-            raise self._failure from exc
+            raise self._error from exc
         self._done.set()  # not when cancelled: whoever waits for the result is cancelled with it
 
     def stats_result(self) -> Stats:
@@ -152,8 +152,8 @@ class StreamEncoder:
     async def result(self) -> EpisodeVideo | EpisodeImages:
         """Wait for the encoding to end; the episode's video (or images) and statistics."""
         await self._done.wait()
-        if self._failure is not None:
-            raise self._failure
+        if self._error is not None:
+            raise self._error
         self.backlog.discard()
         if self.as_images:
             return EpisodeImages(self.pngs, self.stats_result())
