@@ -17,8 +17,18 @@ class CameraError(LerecError):
         self.camera = camera
         self.stream = stream
         self.detail = message
-        where = f"camera {camera!r}" + (f" stream {stream!r}" if stream else "")
-        super().__init__(f"{where}: {message}")
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = f"camera {self.camera!r}" + (f" stream {self.stream!r}" if self.stream else "")
+        return f"{where}: {self.detail}"
+
+    def name_stream(self, stream: str) -> "CameraError":
+        """Say which stream failed, when the camera did not (this same error, its traceback kept)."""
+        if self.stream is None:
+            self.stream = stream
+            self.args = (self._message(), *self.args[1:])
+        return self
 
 
 class EncoderConfigError(SettingsError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,10 @@ class EpisodeVideo:
 
 @attrs.define
 class PendingEpisode:
-    """An episode being saved, filled in part by part until :meth:`DatasetWriter.commit_episode`.
-    ``episode_columns`` are extra columns of its row: lerec's provenance, which camera frame each row holds
-    (``lerec/<key>/camera_seq``) and how old it was at its tick (``lerec/<key>/capture_age_us``)."""
+    """An episode being saved, filled in part by part until :meth:`DatasetWriter.commit_episode`, from several
+    threads: each part notes what it wrote under ``lock`` (:class:`lerec.dataset.episode_save.EpisodeSave` runs
+    the parts in order). ``episode_columns`` are extra columns of its row: lerec's provenance, which camera frame
+    each row holds (``lerec/<key>/camera_seq``) and how old it was at its tick (``lerec/<key>/capture_age_us``)."""
 
     index: int
     task: str
@@ -64,6 +66,7 @@ class PendingEpisode:
     videos: dict[str, EpisodeVideo] = attrs.field(factory=dict)
     staged_row: dict[str, Any] | None = None
     frames_written: bool = False
+    lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False, eq=False)
 
 
 class DatasetWriter:
@@ -226,7 +229,7 @@ class DatasetWriter:
         """Start saving the next episode: then :meth:`write_frames` (or :meth:`place_frames` and
         :meth:`append_frames`) once and :meth:`add_video` per video feature, in any order and from different
         threads, optionally :meth:`stage_row`, then :meth:`commit_episode`. After a failure,
-        :meth:`abandon_episode`."""
+        :meth:`abandon_episode`. :class:`lerec.dataset.episode_save.EpisodeSave` makes these calls in order."""
         if length <= 0:
             raise DatasetError("an episode needs at least one frame")
         meta = self.meta
@@ -271,23 +274,31 @@ class DatasetWriter:
         columns["index"] = np.arange(from_index, from_index + length, dtype=np.int64)
         columns["task_index"] = np.full(length, meta.tasks.index(pending.task), dtype=np.int64)
         table = frame_table(columns, meta.features)
-        pending.data_file = self.appender.data_file(previous, table.nbytes, length)
-        pending.frame_stats = {key: numeric_stats(np.asarray(v).reshape(length, -1))
-                               for key, v in columns.items() if meta.features[key]["dtype"] not in ("image", "video")}
-        pending.frame_stats.update(extra_stats or {})
+        data_file = self.appender.data_file(previous, table.nbytes, length)
+        frame_stats = {key: numeric_stats(np.asarray(v).reshape(length, -1))
+                       for key, v in columns.items() if meta.features[key]["dtype"] not in ("image", "video")}
+        frame_stats.update(extra_stats or {})
+        with pending.lock:
+            if pending.data_file is not None:
+                raise DatasetError(f"episode {pending.index}: its frames were placed already")
+            pending.data_file = data_file
+            pending.frame_stats = frame_stats
         return table
 
     def append_frames(self, pending: PendingEpisode, table: pa.Table) -> None:
         """Write the rows :meth:`place_frames` made into the data parquet file it chose."""
-        self.appender.append_rows(pending.data_file, table)
-        pending.frames_written = True
+        self.appender.append_rows(pending.data_file, table)  # data_file is set once, by place_frames
+        with pending.lock:
+            pending.frames_written = True
 
     def add_video(self, pending: PendingEpisode, key: str, video: EpisodeVideo) -> None:
         """Append one stream's one-fragment MP4 to its dataset video file (fsync'd)."""
         self._complete_info(key, video.path)
         episode = MovableEpisode(fmp4.read_episode_fragment(video.path), 0)
-        pending.video_rows[key] = self.appender.append_video(key, episode, pending.previous, pending.length)
-        pending.videos[key] = video
+        location = self.appender.append_video(key, episode, pending.previous, pending.length)
+        with pending.lock:
+            pending.video_rows[key] = location
+            pending.videos[key] = video
 
     def stage_row(self, pending: PendingEpisode, video_stats: Mapping[str, Stats]) -> None:
         """Write the episode's row and stats before its videos are appended (while encoders flush), with
@@ -295,20 +306,25 @@ class DatasetWriter:
         by size; :meth:`commit_episode` then writes the row again. Needs :meth:`place_frames` done."""
         locations = {key: self.appender.video_location(key, pending.previous, pending.length)
                      for key in self.meta.video_keys}
-        pending.staged_row = self._write_row(pending, locations, video_stats)
+        with pending.lock:
+            if pending.data_file is None:
+                raise DatasetError(f"episode {pending.index}: place_frames before stage_row")
+            pending.staged_row = self._write_row(pending, locations, video_stats)
 
     def commit_episode(self, pending: PendingEpisode) -> dict[str, Any]:
         """Write the episode's row and stats (unless staged where the videos went) and, last, info.json:
         the commit. Returns the row."""
         meta = self.meta
-        missing = [key for key in meta.video_keys if key not in pending.videos]
-        if not pending.frames_written or missing:
-            raise DatasetError(f"episode {pending.index} is incomplete: "
-                               + (f"no video for {missing}" if missing else "its frames were not written"))
-        row = pending.staged_row
-        if row is None or any(fmt.VideoLocation.of(row, key) != location for key, location in pending.video_rows.items()):
-            row = self._write_row(pending, pending.video_rows,
-                                  {key: video.stats for key, video in pending.videos.items()})
+        with pending.lock:
+            missing = [key for key in meta.video_keys if key not in pending.videos]
+            if not pending.frames_written or missing:
+                raise DatasetError(f"episode {pending.index} is incomplete: "
+                                   + (f"no video for {missing}" if missing else "its frames were not written"))
+            row = pending.staged_row
+            if row is None or any(fmt.VideoLocation.of(row, key) != location
+                                  for key, location in pending.video_rows.items()):
+                row = self._write_row(pending, pending.video_rows,
+                                      {key: video.stats for key, video in pending.videos.items()})
         meta.save_info()
         self.pending = None
         self.rollback.discard()

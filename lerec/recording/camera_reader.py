@@ -1,4 +1,8 @@
-"""A camera running for a whole session: keeps the newest frame of each stream, and its error if it fails."""
+"""A camera running for a whole session: keeps the newest frame of each stream, and its error if it fails.
+
+A camera that fails ends the episode whose tick next reads it (:meth:`CameraReader.newest` raises the camera's
+own error); one failing after an episode's last tick has given every frame of that episode: it surfaces at the
+next one."""
 
 from __future__ import annotations
 
@@ -22,8 +26,8 @@ class CameraReader:
         self.camera = camera
         self.latest: dict[str, Frame] = {}
         self.received: dict[str, int] = {}
-        self.error: CameraError | None = None
-        self.error_raised = False  # the recorder has raised it (else it is logged when the session ends)
+        self.error: CameraError | None = None  # the camera's failure; it stays failed for the session
+        self.error_raised = False  # an episode has raised it (else it is logged when the session ends)
         self._first_frames = anyio.Event()
 
     @property
@@ -55,10 +59,12 @@ class CameraReader:
 
     def _as_camera_error(self, exc: Exception, what: str) -> CameraError:
         if isinstance(exc, CameraError):
-            if exc.stream is None and len(self._streams_known()) == 1:  # the camera's one stream is the one
-                return CameraError(exc.camera, exc.detail, stream=self._streams_known()[0].name)
+            if len(self._streams_known()) == 1:  # the camera's one stream is the one
+                exc.name_stream(self._streams_known()[0].name)
             return exc
-        return CameraError(self.name, f"{what}: {type(exc).__name__}: {exc}")
+        error = CameraError(self.name, f"{what}: {type(exc).__name__}: {exc}")
+        error.__cause__ = exc
+        return error
 
     def _streams_known(self) -> tuple[StreamSpec, ...]:
         try:
@@ -72,6 +78,17 @@ class CameraReader:
                 await self.camera.close()
             except Exception as exc:
                 log.warning("camera %r: error while closing: %s", self.name, exc)
+
+    def raise_if_failed(self) -> None:
+        """Raise the camera's error, if it failed."""
+        if self.error is not None:
+            self.error_raised = True
+            raise self.error
+
+    def newest(self, stream: str) -> Frame:
+        """The newest frame of ``stream``; raises the camera's error if it failed."""
+        self.raise_if_failed()
+        return self.latest[stream]
 
     async def wait_first_frames(self, timeout_s: float) -> None:
         """Wait until every stream has delivered a frame, or raise a CameraError naming the silent streams."""

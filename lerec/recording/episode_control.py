@@ -44,6 +44,14 @@ class EpisodeControls:
         self._stopped = True
         self._stop_requested = True
 
+    def _end_requested(self) -> bool:
+        """Whether the episode being recorded is to end now; the request is used up (one made during the save
+        then ends the reset that follows)."""
+        if not self._stop_requested:
+            return False
+        self._stop_requested = self._stopped
+        return True
+
     @property
     def stopped(self) -> bool:
         """Whether :meth:`stop` was called."""

@@ -16,42 +16,31 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import attrs
 import numpy as np
 
-from lerec.cameras.base import feature_key
 from lerec.cameras.registry import create_camera
 from lerec.dataset import format as fmt
+from lerec.dataset.episode_save import EpisodeSave
 from lerec.dataset.lock import dataset_lock
-from lerec.dataset.writer import DatasetWriter, PendingEpisode
+from lerec.dataset.writer import DatasetWriter
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.encoding.depth_conversion import (
-    DatasetProgress,
-    conversion_depth_config,
-    convert_dataset_depth,
-    log_progress,
-    realtime_depth_config,
-    unconverted_depth_hint,
-)
+from lerec.encoding.depth_conversion import DatasetProgress
 from lerec.encoding.depth_transcode import TranscodeResult
-from lerec.encoding.validation import resolve_encoder_config
-from lerec.errors import CameraError, Interrupted, LerecError, leaf_errors
+from lerec.errors import Interrupted, LerecError, leaf_errors
+from lerec.recording import depth_deferral
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
 from lerec.recording.episode_control import EpisodeControls, Rerecorded
+from lerec.recording.episode_saving import close_encoders, save_recorded
+from lerec.recording.episode_ticks import Ticks, run_ticks
 from lerec.recording.interpreter import frozen_heap, short_gil_switch
 from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles, old_frame_warnings
 from lerec.recording.robot_loop import RobotRows, StepRows, check_devices, drive, opened
 from lerec.recording.row_check import RowCheck
 from lerec.recording.status import RecorderStatus
-from lerec.recording.settings import check_session, check_task, default_frame_age_s
-from lerec.recording.session_setup import (
-    check_resume,
-    encoder_for,
-    numeric_features,
-    stream_feature,
-    threads_per_stream,
-)
+from lerec.recording.settings import check_session, check_task
+from lerec.recording.session_setup import check_resume, numeric_features, threads_per_stream
+from lerec.recording.sources import Source, resolve_sources
 from lerec.recording.stream_encoder import StreamEncoder
 from lerec.robots import registry as robot_registry
 
@@ -60,19 +49,15 @@ log = logging.getLogger(__name__)
 Step = Callable[[], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
 
 
-@attrs.define(frozen=True)
-class _Source:
-    key: str
-    reader: CameraReader
-    stream: Any
-    config: RGBEncoderConfig
-    max_frame_age_ns: int
-
-
 def _single(group: BaseExceptionGroup) -> BaseException:
     """The one exception inside a task group's group (the session's tasks never raise; the caller's code may)."""
     leaves = leaf_errors(group)
     return leaves[0] if len(leaves) == 1 else group
+
+
+def _first(group: BaseExceptionGroup) -> BaseException:
+    """The error that ended an episode: the first one raised (the others are its consequences, if any)."""
+    return leaf_errors(group)[0]
 
 
 class Recorder(EpisodeControls):
@@ -104,7 +89,7 @@ class Recorder(EpisodeControls):
         self.camera_timeout_s = camera_timeout_s
         self.max_frame_age_s = max_frame_age_s or {}  # per camera name; None: default_frame_age_s
         self.readers: dict[str, CameraReader] = {}
-        self.sources: dict[str, _Source] = {}
+        self.sources: dict[str, Source] = {}
         # Depth features recorded with FFV1 for real time, and how they read once converted to HEVC.
         self.depth_to_convert: dict[str, dict[str, Any]] = {}
         self.writer: DatasetWriter | None = None
@@ -203,30 +188,18 @@ class Recorder(EpisodeControls):
             if error is not None:
                 raise error
             self.readers[name] = reader
-        features: dict[str, dict[str, Any]] = {}
         if self.encoder_threads is None:
             self.stream_threads = threads_per_stream(sum(len(r.streams) for r in self.readers.values()))
-        for name, reader in self.readers.items():
-            for stream in reader.streams:
-                base = encoder_for(stream, self.rgb_encoder, self.depth_encoder)
-                capture = realtime_depth_config(base) if stream.kind == "depth" else base
-                config = await anyio.to_thread.run_sync(
-                    lambda: resolve_encoder_config(capture, channels=stream.channels, width=stream.width,
-                                                   height=stream.height, encoder_threads=self.stream_threads)
-                )
-                key = feature_key(name, stream)
-                if key in self.sources:
-                    raise LerecError(f"two streams map to the feature {key!r}: rename a camera")
-                limit_s = self.max_frame_age_s.get(name) or default_frame_age_s(stream.fps, self.fps)
-                self.sources[key] = _Source(key, reader, stream, config, round(limit_s * 1e9))
-                features[key] = stream_feature(stream, config, self.video)
-                if capture is not base and self.video:
-                    self.depth_to_convert[key] = stream_feature(stream, conversion_depth_config(base), self.video)
-        features.update(self.declared_features)
+        sources = await resolve_sources(self.readers, self.rgb_encoder, self.depth_encoder, fps=self.fps,
+                                        video=self.video, stream_threads=self.stream_threads,
+                                        max_frame_age_s=self.max_frame_age_s)
+        self.sources, self.depth_to_convert = sources.by_key, sources.depth_to_convert
+        features = {**sources.features, **self.declared_features}
         self._held.enter_context(dataset_lock(self.root, "lerec record"))
         if self.resume and (self.root / fmt.INFO_PATH).exists():
             self.writer = await anyio.to_thread.run_sync(DatasetWriter.resume, self.root)
-            check_resume(self.writer.meta.info, self.fps, self._as_converted(features), str(self.root))
+            converted = depth_deferral.as_converted(features, self.writer.meta.features, self.depth_to_convert)
+            check_resume(self.writer.meta.info, self.fps, converted, str(self.root))
             self.infer_features = False
         else:
             self.writer = await anyio.to_thread.run_sync(
@@ -236,37 +209,18 @@ class Recorder(EpisodeControls):
         for reader in self.readers.values():
             await reader.wait_first_frames(self.camera_timeout_s)
 
-    def _as_converted(self, features: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """``features`` with depth features as converted, where the dataset being resumed holds them so."""
-        existing = self.writer.meta.features
-        out = dict(features)
-        for key, converted in self.depth_to_convert.items():
-            if (existing.get(key, {}).get("info") or {}).get("video.codec") == converted["info"]["video.codec"]:
-                out[key] = converted
-        return out
-
     def _hint_depth_conversion(self) -> None:
         """A session ending on an error leaves depth in FFV1, which LeRobot cannot read: say how to convert it."""
         if self.writer is not None and self.depth_to_convert and self.writer.meta.episodes:
-            hint = unconverted_depth_hint(self.root, self.depth_encoder)
-            if hint:
-                log.warning("%s", hint)
+            depth_deferral.hint_depth_conversion(self.root, self.depth_encoder)
 
     async def convert_depth(self, progress: DatasetProgress | None = None) -> list[TranscodeResult]:
         """Convert the depth videos recorded with FFV1 to the depth encoder's lossless HEVC, off the event loop;
         codes are verified identical and info.json changes last (see :mod:`lerec.encoding.depth_conversion`)."""
         self.status.phase = "converting depth"
-        report = progress or log_progress()
-
-        def progress_or_stop(done: int, total: int, path: Path) -> None:
-            if self._abort_requested:  # raised on the conversion's thread, which then deletes what it converted
-                raise Interrupted(f"depth conversion stopped; the depth videos of {self.root} stay FFV1 "
-                                  f"(`lerec convert-depth {self.root}` converts them)")
-            report(done, total, path)
-
         try:
-            return await anyio.to_thread.run_sync(lambda: convert_dataset_depth(
-                self.root, self.depth_encoder, progress=progress_or_stop, encoder_threads=self.encoder_threads))
+            return await depth_deferral.convert_depth(self.root, self.depth_encoder, self.encoder_threads,
+                                                      lambda: self._abort_requested, progress)
         finally:
             self.status.phase = "idle"
 
@@ -319,9 +273,7 @@ class Recorder(EpisodeControls):
             what = "the robot has no teleop to give its actions" if self.robot else "no step was given"
             raise LerecError(f"features {sorted(self.declared_features)} were declared but {what}")
         for reader in self.readers.values():
-            if reader.error:
-                reader.error_raised = True
-                raise reader.error
+            reader.raise_if_failed()
         self._stop_requested = self._stopped
         self._rerecord_requested = False
         index = self.num_episodes
@@ -333,23 +285,22 @@ class Recorder(EpisodeControls):
         encoders = {key: self._stream_encoder(src, index) for key, src in self.sources.items()}
         self.status = RecorderStatus("recording", index, 0, length, self.fps)
         log.info("episode %d: recording %d frames", index, length)
-        report = None
+        report = failure = None
         try:
             # Cancelling this scope (abort) stops the save where it waits: a thread writing a file finishes first.
             with anyio.CancelScope() as self._episode_scope:
                 report = await self._record(task, index, length, source, encoders)
-            if report is None:
-                raise Interrupted(f"episode {index} was not saved; the {index} episode(s) before it are intact")
-        except BaseException as exc:
-            # Every thread of the episode has returned (its task groups waited for them): nothing writes now.
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self._discard_episode, encoders)
-            if isinstance(exc, Rerecorded):
-                return exc.report
-            raise
+        except* Exception as group:  # the episode's tasks have stopped and its save was abandoned
+            failure = _first(group)
         finally:
             self._episode_scope = None
             self.status.phase = "idle"
+        if isinstance(failure, Rerecorded):
+            return failure.report
+        if failure is not None:
+            raise failure  # the very error that ended the episode, raised once
+        if report is None:
+            raise Interrupted(f"episode {index} was not saved; the {index} episode(s) before it are intact")
         log.debug("%s", report.summary())
         return report
 
@@ -359,93 +310,25 @@ class Recorder(EpisodeControls):
         infer = self.infer_features and not self.writer.meta.episodes
         return StepRows(step, RowCheck(self.declared_features, "step", infer=infer))
 
-    def _discard_episode(self, encoders: Mapping[str, StreamEncoder]) -> None:
-        """Close the episode's encoders and put back what its save changed; a failure here is logged, never
-        raised over the error that ended the episode."""
-        for encoder in encoders.values():
-            try:
-                encoder.abort()
-            except Exception as exc:
-                log.warning("closing the encoder of camera %r: %s", encoder.camera, exc)
-        try:
-            self.writer.abandon_episode()
-        except Exception as exc:
-            log.warning("%s: undoing the unfinished save failed (%s); `lerec record --resume` repairs it", self.root,
-                        exc)
-
-    def _stream_encoder(self, src: _Source, index: int) -> StreamEncoder:
-        return StreamEncoder(
-            src.reader.name, src.stream, src.config, fps=self.fps, staging=self.writer.staging, episode_index=index,
-            encoder_threads=self.stream_threads,
-            memory_frames=self.encoder_queue_maxsize if self.streaming_encoding else 0, limiter=self._limiter,
-            as_images=not self.video,
-        )
+    def _stream_encoder(self, src: Source, index: int) -> StreamEncoder:
+        return src.encoder(self.fps, self.writer.staging, index, encoder_threads=self.stream_threads,
+                           memory_frames=self.encoder_queue_maxsize if self.streaming_encoding else 0,
+                           limiter=self._limiter, as_images=not self.video)
 
     async def _record(self, task, index, length, source, encoders: dict[str, StreamEncoder]) -> EpisodeReport:
-        rows: list[Mapping[str, Any]] = []
-        lateness: list[float] = []
-        last_seq: dict[str, int] = {}
-        repeated = dict.fromkeys(encoders, 0)
-        seqs: dict[str, list[int]] = {key: [] for key in encoders}
-        ages_us: dict[str, list[int]] = {key: [] for key in encoders}
-        save_errors: list[Exception] = []
-        await anyio.to_thread.run_sync(self.writer.add_task, task)  # a new task's file is written now, not at the save
-        async with anyio.create_task_group() as opening:
-            for encoder in encoders.values():
-                opening.start_soon(encoder.prepare)
-        failure = self._failure(encoders)
-        if failure:
-            raise failure
-        async with anyio.create_task_group() as tg:
-            for encoder in encoders.values():
-                tg.start_soon(encoder.backlog.run_spiller)
-                if self.streaming_encoding:
-                    tg.start_soon(encoder.run)
-            t0_ns = time.monotonic_ns()
-            for k in range(length):
-                if self._stop_requested and k > 0:
-                    self._stop_requested = self._stopped  # used up: a request during the save ends the reset
-                    break
-                if self._rerecord_requested:
-                    failure = Rerecorded(EpisodeReport(index, task, len(rows), (time.monotonic_ns() - t0_ns) / 1e9,
-                                                        *lateness_percentiles(lateness), 0.0, 0.0, {},
-                                                        stopped_early=True, discarded=True))
-                    break
-                deadline_ns = t0_ns + tick_offset_ns(k, self.fps)
-                delay_ns = deadline_ns - time.monotonic_ns()
-                if delay_ns > 0:
-                    await anyio.sleep(delay_ns / 1e9)
-                now_ns = time.monotonic_ns()
-                late_ns = max(0, now_ns - deadline_ns)
-                lateness.append(late_ns / 1e9)
-                failure = self._failure(encoders)
-                if failure:
-                    break
-                for key, src in self.sources.items():
-                    frame = src.reader.latest[src.stream.name]
-                    age_ns = now_ns - frame.timestamp_ns
-                    # A loop running late ages every frame alike: only the camera's own silence counts.
-                    if age_ns - late_ns > src.max_frame_age_ns:
-                        failure = self._stalled(src, age_ns)
-                        break
-                    if last_seq.get(key) == frame.seq:
-                        repeated[key] += 1
-                    last_seq[key] = frame.seq
-                    seqs[key].append(frame.seq)
-                    ages_us[key].append(age_ns // 1000)
-                    encoders[key].backlog.put(k, now_ns, frame.data)
-                if failure:
-                    break
-                try:
-                    rows.append(await source.row(k))
-                except Exception as exc:  # the robot or the step failed: the episode ends, discarded
-                    failure = exc
-                    break
-                self.status.update(k + 1, encoders, ages_us, self.sources.values())
-            end_of_ticks_ns = time.monotonic_ns()
-            if failure:
-                tg.cancel_scope.cancel()
-            else:
+        """Record the episode and save it; what ended it early is raised, with its save abandoned."""
+        # The task is written before the first tick, not at the save.
+        async with EpisodeSave.open(self.writer, task, undo=[lambda: close_encoders(encoders)]) as save:
+            async with anyio.create_task_group() as opening:
+                for encoder in encoders.values():
+                    opening.start_soon(encoder.prepare)
+            async with anyio.create_task_group() as tg:
+                for encoder in encoders.values():
+                    tg.start_soon(encoder.backlog.run_spiller)
+                    if self.streaming_encoding:
+                        tg.start_soon(encoder.run)
+                ticks = await run_ticks(self, self.status, self.sources, encoders, source, task=task, index=index,
+                                        length=length, fps=self.fps)
                 for encoder in encoders.values():
                     encoder.backlog.close()
                 self.status.phase = "encoding"
@@ -454,101 +337,26 @@ class Recorder(EpisodeControls):
                         tg.start_soon(encoder.run)
                 tg.start_soon(self.status.follow_draining, encoders)
                 # Saving starts now, stream by stream, while the other encoders still flush.
-                provenance = {}
-                for key in encoders:
-                    provenance[f"lerec/{key}/camera_seq"] = seqs[key]
-                    provenance[f"lerec/{key}/capture_age_us"] = ages_us[key]
-                pending = self.writer.begin_episode(task, len(rows), provenance)
-                frames_placed = anyio.Event()
-                tg.start_soon(self._save_frames, pending, rows, source.features, encoders, frames_placed,
-                              save_errors)
-                tg.start_soon(self._stage_row, pending, encoders, frames_placed, save_errors)
-                for key, encoder in encoders.items():
-                    if not encoder.as_images:
-                        tg.start_soon(self._save_video, pending, key, encoder, save_errors)
-        if failure:
-            raise failure
-        # A camera failing now has given every frame of this episode already: it surfaces at the next one.
-        failure = next((e.error for e in encoders.values() if e.error), None) or (save_errors or [None])[0]
-        if failure:
-            await anyio.to_thread.run_sync(self.writer.abandon_episode)
-            raise failure
-        self.status.phase = "saving"
-        await anyio.to_thread.run_sync(self.writer.commit_episode, pending)
-        saved_ns = time.monotonic_ns()
+                save_recorded(save, ticks, encoders, lambda: self._columns(ticks.rows, source.features))
+            self.status.phase = "saving"
+        return self._report(task, index, length, ticks, encoders, time.monotonic_ns())
+
+    def _report(self, task: str, index: int, length: int, ticks: Ticks, encoders: dict[str, StreamEncoder],
+                saved_ns: int) -> EpisodeReport:
         # Integer nanoseconds: float seconds at large monotonic values lose the last bits of a period.
-        episode_end_ns = max(end_of_ticks_ns, t0_ns + tick_offset_ns(len(rows), self.fps))
-        p50, p99, worst = lateness_percentiles(lateness)
+        episode_end_ns = max(ticks.end_ns, ticks.t0_ns + tick_offset_ns(len(ticks.rows), self.fps))
+        p50, p99, worst = lateness_percentiles(ticks.lateness)
         streams = {
-            key: StreamReport(key, e.encoded, repeated[key], e.backlog.spilled_frames, e.backlog.max_depth, e.lag_s,
-                              max(ages_us[key], default=0) / 1e6)
+            key: StreamReport(key, e.encoded, ticks.repeated[key], e.backlog.spilled_frames, e.backlog.max_depth,
+                              e.lag_s, max(ticks.ages_us[key], default=0) / 1e6)
             for key, e in encoders.items()
         }
         for warning in old_frame_warnings(index, streams, {k: src.stream.fps for k, src in self.sources.items()},
                                           self.fps):
             log.warning("%s", warning)
-        return EpisodeReport(index, task, len(rows), (episode_end_ns - t0_ns) / 1e9, p50, p99, worst,
-                             max(0, saved_ns - episode_end_ns) / 1e9, (saved_ns - end_of_ticks_ns) / 1e9, streams,
-                             stopped_early=len(rows) < length)
-
-    async def _save_frames(self, pending: PendingEpisode, rows, features, encoders: Mapping[str, StreamEncoder],
-                           placed: anyio.Event, errors: list[Exception]) -> None:
-        """The episode's parquet rows (with PNG images when ``video=False``), written once they are all known."""
-        try:
-            columns = self._columns(rows, features)
-            extra_stats = {}
-            for key, encoder in encoders.items():
-                if encoder.as_images:
-                    images = await encoder.result()
-                    columns[key] = [{"bytes": png, "path": None} for png in images.pngs]
-                    extra_stats[key] = images.stats
-            table = await anyio.to_thread.run_sync(self.writer.place_frames, pending, columns, extra_stats)
-            placed.set()
-            await anyio.to_thread.run_sync(self.writer.append_frames, pending, table)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            placed.set()
-
-    async def _stage_row(self, pending: PendingEpisode, encoders: Mapping[str, StreamEncoder],
-                         frames_placed: anyio.Event, errors: list[Exception]) -> None:
-        """Once the rows are placed and every frame is encoded, write the episode's row to meta/ while the
-        encoders still flush; only info.json is then left for after the videos are appended."""
-        try:
-            await frames_placed.wait()
-            for encoder in encoders.values():
-                await encoder.frames_encoded.wait()
-            if errors or pending.data_file is None or any(e.error for e in encoders.values()):
-                return
-            videos = {key: e for key, e in encoders.items() if not e.as_images}
-            await anyio.to_thread.run_sync(
-                lambda: self.writer.stage_row(pending, {key: e.stats_result() for key, e in videos.items()}))
-        except Exception as exc:
-            errors.append(exc)
-
-    async def _save_video(self, pending: PendingEpisode, key: str, encoder: StreamEncoder,
-                          errors: list[Exception]) -> None:
-        """Append one stream's video to the dataset as soon as its encoder has flushed."""
-        try:
-            video = await encoder.result()
-            await anyio.to_thread.run_sync(self.writer.add_video, pending, key, video)
-        except Exception as exc:
-            errors.append(exc)
-
-    def _failure(self, encoders: Mapping[str, StreamEncoder]) -> LerecError | None:
-        for reader in self.readers.values():
-            if reader.error:
-                reader.error_raised = True
-                return reader.error
-        for encoder in encoders.values():
-            if encoder.error:
-                return encoder.error
-        return None
-
-    def _stalled(self, src: _Source, age_ns: int) -> CameraError:
-        limit = src.max_frame_age_ns / 1e9
-        return CameraError(src.reader.name, f"no new frame for {age_ns / 1e9:.1f} s (max_frame_age_s={limit:g}; "
-                           "raise it for a camera that may pause)", stream=src.stream.name)
+        return EpisodeReport(index, task, len(ticks.rows), (episode_end_ns - ticks.t0_ns) / 1e9, p50, p99, worst,
+                             max(0, saved_ns - episode_end_ns) / 1e9, (saved_ns - ticks.end_ns) / 1e9, streams,
+                             stopped_early=len(ticks.rows) < length)
 
     def _columns(self, rows: list[Mapping[str, Any]], features: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """The episode's numeric columns; each row was checked against the features at its tick (RowCheck)."""

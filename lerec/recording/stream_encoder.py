@@ -65,9 +65,10 @@ class StreamEncoder:
         self.stats = ImageStats(stream.channels, stream.kind)
         self.encoded = 0
         self.lag_s = 0.0
-        self.error: EncoderError | None = None
+        self._error: EncoderError | None = None  # what ended run(), for result() to raise
         self._encoder: EpisodeEncoder | None = None
         self.frames_encoded = anyio.Event()  # every frame is in the encoder (and in the stats); it may still flush
+        # (never set when encoding fails: run() raises, and the task group cancels whoever waits)
         self._done = anyio.Event()
 
     def _open(self) -> EpisodeEncoder:
@@ -85,13 +86,13 @@ class StreamEncoder:
 
     async def prepare(self) -> None:
         """Open the encoder before the episode's first tick: codec start-up (SVT-AV1 allocates and starts tens of
-        threads) then costs no tick its deadline. An error is kept in ``self.error``."""
+        threads) then costs no tick its deadline. Raises an EncoderError naming the stream."""
         if self.as_images or self._encoder is not None:
             return
         try:
             self._encoder = await anyio.to_thread.run_sync(self._open, limiter=self.limiter)
         except Exception as exc:
-            self.error = EncoderError(self.camera, self.stream.name, f"{type(exc).__name__}: {exc}")
+            raise EncoderError(self.camera, self.stream.name, f"{type(exc).__name__}: {exc}") from exc
 
     def _encode_batch(self, items: list[QueuedFrame]) -> None:
         for item in items:
@@ -123,7 +124,8 @@ class StreamEncoder:
         self._encoder.encode(np.ascontiguousarray(image))
 
     async def run(self) -> None:
-        """Encode until the backlog is closed and empty; an error is kept in ``self.error``, not raised."""
+        """Encode until the backlog is closed and empty. Raises an EncoderError naming the stream (and, for a
+        full disk, the file)."""
         try:
             while (item := await self.backlog.get()) is not None:
                 # Every frame already waiting goes to the worker in one call: no loop round trip per frame.
@@ -136,10 +138,11 @@ class StreamEncoder:
                 await anyio.to_thread.run_sync(self._encoder.finish, limiter=self.limiter)
         except Exception as exc:
             disk = disk_error(self.video_path, exc)
-            self.error = EncoderError(self.camera, self.stream.name, str(disk) if disk else f"{type(exc).__name__}: {exc}")
-        finally:
-            self.frames_encoded.set()
+            self._error = EncoderError(self.camera, self.stream.name,
+                                         str(disk) if disk else f"{type(exc).__name__}: {exc}")
             self._done.set()
+            raise self._error from exc
+        self._done.set()  # not when cancelled: whoever waits for the result is cancelled with it
 
     def stats_result(self) -> Stats:
         """The statistics of the frames encoded so far (all of them once ``frames_encoded`` is set)."""
@@ -149,8 +152,8 @@ class StreamEncoder:
     async def result(self) -> EpisodeVideo | EpisodeImages:
         """Wait for the encoding to end; the episode's video (or images) and statistics."""
         await self._done.wait()
-        if self.error:
-            raise self.error
+        if self._error is not None:
+            raise self._error
         self.backlog.discard()
         if self.as_images:
             return EpisodeImages(self.pngs, self.stats_result())
