@@ -24,7 +24,7 @@ from lerec.cameras.registry import create_camera
 from lerec.dataset.lock import dataset_lock
 from lerec.dataset.writer import DatasetWriter, PendingEpisode
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.encoding.depth_conversion import (
+from lerec.dataset.depth_conversion import (
     DatasetProgress,
     conversion_depth_config,
     convert_dataset_depth,
@@ -253,7 +253,7 @@ class Recorder(EpisodeControls):
 
     async def convert_depth(self, progress: DatasetProgress | None = None) -> list[TranscodeResult]:
         """Convert the depth videos recorded with FFV1 to the depth encoder's lossless HEVC, off the event loop;
-        codes are verified identical and info.json changes last (see :mod:`lerec.encoding.depth_conversion`)."""
+        codes are verified identical and info.json changes last (see :mod:`lerec.dataset.depth_conversion`)."""
         self.status.phase = "converting depth"
         report = progress or log_progress()
 
