@@ -30,7 +30,8 @@ import av
 
 from lerec.dataset import layout
 from lerec.dataset.atomic import fsync_dir, write_json_atomically
-from lerec.dataset.meta_schema import check_info, read_json
+from lerec.dataset.meta_schema import read_json
+from lerec.dataset.metadata import read_info, update_feature_info
 from lerec.encoding.av_compat import mp4_takes
 from lerec.encoding.config import DEPTH_SETTINGS_KEYS, DepthEncoderConfig
 from lerec.encoding.depth_transcode import (
@@ -104,15 +105,6 @@ def log_progress(every: float = 0.1) -> DatasetProgress:
     return report
 
 
-def _load_info(root: Path) -> dict[str, Any]:
-    path = layout.confine(root, layout.INFO_PATH)
-    if not path.exists():
-        raise DatasetError(f"{root} is not a dataset: {layout.INFO_PATH} is missing")
-    info = check_info(read_json(path), path)
-    layout.check_info_paths(info, path)
-    return info
-
-
 def depth_feature_keys(info: dict[str, Any]) -> list[str]:
     """Video features flagged ``is_depth_map`` in ``info``."""
     return [
@@ -131,7 +123,7 @@ def pending_depth_videos(root: str | os.PathLike, config: DepthEncoderConfig | N
     root = Path(root)
     target = target_codec_name(config or DepthEncoderConfig())
     pending = []
-    for key in depth_feature_keys(_load_info(root)):
+    for key in depth_feature_keys(read_info(root)):
         for path in layout.find(root, layout.VIDEO_FILES.format(video_key=key)):
             try:
                 with av.open(str(path)) as container:
@@ -175,7 +167,7 @@ def finish_pending_conversion(root: str | os.PathLike) -> bool:
         for stray in layout.find(root, f"videos/*/chunk-*/.file-*.mp4{CONVERTED_SUFFIX}"):
             stray.unlink()
         return False
-    info = _load_info(root)
+    info = read_info(root)
     replace, features = _journal_plan(root, journal, info)
     for converted, original in replace:
         if converted.exists():
@@ -184,9 +176,7 @@ def finish_pending_conversion(root: str | os.PathLike) -> bool:
             raise DatasetError(f"{root}: {original} and its converted copy are both missing; restore from backup")
     for directory in {original.parent for _, original in replace}:
         fsync_dir(directory)
-    for key, update in features.items():
-        info["features"][key].setdefault("info", {}).update(update)
-    write_json_atomically(layout.confine(root, layout.INFO_PATH), info)
+    update_feature_info(root, features)
     journal.unlink()
     return True
 
