@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from lerec.dataset.episode_video import MovableEpisode, strip_edit_list
+from lerec.dataset.episode_video import MovableEpisode
 from lerec.encoding import fmp4
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.encoding.episode_encoder import EpisodeEncoder
@@ -69,7 +69,7 @@ def encode_episode(frames: Sequence[np.ndarray], config: RGBEncoderConfig, fps: 
             raise
         fragment = fmp4.read_episode_fragment(path)
         facts = probe_stream_info(path)
-    return MovableEpisode(attrs.evolve(fragment, init=strip_edit_list(fragment.init)), 0), facts
+    return MovableEpisode(fragment.without_edit_list(), 0), facts
 
 
 def encoded_info(info: Mapping[str, Any], config: RGBEncoderConfig, facts: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,6 @@ the only depth codec LeRobot 0.6.1's reader accepts. A dataset video is a fragme
 from __future__ import annotations
 
 import os
-import struct
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -24,12 +23,7 @@ import numpy as np
 from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.episode_encoder import EpisodeEncoder
 from lerec.encoding.ffmpeg_mapping import encoder_name
-from lerec.encoding.fmp4 import (
-    append_episode,
-    find_box,
-    iter_boxes,
-    read_episode_fragment,
-)
+from lerec.encoding.fmp4 import append_episode, fragment_sample_counts, read_episode_fragment
 from lerec.errors import DatasetError, EncoderConfigError
 
 CODE_FORMAT = "gray12le"
@@ -65,23 +59,9 @@ def is_lossless(config: DepthEncoderConfig) -> bool:
 
 def depth_video_segments(path: str | os.PathLike) -> list[int]:
     """Frames in each ``moof`` fragment of the MP4 at ``path`` (one per episode); one segment if unfragmented."""
-    data = Path(path).read_bytes()
-    counts = []
-    for moof in iter_boxes(data):
-        if moof.type != b"moof":
-            continue
-        frames = 0
-        for traf in iter_boxes(data, moof.offset + moof.header, moof.end):
-            if traf.type != b"traf":
-                continue
-            for trun in iter_boxes(data, traf.offset + traf.header, traf.end):
-                if trun.type == b"trun":
-                    frames += struct.unpack_from(">I", data, trun.offset + 12)[0]
-        counts.append(frames)
+    counts = fragment_sample_counts(path)
     if counts:
         return counts
-    if find_box(data, [b"moov"]) is None:
-        raise DatasetError(f"{path}: not an MP4 file (no moov box)")
     with av.open(str(path)) as container:
         return [sum(1 for _ in container.demux(container.streams.video[0]) if _.size)]
 
