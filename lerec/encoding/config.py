@@ -147,6 +147,12 @@ class EncoderConfig:
         if self.vcodec != "auto":
             check_against_ffmpeg(self.codec_settings())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (and deep-copied) by its fields, as a mapping proxy cannot be; rebuilt, so checked, on load."""
+        fields = {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
+        fields["extra_options"] = dict(self.extra_options)
+        return _rebuild, (type(self), fields)
+
     def codec_settings(self) -> dict[str, Any]:
         """The fields FFmpeg sees, by name, as :mod:`lerec.encoding.ffmpeg_check` checks them."""
         return {name: getattr(self, name) for name in
@@ -192,6 +198,10 @@ class EncoderConfig:
             if value is not None and field.name not in ("vcodec", "pix_fmt"):
                 kwargs[field.name] = value
         return cls(**kwargs)
+
+
+def _rebuild(cls: type[Config], fields: dict[str, Any]) -> Config:
+    return cls(**fields)
 
 
 @attrs.define(frozen=True)
