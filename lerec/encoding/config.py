@@ -16,14 +16,8 @@ from typing import Any, TypeVar
 
 import attrs
 
-from lerec.encoding.ffmpeg_check import check_against_ffmpeg
-from lerec.encoding.ffmpeg_mapping import (
-    VCODEC_FOR_CANONICAL,
-    effective_preset,
-    encoder_name,
-    mapping_row,
-    merged_options,
-)
+from lerec.encoding.ffmpeg_check import CODEC_SETTINGS, check_against_ffmpeg, structured_options
+from lerec.encoding.ffmpeg_mapping import VCODEC_FOR_CANONICAL, effective_preset, encoder_name, merged_options
 from lerec.errors import EncoderConfigError
 
 VIDEO_BACKEND = "pyav"
@@ -155,8 +149,7 @@ class EncoderConfig:
 
     def codec_settings(self) -> dict[str, Any]:
         """The fields FFmpeg sees, by name, as :mod:`lerec.encoding.ffmpeg_check` checks them."""
-        return {name: getattr(self, name) for name in
-                ("vcodec", "pix_fmt", "g", "crf", "preset", "fast_decode", "extra_options")}
+        return {name: getattr(self, name) for name in CODEC_SETTINGS}
 
     @property
     def encoder(self) -> str:
@@ -169,9 +162,7 @@ class EncoderConfig:
 
     def ffmpeg_options(self, encoder_threads: int | None = None) -> dict[str, str]:
         """The FFmpeg options for this codec, as the spec's mapping table gives them; ``extra_options`` last."""
-        structured = mapping_row(self.encoder, g=self.g, crf=self.crf, preset=self.effective_preset,
-                                 fast_decode=self.fast_decode, encoder_threads=encoder_threads)
-        return merged_options(structured, self.extra_options)
+        return merged_options(structured_options(self.codec_settings(), encoder_threads), self.extra_options)
 
     def to_video_info(self) -> dict[str, Any]:
         """The encoder-settings keys of a video feature's ``info`` block."""

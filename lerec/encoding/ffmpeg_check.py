@@ -20,6 +20,8 @@ from lerec.encoding.codec_options import (
 from lerec.encoding.ffmpeg_mapping import ENCODER_NAMES, effective_preset, encoder_name, mapping_row
 from lerec.errors import EncoderConfigError
 
+# The fields of a config that FFmpeg sees, by name: what the functions here take as ``settings``.
+CODEC_SETTINGS = ("vcodec", "pix_fmt", "g", "crf", "preset", "fast_decode", "extra_options")
 # Nested option strings that belong to one library's encoder.
 LIBRARY_PARAMS = ("x265-params", "x264-params", "svtav1-params")
 
