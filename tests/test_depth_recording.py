@@ -17,7 +17,7 @@ from lerec.dataset.metadata import DatasetMeta
 from lerec.encoding.av_compat import mp4_takes
 from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.depth import dequantize_depth, quantize_depth
-from lerec.encoding.depth_conversion import (
+from lerec.dataset.depth_conversion import (
     JOURNAL_PATH,
     convert_dataset_depth,
     finish_pending_conversion,

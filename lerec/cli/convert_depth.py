@@ -14,7 +14,7 @@ import attrs
 from lerec.dataset import format as fmt
 from lerec.dataset.lock import dataset_lock
 from lerec.encoding.config import DepthEncoderConfig
-from lerec.encoding.depth_conversion import (
+from lerec.dataset.depth_conversion import (
     conversion_depth_config,
     convert_dataset_depth,
     pending_depth_videos,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import re
 from typing import Any, TypeVar
@@ -21,15 +20,8 @@ _STRING_FIELDS = ("vcodec", "pix_fmt", "video_backend")
 
 
 def field_help(config_cls: type) -> dict[str, str]:
-    """Per-field help from the docstrings' ``name: text`` lines (a subclass's lines win over its parents')."""
-    help_by_field: dict[str, str] = {}
-    for klass in reversed(config_cls.__mro__):
-        for line in inspect.cleandoc(klass.__doc__ or "").splitlines():
-            match = re.match(r"^([\w, ]+):\s+(.+)$", line.strip())
-            if match:
-                for name in match.group(1).split(","):
-                    help_by_field[name.strip()] = match.group(2)
-    return help_by_field
+    """Per-field help: each attrs field's ``help`` metadata (a subclass's override declares its own)."""
+    return {f.name: f.metadata["help"] for f in attrs.fields(config_cls) if "help" in f.metadata}
 
 
 def fields_in_declaration_order(config_cls: type) -> list[attrs.Attribute]:
@@ -45,7 +37,7 @@ def fields_in_declaration_order(config_cls: type) -> list[attrs.Attribute]:
 def add_encoder_arguments(
     parser: argparse.ArgumentParser, prefix: str, config_cls: type, title: str | None = None
 ) -> None:
-    """Add ``--{prefix}.<field>`` for every field of ``config_cls``, documented from its docstring."""
+    """Add ``--{prefix}.<field>`` for every field of ``config_cls``, documented from its fields' metadata."""
     group = parser.add_argument_group(title or f"{prefix} ({config_cls.__name__})")
     docs = field_help(config_cls)
     for field in fields_in_declaration_order(config_cls):

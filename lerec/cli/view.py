@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import inspect
-import io
 import os
 import shutil
 import sys
 from pathlib import Path
 
-import av
 import numpy as np
 
 from lerec.cli.progress import Progress
 from lerec.dataset import format as fmt
+from lerec.dataset.episode_video import EpisodeVideoSource
 from lerec.dataset.reader import DatasetReader
-from lerec.errors import DatasetError, LerecError, one_line
+from lerec.errors import LerecError
 
 SKIP_COLUMNS = ("timestamp", "frame_index", "episode_index", "index", "task_index")
 SAVE_HINT = "save the episode with --save FILE.rrd and open it with `rerun FILE.rrd` on a machine with a screen"
@@ -59,38 +58,10 @@ def check_screen() -> None:
 
 
 def episode_mp4(path: Path, from_s: float, length: int, fps: int) -> bytes:
-    """Frames ``from_s .. from_s + length/fps`` of a dataset video as a standalone MP4, packets copied as they are;
-    a video that cannot be read is a DatasetError naming it."""
-    try:
-        return _copy_packets(path, from_s, length, fps)
-    except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise DatasetError(f"{path}: cannot read video ({one_line(exc)})") from None
-
-
-def _copy_packets(path: Path, from_s: float, length: int, fps: int) -> bytes:
-    end_s = from_s + length / fps
-    half_frame = 0.5 / fps
-    buffer = io.BytesIO()
-    with av.open(str(path)) as src, av.open(buffer, "w", format="mp4") as dst:
-        if not src.streams.video:
-            raise DatasetError(f"{path}: no video stream")
-        stream = src.streams.video[0]
-        out = dst.add_stream_from_template(stream, opaque=True)
-        out.time_base = stream.time_base
-        shift = None
-        for packet in src.demux(stream):
-            if packet.pts is None or not packet.size:
-                continue
-            if not from_s - half_frame <= float(packet.pts * stream.time_base) < end_s - half_frame:
-                continue
-            if shift is None:
-                shift = packet.dts if packet.dts is not None else packet.pts
-            packet.pts -= shift
-            if packet.dts is not None:
-                packet.dts -= shift
-            packet.stream = out
-            dst.mux(packet)
-    return buffer.getvalue()
+    """Frames ``from_s .. from_s + length/fps`` of a dataset video as a standalone MP4, packets copied as they are
+    (:class:`lerec.dataset.episode_video.EpisodeVideoSource`); a video that cannot be read is a DatasetError
+    naming it."""
+    return EpisodeVideoSource(keep=1).episode(path, from_s, length, fps).to_mp4(fps)
 
 
 def _set_time(rr, frame: int, seconds: float) -> None:

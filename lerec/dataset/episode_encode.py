@@ -11,7 +11,7 @@ import attrs
 import numpy as np
 
 from lerec.dataset import format as fmt
-from lerec.dataset.episode_video import MovableEpisode, strip_edit_list
+from lerec.dataset.episode_video import MovableEpisode
 from lerec.encoding import fmp4
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.encoding.episode_encoder import EpisodeEncoder
@@ -69,4 +69,4 @@ def encode_episode(frames: Sequence[np.ndarray], config: RGBEncoderConfig, fps: 
             raise
         fragment = fmp4.read_episode_fragment(path)
         facts = probe_stream_info(path)
-    return MovableEpisode(attrs.evolve(fragment, init=strip_edit_list(fragment.init)), 0), facts
+    return MovableEpisode(fragment.without_edit_list(), 0), facts

@@ -32,68 +32,30 @@ class MovableEpisode:
     def append_to(self, path: str | os.PathLike, start_frame: int, fps: int) -> None:
         fmp4.append_episode(path, self.fragment, start_frame - self.start_frame, fps)
 
-
-def strip_edit_list(init: bytes) -> bytes:
-    """``init`` without the track's edit list (``append_episode`` writes the one the new file needs)."""
-    moov = fmp4.find_box(init, [b"moov"])
-    trak = fmp4.find_box(init, [b"trak"], moov.offset + moov.header, moov.end) if moov else None
-    edts = fmp4.find_box(init, [b"edts"], trak.offset + trak.header, trak.end) if trak else None
-    if edts is None:
-        return init
-    data = bytearray(init)
-    del data[edts.offset : edts.end]
-    for box in (moov, trak):
-        struct.pack_into(">I", data, box.offset, box.size - edts.size)
-    return bytes(data)
-
-
-def _fragment_facts(data: bytes, moof: fmp4.Box) -> tuple[int, int]:
-    """(tfdt, sample count) of a one-track fragment."""
-    traf = fmp4.find_box(data, [b"traf"], moof.offset + moof.header, moof.end)
-    tfdt = fmp4.find_box(data, [b"tfdt"], traf.offset + traf.header, traf.end) if traf else None
-    trun = fmp4.find_box(data, [b"trun"], traf.offset + traf.header, traf.end) if traf else None
-    if tfdt is None or trun is None:
-        return -1, -1
-    version = data[tfdt.offset + 8]
-    decode_time = struct.unpack_from(">Q" if version == 1 else ">I", data, tfdt.offset + 12)[0]
-    return decode_time, struct.unpack_from(">I", data, trun.offset + 12)[0]
+    def to_mp4(self, fps: int) -> bytes:
+        """The episode as a standalone MP4 whose first frame is at 0 s."""
+        return fmp4.episode_mp4(self.fragment, -self.start_frame, fps)
 
 
 class FragmentedFile:
-    """A lerec video file parsed once: its header and fragments by first frame."""
+    """A lerec video file parsed once: its fragments by the frame they start at."""
 
     def __init__(self, path: Path, fps: int):
-        self.path = path
-        data = path.read_bytes()
-        self.data = data
-        boxes = list(fmp4.iter_boxes(data))
-        init = b"".join(data[b.offset : b.end] for b in boxes if b.type in (b"ftyp", b"moov"))
-        self.init = strip_edit_list(init)
-        self.timescale = _timescale(init)
-        self.fragments: dict[int, tuple[int, int, int]] = {}
-        if not self.timescale or self.timescale % fps:
+        self.file = fmp4.FragmentedFile(path)
+        self.fragments: dict[int, fmp4.FileFragment] = {}
+        timescale = self.file.timescale
+        if not timescale or timescale % fps:
             return
-        ticks = self.timescale // fps
-        for i, box in enumerate(boxes):
-            if box.type == b"moof" and i + 1 < len(boxes) and boxes[i + 1].type == b"mdat":
-                decode_time, samples = _fragment_facts(data, box)
-                if decode_time >= 0 and decode_time % ticks == 0:
-                    self.fragments[decode_time // ticks] = (box.offset, boxes[i + 1].end, samples)
+        ticks = timescale // fps
+        for fragment in self.file.fragments:
+            if fragment.decode_time % ticks == 0:
+                self.fragments[fragment.decode_time // ticks] = fragment
 
     def episode(self, start_frame: int, length: int) -> MovableEpisode | None:
         found = self.fragments.get(start_frame)
-        if found is None or found[2] != length:
+        if found is None or found.samples != length:
             return None
-        begin, end, _ = found
-        return MovableEpisode(fmp4.EpisodeFragment(self.init, self.data[begin:end], self.timescale), start_frame)
-
-
-def _timescale(init: bytes) -> int:
-    mdhd = fmp4.find_box(init, [b"moov", b"trak", b"mdia", b"mdhd"])
-    if mdhd is None:
-        return 0
-    version = init[mdhd.offset + 8]
-    return struct.unpack_from(">I", init, mdhd.offset + (28 if version == 1 else 20))[0]
+        return MovableEpisode(self.file.episode(found), start_frame)
 
 
 def remux_episode(path: Path, from_s: float, length: int, fps: int, tolerance_s: float = 1e-4) -> MovableEpisode:
@@ -124,7 +86,7 @@ def remux_episode(path: Path, from_s: float, length: int, fps: int, tolerance_s:
                     packet.stream = out
                     dst.mux(packet)
         fragment = fmp4.read_episode_fragment(out_path)
-    return MovableEpisode(attrs.evolve(fragment, init=strip_edit_list(fragment.init)), 0)
+    return MovableEpisode(fragment.without_edit_list(), 0)
 
 
 class EpisodeVideoSource:

@@ -50,6 +50,24 @@ def new_info(fps: int, features: Mapping[str, Any], robot_type: str | None, use_
     }
 
 
+def read_info(root: Path) -> dict[str, Any]:
+    """The dataset's ``meta/info.json``, checked (schema, paths inside ``root``) without reading the rest."""
+    path = layout.confine(root, fmt.INFO_PATH)
+    if not path.exists():
+        raise DatasetError(f"{root} is not a dataset: {fmt.INFO_PATH} is missing")
+    info = check_info(read_json(path), path)
+    layout.check_info_paths(info, path)
+    return info
+
+
+def update_feature_info(root: Path, updates: Mapping[str, Mapping[str, Any]]) -> None:
+    """Merge ``updates[key]`` into the ``info`` block of each feature ``key`` and replace info.json atomically."""
+    info = read_info(root)
+    for key, update in updates.items():
+        info["features"][key].setdefault("info", {}).update(update)
+    write_json_atomically(layout.confine(root, fmt.INFO_PATH), info)
+
+
 @attrs.define
 class DatasetMeta:
     """Everything under ``meta/``, in memory. ``episodes`` are the episode rows (with ``stats/...`` columns)."""

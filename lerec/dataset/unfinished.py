@@ -74,7 +74,7 @@ def _video_fragments_ahead(root: Path, meta: DatasetMeta, committed: int) -> lis
                 size = path.stat().st_size
             except Exception:
                 continue
-            fragments = sum(1 for box in boxes if box.type == b"moof")
+            fragments = fmp4.fragments_in(boxes)
             if fragments > per_file.get(path, 0):
                 found.append(f"{path.relative_to(root)} holds {fragments - per_file.get(path, 0)} fragment(s) "
                              "beyond the committed episodes")

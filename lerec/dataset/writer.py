@@ -134,7 +134,7 @@ class DatasetWriter:
     @classmethod
     def resume(cls, root: str | Path) -> DatasetWriter:
         """Open an existing dataset to add episodes, cutting what an interrupted save left beyond info.json."""
-        from lerec.encoding.depth_conversion import finish_pending_conversion
+        from lerec.dataset.depth_conversion import finish_pending_conversion
 
         finish_pending_conversion(root)  # a depth conversion a crash interrupted after its commit point
         meta = DatasetMeta.load(root, uncommitted=True)
@@ -191,7 +191,7 @@ class DatasetWriter:
     def _remove_leftovers(self) -> None:
         """Delete what interrupted writes leave beside the dataset's files: temporary files, the staging and
         rollback folders, a depth transcode's work folders."""
-        from lerec.encoding.depth_conversion import remove_transcode_leftovers
+        from lerec.dataset.depth_conversion import remove_transcode_leftovers
 
         root = self.root
         remove_stale_temps([layout.confine(root, fmt.META_DIR), *layout.find(root, fmt.EPISODES_CHUNKS),

@@ -1,5 +1,5 @@
 """Encoder settings, FFmpeg option mapping, stream encoders and depth quantization."""
 
-from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
+from lerec.encoding.config import DepthEncoderConfig, EncoderConfig, RGBEncoderConfig
 
-__all__ = ["DepthEncoderConfig", "RGBEncoderConfig"]
+__all__ = ["DepthEncoderConfig", "EncoderConfig", "RGBEncoderConfig"]

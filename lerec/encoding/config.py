@@ -1,22 +1,23 @@
 """Encoder settings for RGB and depth streams, with LeRobot's field names, defaults and FFmpeg mapping.
 
-A config that exists is valid: fields are checked on construction, and unless ``vcodec`` is ``auto`` so is the
-codec, pixel format and every FFmpeg option against the local FFmpeg. What needs the stream (channels, frame
-size, a trial open) is checked by :func:`lerec.encoding.validation.resolve_encoder_config`.
+A config that exists is valid and cannot change: fields are checked on construction, and unless ``vcodec`` is
+``auto`` so is the codec, pixel format and every FFmpeg option against the local FFmpeg
+(:mod:`lerec.encoding.ffmpeg_check`). What needs the stream (channels, frame size, a trial open) and the choice
+behind ``auto`` are :func:`lerec.encoding.validation.resolve_encoder_config`'s. Each field's ``help`` metadata is
+the text of its ``--dataset.<rgb|depth>_encoder.<field>`` flag.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 import attrs
 
-from lerec.encoding.ffmpeg_mapping import (
-    LIBSVTAV1_DEFAULT_PRESET,
-    VCODEC_FOR_CANONICAL,
-    encoder_name,
-)
+from lerec.encoding.ffmpeg_check import CODEC_SETTINGS, check_against_ffmpeg, structured_options
+from lerec.encoding.ffmpeg_mapping import VCODEC_FOR_CANONICAL, effective_preset, encoder_name, merged_options
 from lerec.errors import EncoderConfigError
 
 VIDEO_BACKEND = "pyav"
@@ -30,12 +31,22 @@ DEPTH_SETTINGS_KEYS = ("video.depth_min", "video.depth_max", "video.shift", "vid
 STREAM_FORMAT_KEYS = ("video.codec", "video.pix_fmt")
 
 
-def _frozen_dict(value: Any) -> dict:
+def _frozen_options(value: Any) -> Mapping[str, Any]:
+    """``extra_options`` as a read-only copy: a validated config cannot be changed through it."""
     if value is None:
-        return {}
-    if not isinstance(value, dict):
+        return MappingProxyType({})
+    if not isinstance(value, Mapping):
         raise EncoderConfigError(f"extra_options={value!r}: expected a mapping of FFmpeg option names to values")
-    return dict(value)
+    return MappingProxyType(dict(value))
+
+
+def _options_key(value: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """What configs compare and hash ``extra_options`` by (a mapping proxy itself is not hashable)."""
+    return tuple(sorted(value.items(), key=lambda item: str(item[0])))
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
 
 
 def _fail(field: attrs.Attribute, value: Any, allowed: str) -> EncoderConfigError:
@@ -76,10 +87,10 @@ def _video_backend(_inst: Any, field: attrs.Attribute, value: Any) -> None:
         raise _fail(field, value, "one of: " + ", ".join(VIDEO_BACKENDS))
 
 
-def _extra_options(_inst: Any, field: attrs.Attribute, value: dict) -> None:
+def _extra_options(_inst: Any, field: attrs.Attribute, value: Mapping[str, Any]) -> None:
     for key, item in value.items():
         if not isinstance(key, str) or not key:
-            raise _fail(field, value, f"option names as non-empty strings, got {key!r}")
+            raise _fail(field, dict(value), f"option names as non-empty strings, got {key!r}")
         if isinstance(item, (dict, list, tuple, set)) or item is None:
             raise EncoderConfigError(
                 f"extra_options[{key!r}]={item!r}: expected a single value (string, number or bool); "
@@ -97,37 +108,48 @@ def _bool(_inst: Any, field: attrs.Attribute, value: Any) -> None:
         raise _fail(field, value, "true or false")
 
 
+Config = TypeVar("Config", bound="EncoderConfig")
+
+
 @attrs.define(frozen=True)
-class RGBEncoderConfig:
-    """How an RGB stream is encoded. Field names and defaults are LeRobot's ``--dataset.rgb_encoder.<field>``.
+class EncoderConfig:
+    """How a video stream is encoded; :class:`RGBEncoderConfig` and :class:`DepthEncoderConfig` are its kinds.
+    Field names and defaults are LeRobot's ``--dataset.rgb_encoder.<field>``."""
 
-    vcodec: encoder: libsvtav1, h264 (libx264), hevc (libx265), a hardware encoder such as h264_nvenc, or auto.
-    pix_fmt: pixel format given to the encoder; must be one it accepts (see `lerec encoders`).
-    g: GOP size, a keyframe every g frames (small = fast random access while training).
-    crf: quality, lower is better; mapped per codec (qp for nvenc/vaapi, global_quality for qsv).
-    preset: speed preset, codec-specific (12 for libsvtav1 by default, else the codec's default).
-    fast_decode: 0..2; libsvtav1 fast-decode level, h264/hevc add tune=fastdecode when > 0.
-    video_backend: decoder the dataset declares for reading (pyav).
-    extra_options: more FFmpeg options as JSON, e.g. '{"tune": "film"}'; merged last, never override a field.
-    """
-
-    vcodec: str = attrs.field(default="libsvtav1", validator=_non_empty_str)
-    pix_fmt: str = attrs.field(default="yuv420p", validator=_non_empty_str)
-    g: int | None = attrs.field(default=2, validator=_gop)
-    crf: float | None = attrs.field(default=30, validator=_crf)
-    preset: int | str | None = attrs.field(default=None, validator=_preset)
-    fast_decode: int = attrs.field(default=0, validator=_fast_decode)
-    video_backend: str = attrs.field(default=VIDEO_BACKEND, validator=_video_backend)
-    extra_options: dict[str, Any] = attrs.field(factory=dict, converter=_frozen_dict, validator=_extra_options)
+    vcodec: str = attrs.field(default="libsvtav1", validator=_non_empty_str, metadata=_help(
+        "encoder: libsvtav1, h264 (libx264), hevc (libx265), a hardware encoder such as h264_nvenc, or auto."))
+    pix_fmt: str = attrs.field(default="yuv420p", validator=_non_empty_str, metadata=_help(
+        "pixel format given to the encoder; must be one it accepts (see `lerec encoders`)."))
+    g: int | None = attrs.field(default=2, validator=_gop, metadata=_help(
+        "GOP size, a keyframe every g frames (small = fast random access while training)."))
+    crf: float | None = attrs.field(default=30, validator=_crf, metadata=_help(
+        "quality, lower is better; mapped per codec (qp for nvenc/vaapi, global_quality for qsv)."))
+    preset: int | str | None = attrs.field(default=None, validator=_preset, metadata=_help(
+        "speed preset, codec-specific (12 for libsvtav1 by default, else the codec's default)."))
+    fast_decode: int = attrs.field(default=0, validator=_fast_decode, metadata=_help(
+        "0..2; libsvtav1 fast-decode level, h264/hevc add tune=fastdecode when > 0."))
+    video_backend: str = attrs.field(default=VIDEO_BACKEND, validator=_video_backend, metadata=_help(
+        "decoder the dataset declares for reading (pyav)."))
+    extra_options: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=_frozen_options, validator=_extra_options, eq=_options_key, metadata=_help(
+            """more FFmpeg options as JSON, e.g. '{"tune": "film"}'; merged last, never override a field."""))
 
     # Components the stream's frames have (3 RGB, 1 depth); resolve_encoder_config checks the real count.
     CHANNELS = 3
 
     def __attrs_post_init__(self) -> None:
         if self.vcodec != "auto":
-            from lerec.encoding.validation import check_against_ffmpeg
+            check_against_ffmpeg(self.codec_settings())
 
-            check_against_ffmpeg(self)
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (and deep-copied) by its fields, as a mapping proxy cannot be; rebuilt, so checked, on load."""
+        fields = {f.name: getattr(self, f.name) for f in attrs.fields(type(self))}
+        fields["extra_options"] = dict(self.extra_options)
+        return _rebuild, (type(self), fields)
+
+    def codec_settings(self) -> dict[str, Any]:
+        """The fields FFmpeg sees, by name, as :mod:`lerec.encoding.ffmpeg_check` checks them."""
+        return {name: getattr(self, name) for name in CODEC_SETTINGS}
 
     @property
     def encoder(self) -> str:
@@ -136,15 +158,11 @@ class RGBEncoderConfig:
 
     @property
     def effective_preset(self) -> int | str | None:
-        if self.preset is None and self.encoder == "libsvtav1":
-            return LIBSVTAV1_DEFAULT_PRESET
-        return self.preset
+        return effective_preset(self.encoder, self.preset)
 
     def ffmpeg_options(self, encoder_threads: int | None = None) -> dict[str, str]:
-        """The FFmpeg options for this codec, as the spec's mapping table gives them."""
-        from lerec.encoding.ffmpeg_mapping import ffmpeg_options
-
-        return ffmpeg_options(self, encoder_threads)
+        """The FFmpeg options for this codec, as the spec's mapping table gives them; ``extra_options`` last."""
+        return merged_options(structured_options(self.codec_settings(), encoder_threads), self.extra_options)
 
     def to_video_info(self) -> dict[str, Any]:
         """The encoder-settings keys of a video feature's ``info`` block."""
@@ -158,7 +176,7 @@ class RGBEncoderConfig:
         }
 
     @classmethod
-    def from_video_info(cls, info: dict) -> RGBEncoderConfig:
+    def from_video_info(cls: type[Config], info: Mapping[str, Any]) -> Config:
         """The config a feature's ``info`` block was recorded with; absent or null keys take the defaults."""
         kwargs: dict[str, Any] = {}
         codec = info.get("video.codec")
@@ -173,28 +191,36 @@ class RGBEncoderConfig:
         return cls(**kwargs)
 
 
+def _rebuild(cls: type[Config], fields: dict[str, Any]) -> Config:
+    return cls(**fields)
+
+
 @attrs.define(frozen=True)
-class DepthEncoderConfig(RGBEncoderConfig):
-    """How a depth stream is encoded: 12-bit quantization codes in a grey video.
+class RGBEncoderConfig(EncoderConfig):
+    """How an RGB stream is encoded (LeRobot's ``--dataset.rgb_encoder``)."""
 
-    vcodec: encoder for the 12-bit codes; hevc is libx265 (HEVC Main 12).
-    pix_fmt: grey pixel format with at least 12 bits per pixel.
-    extra_options: more FFmpeg options as JSON; the default makes libx265 lossless over the codes.
-    depth_min: nearest depth in metres, code 0.
-    depth_max: farthest depth in metres, code 4095.
-    shift: metres added before the logarithm in log mode (depth_min + shift must be > 0).
-    use_log: log quantization (finer steps near the camera) instead of linear.
-    """
 
-    vcodec: str = attrs.field(default="hevc", validator=_non_empty_str)
-    pix_fmt: str = attrs.field(default="gray12le", validator=_non_empty_str)
-    extra_options: dict[str, Any] = attrs.field(
-        factory=lambda: {"x265-params": "lossless=1"}, converter=_frozen_dict, validator=_extra_options
-    )
-    depth_min: float = attrs.field(default=0.01, validator=_metres)
-    depth_max: float = attrs.field(default=10.0, validator=_metres)
-    shift: float = attrs.field(default=3.5, validator=_metres)
-    use_log: bool = attrs.field(default=True, validator=_bool)
+@attrs.define(frozen=True)
+class DepthEncoderConfig(EncoderConfig):
+    """How a depth stream is encoded: 12-bit quantization codes in a grey video (LeRobot's
+    ``--dataset.depth_encoder``)."""
+
+    vcodec: str = attrs.field(default="hevc", validator=_non_empty_str, metadata=_help(
+        "encoder for the 12-bit codes; hevc is libx265 (HEVC Main 12)."))
+    pix_fmt: str = attrs.field(default="gray12le", validator=_non_empty_str, metadata=_help(
+        "grey pixel format with at least 12 bits per pixel."))
+    extra_options: Mapping[str, Any] = attrs.field(
+        factory=lambda: {"x265-params": "lossless=1"}, converter=_frozen_options, validator=_extra_options,
+        eq=_options_key, metadata=_help(
+            "more FFmpeg options as JSON; the default makes libx265 lossless over the codes."))
+    depth_min: float = attrs.field(default=0.01, validator=_metres, metadata=_help(
+        "nearest depth in metres, code 0."))
+    depth_max: float = attrs.field(default=10.0, validator=_metres, metadata=_help(
+        "farthest depth in metres, code 4095."))
+    shift: float = attrs.field(default=3.5, validator=_metres, metadata=_help(
+        "metres added before the logarithm in log mode (depth_min + shift must be > 0)."))
+    use_log: bool = attrs.field(default=True, validator=_bool, metadata=_help(
+        "log quantization (finer steps near the camera) instead of linear."))
 
     CHANNELS = 1
 

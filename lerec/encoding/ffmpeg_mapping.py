@@ -1,11 +1,13 @@
-"""Encoder settings to FFmpeg encoder name and options, per the mapping table in the encoding spec."""
+"""Encoder settings to FFmpeg encoder name and options, per the mapping table in the encoding spec.
+
+On plain values only: the bottom of :mod:`lerec.encoding`, imported by the configs and the checks, importing
+neither.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from lerec.encoding.config import RGBEncoderConfig
+from collections.abc import Mapping
+from typing import Any
 
 # LeRobot's codec names map to FFmpeg encoder names.
 ENCODER_NAMES = {"h264": "libx264", "hevc": "libx265", "av1": "libsvtav1"}
@@ -42,12 +44,11 @@ def videotoolbox_quality(crf: float) -> float:
     return min(100.0, max(1.0, 100.0 - 2.0 * crf))
 
 
-def structured_options(config: RGBEncoderConfig, encoder_threads: int | None = None) -> dict[str, tuple[str, str]]:
-    """The options ``config``'s structured fields produce, as ``{option: (value, field it comes from)}``."""
-    return mapping_row(
-        config.encoder, g=config.g, crf=config.crf, preset=config.effective_preset,
-        fast_decode=config.fast_decode, encoder_threads=encoder_threads,
-    )
+def effective_preset(encoder: str, preset: int | str | None) -> int | str | None:
+    """The preset ``encoder`` runs at: LeRobot's 12 for libsvtav1 when none is set, else ``preset``."""
+    if preset is None and encoder == "libsvtav1":
+        return LIBSVTAV1_DEFAULT_PRESET
+    return preset
 
 
 def mapping_row(
@@ -100,9 +101,10 @@ def canonical_codec_name(vcodec: str) -> str:
     return av.codec.Codec(encoder_name(vcodec), "w").canonical_name
 
 
-def ffmpeg_options(config: RGBEncoderConfig, encoder_threads: int | None = None) -> dict[str, str]:
-    """FFmpeg options for ``config``; ``extra_options`` are merged last and never override these."""
-    opts = {name: value for name, (value, _field) in structured_options(config, encoder_threads).items()}
-    for key, value in config.extra_options.items():
+def merged_options(structured: Mapping[str, tuple[str, str]], extra_options: Mapping[str, Any]) -> dict[str, str]:
+    """The options to open an encoder with: the mapped fields' (:func:`mapping_row`), then ``extra_options``,
+    which never override them."""
+    opts = {name: value for name, (value, _field) in structured.items()}
+    for key, value in extra_options.items():
         opts.setdefault(str(key), option_text(value))
     return opts

@@ -7,12 +7,15 @@ and a crash can only leave an incomplete last fragment, which :func:`truncate_to
 
 Codecs that reorder frames (B-frames) start their first frame at a composition offset; FFmpeg writes no edit
 list in fragmented files, so the file's header gets one, and frame k of the file shows at exactly k / fps.
+
+This module is the one reader and writer of MP4 boxes in lerec: everything else goes through it.
 """
 
 from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
@@ -34,24 +37,35 @@ class Box:
         return self.offset + self.size
 
 
-def iter_boxes(data: bytes | memoryview, start: int = 0, end: int | None = None):
+def _box_at(header: bytes | memoryview, offset: int, pos: int, end: int) -> Box | None:
+    """The box whose header starts at ``header[offset:]`` and lies at ``pos`` of a run of boxes ending at ``end``;
+    None when the header is cut short or the box claims more than there is."""
+    available = min(len(header) - offset, end - pos)
+    if available < 8:
+        return None
+    size, kind = struct.unpack_from(">I4s", header, offset)
+    length = 8
+    if size == 1:
+        if available < 16:
+            return None
+        size, length = struct.unpack_from(">Q", header, offset + 8)[0], 16
+    elif size == 0:
+        size = end - pos
+    if size < length or pos + size > end:
+        return None
+    return Box(kind, pos, size, length)
+
+
+def iter_boxes(data: bytes | memoryview, start: int = 0, end: int | None = None) -> Iterator[Box]:
     """The boxes laid one after another in ``data[start:end]``; stops at an incomplete box."""
     end = len(data) if end is None else end
     pos = start
     while pos + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", data, pos)
-        header = 8
-        if size == 1:
-            if pos + 16 > end:
-                return
-            size = struct.unpack_from(">Q", data, pos + 8)[0]
-            header = 16
-        elif size == 0:
-            size = end - pos
-        if size < header or pos + size > end:
+        box = _box_at(data, pos, pos, end)
+        if box is None:
             return
-        yield Box(kind, pos, size, header)
-        pos += size
+        yield box
+        pos = box.end
 
 
 def find_box(data: bytes, path: list[bytes], start: int = 0, end: int | None = None) -> Box | None:
@@ -77,6 +91,95 @@ class EpisodeFragment:
         box = find_box(self.init, [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd"])
         return self.init[box.offset : box.end] if box else b""
 
+    def without_edit_list(self) -> EpisodeFragment:
+        """This episode with a header that has no edit list (:func:`append_episode` writes the one a file needs)."""
+        return attrs.evolve(self, init=strip_edit_list(self.init))
+
+
+def track_timescale(init: bytes) -> int:
+    """The track's timescale (ticks per second) from the ``mdhd`` box of a ``ftyp + moov`` header; 0 if none."""
+    mdhd = find_box(init, [b"moov", b"trak", b"mdia", b"mdhd"])
+    if mdhd is None:
+        return 0
+    version = init[mdhd.offset + 8]
+    return struct.unpack_from(">I", init, mdhd.offset + (28 if version == 1 else 20))[0]
+
+
+def strip_edit_list(init: bytes) -> bytes:
+    """``init`` without the track's edit list."""
+    moov = find_box(init, [b"moov"])
+    trak = find_box(init, [b"trak"], moov.offset + moov.header, moov.end) if moov else None
+    edts = find_box(init, [b"edts"], trak.offset + trak.header, trak.end) if trak else None
+    if edts is None:
+        return init
+    data = bytearray(init)
+    del data[edts.offset : edts.end]
+    for box in (moov, trak):
+        struct.pack_into(">I", data, box.offset, box.size - edts.size)
+    return bytes(data)
+
+
+def fragment_samples(data: bytes | memoryview, moof: Box) -> int:
+    """How many samples (frames) the fragment ``moof`` holds: the sum over its ``traf``/``trun`` boxes."""
+    samples = 0
+    for traf in iter_boxes(data, moof.offset + moof.header, moof.end):
+        if traf.type == b"traf":
+            for trun in iter_boxes(data, traf.offset + traf.header, traf.end):
+                if trun.type == b"trun":
+                    samples += struct.unpack_from(">I", data, trun.offset + 12)[0]
+    return samples
+
+
+def fragment_decode_time(data: bytes | memoryview, moof: Box) -> int | None:
+    """The decode time (``tfdt``, track ticks) of the first sample of the fragment ``moof``, or None."""
+    traf = find_box(data, [b"traf"], moof.offset + moof.header, moof.end)
+    tfdt = find_box(data, [b"tfdt"], traf.offset + traf.header, traf.end) if traf else None
+    if tfdt is None:
+        return None
+    version = data[tfdt.offset + 8]
+    return struct.unpack_from(">Q" if version == 1 else ">I", data, tfdt.offset + 12)[0]
+
+
+def fragment_sample_counts(path: str | os.PathLike) -> list[int]:
+    """Frames in each ``moof`` fragment of the MP4 at ``path`` (lerec writes one per episode); empty for an MP4
+    that is not fragmented; a DatasetError for a file that is not an MP4 (no ``moov``)."""
+    data = Path(path).read_bytes()
+    counts = [fragment_samples(data, box) for box in iter_boxes(data) if box.type == b"moof"]
+    if not counts and find_box(data, [b"moov"]) is None:
+        raise DatasetError(f"{path}: not an MP4 file (no moov box)")
+    return counts
+
+
+@attrs.define(frozen=True)
+class FileFragment:
+    """A ``moof + mdat`` pair of a file: its bytes ``[begin, end)``, first decode time and frame count."""
+
+    begin: int
+    end: int
+    decode_time: int
+    samples: int
+
+
+class FragmentedFile:
+    """A fragmented MP4 read once: its header (without edit list), timescale and complete fragments."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.data = data = Path(path).read_bytes()
+        boxes = list(iter_boxes(data))
+        init = b"".join(data[b.offset : b.end] for b in boxes if b.type in (b"ftyp", b"moov"))
+        self.init = strip_edit_list(init)
+        self.timescale = track_timescale(init)
+        self.fragments: list[FileFragment] = []
+        for box, after in zip(boxes, boxes[1:]):
+            if box.type == b"moof" and after.type == b"mdat":
+                decode_time = fragment_decode_time(data, box)
+                if decode_time is not None:
+                    self.fragments.append(FileFragment(box.offset, after.end, decode_time, fragment_samples(data, box)))
+
+    def episode(self, fragment: FileFragment) -> EpisodeFragment:
+        """``fragment`` as an episode to append elsewhere (its ``tfdt`` is kept: shift it by what it holds)."""
+        return EpisodeFragment(self.init, self.data[fragment.begin : fragment.end], self.timescale)
+
 
 def read_episode_fragment(path: str | os.PathLike) -> EpisodeFragment:
     """Split a one-episode fragmented MP4 (as the episode encoder writes it) into header and fragment."""
@@ -86,11 +189,9 @@ def read_episode_fragment(path: str | os.PathLike) -> EpisodeFragment:
     for box in iter_boxes(data):
         if box.type in (b"ftyp", b"moov"):
             init += data[box.offset : box.end]
-    mdhd = find_box(bytes(init), [b"moov", b"trak", b"mdia", b"mdhd"])
-    if mdhd is None or not media:
+    timescale = track_timescale(bytes(init))
+    if not timescale or not media:
         raise DatasetError(f"{path}: not a fragmented MP4 with one track")
-    version = init[mdhd.offset + 8]
-    timescale = struct.unpack_from(">I", init, mdhd.offset + (28 if version == 1 else 20))[0]
     if all(a.end == b.offset for a, b in zip(media, media[1:])):  # side by side, as the encoder writes them
         fragment: bytes | memoryview = memoryview(data)[media[0].offset : media[-1].end]
     else:
@@ -168,25 +269,22 @@ def file_boxes(path: str | os.PathLike) -> list[Box]:
         pos = 0
         while pos + 8 <= end:
             f.seek(pos)
-            header = f.read(16)
-            size, kind = struct.unpack_from(">I4s", header)
-            length = 8
-            if size == 1:
-                if len(header) < 16:
-                    break
-                size, length = struct.unpack_from(">Q", header, 8)[0], 16
-            elif size == 0:
-                size = end - pos
-            if size < length or pos + size > end:
+            box = _box_at(f.read(16), 0, pos, end)
+            if box is None:
                 break
-            boxes.append(Box(kind, pos, size, length))
-            pos += size
+            boxes.append(box)
+            pos = box.end
     return boxes
+
+
+def fragments_in(boxes: list[Box]) -> int:
+    """How many fragments (``moof`` boxes) a file's top-level ``boxes`` hold."""
+    return sum(1 for box in boxes if box.type == b"moof")
 
 
 def count_fragments(path: str | os.PathLike) -> int:
     """How many complete ``moof + mdat`` fragments a dataset video file holds."""
-    return sum(1 for box in file_boxes(path) if box.type == b"moof")
+    return fragments_in(file_boxes(path))
 
 
 def read_init(path: str | os.PathLike) -> bytes:
@@ -206,23 +304,36 @@ def can_append(path: str | os.PathLike, episode: EpisodeFragment) -> bool:
     return head.sample_description == episode.sample_description
 
 
-def append_episode(path: str | os.PathLike, episode: EpisodeFragment, start_frame: int, fps: int) -> None:
-    """Append ``episode`` to the file at ``path`` (created if missing), starting at frame ``start_frame``;
-    the data is on disk (fsync) when this returns."""
+def _episode_parts(episode: EpisodeFragment, shift_frames: int, fps: int, sequence: int,
+                   header: bool) -> list[bytes | memoryview]:
+    """What :func:`append_episode` writes: the header when ``header`` (with the edit list a reordering codec
+    needs), then the fragment with its decode time moved by ``shift_frames`` frames and numbered ``sequence``."""
     if (episode.timescale % fps) != 0:
         raise DatasetError(f"track timescale {episode.timescale} is not a multiple of fps {fps}")
+    parts = _shifted_parts(episode.fragment, shift_frames * (episode.timescale // fps), sequence)
+    if header:
+        delay = first_composition_offset(episode.fragment)
+        parts.insert(0, with_edit_list(episode.init, delay) if delay else episode.init)
+    return parts
+
+
+def append_episode(path: str | os.PathLike, episode: EpisodeFragment, start_frame: int, fps: int) -> None:
+    """Append ``episode`` to the file at ``path`` (created if missing), its decode times moved by ``start_frame``
+    frames (where it starts, for an episode encoded from frame 0); on disk (fsync) when this returns."""
     path = Path(path)
     exists = path.exists()
     sequence = (count_fragments(path) if exists else 0) + 1
-    parts = _shifted_parts(episode.fragment, start_frame * (episode.timescale // fps), sequence)
+    parts = _episode_parts(episode, start_frame, fps, sequence, header=not exists)
     with open(path, "ab") as f:
-        if not exists:
-            delay = first_composition_offset(episode.fragment)
-            f.write(with_edit_list(episode.init, delay) if delay else episode.init)
         for part in parts:
             f.write(part)
         f.flush()
         os.fsync(f.fileno())
+
+
+def episode_mp4(episode: EpisodeFragment, shift_frames: int, fps: int) -> bytes:
+    """``episode`` as a standalone one-fragment MP4, its decode times moved by ``shift_frames`` frames."""
+    return b"".join(_episode_parts(episode, shift_frames, fps, 1, header=True))
 
 
 def truncate_to_fragments(path: str | os.PathLike, keep: int) -> bool:

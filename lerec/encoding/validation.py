@@ -1,4 +1,6 @@
-"""Checking encoder settings against the local FFmpeg before the first frame is recorded."""
+"""Resolving an encoder config for a real stream before its first frame: ``auto`` to a working encoder, the
+pixel format against the stream's channels, and a trial open on a real-size frame (hardware encoders are only
+known to work once one opens). Above the configs: they import nothing from here."""
 
 from __future__ import annotations
 
@@ -8,87 +10,16 @@ from typing import TypeVar
 
 import attrs
 
-from lerec.encoding.codec_options import (
-    check_option_value,
-    encoder_pix_fmts,
-    pix_fmt_components,
-    published_options,
-    unknown_option_error,
-    video_encoder,
-)
-from lerec.encoding.config import RGBEncoderConfig
-from lerec.encoding.ffmpeg_mapping import (
-    ENCODER_NAMES,
-    HARDWARE_AUTO_ORDER,
-    structured_options,
-)
+from lerec.encoding.codec_options import encoder_pix_fmts, pix_fmt_components, video_encoder
+from lerec.encoding.config import EncoderConfig
+from lerec.encoding.ffmpeg_check import check_against_ffmpeg
+from lerec.encoding.ffmpeg_mapping import HARDWARE_AUTO_ORDER
 from lerec.encoding.hardware import is_hardware_encoder, trial_open
 from lerec.errors import EncoderConfigError
 
 log = logging.getLogger(__name__)
 
-Config = TypeVar("Config", bound=RGBEncoderConfig)
-
-
-def check_against_ffmpeg(config: RGBEncoderConfig, encoder_threads: int | None = None) -> None:
-    """Raise EncoderConfigError unless the local FFmpeg has ``config``'s encoder, accepts its pixel format and
-    knows every option it maps to, each with a value of the published type, range or named constant."""
-    encoder = config.encoder
-    if video_encoder(encoder) is None:
-        aliases = ", ".join(f"{k} ({v})" for k, v in ENCODER_NAMES.items())
-        raise EncoderConfigError(
-            f"vcodec={config.vcodec!r}: no video encoder {encoder!r} in the local FFmpeg; "
-            f"use {aliases}, auto, or one listed by `lerec encoders`"
-        )
-    try:
-        pix_fmt_components(config.pix_fmt)
-    except ValueError:
-        raise EncoderConfigError(f"pix_fmt={config.pix_fmt!r}: FFmpeg knows no such pixel format") from None
-    formats = encoder_pix_fmts(encoder)
-    if formats and config.pix_fmt not in formats:
-        raise EncoderConfigError(
-            f"pix_fmt={config.pix_fmt!r} is not accepted by {encoder}; allowed: {', '.join(formats)}"
-        )
-    threads_ok = isinstance(encoder_threads, int) and not isinstance(encoder_threads, bool) and encoder_threads >= 1
-    if encoder_threads is not None and not threads_ok:
-        raise EncoderConfigError(
-            f"encoder_threads={encoder_threads!r}: expected a positive int, or None for the codec's choice"
-        )
-
-    options = published_options(encoder)
-    structured = structured_options(config, encoder_threads)
-    mapped_fields = {field for _value, field in structured.values()}
-    if config.fast_decode and "fast_decode" not in mapped_fields:
-        raise EncoderConfigError(
-            f"fast_decode={config.fast_decode!r}: {encoder} has no fast-decode mapping (libsvtav1, h264 and hevc do); "
-            "set fast_decode=0"
-        )
-    if config.preset is not None and "preset" not in mapped_fields:
-        raise EncoderConfigError(f"preset={config.preset!r}: {encoder} takes no preset in the mapping; set preset=None")
-    for name, (value, field) in structured.items():
-        setting = encoder_threads if field == "encoder_threads" else getattr(config, field)
-        label = f"{field}={setting!r}" + ("" if name == field else f" (FFmpeg option {name}={value})")
-        if name not in options:
-            raise EncoderConfigError(
-                f"{label}: {encoder} has no option {name!r}; set {field}=None to leave it to the codec"
-            )
-        check_option_value(encoder, options[name], value, label)
-    for name, value in config.extra_options.items():
-        label = f"extra_options[{name!r}]={value!r}"
-        if name in structured:
-            field = structured[name][1]
-            raise EncoderConfigError(
-                f"{label}: lerec sets FFmpeg option {name!r} from the {field} field "
-                f"({name}={structured[name][0]}); set {field} instead, extra_options never override a field"
-            )
-        if name not in options:
-            if name in ("x265-params", "x264-params", "svtav1-params"):
-                raise EncoderConfigError(
-                    f"{label}: {encoder} has no option {name!r}, it belongs to lib{name.split('-')[0]}; "
-                    "with another vcodec pass extra_options={} (the depth config adds x265-params by default)"
-                )
-            raise unknown_option_error(encoder, name, label)
-        check_option_value(encoder, options[name], value, label)
+Config = TypeVar("Config", bound=EncoderConfig)
 
 
 def resolve_encoder_config(
@@ -99,7 +30,7 @@ def resolve_encoder_config(
     1 depth) and trial-opens the encoder on a ``width`` x ``height`` frame (once per process per setting)."""
     if config.vcodec == "auto":
         config = _pick_auto(config, channels=channels, width=width, height=height, encoder_threads=encoder_threads)
-    check_against_ffmpeg(config, encoder_threads)
+    check_against_ffmpeg(config.codec_settings(), encoder_threads)
     components = pix_fmt_components(config.pix_fmt)
     if components < channels:
         raise EncoderConfigError(
@@ -117,7 +48,7 @@ def resolve_encoder_config(
 
 
 def open_failure(
-    config: RGBEncoderConfig, *, width: int, height: int, encoder_threads: int | None = None
+    config: EncoderConfig, *, width: int, height: int, encoder_threads: int | None = None
 ) -> str | None:
     """Why ``config``'s encoder fails a trial open on a real-size frame, or None when it works (cached)."""
     return trial_open(config.encoder, config.pix_fmt, width, height, config.ffmpeg_options(encoder_threads))
@@ -135,7 +66,7 @@ def _pick_auto(config: Config, *, channels: int, width: int, height: int, encode
             continue
         try:
             candidate = attrs.evolve(config, vcodec=encoder)
-            check_against_ffmpeg(candidate, encoder_threads)
+            check_against_ffmpeg(candidate.codec_settings(), encoder_threads)
         except EncoderConfigError as exc:
             skipped.append(f"{encoder} ({exc})")
             continue

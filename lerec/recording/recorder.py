@@ -24,7 +24,7 @@ from lerec.dataset.episode_save import EpisodeSave
 from lerec.dataset.lock import dataset_lock
 from lerec.dataset.writer import DatasetWriter
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.encoding.depth_conversion import DatasetProgress
+from lerec.dataset.depth_conversion import DatasetProgress
 from lerec.encoding.depth_transcode import TranscodeResult
 from lerec.errors import Interrupted, LerecError, leaf_errors
 from lerec.recording import depth_deferral
@@ -216,7 +216,7 @@ class Recorder(EpisodeControls):
 
     async def convert_depth(self, progress: DatasetProgress | None = None) -> list[TranscodeResult]:
         """Convert the depth videos recorded with FFV1 to the depth encoder's lossless HEVC, off the event loop;
-        codes are verified identical and info.json changes last (see :mod:`lerec.encoding.depth_conversion`)."""
+        codes are verified identical and info.json changes last (see :mod:`lerec.dataset.depth_conversion`)."""
         self.status.phase = "converting depth"
         try:
             return await depth_deferral.convert_depth(self.root, self.depth_encoder, self.encoder_threads,

@@ -13,12 +13,12 @@ from lerec.cameras.base import StreamSpec
 from lerec.dataset.atomic import disk_error
 from lerec.dataset.stats import ImageStats, Stats
 from lerec.dataset.writer import EpisodeVideo
-from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
+from lerec.encoding.config import DepthEncoderConfig, EncoderConfig
 from lerec.encoding.depth import quantize_depth
 from lerec.encoding.episode_encoder import EpisodeEncoder
 from lerec.encoding.ffmpeg_mapping import encoder_name
 from lerec.encoding.png import encode_png
-from lerec.errors import EncoderError
+from lerec.errors import EncoderConfigError, EncoderError
 from lerec.recording.backlog import FrameBacklog, QueuedFrame
 
 
@@ -41,7 +41,7 @@ class StreamEncoder:
         self,
         camera: str,
         stream: StreamSpec,
-        config: RGBEncoderConfig,
+        config: EncoderConfig,
         *,
         fps: int,
         staging: Path,
@@ -112,7 +112,9 @@ class StreamEncoder:
             if image.ndim == 3:
                 image = image[..., 0]
             self.stats.add(image)
-            assert isinstance(self.config, DepthEncoderConfig)
+            if not isinstance(self.config, DepthEncoderConfig):
+                raise EncoderConfigError(f"{self.camera}: depth stream {self.stream.name!r} needs a DepthEncoderConfig, "
+                                         f"got {type(self.config).__name__}")
             image = quantize_depth(image, self.config)
         else:
             self.stats.add(image)

@@ -3,7 +3,9 @@ LeRobot-readable codec, all or nothing.
 
 Lossless HEVC Main 12 (LeRobot's depth default and the only depth codec its reader accepts) encodes 5-20 frames/s
 at 640x480 on a 2-core machine; FFV1 over the same 12-bit codes is as small and 3-10x faster. So a depth stream
-whose target is lossless HEVC is recorded with :func:`realtime_depth_config` (FFV1) and converted afterwards.
+whose target is lossless HEVC is recorded with :func:`lerec.encoding.depth_transcode.realtime_depth_config`
+(FFV1) and converted afterwards: this module is that conversion's transaction over a dataset; the transcoding of
+one file is :mod:`lerec.encoding.depth_transcode`'s.
 
 Each depth MP4 whose codec is not the target's is transcoded next to itself (``.file-000.mp4.converted``) and
 verified. Only when all of them are ready is a journal written (``.lerec/convert-depth.json``); then the files
@@ -15,7 +17,6 @@ run calls first. Nobody may record into the dataset meanwhile.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import shutil
@@ -30,17 +31,17 @@ import av
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.atomic import fsync_dir, write_json_atomically
-from lerec.dataset.meta_schema import check_info, read_json
-from lerec.encoding.av_compat import mp4_takes
+from lerec.dataset.meta_schema import read_json
+from lerec.dataset.metadata import read_info, update_feature_info
 from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.depth_transcode import (
-    CODE_FORMAT,
     TranscodeResult,
+    conversion_depth_config,
     depth_video_segments,
-    is_lossless,
+    realtime_depth_config,  # re-exported: the recorder and convert-depth take both configs from here
+    target_codec_name,
     transcode_depth_video,
 )
-from lerec.encoding.ffmpeg_mapping import canonical_codec_name, encoder_name
 from lerec.encoding.probe import probe_stream_info
 from lerec.errors import DatasetError, one_line
 
@@ -72,33 +73,6 @@ def _converted_name(path: str) -> str:
     return f"{head}/.{name}{CONVERTED_SUFFIX}" if head else f".{name}{CONVERTED_SUFFIX}"
 
 
-def realtime_depth_config(config: DepthEncoderConfig) -> DepthEncoderConfig:
-    """The config to record ``config``'s depth stream with in real time: FFV1 over the same gray12le codes when
-    ``config`` is lossless libx265 (too slow to keep up), with the same quantization; else ``config`` itself
-    (also where FFmpeg cannot put FFV1 in MP4, av 15's FFmpeg 7.1: then depth is recorded as HEVC directly)."""
-    if encoder_name(config.vcodec) != "libx265" or not is_lossless(config) or config.pix_fmt != CODE_FORMAT:
-        return config
-    if not mp4_takes("ffv1"):
-        _warn_no_ffv1()
-        return config
-    return attrs.evolve(config, vcodec="ffv1", pix_fmt=CODE_FORMAT, g=1, crf=None, preset=None, fast_decode=0,
-                        extra_options={})
-
-
-@functools.cache
-def _warn_no_ffv1() -> None:
-    log.warning("av %s's FFmpeg cannot put FFV1 in MP4: depth is recorded as lossless HEVC directly, which may not "
-                "keep up in real time (av >= 16 records FFV1 and converts after the session)", av.__version__)
-
-
-def conversion_depth_config(config: DepthEncoderConfig) -> DepthEncoderConfig:
-    """``config`` as the conversion uses it: libx265 without a preset gets ``ultrafast`` (lossless either way;
-    3-4x faster than x265's default for about 3% more bytes)."""
-    if encoder_name(config.vcodec) == "libx265" and config.preset is None:
-        return attrs.evolve(config, preset="ultrafast")
-    return config
-
-
 def log_progress(every: float = 0.1) -> DatasetProgress:
     """A progress callback that logs at INFO each time another ``every`` of the frames is converted."""
     state = {"next": 0.0}
@@ -111,18 +85,6 @@ def log_progress(every: float = 0.1) -> DatasetProgress:
     return report
 
 
-def _load_info(root: Path) -> dict[str, Any]:
-    path = layout.confine(root, fmt.INFO_PATH)
-    if not path.exists():
-        raise DatasetError(f"{root} is not a dataset: {fmt.INFO_PATH} is missing")
-    info = check_info(read_json(path), path)
-    layout.check_info_paths(info, path)
-    return info
-
-
-def target_codec_name(config: DepthEncoderConfig) -> str:
-    """FFmpeg's canonical name of ``config``'s codec, as ``video.codec`` records it (libx265 -> hevc)."""
-    return canonical_codec_name(config.vcodec)
 
 
 def pending_depth_videos(root: str | os.PathLike, config: DepthEncoderConfig | None = None) -> list[PendingVideo]:
@@ -130,7 +92,7 @@ def pending_depth_videos(root: str | os.PathLike, config: DepthEncoderConfig | N
     root = Path(root)
     target = target_codec_name(config or DepthEncoderConfig())
     pending = []
-    for key in fmt.depth_video_keys(_load_info(root)["features"]):
+    for key in fmt.depth_video_keys(read_info(root)["features"]):
         for path in layout.find(root, fmt.video_files(key)):
             try:
                 with av.open(str(path)) as container:
@@ -166,7 +128,7 @@ def finish_pending_conversion(root: str | os.PathLike) -> bool:
         for stray in layout.find(root, f"{fmt.VIDEO_CHUNKS}/.{fmt.VIDEO_FILE_NAMES}{CONVERTED_SUFFIX}"):
             stray.unlink()
         return False
-    info = _load_info(root)
+    info = read_info(root)
     replace, features = _journal_plan(root, journal, info)
     for converted, original in replace:
         if converted.exists():
@@ -175,9 +137,7 @@ def finish_pending_conversion(root: str | os.PathLike) -> bool:
             raise DatasetError(f"{root}: {original} and its converted copy are both missing; restore from backup")
     for directory in {original.parent for _, original in replace}:
         fsync_dir(directory)
-    for key, update in features.items():
-        info["features"][key].setdefault("info", {}).update(update)
-    write_json_atomically(layout.confine(root, fmt.INFO_PATH), info)
+    update_feature_info(root, features)
     journal.unlink()
     return True
 
