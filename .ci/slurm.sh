@@ -27,7 +27,8 @@ answers() {  # the node is up and idle (or running jobs), in the partition
     [ -f "$SLURM_CONF" ] || return 1
     local state
     state=$(timeout 10 sinfo -h -n "$NODE" -o %t 2>/dev/null) || return 1
-    case $state in idle*|mix*|alloc*|comp*) return 0 ;; *) return 1 ;; esac
+    # Exactly these: a suffix (idle* and the like) means not responding, draining, powered down...
+    case $state in idle|mix|alloc|comp) return 0 ;; *) return 1 ;; esac
 }
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -83,7 +84,7 @@ logs() {
     for log in "$DIR"/log/*.log; do
         [ -f "$log" ] || continue
         say "last lines of $log:"
-        tail -n 8 "$log" | sed 's/^/    /' >&2
+        grep -v -e 'mpi/pmix' -e 'MPI: Cannot create context' "$log" | tail -n 6 | sed 's/^/    /' >&2
     done
 }
 
@@ -105,18 +106,17 @@ start() {
     # -c: forget jobs a killed cluster left in its state (each start is a clean cluster).
     alive "$DIR/slurmctld.pid" || slurmctld -c -i || { say "slurmctld did not start"; logs; stop; return 1; }
     alive "$DIR/slurmd.pid" || slurmd -N "$NODE" -c || { say "slurmd did not start"; logs; stop; return 1; }
-    local waited=0
+    local begin=$SECONDS
     until answers; do
-        if [ "$waited" -ge "$WAIT" ]; then
+        if [ $((SECONDS - begin)) -ge "$WAIT" ]; then
             say "the node is not idle after $WAIT s: $(timeout 10 sinfo -h -o '%N %t %E' 2>&1)"
             logs
             stop
             return 1
         fi
         sleep 1
-        waited=$((waited + 1))
     done
-    say "node $NODE idle after ${waited} s ($CPUS CPUs, partition lerec, SLURM_CONF=$SLURM_CONF)"
+    say "node $NODE idle after $((SECONDS - begin)) s ($CPUS CPUs, partition lerec, SLURM_CONF=$SLURM_CONF)"
 }
 
 install() {
