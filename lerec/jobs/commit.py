@@ -19,6 +19,7 @@ from lerec.dataset.reader import DatasetReader
 from lerec.dataset.stats import stats_from_json
 from lerec.dataset.validate import Problem, Validator
 from lerec.encoding import fmp4
+from lerec.errors import DatasetError
 from lerec.jobs.plan import JobError, WorkDir
 
 SHOWN = 3
@@ -59,17 +60,19 @@ def commit(work: WorkDir) -> Path | list[Problem]:
             out = DatasetAssembler(tmp, first.fps, features, first.meta.info.get("robot_type"))
             for unit, folder, result in staged:
                 reader, e = readers[result["source"]], result["episode"]
-                if kind == "reencode":
-                    if unit == 0:
-                        for key, config in encoding.items():
-                            facts = result["streams"][key]["facts"]
-                            out.features[key]["info"] = encoded_info(out.features[key].get("info") or {}, config,
-                                                                     facts)
-                    out.add(reader, e, videos=_staged_videos(folder, result))
-                elif kind == "stats":
-                    out.add(reader, e, stream_stats=stats_from_json(result["stats"]))
-                else:
-                    out.add(reader, e)
+                if kind == "reencode" and unit == 0:
+                    for key, config in encoding.items():
+                        facts = result["streams"][key]["facts"]
+                        out.features[key]["info"] = encoded_info(out.features[key].get("info") or {}, config, facts)
+                try:
+                    if kind == "reencode":
+                        out.add(reader, e, videos=_staged_videos(folder, result))
+                    elif kind == "stats":
+                        out.add(reader, e, stream_stats=stats_from_json(result["stats"]))
+                    else:
+                        out.add(reader, e)
+                except DatasetError as exc:
+                    raise JobError(f"{reader.root}: episode {e} (commit): {exc}") from None
             out.finish()
             _check_output(tmp)
     finally:

@@ -64,6 +64,7 @@ class ExecutorSettings:
 
 def require_scale() -> None:
     """Raise the install hint when the ``scale`` extra is missing."""
+    os.environ.setdefault("LOGURU_DIAGNOSE", "NO")  # datatrove's tracebacks without every variable's value
     try:
         import datatrove  # noqa: F401
     except ImportError:
@@ -175,8 +176,10 @@ def _watching(work: WorkDir, tasks: int, progress: Callable[[int], None], forked
                 progress(done - reported)
                 reported = done
             if interrupt and not lost:
-                lost.extend(lost_ranks(work, tasks))
-                if lost:
+                found = lost_ranks(work, tasks)
+                # the others go on (the pool gives their ranks to a new worker): stop once they are done
+                if found and all(work.completed(r) or r in {f[0] for f in found} for r in todo):
+                    lost.extend(found)
                     signal.pthread_kill(main.ident, signal.SIGUSR1)
         done = work.episodes_done()
         if done > reported:
