@@ -211,6 +211,7 @@ def run_ranks(work: WorkDir, tasks: int, settings: ExecutorSettings, progress: C
         forked = min(settings.resolved_workers(), tasks) if settings.executor == "local" else 0
         with _watching(work, tasks, progress, forked if forked > 1 else 0), warnings.catch_warnings():
             warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+            warnings.filterwarnings("ignore", "placement_group", DeprecationWarning)  # datatrove calls Ray so
             executor.run()
             if settings.executor == "slurm":
                 _wait_for_slurm(work, tasks, executor)
