@@ -78,9 +78,11 @@ class DatasetAssembler:
         return self.meta.features
 
     def add(self, src: DatasetReader, e: int, *, videos: Mapping[str, MovableEpisode] | None = None,
-            columns: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Copy episode ``e`` of ``src``. ``videos`` replace a stream's episode video (e.g. re-encoded) and
-        ``columns`` replace or drop (value None) parquet columns."""
+            columns: Mapping[str, Any] | None = None,
+            stream_stats: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+        """Copy episode ``e`` of ``src``. ``videos`` replace a stream's episode video (e.g. re-encoded),
+        ``columns`` replace or drop (value None) parquet columns and ``stream_stats`` replace the statistics an
+        image or video stream carries over (e.g. recomputed from its frames)."""
         source_row = src.episode(e)
         length = int(source_row["length"])
         rows = src.rows(e)
@@ -124,6 +126,7 @@ class DatasetAssembler:
         for key, feature in self.features.items():
             if feature["dtype"] in ("video", "image") and key in carried:
                 stats[key] = carried[key]
+        stats.update(stream_stats or {})
         for key, feature_stats in stats.items():
             for name, value in feature_stats.items():
                 row[f"stats/{key}/{name}"] = np.asarray(value).tolist()
