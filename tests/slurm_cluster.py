@@ -77,9 +77,9 @@ def wait_for_jobs(name: str, timeout_s: float = 600) -> None:
         time.sleep(1)
 
 
-def slurm_logs(logging_dir: Path) -> str:
-    return "\n".join(f"--- {p}\n{p.read_text(errors='replace')[-3000:]}"
-                     for p in sorted((logging_dir / "slurm_logs").glob("*.out")))
+def slurm_logs(folder: Path) -> str:
+    """The Slurm tasks' output files under ``folder`` (for a failed test's message)."""
+    return "\n".join(f"--- {p}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(folder.rglob("*_*.out")))
 
 
 def decode_digest_step(data, rank: int = 0, world_size: int = 1, root: str = "", out: str = ""):

@@ -31,3 +31,32 @@ def test_a_datatrove_pipeline_runs_on_the_slurm_cluster(slurm_cluster, recorded,
     with DatasetReader(recorded) as ds:
         want = {f"{e}.sha256": episode_digest(ds, e) for e in range(ds.num_episodes)}
     assert {p.name: p.read_text() for p in out.iterdir()} == want
+
+
+def test_reencode_on_slurm_equals_the_one_process_reencode(slurm_cluster, recorded, tmp_path):  # noqa: F811
+    """lerec.jobs on SlurmPipelineExecutor: a 2-task job array (srun in each), the commit here; byte for byte
+    the one-process re-encode."""
+    import lerec.jobs
+    from lerec.dataset.edit import reencode_dataset
+
+    from jobs_fixtures import Count, assert_same_dataset
+
+    rgb, count = {"vcodec": "h264", "preset": "ultrafast", "crf": 35}, Count()
+    work = tmp_path / "work"
+    try:
+        out = lerec.jobs.reencode(recorded, tmp_path / "slurm", rgb=rgb, depth={"g": 4}, encoder_threads=1,
+                                  executor="slurm", slurm_partition=PARTITION, workers=2, tasks=2,
+                                  slurm_time="00:30:00", work_dir=work, keep_work=True, progress=count)
+    except Exception:
+        print(slurm_logs(work))
+        raise
+    finally:
+        wait_for_jobs(f"lerec-{work.name}")
+    reencode_dataset(recorded, tmp_path / "one", rgb=rgb, depth={"g": 4}, encoder_threads=1)
+    assert_same_dataset(out, tmp_path / "one")
+    assert count.done == 3
+    # Both ranks ran as tasks 0 and 1 of one Slurm job array: datatrove's completion markers, and Slurm's output
+    # files JOBID_TASK.out (beside them the stats-merging job's, JOBID_0.out).
+    assert sorted(p.name for p in (work / "logs/completions").iterdir()) == ["00000", "00001"]
+    outputs = {p.stem for p in (work / "slurm_logs").glob("*_*.out")}
+    assert any({f"{job}_0", f"{job}_1"} <= outputs for job in {o.split("_")[0] for o in outputs}), outputs
