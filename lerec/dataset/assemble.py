@@ -77,10 +77,12 @@ class DatasetAssembler:
         return self.meta.features
 
     def add(self, src: DatasetReader, e: int, *, videos: Mapping[str, MovableEpisode] | None = None,
-            columns: Mapping[str, Any] | None = None) -> dict[str, Any]:
+            columns: Mapping[str, Any] | None = None,
+            stream_stats: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
         """Copy episode ``e`` of ``src``, with every column of its rows and its episode row that lerec does not
-        define kept as it is. ``videos`` replace a stream's episode video (e.g. re-encoded) and ``columns``
-        replace or drop (value None) parquet columns."""
+        define kept as it is. ``videos`` replace a stream's episode video (e.g. re-encoded), ``columns`` replace
+        or drop (value None) parquet columns and ``stream_stats`` replace the statistics an image or video stream
+        carries over (e.g. recomputed from its frames)."""
         source_row = src.episode(e)
         length = int(source_row[fmt.LENGTH])
         rows = src.rows(e)
@@ -130,6 +132,7 @@ class DatasetAssembler:
         for key, feature in self.features.items():
             if feature["dtype"] in ("video", "image") and key in kept:
                 stats[key] = kept[key]
+        stats.update(stream_stats or {})
         extra = fmt.extra_columns(source_row, src.video_keys)
         for column, type_ in src.meta.extra_types.items():
             self.meta.extra_types.setdefault(column, type_)

@@ -26,6 +26,7 @@ from lerec.dataset.episode_encode import (
     encode_episode,
     same_encoding,
 )
+from lerec.dataset.episode_video import MovableEpisode
 from lerec.dataset.images import image_from_cell
 from lerec.dataset.reader import DatasetReader
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
@@ -132,6 +133,42 @@ def _image_frames(reader: DatasetReader, e: int, key: str, config: RGBEncoderCon
     return images
 
 
+def encode_plan(reader: DatasetReader, rgb: Mapping[str, Any] | None, depth: Mapping[str, Any] | None,
+                only: Iterable[str] | None = None) -> dict[str, RGBEncoderConfig]:
+    """The streams (video and image features, or those of ``only``) that re-encoding with ``rgb``/``depth``
+    changes, with the settings each is encoded with."""
+    streams = [k for k, f in reader.features.items() if f["dtype"] in ("video", "image")]
+    streams = [k for k in streams if only is None or k in set(only)]
+    return _encode_plan(reader, rgb, depth, streams)
+
+
+def encoded_features(reader: DatasetReader, plan: Mapping[str, RGBEncoderConfig]) -> dict[str, Any]:
+    """The output's features before encoding: image features in ``plan`` become videos."""
+    features = copy.deepcopy(reader.features)
+    for key, config in plan.items():
+        if features[key]["dtype"] == "image":
+            info = fmt.as_video_info(features[key].get("info"), isinstance(config, DepthEncoderConfig))
+            features[key] = {**features[key], "dtype": "video", "info": info}
+    return features
+
+
+def encode_episode_streams(reader: DatasetReader, e: int, plan: Mapping[str, RGBEncoderConfig],
+                           encoder_threads: int | None = None
+                           ) -> tuple[dict[str, MovableEpisode], dict[str, dict[str, Any]]]:
+    """Episode ``e``'s streams of ``plan`` encoded anew: the fragments and the probed stream facts per stream."""
+    videos, facts = {}, {}
+    for key, config in plan.items():
+        depth_stream = isinstance(config, DepthEncoderConfig)
+        if reader.features[key]["dtype"] == "image":
+            frames = _image_frames(reader, e, key, config)
+        elif depth_stream:
+            frames = _depth_codes(reader, e, key)
+        else:
+            frames = list(reader.frames(e, keys=[key])[key])
+        videos[key], facts[key] = encode_episode(frames, config, reader.fps, depth_stream, encoder_threads)
+    return videos, facts
+
+
 def reencode_dataset(source: str | os.PathLike, output: str | os.PathLike, *, rgb: Mapping[str, Any] | None = None,
                      depth: Mapping[str, Any] | None = None, encoder_threads: int | None = None,
                      only: Iterable[str] | None = None, progress: Progress = _noop) -> dict[str, RGBEncoderConfig]:
@@ -139,29 +176,16 @@ def reencode_dataset(source: str | os.PathLike, output: str | os.PathLike, *, rg
     image features become videos. Streams whose settings do not change are copied. Returns what was encoded."""
     check_output_not_source(output, [source])
     with DatasetReader(source) as reader:
-        streams = [k for k, f in reader.features.items() if f["dtype"] in ("video", "image")]
-        streams = [k for k in streams if only is None or k in set(only)]
-        plan = _encode_plan(reader, rgb, depth, streams)
-        features = copy.deepcopy(reader.features)
-        for key, config in plan.items():
-            if features[key]["dtype"] == "image":
-                info = fmt.as_video_info(features[key].get("info"), isinstance(config, DepthEncoderConfig))
-                features[key] = {**features[key], "dtype": "video", "info": info}
+        plan = encode_plan(reader, rgb, depth, only)
+        features = encoded_features(reader, plan)
         with output_folder(output) as tmp:
             out = DatasetAssembler(tmp, reader.fps, features, reader.meta.info.get("robot_type"))
             for e in range(reader.num_episodes):
-                videos = {}
-                for key, config in plan.items():
-                    depth_stream = isinstance(config, DepthEncoderConfig)
-                    if reader.features[key]["dtype"] == "image":
-                        frames = _image_frames(reader, e, key, config)
-                    elif depth_stream:
-                        frames = _depth_codes(reader, e, key)
-                    else:
-                        frames = list(reader.frames(e, keys=[key])[key])
-                    videos[key], facts = encode_episode(frames, config, reader.fps, depth_stream, encoder_threads)
-                    if e == 0:
-                        out.features[key]["info"] = fmt.reencoded_info(out.features[key].get("info") or {}, config, facts)
+                videos, facts = encode_episode_streams(reader, e, plan, encoder_threads)
+                if e == 0:
+                    for key, config in plan.items():
+                        out.features[key]["info"] = fmt.reencoded_info(out.features[key].get("info") or {}, config,
+                                                                       facts[key])
                 out.add(reader, e, videos=videos)
                 progress(1)
             out.finish()
