@@ -57,7 +57,7 @@ def depth_conversion_changes(preset: str | None = None, g: int | None = None) ->
     import attrs
 
     from lerec.encoding.config import DepthEncoderConfig
-    from lerec.encoding.depth_conversion import conversion_depth_config
+    from lerec.encoding.depth_transcode import conversion_depth_config
 
     changes = {k: v for k, v in {"preset": preset, "g": g}.items() if v is not None}
     config = conversion_depth_config(attrs.evolve(DepthEncoderConfig(), **changes))
