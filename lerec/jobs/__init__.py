@@ -62,7 +62,9 @@ def depth_conversion_changes(preset: str | None = None, g: int | None = None) ->
     changes = {k: v for k, v in {"preset": preset, "g": g}.items() if v is not None}
     config = conversion_depth_config(attrs.evolve(DepthEncoderConfig(), **changes))
     fields = ("vcodec", "pix_fmt", "g", "crf", "preset", "fast_decode", "extra_options")
-    return {f: getattr(config, f) for f in fields}
+    changes = {f: getattr(config, f) for f in fields}
+    changes["extra_options"] = dict(config.extra_options)  # JSON for the job spec, not a mapping proxy
+    return changes
 
 
 def convert_to_video(source: Source, output: Source, *, rgb: Mapping[str, Any] | None = None,
