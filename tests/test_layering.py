@@ -59,7 +59,7 @@ def _type_checking_only(tree: ast.Module) -> set[ast.AST]:
     """The import statements under ``if TYPE_CHECKING:``: annotations only, never run."""
     found: set[ast.AST] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
             for child in node.body:
                 found.update(n for n in ast.walk(child) if isinstance(n, (ast.Import, ast.ImportFrom)))
     return found

@@ -3,7 +3,8 @@
 lerec's files hold one ``moof + mdat`` fragment per episode, found by its decode time (``tfdt`` = first frame x
 ticks per frame) and copied as bytes. Other MP4s (LeRobot's, which are not fragmented) are remuxed packet by
 packet into a one-fragment file. Either way the result is an :class:`EpisodeFragment` that
-:func:`lerec.encoding.fmp4.append_episode` places anywhere in another file.
+:func:`lerec.encoding.fmp4.append_episode` places anywhere in another file. Every box is read and written by
+:mod:`lerec.encoding.fmp4`; this module keeps the frame bookkeeping and the PyAV remux.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ class MovableEpisode:
         return fmp4.episode_mp4(self.fragment, -self.start_frame, fps)
 
 
-class FragmentedFile:
-    """A lerec video file parsed once: its fragments by the frame they start at."""
+class FileEpisodes:
+    """A lerec video file parsed once (:class:`lerec.encoding.fmp4.FragmentedFile`): its fragments by the frame
+    they start at."""
 
     def __init__(self, path: Path, fps: int):
         self.file = fmp4.FragmentedFile(path)
@@ -94,11 +96,11 @@ class EpisodeVideoSource:
 
     def __init__(self, keep: int = 4):
         self.keep = keep
-        self._files: OrderedDict[Path, FragmentedFile] = OrderedDict()
+        self._files: OrderedDict[Path, FileEpisodes] = OrderedDict()
 
-    def _parsed(self, path: Path, fps: int) -> FragmentedFile:
+    def _parsed(self, path: Path, fps: int) -> FileEpisodes:
         if path not in self._files:
-            self._files[path] = FragmentedFile(path, fps)
+            self._files[path] = FileEpisodes(path, fps)
             while len(self._files) > self.keep:
                 self._files.popitem(last=False)
         self._files.move_to_end(path)

@@ -37,18 +37,18 @@ class Box:
         return self.offset + self.size
 
 
-def _box_at(header: bytes | memoryview, offset: int, pos: int, end: int) -> Box | None:
-    """The box whose header starts at ``header[offset:]`` and lies at ``pos`` of a run of boxes ending at ``end``;
+def _box_at(buf: bytes | bytearray | memoryview, offset: int, pos: int, end: int) -> Box | None:
+    """The box whose header starts at ``buf[offset:]`` and lies at ``pos`` of a run of boxes ending at ``end``;
     None when the header is cut short or the box claims more than there is."""
-    available = min(len(header) - offset, end - pos)
+    available = min(len(buf) - offset, end - pos)
     if available < 8:
         return None
-    size, kind = struct.unpack_from(">I4s", header, offset)
+    size, kind = struct.unpack_from(">I4s", buf, offset)
     length = 8
     if size == 1:
         if available < 16:
             return None
-        size, length = struct.unpack_from(">Q", header, offset + 8)[0], 16
+        size, length = struct.unpack_from(">Q", buf, offset + 8)[0], 16
     elif size == 0:
         size = end - pos
     if size < length or pos + size > end:
