@@ -3,6 +3,7 @@
 Rows are copied with new ``episode_index``, ``index`` and ``task_index``; videos are moved as whole episode
 fragments (no re-encoding) unless the caller hands a new one; statistics of numeric features are recomputed from
 the rows, those of images and videos are carried over, and the dataset's are aggregated from the episodes'.
+Columns lerec does not build (language annotations, a user's own) are copied with their values and types.
 Everything is written into a temporary folder that becomes the output only when the whole job succeeded.
 """
 
@@ -114,9 +115,9 @@ class DatasetAssembler:
         for task in tasks:
             self.meta.task_index(task)
         table = rows_table(cols, self.features)
-        carried = src.carried_rows(e)
+        carried, dropped = src.carried_rows(e), {k for k, v in (columns or {}).items() if v is None}
         for name in carried.column_names:
-            if name not in table.column_names and (columns or {}).get(name, ...) is not None:
+            if name not in table.column_names and name not in dropped:
                 table = table.append_column(carried.schema.field(name), carried.column(name))
         data = self.appender.data_file(previous, table.nbytes, length)
         self.appender.append_rows(data, table)

@@ -55,7 +55,7 @@ def check_episode_rows(meta: EpisodeSource, source: str) -> None:
     """Every episode row of ``meta`` (loaded from ``source``, the meta/episodes folder, its values checked by
     :func:`lerec.dataset.meta_schema.check_episodes_table`) has a length that fits in its data file (or, beyond the
     commit, under a ceiling); else a DatasetError naming the row, the value and the file."""
-    held: dict[tuple[int, int], tuple[Path, int | None]] = {}  # rows per data file
+    held: dict[fmt.FileAddress, tuple[Path, int | None]] = {}  # rows per data file
     committed = meta.info.get("total_episodes", len(meta.episodes))
     for position, row in enumerate(meta.episodes):
         where = f"{source} episode {position}"
@@ -63,8 +63,8 @@ def check_episode_rows(meta: EpisodeSource, source: str) -> None:
         if location not in held:
             path = meta.data_file(row)
             held[location] = (path, _data_rows(path))
-        (path, rows), length = held[location], row["length"]
-        limit = (rows or 0) if row["episode_index"] < committed else max(rows or 0, MAX_UNWRITTEN_LENGTH)
+        (path, rows), length = held[location], row[fmt.LENGTH]
+        limit = (rows or 0) if row[fmt.EPISODE_INDEX] < committed else max(rows or 0, MAX_UNWRITTEN_LENGTH)
         if length > limit:
             holds = "is missing" if rows is None else f"holds {rows} rows"
             raise DatasetError(f"{where}: length {length}, but its data file {path} {holds}")

@@ -133,7 +133,7 @@ def check_episodes_table(table: pa.Table, path: Path, video_keys: list[str]) -> 
             if not _is_number(value, kind == WHOLE) or not least <= value <= most:
                 raise DatasetError(f"{path}: row {i} column {column!r} is {_short(value)}, expected {kind} from "
                                    f"{least} to {most:.0f}")
-        tasks = row.get("tasks")
+        tasks = row.get(fmt.TASKS)
         if tasks is not None and (not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks)):
             raise DatasetError(f"{path}: row {i} column 'tasks' is {_short(tasks)}, expected a list of strings")
     _check_episode_stats(rows, path)
@@ -172,8 +172,8 @@ def _check_episode_stats(rows: list[dict[str, Any]], path: Path) -> None:
 def check_episode_indices(episodes: list[dict[str, Any]], folder: Path) -> None:
     """Episode rows (sorted) must be numbered 0..N-1: every tool finds episode ``e`` at position ``e``."""
     for i, row in enumerate(episodes):
-        if row["episode_index"] != i:
-            found = "twice" if i and row["episode_index"] == episodes[i - 1]["episode_index"] else "missing"
+        if row[fmt.EPISODE_INDEX] != i:
+            found = "twice" if i and row[fmt.EPISODE_INDEX] == episodes[i - 1][fmt.EPISODE_INDEX] else "missing"
             raise DatasetError(f"{folder}: episode_index values are not 0..{len(episodes) - 1} "
                                f"(episode {i if found == 'missing' else row['episode_index']} is {found})")
 

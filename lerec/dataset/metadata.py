@@ -112,7 +112,7 @@ class DatasetMeta:
             for field in table.schema:
                 if not fmt.is_format_column(field.name, video_keys):
                     extra_types.setdefault(field.name, field.type)
-        episodes.sort(key=lambda row: row["episode_index"])
+        episodes.sort(key=lambda row: row[fmt.EPISODE_INDEX])
         check_episode_indices(episodes, root / fmt.EPISODES_DIR)
         committed, committed_tasks = info["total_episodes"], info["total_tasks"]
         if len(episodes) < committed:
@@ -200,7 +200,7 @@ class DatasetMeta:
         a running total; rows dropped or replaced since then (a repair) make it start over. ``only_if_changed``:
         leave the file alone when it already holds them."""
         folded, total = self._stats_total or (0, StatsTotal())
-        if folded > len(self.episodes) or any(r["episode_index"] != i for i, r in enumerate(self.episodes[:folded])):
+        if folded > len(self.episodes) or any(r[fmt.EPISODE_INDEX] != i for i, r in enumerate(self.episodes[:folded])):
             folded, total = 0, StatsTotal()
         for row in self.episodes[folded:]:
             total.add(self.episode_stats(row))
@@ -218,7 +218,7 @@ class DatasetMeta:
     def save_info(self) -> None:
         """Write info.json with totals from the episode rows. Written last: it is what commits an episode."""
         self.info["total_episodes"] = len(self.episodes)
-        self.info["total_frames"] = sum(int(r["length"]) for r in self.episodes)
+        self.info["total_frames"] = sum(int(r[fmt.LENGTH]) for r in self.episodes)
         self.info["total_tasks"] = len(self.tasks)
         self.info["splits"] = {"train": f"0:{len(self.episodes)}"}
         write_json_atomically(self.path(fmt.INFO_PATH), self.info)

@@ -46,7 +46,7 @@ class DatasetReader:
         self.decode_threads = decode_threads if decode_threads is not None else min(4, os.cpu_count() or 1)
         self._pool: ThreadPoolExecutor | None = None
         self._row_files: dict[fmt.FileAddress, RowFile] = {}
-        self._starts = np.array([int(r["dataset_from_index"]) for r in self.meta.episodes], dtype=np.int64)
+        self._starts = np.array([int(r[fmt.DATASET_FROM_INDEX]) for r in self.meta.episodes], dtype=np.int64)
         self._depth = {k: DepthSettings.from_info(self.features[k].get("info") or {}) for k in self.depth_keys}
 
     # --- what the dataset holds -------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ class DatasetReader:
 
     @property
     def num_frames(self) -> int:
-        return sum(int(r["length"]) for r in self.meta.episodes)
+        return sum(int(r[fmt.LENGTH]) for r in self.meta.episodes)
 
     @property
     def video_keys(self) -> list[str]:
@@ -93,7 +93,7 @@ class DatasetReader:
         return self.meta.episodes[e]
 
     def length(self, e: int) -> int:
-        return int(self.episode(e)["length"])
+        return int(self.episode(e)[fmt.LENGTH])
 
     def video_path(self, e: int, key: str) -> Path:
         return self.meta.video_file(key, self.episode(e))
@@ -104,7 +104,7 @@ class DatasetReader:
     def locate(self, index: int) -> tuple[int, int]:
         """(episode, frame) of a global frame index."""
         e = int(np.searchsorted(self._starts, index, side="right")) - 1
-        if e < 0 or index < 0 or index >= int(self.meta.episodes[e]["dataset_to_index"]):
+        if e < 0 or index < 0 or index >= int(self.meta.episodes[e][fmt.DATASET_TO_INDEX]):
             raise DatasetError(f"{self.root}: frame index {index} is out of range ({self.num_frames} frames)")
         return e, index - int(self._starts[e])
 
@@ -126,7 +126,7 @@ class DatasetReader:
     def rows(self, e: int, start: int = 0, stop: int | None = None) -> dict[str, Any]:
         """Parquet columns of frames ``start..stop-1`` of episode ``e`` (image cells left as stored)."""
         start, stop = self._span(e, start, stop)
-        base = int(self.episode(e)["dataset_from_index"])
+        base = int(self.episode(e)[fmt.DATASET_FROM_INDEX])
         rows = self._row_file(e)
         return rows.take(rows.positions(base + start, base + stop))
 

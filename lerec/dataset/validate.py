@@ -108,15 +108,15 @@ class Validator:
         info, episodes = meta.info, meta.episodes  # numbered 0..N-1: DatasetMeta.load checks it
         expected = 0
         for row in episodes:
-            e, length = int(row["episode_index"]), int(row["length"])
-            start, stop = int(row["dataset_from_index"]), int(row["dataset_to_index"])
+            e, length = int(row[fmt.EPISODE_INDEX]), int(row[fmt.LENGTH])
+            start, stop = int(row[fmt.DATASET_FROM_INDEX]), int(row[fmt.DATASET_TO_INDEX])
             if start != expected or stop - start != length:
                 self.add(f"global rows {start}..{stop} for length {length}, expected to start at {expected}", e)
             expected = start + length
-            for task in row.get("tasks") or []:
+            for task in row.get(fmt.TASKS) or []:
                 if task not in meta.tasks:
                     self.add(f"task {task!r} is not in meta/tasks.parquet", e)
-        totals = {"total_episodes": len(episodes), "total_frames": sum(int(r["length"]) for r in episodes),
+        totals = {"total_episodes": len(episodes), "total_frames": sum(int(r[fmt.LENGTH]) for r in episodes),
                   "total_tasks": len(meta.tasks)}
         for name, value in totals.items():
             if int(info.get(name, -1)) != value:
@@ -136,12 +136,12 @@ class Validator:
             except DatasetError as exc:
                 self.add(str(exc))
             self.progress(1)
-        if total_rows != sum(int(r["length"]) for r in meta.episodes) and files:
+        if total_rows != sum(int(r[fmt.LENGTH]) for r in meta.episodes) and files:
             self.add(f"data files hold {total_rows} rows, the episodes {meta.total_frames} "
                      f"(info.json) / {sum(int(r['length']) for r in meta.episodes)} (meta/episodes)")
         fps = meta.fps
         for row in meta.episodes:
-            e, length, start = int(row["episode_index"]), int(row["length"]), int(row["dataset_from_index"])
+            e, length, start = int(row[fmt.EPISODE_INDEX]), int(row[fmt.LENGTH]), int(row[fmt.DATASET_FROM_INDEX])
             path = meta.data_file(row)
             if path not in files:
                 if not path.exists():
@@ -193,7 +193,7 @@ class Validator:
             try:
                 path = meta.video_file(key, row)
             except (KeyError, TypeError):
-                self.add("the episode row has no location for this video", int(row["episode_index"]), key)
+                self.add("the episode row has no location for this video", int(row[fmt.EPISODE_INDEX]), key)
                 continue
             by_file.setdefault(path, []).append(row)
         for path in sorted(set(by_file) | set(self._video_files(meta, key))):
@@ -201,18 +201,18 @@ class Validator:
             rows = by_file.get(path, [])
             if not path.exists():
                 for row in rows:
-                    self.add(f"video file {rel} is missing", int(row["episode_index"]), key)
+                    self.add(f"video file {rel} is missing", int(row[fmt.EPISODE_INDEX]), key)
                 continue
             try:
                 times = frame_times(path, self.decode)
             except (av.FFmpegError, OSError, IndexError) as exc:
-                self.add(f"video file {rel} cannot be read: {exc}", int(rows[0]["episode_index"]) if rows else None,
+                self.add(f"video file {rel} cannot be read: {exc}", int(rows[0][fmt.EPISODE_INDEX]) if rows else None,
                          key)
                 self.progress(1)
                 continue
             owner = np.full(len(times), -1, dtype=np.int64)
             for row in rows:
-                e, length = int(row["episode_index"]), int(row["length"])
+                e, length = int(row[fmt.EPISODE_INDEX]), int(row[fmt.LENGTH])
                 location = fmt.VideoLocation.of(row, key)
                 start, end = location.from_timestamp, location.to_timestamp
                 if abs(end - start - length / fps) > tol:

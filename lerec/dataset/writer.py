@@ -157,12 +157,12 @@ class DatasetWriter:
         if len(meta.episodes) > committed:
             log.warning("%s: dropping %d episode(s) an interrupted save left unfinished", self.root,
                         len(meta.episodes) - committed)
-            meta.episodes = [r for r in meta.episodes if r["episode_index"] < committed]
+            meta.episodes = [r for r in meta.episodes if r[fmt.EPISODE_INDEX] < committed]
             for address in files:
                 meta.save_episodes_file(address.chunk, address.file)
         meta.save_stats(only_if_changed=True)  # a crash may have written it for an episode it never committed
         self.forget_uncommitted_tasks()
-        total_frames = sum(int(r["length"]) for r in meta.episodes)
+        total_frames = sum(int(r[fmt.LENGTH]) for r in meta.episodes)
         for path in data_files:
             table = read_parquet(path)
             if "index" not in table.column_names or not pa.types.is_integer(table.column("index").type):
