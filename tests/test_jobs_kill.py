@@ -7,12 +7,16 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 import lerec.jobs
 from lerec.dataset.edit import reencode_dataset
 from lerec.jobs.episode_work import PID_FILE
 from lerec.jobs.plan import WorkDir
 
 from jobs_fixtures import assert_same_dataset
+
+pytest.importorskip("datatrove", reason="needs lerec[scale]")
 
 RGB = {"vcodec": "h264", "preset": "ultrafast", "crf": 35}
 JOB = ("import lerec.jobs, sys; lerec.jobs.reencode(sys.argv[1], sys.argv[2], rgb={rgb!r}, encoder_threads=1, "
