@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import lerec.jobs
+from lerec.cli import main
 from lerec.dataset.edit import convert_to_video, reencode_dataset
 from lerec.dataset.merge import merge_datasets
 from lerec.dataset.reader import DatasetReader
@@ -19,6 +20,8 @@ from lerec.errors import DatasetError, SettingsError
 from dataset_fixtures import DEPTH, FRONT, WRIST
 from jobs_fixtures import Count, assert_same_dataset
 from test_edit import make_image_dataset
+
+pytest.importorskip("datatrove", reason="needs lerec[scale]")
 
 LOCAL = {"executor": "local", "workers": 2}
 H264 = {"vcodec": "h264", "preset": "ultrafast", "crf": 35}  # recorded with crf 30, so re-encoded
@@ -116,3 +119,14 @@ def test_settings_are_checked_before_any_work(recorded, tmp_path):
     with pytest.raises(DatasetError, match="not empty"):
         lerec.jobs.reencode(recorded, tmp_path / "used", rgb=H264, **LOCAL)
     assert not (tmp_path / "used.lerec-job").exists()
+
+
+def test_cli_commands_take_an_executor(recorded, recorded_b, tmp_path, capsys):
+    out = tmp_path / "merged"
+    assert main(["merge", str(recorded), str(recorded_b), "--output", str(out), "--executor", "local",
+                 "--workers", "2"]) == 0
+    assert main(["validate", str(out), "--decode", "--executor", "local", "--workers", "2"]) == 0
+    assert capsys.readouterr().out.endswith(f"{out}: OK\n")
+    assert main(["merge", str(recorded), str(recorded_b), "--output", str(tmp_path / "x"), "--tasks", "2"]) == 2
+    assert "--tasks needs --executor local|slurm|ray" in capsys.readouterr().err
+
