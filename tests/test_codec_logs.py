@@ -8,6 +8,7 @@ import sys
 from lerec.cli import main
 
 RECORD = """
+import logging
 import sys
 import anyio
 import numpy as np
@@ -21,6 +22,7 @@ async def record():
                                rgb_encoder=RGBEncoderConfig(vcodec="libsvtav1")) as rec:
         await rec.record_episode("t", num_frames=5, step=lambda: {"observation.state": np.zeros(2, np.float32)})
 
+logging.basicConfig(format="logged by %(name)s: %(message)s")  # lerec's own lines, told apart from codecs' prints
 anyio.run(record)
 """
 
@@ -34,9 +36,9 @@ def record_in_child(root, **env):
 def test_a_python_recording_with_svtav1_and_depth_prints_nothing(tmp_path, capsys):
     proc = record_in_child(tmp_path / "ds")
     assert proc.returncode == 0, proc.stderr
-    # lerec's own warning on PyAV 15 (its FFmpeg cannot put FFV1 in MP4: depth is recorded as HEVC at once) is the
-    # one line that may appear; no codec prints anything.
-    assert [line for line in proc.stderr.splitlines() if "cannot put FFV1 in MP4" not in line] == []
+    # No codec prints anything. lerec's own warnings may appear: on PyAV 15 (its FFmpeg cannot put FFV1 in MP4:
+    # depth is recorded as HEVC at once), and on a loaded machine (frames older than 2 periods at some ticks).
+    assert [line for line in proc.stderr.splitlines() if not line.startswith("logged by lerec.")] == []
     assert proc.stdout == ""
     # SVT-AV1 runs preset 12 as 11: lerec info says which preset really ran.
     assert main(["info", str(tmp_path / "ds"), "--json"]) == 0
