@@ -71,14 +71,9 @@ def depth_conversion_changes(preset: str | None = None, g: int | None = None) ->
 def convert_to_video(source: Source, output: Source, *, rgb: Mapping[str, Any] | None = None,
                      depth: Mapping[str, Any] | None = None, **options: Any) -> Path:
     """An image dataset (PNG in parquet) as a video dataset; streams already video are copied."""
-    from lerec.dataset.reader import DatasetReader
-    from lerec.errors import DatasetError
+    from lerec.dataset.edit import images_to_convert
 
-    with DatasetReader(source) as reader:
-        keys = reader.image_keys
-    if not keys:
-        raise DatasetError(f"{source}: no image features to convert (its cameras are already videos)")
-    return reencode(source, output, rgb=rgb or {}, depth=depth or {}, only=keys, **options)
+    return reencode(source, output, rgb=rgb or {}, depth=depth or {}, only=images_to_convert(source), **options)
 
 
 def validate(source: Source, **options: Any) -> list:
