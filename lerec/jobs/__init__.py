@@ -55,13 +55,9 @@ def convert_depth(source: Source, output: Source, *, preset: str | None = None, 
 
 def depth_conversion_changes(preset: str | None = None, g: int | None = None) -> dict[str, Any]:
     """The encoder fields ``lerec convert-depth`` sets (the stream's quantization is kept)."""
-    import attrs
+    from lerec.encoding.depth_transcode import convert_depth_config
 
-    from lerec.encoding.config import DepthEncoderConfig
-    from lerec.encoding.depth_transcode import conversion_depth_config
-
-    changes = {k: v for k, v in {"preset": preset, "g": g}.items() if v is not None}
-    config = conversion_depth_config(attrs.evolve(DepthEncoderConfig(), **changes))
+    config = convert_depth_config(preset, g)
     fields = ("vcodec", "pix_fmt", "g", "crf", "preset", "fast_decode", "extra_options")
     changes = {f: getattr(config, f) for f in fields}
     changes["extra_options"] = dict(config.extra_options)  # JSON for the job spec, not a mapping proxy
