@@ -116,15 +116,18 @@ def retype(root: Path, files: str, column: str, typ: pa.DataType) -> None:
         pq.write_table(table, path)
 
 
+@pytest.mark.parametrize("executor", [[], ["--executor", "local"]], ids=["one-process", "job"])
 @pytest.mark.parametrize("files, column", [("data/*/*.parquet", "user_label"), ("meta/episodes/*/*.parquet", "score")])
 def test_merge_refuses_an_extra_column_typed_differently(annotated, recorded_b, copy_of, tmp_path, capsys, files,
-                                                         column):
+                                                         column, executor):
+    if executor:
+        pytest.importorskip("datatrove", reason="needs lerec[scale]")
     b = copy_of(recorded_b)
     language.annotate(b, user_data_column=True)
     retype(b, files, column, pa.int64())
     assert validate(b) == []
     out = tmp_path / "merged"
-    assert main(["merge", str(annotated), str(b), "--output", str(out)]) == 1
+    assert main(["merge", str(annotated), str(b), "--output", str(out), *executor]) == 1
     message = capsys.readouterr().err
     assert column in message and "int32" in message and "int64" in message
     assert str(annotated) in message and str(b) in message
