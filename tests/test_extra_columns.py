@@ -105,3 +105,30 @@ def test_convert_keeps_every_extra_column(recorded, copy_of, tmp_path):
     assert main(["edit", str(src), "--output", str(out), "convert", "--rgb_encoder.vcodec=h264",
                  "--rgb_encoder.preset=ultrafast"]) == 0
     assert_kept(out, [(src, e) for e in range(3)])
+
+
+def retype(root: Path, files: str, column: str, typ: pa.DataType) -> None:
+    """Store ``column`` of ``root``'s ``files`` (a glob) as ``typ``, values unchanged."""
+    for path in sorted(root.glob(files)):
+        table = pq.read_table(path)
+        i = table.schema.get_field_index(column)
+        table = table.set_column(i, pa.field(column, typ), table.column(column).cast(typ))
+        pq.write_table(table, path)
+
+
+@pytest.mark.parametrize("executor", [[], ["--executor", "local"]], ids=["one-process", "job"])
+@pytest.mark.parametrize("files, column", [("data/*/*.parquet", "user_label"), ("meta/episodes/*/*.parquet", "score")])
+def test_merge_refuses_an_extra_column_typed_differently(annotated, recorded_b, copy_of, tmp_path, capsys, files,
+                                                         column, executor):
+    if executor:
+        pytest.importorskip("datatrove", reason="needs lerec[scale]")
+    b = copy_of(recorded_b)
+    language.annotate(b, user_data_column=True)
+    retype(b, files, column, pa.int64())
+    assert validate(b) == []
+    out = tmp_path / "merged"
+    assert main(["merge", str(annotated), str(b), "--output", str(out), *executor]) == 1
+    message = capsys.readouterr().err
+    assert column in message and "int32" in message and "int64" in message
+    assert str(annotated) in message and str(b) in message
+    assert not out.exists()

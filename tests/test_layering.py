@@ -32,7 +32,6 @@ ALLOWED = {
     "lerec": set(),  # lerec/__init__.py: __version__ and the lazily imported top-level names
 }
 PLUGIN_PACKAGES = {"lerec_opencv", "lerec_realsense", "lerec_reachy2", "lerec_lerobot"}
-# The modules the recorder's split (issue 14, item 2) is still taking apart.
 
 
 def module_files() -> dict[str, Path]:

@@ -9,17 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-import attrs
-
 from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.dataset import format as fmt
 from lerec.dataset.lock import dataset_lock
-from lerec.encoding.config import DepthEncoderConfig
-from lerec.dataset.depth_conversion import (
-    conversion_depth_config,
-    convert_dataset_depth,
-    pending_depth_videos,
-)
+from lerec.dataset.depth_conversion import convert_dataset_depth, pending_depth_videos
+from lerec.encoding.depth_transcode import convert_depth_config
 
 
 def register(subparsers) -> None:
@@ -65,11 +59,7 @@ def _progress_printer(stream=None):
 
 
 def run(args: argparse.Namespace) -> int:
-    changes = {} if args.preset is None else {"preset": args.preset}
-    if args.g is not None:
-        changes["g"] = args.g
-    config = attrs.evolve(DepthEncoderConfig(), **changes)
-    config = conversion_depth_config(config)
+    config = convert_depth_config(args.preset, args.g)
     job = executor_options(args)
     if job is not None or args.output is not None:
         return _run_job(args, job)

@@ -13,10 +13,10 @@ import numpy as np
 from lerec.cli.progress import Progress
 from lerec.dataset import format as fmt
 from lerec.dataset.episode_video import EpisodeVideoSource
+from lerec.dataset.features import DEFAULT_FEATURES
 from lerec.dataset.reader import DatasetReader
 from lerec.errors import LerecError
 
-SKIP_COLUMNS = ("timestamp", "frame_index", "episode_index", "index", "task_index")
 SAVE_HINT = "save the episode with --save FILE.rrd and open it with `rerun FILE.rrd` on a machine with a screen"
 
 
@@ -101,7 +101,7 @@ def log_episode(rr, reader: DatasetReader, e: int, progress=lambda n: None) -> N
     features as scalars."""
     rows = reader.rows(e)
     numeric = {k: np.asarray(v, dtype=np.float64).reshape(len(v), -1) for k, v in rows.items()
-               if k not in SKIP_COLUMNS and isinstance(v, np.ndarray) and v.dtype.kind in "fiub"}
+               if k not in DEFAULT_FEATURES and isinstance(v, np.ndarray) and v.dtype.kind in "fiub"}
     as_video = [k for k in reader.video_keys if k not in reader.depth_keys] if _logs_video(rr) else []
     for key in as_video:
         log_video(rr, reader, e, key)

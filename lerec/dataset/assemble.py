@@ -103,14 +103,14 @@ class DatasetAssembler:
             cols[key] = rows[key]
         cols["timestamp"] = np.arange(length, dtype=np.float32) / np.float32(self.fps)
         cols["frame_index"] = np.arange(length, dtype=np.int64)
-        cols["episode_index"] = np.full(length, index, dtype=np.int64)
+        cols[fmt.EPISODE_INDEX] = np.full(length, index, dtype=np.int64)
         cols["index"] = np.arange(start, start + length, dtype=np.int64)
-        task_index = np.asarray(rows["task_index"], dtype=np.int64)
+        task_index = np.asarray(rows[fmt.TASK_INDEX], dtype=np.int64)
         unknown = task_index[(task_index < 0) | (task_index >= len(src.tasks))]
         if unknown.size:
             raise DatasetError(f"{src.data_path(e)}: episode {e} has task_index {unknown[0]}, but "
                                f"{src.root / fmt.TASKS_PATH} holds {len(src.tasks)} task(s)")
-        cols["task_index"] = task_map[task_index]
+        cols[fmt.TASK_INDEX] = task_map[task_index]
         tasks = list(source_row.get(fmt.TASKS) or [])
         for task in tasks:
             self.meta.task_index(task)

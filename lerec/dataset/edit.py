@@ -192,12 +192,18 @@ def reencode_dataset(source: str | os.PathLike, output: str | os.PathLike, *, rg
     return plan
 
 
-def convert_to_video(source: str | os.PathLike, output: str | os.PathLike, *, rgb: Mapping[str, Any] | None = None,
-                     depth: Mapping[str, Any] | None = None, progress: Progress = _noop) -> dict[str, RGBEncoderConfig]:
-    """An image dataset (PNG frames in parquet) as a video dataset (default encoder settings unless changed by
-    ``rgb``/``depth``); streams that already are videos are copied."""
+def images_to_convert(source: str | os.PathLike) -> list[str]:
+    """The image features of ``source`` that ``convert_to_video`` turns into videos; a DatasetError if none."""
     with DatasetReader(source) as reader:
         image_keys = reader.image_keys
     if not image_keys:
         raise DatasetError(f"{source}: no image features to convert (its cameras are already videos)")
-    return reencode_dataset(source, output, rgb=rgb or {}, depth=depth or {}, only=image_keys, progress=progress)
+    return image_keys
+
+
+def convert_to_video(source: str | os.PathLike, output: str | os.PathLike, *, rgb: Mapping[str, Any] | None = None,
+                     depth: Mapping[str, Any] | None = None, progress: Progress = _noop) -> dict[str, RGBEncoderConfig]:
+    """An image dataset (PNG frames in parquet) as a video dataset (default encoder settings unless changed by
+    ``rgb``/``depth``); streams that already are videos are copied."""
+    return reencode_dataset(source, output, rgb=rgb or {}, depth=depth or {}, only=images_to_convert(source),
+                            progress=progress)

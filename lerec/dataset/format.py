@@ -91,6 +91,9 @@ DATASET_TO_INDEX = "dataset_to_index"
 DATA = "data"
 EPISODES = "meta/episodes"
 STATS_PREFIX = "stats/"
+# meta/tasks.parquet: a task's number (also a frame column, as EPISODE_INDEX is) and its string.
+TASK_INDEX = "task_index"
+TASK = "task"
 EPISODE_INT_COLUMNS = (EPISODE_INDEX, LENGTH, DATASET_FROM_INDEX, DATASET_TO_INDEX, f"{DATA}/chunk_index",
                        f"{DATA}/file_index", f"{EPISODES}/chunk_index", f"{EPISODES}/file_index")
 VIDEO_COLUMN_NAMES = ("chunk_index", "file_index", "from_timestamp", "to_timestamp")

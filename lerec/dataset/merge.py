@@ -13,11 +13,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lerec.dataset import format as fmt
+from lerec.dataset import layout
 from lerec.dataset.assemble import (
     DatasetAssembler,
     check_output_not_source,
+    is_built_column,
     output_folder,
 )
+from lerec.dataset.features import DEFAULT_FEATURES
 from lerec.dataset.reader import DatasetReader
 from lerec.errors import DatasetError
 
@@ -30,7 +37,8 @@ IGNORED_KEYS = ("has_audio",)
 
 
 def merged_features(readers: Sequence[DatasetReader]) -> dict[str, dict[str, Any]]:
-    """The features of the merged dataset; raises DatasetError naming the dataset, feature and field that differ."""
+    """The features of the merged dataset; raises DatasetError naming the dataset, feature and field that differ
+    (or the column, when a column lerec copies as it is has two types)."""
     first = readers[0]
     result = copy.deepcopy(first.features)
     for other in readers[1:]:
@@ -64,7 +72,33 @@ def merged_features(readers: Sequence[DatasetReader]) -> dict[str, dict[str, Any
                     continue
                 raise DatasetError(f"{name}: feature {key!r} field {field!r} is {info.get(field)!r}, "
                                    f"{first.root} has {merged.get(field)!r}")
+    _check_extra_column_types(readers)
     return result
+
+
+def _check_extra_column_types(readers: Sequence[DatasetReader]) -> None:
+    """A column merge copies as it is (one lerec does not define) has one type in every source that has it;
+    else a DatasetError naming the column, the two types and the two sources."""
+    seen: dict[tuple[str, str], tuple[pa.DataType, Path]] = {}
+    for reader in readers:
+        for (where, column), typ in _extra_column_types(reader).items():
+            first = seen.setdefault((where, column), (typ, reader.root))
+            if first[0] != typ:
+                raise DatasetError(f"{reader.root}: {where} column {column!r} is {typ}, {first[1]} has {first[0]}; "
+                                   "merge keeps such columns as they are, so their types must match")
+
+
+def _extra_column_types(reader: DatasetReader) -> dict[tuple[str, str], pa.DataType]:
+    """The types of the columns lerec copies as they are: ('episode row', name) of the episode rows, ('data',
+    name) of the data files (language annotations, a user's own); all-null columns take any type."""
+    types = {("episode row", name): typ for name, typ in reader.meta.extra_types.items() if typ != pa.null()}
+    for path in layout.find(reader.root, fmt.DATA_FILES):
+        for field in pq.read_schema(path):
+            feature = reader.features.get(field.name)
+            copied = field.name not in DEFAULT_FEATURES and not (feature and is_built_column(feature))
+            if copied and field.type != pa.null():
+                types.setdefault(("data", field.name), field.type)
+    return types
 
 
 def _norm(value: Any) -> Any:

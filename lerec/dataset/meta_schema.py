@@ -128,7 +128,7 @@ def check_episodes_table(table: pa.Table, path: Path, video_keys: list[str]) -> 
     # Checked in Python: a file holds at most a few hundred rows, and a compute call per column costs more.
     for i, row in enumerate(rows):
         for column, kind in wanted.items():
-            value, least = row[column], 1 if column == "length" else 0
+            value, least = row[column], 1 if column == fmt.LENGTH else 0
             most = MAX_INDEX if kind == WHOLE else MAX_TIMESTAMP_S  # beyond, int64 sums and seeks overflow
             if not _is_number(value, kind == WHOLE) or not least <= value <= most:
                 raise DatasetError(f"{path}: row {i} column {column!r} is {_short(value)}, expected {kind} from "
@@ -175,19 +175,19 @@ def check_episode_indices(episodes: list[dict[str, Any]], folder: Path) -> None:
         if row[fmt.EPISODE_INDEX] != i:
             found = "twice" if i and row[fmt.EPISODE_INDEX] == episodes[i - 1][fmt.EPISODE_INDEX] else "missing"
             raise DatasetError(f"{folder}: episode_index values are not 0..{len(episodes) - 1} "
-                               f"(episode {i if found == 'missing' else row['episode_index']} is {found})")
+                               f"(episode {i if found == 'missing' else row[fmt.EPISODE_INDEX]} is {found})")
 
 
 def check_tasks_table(table: pa.Table, path: Path) -> list[str]:
     """Task strings ordered by ``task_index``, which must number them 0..N-1."""
-    for column, ok in (("task_index", pa.types.is_integer), ("task", pa.types.is_string)):
+    for column, ok in ((fmt.TASK_INDEX, pa.types.is_integer), (fmt.TASK, pa.types.is_string)):
         if column not in table.column_names:
             raise DatasetError(f"{path}: no column {column!r}")
         values = table.column(column)
         if not ok(values.type) or values.null_count:
             raise DatasetError(f"{path}: column {column!r} holds {values.type}"
                                + (f" with {values.null_count} empty value(s)" if values.null_count else ""))
-    pairs = sorted(zip(table.column("task_index").to_pylist(), table.column("task").to_pylist()))
+    pairs = sorted(zip(table.column(fmt.TASK_INDEX).to_pylist(), table.column(fmt.TASK).to_pylist()))
     if [i for i, _ in pairs] != list(range(len(pairs))):
         raise DatasetError(f"{path}: task_index values are not 0..{len(pairs) - 1}")
     return [task for _, task in pairs]

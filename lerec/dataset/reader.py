@@ -220,9 +220,9 @@ class DatasetReader:
         e, i = self.locate(index)
         sample = self.row(e, i)
         sample.update(self.frame(e, i))
-        task_index = sample.get("task_index")
+        task_index = sample.get(fmt.TASK_INDEX)
         if task_index is not None and 0 <= int(task_index) < len(self.tasks):
-            sample["task"] = self.tasks[int(task_index)]
+            sample[fmt.TASK] = self.tasks[int(task_index)]
         return sample
 
     def _keys(self, keys: Iterable[str] | None) -> list[str]:

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (same: pyarrow imports it on the first concat/cast, ~0.2 s)
 import pyarrow.parquet as pq
 
+from lerec.dataset import format as fmt
 from lerec.dataset.atomic import replace_atomically
 
 IMAGE_TYPE = pa.struct({"bytes": pa.binary(), "path": pa.string()})  # Hugging Face datasets' Image
@@ -50,7 +51,7 @@ def frame_table(columns: Mapping[str, np.ndarray], features: Mapping[str, Mappin
 # statistics, provenance) pyarrow tries a dictionary, finds it too large and drops it, at a cost: 57 ms against
 # 11 ms to write 35,000 rows of noisy floats, 44 ms against 15 ms for an episodes file of 100 rows, and both
 # files come out smaller without.
-FRAME_DICTIONARY_COLUMNS = ("episode_index", "task_index")
+FRAME_DICTIONARY_COLUMNS = (fmt.EPISODE_INDEX, fmt.TASK_INDEX)
 
 
 def write_parquet(path: str | Path, table: pa.Table, dictionary: bool | Sequence[str] = False) -> None:

@@ -31,11 +31,11 @@ def unfinished_save(root: str | Path, meta: DatasetMeta) -> list[str]:
         return []  # info.json disagrees with its own episodes: damage, not a save a crash left half done
     found = []
     if len(meta.episodes) > committed:
-        found.append(f"meta/episodes holds {len(meta.episodes) - committed} episode(s) beyond info.json's "
+        found.append(f"{fmt.EPISODES_DIR} holds {len(meta.episodes) - committed} episode(s) beyond info.json's "
                      f"total_episodes {committed}")
     tasks = int(info.get("total_tasks", len(meta.tasks)))
     if len(meta.tasks) > tasks:
-        found.append(f"meta/tasks.parquet holds {len(meta.tasks) - tasks} task(s) beyond total_tasks {tasks}")
+        found.append(f"{fmt.TASKS_PATH} holds {len(meta.tasks) - tasks} task(s) beyond total_tasks {tasks}")
     for path in layout.find(root, fmt.DATA_FILES):
         try:
             index = pq.read_table(path, columns=["index"]).column("index").to_pylist()
@@ -46,7 +46,7 @@ def unfinished_save(root: str | Path, meta: DatasetMeta) -> list[str]:
     try:
         counted = json.loads(meta.path(fmt.STATS_PATH).read_text())["index"]["count"][0]
         if int(counted) > frames:
-            found.append(f"meta/stats.json counts {counted} frames, info.json {frames}")
+            found.append(f"{fmt.STATS_PATH} counts {counted} frames, info.json {frames}")
     except Exception:
         pass
     found += _video_fragments_ahead(root, meta, committed)

@@ -155,7 +155,7 @@ class Validator:
             self._check_episode_rows(meta, e, length, rows, fps)
 
     def _check_episode_rows(self, meta, e: int, length: int, rows: dict[str, Any], fps: int) -> None:
-        checks = {"episode_index": np.full(length, e), "frame_index": np.arange(length)}
+        checks = {fmt.EPISODE_INDEX: np.full(length, e), "frame_index": np.arange(length)}
         for name, want in checks.items():
             got = np.asarray(rows[name])
             bad = np.flatnonzero(got != want)
@@ -165,7 +165,7 @@ class Validator:
         bad = np.flatnonzero(np.abs(ts - np.arange(length) / fps) > self.tolerance_s)
         if bad.size:
             self.add(f"timestamp is {ts[bad[0]]:.6f}, expected {bad[0] / fps:.6f}", e, frame=int(bad[0]))
-        task_index = np.asarray(rows["task_index"])
+        task_index = np.asarray(rows[fmt.TASK_INDEX])
         bad = np.flatnonzero((task_index < 0) | (task_index >= len(meta.tasks)))
         if bad.size:
             self.add(f"task_index {task_index[bad[0]]} is not a task", e, frame=int(bad[0]))
@@ -265,8 +265,8 @@ class Validator:
         expected = aggregate_stats(meta.episode_stats(r) for r in meta.episodes)
         for key, stats in expected.items():
             if not isinstance(stored.get(key), dict):
-                self.add(f"meta/stats.json has no entry for {key}" if key not in stored else
-                         f"meta/stats.json {key} is {type(stored[key]).__name__}, expected an object of statistics")
+                self.add(f"{fmt.STATS_PATH} has no entry for {key}" if key not in stored else
+                         f"{fmt.STATS_PATH} {key} is {type(stored[key]).__name__}, expected an object of statistics")
                 continue
             for name in ("min", "max", "mean", "count"):
                 if name not in stats or name not in stored[key]:
@@ -275,10 +275,10 @@ class Validator:
                 try:
                     b = np.ravel(np.asarray(stored[key][name], dtype=np.float64))
                 except (TypeError, ValueError):
-                    self.add(f"meta/stats.json {key}/{name} is not a list of numbers", stream=key)
+                    self.add(f"{fmt.STATS_PATH} {key}/{name} is not a list of numbers", stream=key)
                     continue
                 if a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-6):
-                    self.add(f"meta/stats.json {key}/{name} disagrees with the episodes' statistics", stream=key)
+                    self.add(f"{fmt.STATS_PATH} {key}/{name} disagrees with the episodes' statistics", stream=key)
 
 
 def validate(root: str | Path, *, decode: bool = False, progress: ProgressFn | None = None) -> list[Problem]:

@@ -89,6 +89,13 @@ def conversion_depth_config(config: DepthEncoderConfig) -> DepthEncoderConfig:
     return config
 
 
+def convert_depth_config(preset: str | None = None, g: int | None = None) -> DepthEncoderConfig:
+    """What ``lerec convert-depth`` converts to: the default depth config with ``preset`` and ``g`` where given,
+    as :func:`conversion_depth_config` uses it."""
+    changes = {k: v for k, v in {"preset": preset, "g": g}.items() if v is not None}
+    return conversion_depth_config(DepthEncoderConfig(**changes))
+
+
 def target_codec_name(config: DepthEncoderConfig) -> str:
     """FFmpeg's canonical name of ``config``'s codec, as ``video.codec`` records it (libx265 -> hevc)."""
     return canonical_codec_name(config.vcodec)

@@ -55,13 +55,9 @@ def convert_depth(source: Source, output: Source, *, preset: str | None = None, 
 
 def depth_conversion_changes(preset: str | None = None, g: int | None = None) -> dict[str, Any]:
     """The encoder fields ``lerec convert-depth`` sets (the stream's quantization is kept)."""
-    import attrs
+    from lerec.encoding.depth_transcode import convert_depth_config
 
-    from lerec.encoding.config import DepthEncoderConfig
-    from lerec.encoding.depth_transcode import conversion_depth_config
-
-    changes = {k: v for k, v in {"preset": preset, "g": g}.items() if v is not None}
-    config = conversion_depth_config(attrs.evolve(DepthEncoderConfig(), **changes))
+    config = convert_depth_config(preset, g)
     fields = ("vcodec", "pix_fmt", "g", "crf", "preset", "fast_decode", "extra_options")
     changes = {f: getattr(config, f) for f in fields}
     changes["extra_options"] = dict(config.extra_options)  # JSON for the job spec, not a mapping proxy
@@ -71,14 +67,9 @@ def depth_conversion_changes(preset: str | None = None, g: int | None = None) ->
 def convert_to_video(source: Source, output: Source, *, rgb: Mapping[str, Any] | None = None,
                      depth: Mapping[str, Any] | None = None, **options: Any) -> Path:
     """An image dataset (PNG in parquet) as a video dataset; streams already video are copied."""
-    from lerec.dataset.reader import DatasetReader
-    from lerec.errors import DatasetError
+    from lerec.dataset.edit import images_to_convert
 
-    with DatasetReader(source) as reader:
-        keys = reader.image_keys
-    if not keys:
-        raise DatasetError(f"{source}: no image features to convert (its cameras are already videos)")
-    return reencode(source, output, rgb=rgb or {}, depth=depth or {}, only=keys, **options)
+    return reencode(source, output, rgb=rgb or {}, depth=depth or {}, only=images_to_convert(source), **options)
 
 
 def validate(source: Source, **options: Any) -> list:
