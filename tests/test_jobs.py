@@ -4,11 +4,14 @@ tool's and validates; a failing episode names itself and leaves no output."""
 import json
 import re
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import lerec.jobs
+from lerec.cli import main
 from lerec.dataset.edit import convert_to_video, reencode_dataset
 from lerec.dataset.merge import merge_datasets
 from lerec.dataset.reader import DatasetReader
@@ -116,3 +119,23 @@ def test_settings_are_checked_before_any_work(recorded, tmp_path):
     with pytest.raises(DatasetError, match="not empty"):
         lerec.jobs.reencode(recorded, tmp_path / "used", rgb=H264, **LOCAL)
     assert not (tmp_path / "used.lerec-job").exists()
+
+
+def test_cli_commands_take_an_executor(recorded, recorded_b, tmp_path, capsys):
+    out = tmp_path / "merged"
+    assert main(["merge", str(recorded), str(recorded_b), "--output", str(out), "--executor", "local",
+                 "--workers", "2"]) == 0
+    assert main(["validate", str(out), "--decode", "--executor", "local", "--workers", "2"]) == 0
+    assert capsys.readouterr().out.endswith(f"{out}: OK\n")
+    assert main(["merge", str(recorded), str(recorded_b), "--output", str(tmp_path / "x"), "--tasks", "2"]) == 2
+    assert "--tasks needs --executor local|slurm|ray" in capsys.readouterr().err
+
+
+def test_without_the_scale_extra_executor_says_what_to_install(recorded, tmp_path):
+    blocked = ("import sys; sys.modules['datatrove'] = None; from lerec.cli import main; "
+               f"sys.exit(main(['merge', {str(recorded)!r}, {str(recorded)!r}, '--output', "
+               f"{str(tmp_path / 'out')!r}, '--executor', 'local']))")
+    done = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "--executor needs lerec[scale]: pip install 'lerec[scale]'" in done.stderr
+    assert not (tmp_path / "out").exists()

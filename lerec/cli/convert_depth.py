@@ -11,6 +11,7 @@ from pathlib import Path
 
 import attrs
 
+from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.dataset import layout
 from lerec.dataset.lock import dataset_lock
 from lerec.encoding.config import DepthEncoderConfig
@@ -34,6 +35,9 @@ def register(subparsers) -> None:
     parser.add_argument("--g", type=int, default=None, help="GOP size (default: LeRobot's depth default, 2)")
     parser.add_argument("--threads", type=int, default=None, help="encoder threads (default: the codec decides)")
     parser.add_argument("--dry-run", action="store_true", help="list the videos that would be converted")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="with --executor: write the converted dataset here (ROOT is then only read)")
+    add_executor_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -66,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
         changes["g"] = args.g
     config = attrs.evolve(DepthEncoderConfig(), **changes)
     config = conversion_depth_config(config)
+    job = executor_options(args)
+    if job is not None or args.output is not None:
+        return _run_job(args, job)
     if args.dry_run:
         pending = pending_depth_videos(args.root, config)
         for video in pending:
@@ -86,4 +93,21 @@ def run(args: argparse.Namespace) -> int:
     dst_mb = sum(r.dst_bytes for r in results) / 2**20
     print(f"converted {len(results)} depth video(s), {frames} frames in {seconds:.1f} s "
           f"({frames / max(seconds, 1e-6):.1f} fps), {src_mb:.1f} MiB -> {dst_mb:.1f} MiB; codes verified identical")
+    return 0
+
+
+def _run_job(args: argparse.Namespace, job: dict | None) -> int:
+    """Convert-depth on ``--executor`` into a new dataset at ``--output`` (the source is only read)."""
+    import lerec.jobs
+    from lerec.cli.progress import Progress
+    from lerec.dataset.metadata import DatasetMeta
+    from lerec.errors import SettingsError
+
+    if job is None or args.output is None or args.dry_run:
+        raise SettingsError("convert-depth --executor writes a new dataset: give --executor and --output "
+                            "(and no --dry-run)")
+    with Progress("convert-depth", len(DatasetMeta.load(args.root).episodes), "episodes") as bar:
+        lerec.jobs.convert_depth(args.root, args.output, preset=args.preset, g=args.g,
+                                 encoder_threads=args.threads, progress=bar.update, **job)
+    print(f"wrote {args.output}: depth streams as lossless HEVC, codes unchanged")
     return 0

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_changes_from_args
+from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.cli.progress import Progress
 from lerec.dataset import layout
 from lerec.dataset.edit import (
@@ -62,6 +63,8 @@ def register(subparsers) -> None:
     _add_encoder_flags(r)
     c = ops.add_parser("convert", help="image dataset (PNG in parquet) to video")
     _add_encoder_flags(c)
+    for op in (r, c):
+        add_executor_arguments(op)
     for op in (d, s, r, c):
         # Accepted after the operation too; SUPPRESS keeps a value given before it.
         op.add_argument("--output", default=argparse.SUPPRESS, help=OUTPUT_HELP)
@@ -109,8 +112,11 @@ def run(args) -> int:
         rgb, depth = _encoder_changes(args, "rgb_encoder"), _encoder_changes(args, "depth_encoder")
         if args.operation == "reencode" and rgb is None and depth is None:
             raise DatasetError("reencode needs at least one --rgb_encoder.<field> or --depth_encoder.<field>")
+        job = executor_options(args)
         with Progress(args.operation, n, "episodes") as bar:
-            if args.operation == "reencode":
+            if job is not None:
+                plan = _run_job(args, rgb, depth, job, bar.update)
+            elif args.operation == "reencode":
                 plan = reencode_dataset(args.root, args.output, rgb=rgb, depth=depth,
                                         encoder_threads=args.encoder_threads, progress=bar.update)
             else:
@@ -118,3 +124,22 @@ def run(args) -> int:
         encoded = ", ".join(f"{k} ({c.vcodec})" for k, c in plan.items()) or "nothing (settings unchanged)"
         print(f"wrote {args.output}; encoded {encoded}")
     return 0
+
+
+def _run_job(args, rgb, depth, job: dict[str, Any], progress) -> dict[str, RGBEncoderConfig]:
+    """``reencode``/``convert`` on ``--executor``; returns what was encoded (as the one-process path does)."""
+    import lerec.jobs
+    from lerec.dataset.edit import encode_plan
+    from lerec.dataset.reader import DatasetReader
+
+    with DatasetReader(args.root) as reader:
+        if args.operation == "reencode":
+            plan = encode_plan(reader, rgb, depth)
+        else:
+            plan = encode_plan(reader, rgb or {}, depth or {}, reader.image_keys)
+    if args.operation == "reencode":
+        lerec.jobs.reencode(args.root, args.output, rgb=rgb, depth=depth, encoder_threads=args.encoder_threads,
+                            progress=progress, **job)
+    else:
+        lerec.jobs.convert_to_video(args.root, args.output, rgb=rgb, depth=depth, progress=progress, **job)
+    return plan

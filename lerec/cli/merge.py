@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.cli.progress import Progress
 from lerec.dataset.merge import count_episodes, merge_datasets
 
@@ -14,11 +15,18 @@ def register(subparsers) -> None:
         "settings (g, crf, preset, fast_decode, extra_options) that differ become null with a warning.")
     p.add_argument("sources", nargs="+", help="dataset folders, in the order their episodes are wanted")
     p.add_argument("--output", required=True, help="new dataset folder (must not exist or be empty)")
+    add_executor_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    job = executor_options(args)
     with Progress("merge", count_episodes(args.sources), "episodes") as bar:
-        merge_datasets(args.sources, args.output, progress=bar.update)
+        if job is None:
+            merge_datasets(args.sources, args.output, progress=bar.update)
+        else:
+            import lerec.jobs
+
+            lerec.jobs.merge(args.sources, args.output, progress=bar.update, **job)
     print(f"merged {len(args.sources)} datasets into {args.output}")
     return 0

@@ -34,7 +34,8 @@ class Progress:
         bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
         elapsed = time.monotonic() - self._start
         eta = f" eta {elapsed / frac - elapsed:4.0f}s" if 0 < frac < 1 else ""
-        text = f"\r{self.label} [{bar}] {self.done}/{self.total} {self.unit}{eta} {note}"
+        rate = f" {self.done / elapsed:.1f}/s" if elapsed > 0 and self.done else ""
+        text = f"\r{self.label} [{bar}] {self.done}/{self.total} {self.unit}{rate}{eta} {note}"
         self.stream.write(text[:120].ljust(80))
         self.stream.flush()
 

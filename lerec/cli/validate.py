@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.cli.progress import Progress
 from lerec.dataset.validate import Validator
 
@@ -21,14 +22,19 @@ def register(subparsers) -> None:
     p.add_argument("--decode", action="store_true",
                    help="decode every frame (slower; also catches corrupt bitstreams) instead of reading packets")
     p.add_argument("--json", action="store_true", help="print the problems as JSON")
+    add_executor_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    validator = Validator(args.root, decode=args.decode)
-    with Progress("validate", validator.work(), "files") as bar:
-        validator.progress = bar.update
-        problems = validator.run()
+    job = executor_options(args)
+    if job is not None:
+        problems = _run_job(args, job)
+    else:
+        validator = Validator(args.root, decode=args.decode)
+        with Progress("validate", validator.work(), "files") as bar:
+            validator.progress = bar.update
+            problems = validator.run()
     if args.json:
         print(json.dumps([{"episode": p.episode, "stream": p.stream, "frame": p.frame, "message": p.message}
                           for p in problems], indent=2))
@@ -41,3 +47,15 @@ def run(args) -> int:
     else:
         print(f"{args.root}: OK")
     return 1 if problems else 0
+
+
+def _run_job(args, job) -> list:
+    """``validate --decode`` on ``--executor`` (a job always decodes every frame)."""
+    import lerec.jobs
+    from lerec.dataset.metadata import DatasetMeta
+    from lerec.errors import SettingsError
+
+    if not args.decode:
+        raise SettingsError("--executor runs validate --decode (every frame decoded); add --decode")
+    with Progress("validate --decode", len(DatasetMeta.load(args.root).episodes), "episodes") as bar:
+        return lerec.jobs.validate(args.root, progress=bar.update, **job)

@@ -43,13 +43,14 @@ def reencode(source: Source, output: Source, *, rgb: Mapping[str, Any] | None = 
 
 
 def convert_depth(source: Source, output: Source, *, preset: str | None = None, g: int | None = None,
-                  **options: Any) -> Path:
+                  encoder_threads: int | None = None, **options: Any) -> Path:
     """Depth streams as lossless HEVC Main 12 (LeRobot reads it; codes unchanged), into a new dataset."""
     from lerec.dataset.reader import DatasetReader
 
     with DatasetReader(source) as reader:
         keys = reader.depth_keys
-    return reencode(source, output, depth=depth_conversion_changes(preset, g), only=keys, **options)
+    return reencode(source, output, depth=depth_conversion_changes(preset, g), only=keys,
+                    encoder_threads=encoder_threads, **options)
 
 
 def depth_conversion_changes(preset: str | None = None, g: int | None = None) -> dict[str, Any]:
