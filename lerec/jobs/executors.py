@@ -95,11 +95,11 @@ def _executor(settings: ExecutorSettings, work: WorkDir, tasks: int) -> Any:
                 ray.init(num_cpus=workers, log_to_driver=False)
         return RayPipelineExecutor(pipeline, tasks=tasks, workers=workers, logging_dir=str(work.logs),
                                    mem_per_cpu_gb=0.5)
-    from datatrove.executor.slurm import SlurmPipelineExecutor
+    from lerec.jobs.slurm import LerecSlurmExecutor
 
     if not settings.slurm_partition:
         raise SettingsError("--executor slurm needs --slurm.partition NAME (sinfo lists them)")
-    return SlurmPipelineExecutor(pipeline, tasks=tasks, workers=settings.workers or -1, logging_dir=str(work.logs),
+    return LerecSlurmExecutor(pipeline, tasks=tasks, workers=settings.workers or -1, logging_dir=str(work.logs),
                                  time=settings.slurm_time, partition=settings.slurm_partition,
                                  cpus_per_task=settings.slurm_cpus_per_task, venv_path=_venv_activate(),
                                  job_name=f"lerec-{work.root.name}", mail_type="NONE",
