@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import subprocess
+import sys
 import uuid
 
 import pyarrow as pa
@@ -113,3 +114,15 @@ def test_a_failed_slurm_task_leaves_no_output_and_the_rerun_submits_only_its_ran
     assert {name.split("_")[1] for name in rerun} == {"0"}, rerun
     reencode_dataset(src, tmp_path / "one", rgb=H264, encoder_threads=1)
     assert_same_dataset(out, tmp_path / "one")
+
+
+def test_a_job_started_inside_a_slurm_allocation_runs(slurm_cluster, recorded, tmp_path):  # noqa: F811
+    """docs/scale.md's advice, sbatch --wrap "lerec ... --executor slurm": the allocation's SLURM_* variables
+    (here SLURM_MEM_PER_NODE from --mem) must not reach the array's tasks, where srun refused to start."""
+    name, outer = unique("lerec-outer"), tmp_path / "outer.out"
+    command = (f"{sys.executable} -m lerec validate {recorded} --decode --executor slurm --slurm.partition {PARTITION}"
+               f" --tasks 2 --workers 1 --work_dir {tmp_path / unique('work')}")
+    subprocess.run(["sbatch", "--partition", PARTITION, "--cpus-per-task", "1", "--mem", "1G", "--job-name", name,
+                    "--output", str(outer), "--wrap", command], check=True, capture_output=True)
+    wait_for_jobs(name)
+    assert f"{recorded}: OK" in outer.read_text(), outer.read_text()[-3000:] + slurm_logs(tmp_path)
