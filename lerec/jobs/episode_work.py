@@ -24,6 +24,7 @@ from lerec.errors import LerecError, one_line
 from lerec.jobs.plan import RESULT, JobError, WorkDir, share
 
 PID_FILE = "pid"
+FAILED_FILE = "failed"  # written before a rank's error leaves it: the executor stops the others on purpose
 
 
 def stream_file(i: int) -> str:
@@ -135,6 +136,9 @@ class RankStep:
                 tmp = episode / f".{RESULT}.tmp"
                 tmp.write_text(json.dumps(_plain(result)))
                 os.replace(tmp, episode / RESULT)
+        except BaseException as exc:
+            (folder / FAILED_FILE).write_text(one_line(exc))
+            raise
         finally:
             for reader in readers.values():
                 reader.close()

@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from lerec.errors import SettingsError
-from lerec.jobs.episode_work import PID_FILE, RankStep
+from lerec.jobs.episode_work import FAILED_FILE, PID_FILE, RankStep
 from lerec.jobs.plan import JobError, WorkDir
 
 EXECUTORS = ("local", "slurm", "ray")
@@ -175,7 +175,8 @@ def _watching(work: WorkDir, tasks: int, progress: Callable[[int], None], forked
             if done > reported:
                 progress(done - reported)
                 reported = done
-            if interrupt and not lost:
+            failed = any((work.rank_dir(r) / FAILED_FILE).exists() for r in todo)
+            if interrupt and not lost and not failed:  # a failed rank's error is on its way: it ends the run
                 found = lost_ranks(work, tasks)
                 # the others go on (the pool gives their ranks to a new worker): stop once they are done
                 if found and all(work.completed(r) or r in {f[0] for f in found} for r in todo):
@@ -204,8 +205,9 @@ def run_ranks(work: WorkDir, tasks: int, settings: ExecutorSettings, progress: C
     """Run the ranks not yet completed; returns the ranks this run started. Raises JobError when any is left."""
     require_scale()
     todo = [r for r in range(tasks) if not work.completed(r)]
-    for rank in todo:  # a killed attempt's pid must not pass for this run's
+    for rank in todo:  # an earlier attempt's pid and failure must not pass for this run's
         (work.rank_dir(rank) / PID_FILE).unlink(missing_ok=True)
+        (work.rank_dir(rank) / FAILED_FILE).unlink(missing_ok=True)
     if todo:
         executor = _executor(settings, work, tasks)
         forked = min(settings.resolved_workers(), tasks) if settings.executor == "local" else 0

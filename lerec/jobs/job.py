@@ -57,6 +57,8 @@ def run_job(spec: JobSpec, settings: ExecutorSettings, *, work_dir: str | os.Pat
         raise DatasetError(f"{spec.sources[0]}: no episodes to process")
     work = WorkDir(work_dir or default_work_dir(spec))
     tasks = settings.task_count(len(units))
+    if settings.tasks is None and (work.root / "job.json").exists():
+        tasks = work.plan()["tasks"]  # a rerun keeps the ranks it was planned with, whatever --workers is now
     work.start(spec, units, tasks)
     run_ranks(work, tasks, settings, progress or _noop)
     result = commit(work)
