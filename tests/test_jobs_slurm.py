@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import subprocess
 import sys
+import time
 import uuid
 
 import pyarrow as pa
@@ -126,3 +128,32 @@ def test_a_job_started_inside_a_slurm_allocation_runs(slurm_cluster, recorded, t
                     "--output", str(outer), "--wrap", command], check=True, capture_output=True)
     wait_for_jobs(name)
     assert f"{recorded}: OK" in outer.read_text(), outer.read_text()[-3000:] + slurm_logs(tmp_path)
+
+
+def test_ctrl_c_on_the_submitting_command_cancels_its_job_array(slurm_cluster, recorded, tmp_path):  # noqa: F811
+    """Otherwise the array runs on, and a rerun submits the same ranks beside it, into the same staging."""
+    blocker = unique("lerec-blocker")  # both CPUs taken: the job's array stays pending until cancelled
+    subprocess.run(["sbatch", "--partition", PARTITION, "--cpus-per-task", "2", "--job-name", blocker,
+                    "--output", "/dev/null", "--wrap", "sleep 600"], check=True, capture_output=True)
+    work = tmp_path / unique("work")
+    name = f"lerec-{work.name}"
+    try:
+        driver = subprocess.Popen([sys.executable, "-m", "lerec", "validate", str(recorded), "--decode", "--executor",
+                                   "slurm", "--slurm.partition", PARTITION, "--tasks", "2", "--work_dir", str(work)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 120
+        while not queued(name):
+            assert driver.poll() is None and time.monotonic() < deadline, driver.communicate()[0][-2000:]
+            time.sleep(0.5)
+        driver.send_signal(signal.SIGINT)
+        output = driver.communicate(timeout=120)[0]
+        assert driver.returncode != 0, output[-2000:]
+        assert not queued(name), f"the array is still queued after Ctrl-C: {output[-2000:]}"
+    finally:
+        subprocess.run(["scancel", "--name", blocker], capture_output=True)
+        wait_for_jobs(name)
+
+
+def queued(name: str) -> bool:
+    found = subprocess.run(["squeue", "-h", "-n", name, "-o", "%i"], capture_output=True, text=True, check=True)
+    return bool(found.stdout.strip())
