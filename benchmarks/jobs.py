@@ -203,7 +203,7 @@ def bench_jobs(args, src: Path, workdir: Path) -> list[dict]:
             row = {"job": kind, "executor": executor, "workers": workers, "episodes": episodes, "frames": frames,
                    "wall_s": m["wall_s"], "job_s": m["job_s"], "ray_init_s": m["ray_init_s"],
                    "cpu_s": m["cpu_s"] if executor == "local" else None,  # Ray's and Slurm's run elsewhere "problems": m["problems"],
-                   "commit_s": c["commit_s"], "commit_rss_before_mb": c["commit_rss_before_mb"],
+                   "commit_s": c["commit_s"], "commit_cpu_s": c["cpu_s"], "commit_rss_before_mb": c["commit_rss_before_mb"],
                    "commit_peak_rss_mb": c["commit_peak_rss_mb"], "load_before": load}
             row["episodes_per_s"] = episodes / row["job_s"]
             results.append(row)
@@ -268,7 +268,7 @@ def bench_merge(args, sources: dict[str, Path], copies: list[int], workdir: Path
             c = run_child("commit", str(out) + ".lerec-job", workdir / f"merge-{label}-{n}-commit.log")
             row = {"source": label, "datasets": n, "episodes": n * episodes, "frames": n * frames,
                    "source_mb": n * size / 1e6, "output_mb": dataset_bytes(out) / 1e6, "job_s": m["job_s"],
-                   "commit_s": c["commit_s"], "commit_rss_before_mb": c["commit_rss_before_mb"],
+                   "job_cpu_s": m["cpu_s"], "commit_s": c["commit_s"], "commit_cpu_s": c["cpu_s"], "commit_rss_before_mb": c["commit_rss_before_mb"],
                    "commit_peak_rss_mb": c["commit_peak_rss_mb"], "load_before": os.getloadavg()[0]}
             results.append(row)
             print(f"  merge {n:3d} × {label:5s} ({row['episodes']:5d} episodes, {row['source_mb']:7.1f} MB): job "
