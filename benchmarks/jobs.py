@@ -202,8 +202,9 @@ def bench_jobs(args, src: Path, workdir: Path) -> list[dict]:
             c = run_child("commit", work, workdir / f"{name}-commit.log")
             row = {"job": kind, "executor": executor, "workers": workers, "episodes": episodes, "frames": frames,
                    "wall_s": m["wall_s"], "job_s": m["job_s"], "ray_init_s": m["ray_init_s"],
-                   "cpu_s": m["cpu_s"] if executor == "local" else None,  # Ray's and Slurm's run elsewhere "problems": m["problems"],
-                   "commit_s": c["commit_s"], "commit_cpu_s": c["cpu_s"], "commit_rss_before_mb": c["commit_rss_before_mb"],
+                   "cpu_s": m["cpu_s"] if executor == "local" else None,  # Ray's and Slurm's workers run elsewhere
+                   "problems": m["problems"], "commit_s": c["commit_s"], "commit_cpu_s": c["cpu_s"],
+                   "commit_rss_before_mb": c["commit_rss_before_mb"],
                    "commit_peak_rss_mb": c["commit_peak_rss_mb"], "load_before": load}
             row["episodes_per_s"] = episodes / row["job_s"]
             results.append(row)
@@ -268,7 +269,8 @@ def bench_merge(args, sources: dict[str, Path], copies: list[int], workdir: Path
             c = run_child("commit", str(out) + ".lerec-job", workdir / f"merge-{label}-{n}-commit.log")
             row = {"source": label, "datasets": n, "episodes": n * episodes, "frames": n * frames,
                    "source_mb": n * size / 1e6, "output_mb": dataset_bytes(out) / 1e6, "job_s": m["job_s"],
-                   "job_cpu_s": m["cpu_s"], "commit_s": c["commit_s"], "commit_cpu_s": c["cpu_s"], "commit_rss_before_mb": c["commit_rss_before_mb"],
+                   "job_cpu_s": m["cpu_s"], "commit_s": c["commit_s"], "commit_cpu_s": c["cpu_s"],
+                   "commit_rss_before_mb": c["commit_rss_before_mb"],
                    "commit_peak_rss_mb": c["commit_peak_rss_mb"], "load_before": os.getloadavg()[0]}
             results.append(row)
             print(f"  merge {n:3d} × {label:5s} ({row['episodes']:5d} episodes, {row['source_mb']:7.1f} MB): job "
@@ -293,7 +295,8 @@ def parse_args(argv=None):
     p.add_argument("--source-preset", default="veryfast")
     p.add_argument("--vcodec", default="h264", help="the re-encode's codec")
     p.add_argument("--preset", default="veryfast", help="the re-encode's preset")
-    p.add_argument("--crf", type=float, default=23, help="the re-encode's crf (the source has 30: every stream is re-encoded)")
+    p.add_argument("--crf", type=float, default=23,
+                   help="the re-encode's crf (the source has 30, so every stream is re-encoded)")
     p.add_argument("--encoder-threads", type=int, default=1,
                    help="threads per encoder in every worker (1: one core per worker, so workers scale)")
     p.add_argument("--runs", default="local:1,local:2,ray:2",
@@ -328,7 +331,8 @@ def main(argv=None) -> int:
     try:
         if not args.only_merge:
             print(f"jobs on {src} ({report['source_mb']:.1f} MB): re-encode to {args.vcodec} "
-                  f"(preset {args.preset}, crf {args.crf}, {args.encoder_threads} encoder thread(s)), validate --decode")
+                  f"(preset {args.preset}, crf {args.crf}, {args.encoder_threads} encoder thread(s)), "
+                  "validate --decode")
             report["jobs"] = bench_jobs(args, src, workdir)
         if not args.no_merge:
             sources = {"light": src, "heavy": heavy_source(args, src)}
