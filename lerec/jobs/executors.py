@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
-import subprocess
 import sys
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -95,11 +92,11 @@ def _executor(settings: ExecutorSettings, work: WorkDir, tasks: int) -> Any:
                 ray.init(num_cpus=workers, log_to_driver=False)
         return RayPipelineExecutor(pipeline, tasks=tasks, workers=workers, logging_dir=str(work.logs),
                                    mem_per_cpu_gb=0.5)
-    from datatrove.executor.slurm import SlurmPipelineExecutor
+    from lerec.jobs.slurm import LerecSlurmExecutor
 
     if not settings.slurm_partition:
         raise SettingsError("--executor slurm needs --slurm.partition NAME (sinfo lists them)")
-    return SlurmPipelineExecutor(pipeline, tasks=tasks, workers=settings.workers or -1, logging_dir=str(work.logs),
+    return LerecSlurmExecutor(pipeline, tasks=tasks, workers=settings.workers or -1, logging_dir=str(work.logs),
                                  time=settings.slurm_time, partition=settings.slurm_partition,
                                  cpus_per_task=settings.slurm_cpus_per_task, venv_path=_venv_activate(),
                                  job_name=f"lerec-{work.root.name}", mail_type="NONE",
@@ -226,11 +223,4 @@ def run_ranks(work: WorkDir, tasks: int, settings: ExecutorSettings, progress: C
 
 def _wait_for_slurm(work: WorkDir, tasks: int, executor: Any) -> None:
     """sbatch returns at once: wait until every rank is marked complete or the Slurm job has left the queue."""
-    job_id = str(getattr(executor, "job_id", "") or "")
-    while not all(work.completed(r) for r in range(tasks)):
-        if job_id and shutil.which("squeue"):
-            queued = subprocess.run(["squeue", "-h", "-j", job_id], capture_output=True, text=True).stdout.strip()
-            if not queued:
-                time.sleep(1)  # the last markers may land just after the job leaves the queue
-                return
-        time.sleep(1)
+    executor.wait(lambda: all(work.completed(r) for r in range(tasks)))
