@@ -8,7 +8,7 @@ from packaging.requirements import Requirement
 
 from lerec.encoding.av_compat import SUPPORTED_AV, encoder_options, mp4_takes
 from lerec.encoding.config import DepthEncoderConfig
-from lerec.dataset.depth_conversion import realtime_depth_config
+from lerec.encoding.depth_transcode import realtime_depth_config
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 

@@ -38,7 +38,6 @@ from lerec.encoding.depth_transcode import (
     TranscodeResult,
     conversion_depth_config,
     depth_video_segments,
-    realtime_depth_config,  # re-exported: the recorder (recording/sources.py) takes both configs from here
     target_codec_name,
     transcode_depth_video,
 )

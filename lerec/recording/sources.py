@@ -12,7 +12,7 @@ import attrs
 
 from lerec.cameras.base import StreamSpec, feature_key
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.dataset.depth_conversion import conversion_depth_config, realtime_depth_config
+from lerec.encoding.depth_transcode import conversion_depth_config, realtime_depth_config
 from lerec.encoding.validation import resolve_encoder_config
 from lerec.errors import CameraError, LerecError
 from lerec.recording.camera_reader import CameraReader
