@@ -60,13 +60,24 @@ def env_command() -> str:
     return f"source {activate} && export PYTHONPATH={TESTS}${{PYTHONPATH:+:$PYTHONPATH}}"
 
 
+def queue_lines(name: str, fields: str = "%i", timeout_s: float = 120) -> list[str]:
+    """squeue's lines for the jobs called ``name``. A busy slurmctld makes squeue fail now and then (exit 1): that
+    is asked again, never taken for an empty queue."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        queue = subprocess.run(["squeue", "-h", "-n", name, "-o", fields], capture_output=True, text=True, timeout=30)
+        if queue.returncode == 0:
+            return [line for line in queue.stdout.splitlines() if line.strip()]
+        if time.monotonic() > deadline:
+            pytest.fail(f"squeue kept failing for {timeout_s:.0f} s: {queue.stderr.strip()}")
+        time.sleep(0.5)
+
+
 def wait_for_jobs(name: str, timeout_s: float = 600) -> None:
     """Until no job called ``name`` is pending or running; on timeout, cancel them and fail."""
     deadline = time.monotonic() + timeout_s
     while True:
-        queue = subprocess.run(["squeue", "-h", "-n", name, "-o", "%i %t %r"], capture_output=True, text=True,
-                               timeout=30)
-        lines = [line for line in queue.stdout.splitlines() if line.strip()]
+        lines = queue_lines(name, "%i %t %r")
         # datatrove's stats-merging job waits on the array with afterok: it never runs when a task failed.
         if not lines or all("DependencyNeverSatisfied" in line for line in lines):
             subprocess.run(["scancel", "-n", name], capture_output=True, timeout=30)

@@ -23,7 +23,8 @@ from lerec.errors import DatasetError
 
 from dataset_fixtures import FRONT
 from jobs_fixtures import Count, assert_same_dataset
-from slurm_cluster import PARTITION, decode_digest_step, env_command, episode_digest, slurm_logs, wait_for_jobs
+from slurm_cluster import (PARTITION, decode_digest_step, env_command, episode_digest, queue_lines, slurm_logs,
+                           wait_for_jobs)
 from slurm_cluster import slurm_cluster  # noqa: F401
 
 H264 = {"vcodec": "h264", "preset": "ultrafast", "crf": 35}
@@ -155,5 +156,4 @@ def test_ctrl_c_on_the_submitting_command_cancels_its_job_array(slurm_cluster, r
 
 
 def queued(name: str) -> bool:
-    found = subprocess.run(["squeue", "-h", "-n", name, "-o", "%i"], capture_output=True, text=True, check=True)
-    return bool(found.stdout.strip())
+    return bool(queue_lines(name))
