@@ -103,8 +103,8 @@ def test_a_failed_slurm_task_leaves_no_output_and_the_rerun_submits_only_its_ran
         assert sorted(p.name for p in (work / "logs/completions").iterdir()) == ["00000", "00001"]
         assert "file-007.mp4" in slurm_logs(work)  # the task's own log names what it missed
         # Nothing left waiting in the queue (datatrove's stats job used to wait there for ever: afterok).
-        queued = subprocess.run(["squeue", "-h", "-n", f"lerec-{work.name}"], capture_output=True, text=True)
-        assert queued.stdout.strip() == "", f"jobs left in the queue after the failure: {queued.stdout}"
+        left = queue_lines(f"lerec-{work.name}")
+        assert left == [], f"jobs left in the queue after the failure: {left}"
 
         episodes.write_bytes(good)
         before = set((work / "slurm_logs").glob("*.out"))
