@@ -7,8 +7,10 @@ previous row and running totals stay in memory.
 
 from __future__ import annotations
 
+import shutil
 import tracemalloc
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dataset_fixtures import recorded  # noqa: F401
@@ -16,6 +18,7 @@ from lerec.dataset import format as fmt
 from lerec.dataset.assemble import DatasetAssembler
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.reader import DatasetReader
+from lerec.dataset.validate import validate
 
 ROWS_PER_EPISODES_FILE = 10  # the rows held in memory at most, the same for both sizes
 DATA_FILE_MB = 0.02  # ~6 episodes' frame rows per data file: those held are the same for both sizes too
@@ -54,9 +57,35 @@ def test_assembling_memory_does_not_grow_with_episodes(recorded, tmp_path):  # n
     assert growth < (large - small) * BOUND_PER_EPISODE, (
         f"peak {peak_small} B for {small} episodes, {peak_large} B for {large}: "
         f"{growth / (large - small):.0f} B per episode")
+    assert validate(tmp_path / "large") == []
     meta = DatasetMeta.load(tmp_path / "large")
     assert len(meta.episodes) == large
     assert [r[fmt.EPISODE_INDEX] for r in meta.episodes] == list(range(large))
     assert meta.info["total_frames"] == sum(int(r[fmt.LENGTH]) for r in meta.episodes)
     files = sorted((tmp_path / "large" / fmt.EPISODES_DIR).rglob("*.parquet"))
     assert [pq.read_metadata(f).num_rows for f in files] == [ROWS_PER_EPISODES_FILE] * (large // ROWS_PER_EPISODES_FILE)
+
+
+def test_a_column_that_comes_later_is_null_in_the_files_written_before(recorded, tmp_path):  # noqa: F811
+    """Every meta/episodes file gets every episode column, in one order, as the one file written at the end had."""
+    tagged = tmp_path / "tagged"
+    shutil.copytree(recorded, tagged)
+    episodes_file = tagged / fmt.FIRST_FILE.episodes_path()
+    table = pq.read_table(episodes_file)
+    pq.write_table(table.append_column("operator", pa.array(["ann"] * table.num_rows)), episodes_file)
+    plain, with_column = DatasetReader(recorded), DatasetReader(tagged)
+    try:
+        out = DatasetAssembler(tmp_path / "out", plain.fps, plain.features, plain.meta.info.get("robot_type"))
+        out.appender.episodes_file_max_rows = 2
+        for reader, e in ((plain, 0), (plain, 1), (plain, 2), (with_column, 1)):
+            out.add(reader, e)
+        out.finish()
+    finally:
+        plain.close()
+        with_column.close()
+    files = sorted((tmp_path / "out" / fmt.EPISODES_DIR).rglob("*.parquet"))
+    schemas = [pq.read_schema(f) for f in files]
+    assert len(files) == 2 and schemas[0] == schemas[1] and schemas[0].field("operator").type == pa.string()
+    meta = DatasetMeta.load(tmp_path / "out")
+    assert [r.get("operator") for r in meta.episodes] == [None, None, None, "ann"]
+    assert validate(tmp_path / "out") == []
