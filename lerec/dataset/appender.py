@@ -4,8 +4,9 @@ The one writer of the v3.0 layout, for recording (:class:`lerec.dataset.writer.D
 a dataset from others (:class:`lerec.dataset.assemble.DatasetAssembler`: merge, delete, split, re-encode). Each
 part goes into the file its kind's last episode used unless the roll-over rules (:mod:`lerec.dataset.format`)
 start the next one. A recording writes every part as it comes, each file replaced whole or appended and fsync'd,
-noting it in its :class:`~lerec.dataset.rollback.Rollback` first; a dataset built in a temporary folder holds a
-data file's rows and the episode rows in memory until :meth:`EpisodeAppender.finish` (``buffered``).
+noting it in its :class:`~lerec.dataset.rollback.Rollback` first; a dataset built in a temporary folder
+(``buffered``) holds the rows of the data file and of the ``meta/episodes`` file being filled and writes each when
+the next one starts: besides them it keeps only the last episode row and running totals, whatever the episode count.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from lerec.dataset.atomic import raise_disk_error
 from lerec.dataset.episode_video import MovableEpisode
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.rollback import Rollback
+from lerec.dataset.stats import StatsTotal
 from lerec.dataset.tables import append_rows, write_data_file
 from lerec.encoding import fmp4
 
@@ -51,6 +53,16 @@ class EpisodeAppender:
         self._buffer: list[pa.Table] = []  # buffered: rows of the data file at self._buffer_address
         self._buffer_address = fmt.FIRST_FILE
         self._buffer_bytes = 0
+        # buffered: the episode rows are not kept in meta.episodes. The last one, the totals, the rows of the
+        # meta/episodes file being filled, the columns (in order) and types of the files written so far.
+        self.last: dict[str, Any] | None = None
+        self.episodes = 0
+        self.frames = 0
+        self.stats = StatsTotal()
+        self._rows: list[dict[str, Any]] = []
+        self._rows_address = fmt.FIRST_FILE
+        self._columns: dict[str, pa.DataType | None] = {}
+        self._files: dict[fmt.FileAddress, list[str]] = {}
 
     # --- data/ --------------------------------------------------------------------------------------------------
     def data_path(self, address: fmt.FileAddress) -> Path:
@@ -137,6 +149,11 @@ class EpisodeAppender:
         if previous is None:
             return fmt.FIRST_FILE
         address = fmt.FileAddress.of(previous, fmt.EPISODES)
+        if self.buffered:
+            held = len(self._rows) if self._rows_address == address else 0
+            if self.episodes_file_max_rows is not None and held >= self.episodes_file_max_rows:
+                return address.next(self.meta.info["chunks_size"])
+            return address
         if self.episodes_file_max_rows is not None \
                 and self._rows_in_file(fmt.EPISODES, address, previous, episodes=True) >= self.episodes_file_max_rows:
             return address.next(self.meta.info["chunks_size"])
@@ -147,13 +164,22 @@ class EpisodeAppender:
         stats.json (buffered: at :meth:`finish`). Returns the row."""
         meta = self.meta
         row = episode.to_row()
+        if self.buffered:
+            if self._rows and self._rows_address != episode.episodes:
+                self._flush_episodes()
+            self._rows_address = episode.episodes
+            self._rows.append(row)
+            self._columns.update((c, None) for c in row if c not in self._columns)
+            self.last = row
+            self.episodes += 1
+            self.frames += int(row[fmt.LENGTH])
+            self.stats.add(fmt.episode_stats(row))
+            return row
         replacing = len(meta.episodes) > episode.index
         if replacing:
             meta.episodes[episode.index] = row
         else:
             meta.episodes.append(row)
-        if self.buffered:
-            return row
         address = episode.episodes
         if self.rollback is not None:
             self.rollback.before_replace(meta.path(address.episodes_path()))
@@ -166,15 +192,28 @@ class EpisodeAppender:
         return row
 
     def finish(self) -> None:
-        """Write what is held (buffered): the last data file's rows and every meta/episodes file."""
+        """Write what is held (buffered): the last data file's rows and meta/episodes file. Every meta/episodes
+        file gets the columns of all, in the order they came (a column some episodes lack is null in theirs)."""
         self.flush_rows()
         if not self.buffered:
             return
-        meta = self.meta
-        columns = list(dict.fromkeys(c for r in meta.episodes for c in r))
-        meta.episodes = [{c: r.get(c) for c in columns} for r in meta.episodes]
-        for address in dict.fromkeys(fmt.FileAddress.of(r, fmt.EPISODES) for r in meta.episodes):
-            meta.save_episodes_file(address.chunk, address.file)
+        self._flush_episodes()
+        columns = list(self._columns)
+        for address, written in self._files.items():
+            if written != columns:
+                self.meta.rewrite_episodes_file(address, {c: self._columns[c] for c in columns})
+
+    def _flush_episodes(self) -> None:
+        """Write the held rows (buffered) as their meta/episodes file and forget them."""
+        if not self._rows:
+            return
+        columns = [c for c in self._columns if any(c in r for r in self._rows)]
+        table = self.meta.write_episodes_file(self._rows_address, [{c: r.get(c) for c in columns} for r in self._rows])
+        for field in table.schema:
+            if self._columns.get(field.name) is None or pa.types.is_null(self._columns[field.name]):
+                self._columns[field.name] = field.type
+        self._files[self._rows_address] = columns
+        self._rows = []
 
     def _rows_in_file(self, prefix: str, address: fmt.FileAddress, previous: Mapping[str, Any],
                       episodes: bool = False) -> int:

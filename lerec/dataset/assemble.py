@@ -70,8 +70,7 @@ class DatasetAssembler:
         self.meta = DatasetMeta(Path(root), new_info(fps, dict(features), robot_type, use_videos))
         self.fps = int(fps)
         self.videos = EpisodeVideoSource()
-        self.appender = EpisodeAppender(self.meta, buffered=True, data_file_max_rows=None,
-                                        episodes_file_max_rows=None)
+        self.appender = EpisodeAppender(self.meta, buffered=True, data_file_max_rows=None)
 
     @property
     def features(self) -> dict[str, dict[str, Any]]:
@@ -88,8 +87,8 @@ class DatasetAssembler:
         length = int(source_row[fmt.LENGTH])
         rows = src.rows(e)
         rows.update(columns or {})
-        index = len(self.meta.episodes)
-        previous = self.meta.episodes[-1] if self.meta.episodes else None
+        index = self.appender.episodes
+        previous = self.appender.last
         start = first_frame_index(previous)
         task_map = np.array([self.meta.task_index(t) for t in src.tasks] or [0], dtype=np.int64)
         cols: dict[str, Any] = {}
@@ -142,13 +141,14 @@ class DatasetAssembler:
         return self.appender.write_row(row)
 
     def finish(self) -> DatasetMeta:
-        """Write the remaining rows and every meta file; returns the new dataset's metadata."""
-        if not self.meta.episodes:
+        """Write the remaining rows and every meta file; returns the new dataset's metadata (its ``episodes``
+        are not held: :meth:`DatasetMeta.load` reads them)."""
+        if not self.appender.episodes:
             raise DatasetError("no episodes to write")
         self.appender.finish()
         self.meta.save_tasks()
-        self.meta.save_stats()
-        self.meta.save_info()
+        self.meta.save_stats(total=self.appender.stats)
+        self.meta.save_info((self.appender.episodes, self.appender.frames))
         return self.meta
 
 

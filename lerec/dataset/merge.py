@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +36,16 @@ TUNING_KEYS = ("video.g", "video.crf", "video.preset", "video.fast_decode", "vid
 IGNORED_KEYS = ("has_audio",)
 
 
-def merged_features(readers: Sequence[DatasetReader]) -> dict[str, dict[str, Any]]:
+def merged_features(readers: Iterable[DatasetReader]) -> dict[str, dict[str, Any]]:
     """The features of the merged dataset; raises DatasetError naming the dataset, feature and field that differ
-    (or the column, when a column lerec copies as it is has two types)."""
-    first = readers[0]
+    (or the column, when a column lerec copies as it is has two types). Each reader but the first is needed only
+    while it is compared (``readers`` may open them one at a time)."""
+    readers = iter(readers)
+    first = next(readers)
     result = copy.deepcopy(first.features)
-    for other in readers[1:]:
+    seen: dict[tuple[str, str], tuple[pa.DataType, Path]] = {}
+    _check_extra_column_types(first, seen)
+    for other in readers:
         name = other.root
         if other.fps != first.fps:
             raise DatasetError(f"{name}: fps {other.fps} differs from {first.root}'s {first.fps}")
@@ -72,20 +76,19 @@ def merged_features(readers: Sequence[DatasetReader]) -> dict[str, dict[str, Any
                     continue
                 raise DatasetError(f"{name}: feature {key!r} field {field!r} is {info.get(field)!r}, "
                                    f"{first.root} has {merged.get(field)!r}")
-    _check_extra_column_types(readers)
+        _check_extra_column_types(other, seen)
     return result
 
 
-def _check_extra_column_types(readers: Sequence[DatasetReader]) -> None:
-    """A column merge copies as it is (one lerec does not define) has one type in every source that has it;
-    else a DatasetError naming the column, the two types and the two sources."""
-    seen: dict[tuple[str, str], tuple[pa.DataType, Path]] = {}
-    for reader in readers:
-        for (where, column), typ in _extra_column_types(reader).items():
-            first = seen.setdefault((where, column), (typ, reader.root))
-            if first[0] != typ:
-                raise DatasetError(f"{reader.root}: {where} column {column!r} is {typ}, {first[1]} has {first[0]}; "
-                                   "merge keeps such columns as they are, so their types must match")
+def _check_extra_column_types(reader: DatasetReader, seen: dict[tuple[str, str], tuple[pa.DataType, Path]]) -> None:
+    """A column merge copies as it is (one lerec does not define) has one type in every source that has it
+    (``seen``: the first type and source of each); else a DatasetError naming the column, the two types and the
+    two sources."""
+    for (where, column), typ in _extra_column_types(reader).items():
+        first = seen.setdefault((where, column), (typ, reader.root))
+        if first[0] != typ:
+            raise DatasetError(f"{reader.root}: {where} column {column!r} is {typ}, {first[1]} has {first[0]}; "
+                               "merge keeps such columns as they are, so their types must match")
 
 
 def _extra_column_types(reader: DatasetReader) -> dict[tuple[str, str], pa.DataType]:
@@ -111,21 +114,29 @@ def merge_datasets(sources: Sequence[str | os.PathLike], output: str | os.PathLi
     if len(sources) < 2:
         raise DatasetError("merge needs at least two datasets")
     check_output_not_source(output, list(sources))
-    readers = [DatasetReader(s) for s in sources]
-    try:
-        features = merged_features(readers)
-        with output_folder(output) as tmp:
-            out = DatasetAssembler(tmp, readers[0].fps, features, readers[0].meta.info.get("robot_type"))
-            for reader in readers:
-                for e in range(reader.num_episodes):
-                    out.add(reader, e)
-                    if progress:
-                        progress(1)
-            out.finish()
-    finally:
-        for reader in readers:
-            reader.close()
+    # One source open at a time: a source's metadata (its episode rows) is as large as the rows it adds.
+    features = merged_features(_opened(sources))
+    with output_folder(output) as tmp:
+        out = None
+        for reader in _opened(sources):
+            if out is None:
+                out = DatasetAssembler(tmp, reader.fps, features, reader.meta.info.get("robot_type"))
+            for e in range(reader.num_episodes):
+                out.add(reader, e)
+                if progress:
+                    progress(1)
+        out.finish()
     return Path(output)
+
+
+def _opened(sources: Sequence[str | os.PathLike]) -> Iterator[DatasetReader]:
+    """Each source's reader in turn, closed before the next opens."""
+    for source in sources:
+        reader = DatasetReader(source)
+        try:
+            yield reader
+        finally:
+            reader.close()
 
 
 def count_episodes(sources: Sequence[str | os.PathLike]) -> int:

@@ -192,19 +192,37 @@ class DatasetMeta:
         self._episode_tables[key] = table
         write_parquet(self.path(address.episodes_path()), table)
 
+    def write_episodes_file(self, address: fmt.FileAddress, rows: list[Mapping[str, Any]]) -> pa.Table:
+        """Write ``rows`` (not kept in ``episodes``: a dataset being assembled) as the meta/episodes file at
+        ``address``; returns the table written."""
+        table = episodes_table(rows, self.extra_types)
+        write_parquet(self.path(address.episodes_path()), table)
+        return table
+
+    def rewrite_episodes_file(self, address: fmt.FileAddress, columns: Mapping[str, pa.DataType | None]) -> None:
+        """Rewrite the meta/episodes file at ``address`` with ``columns`` in that order, null where it has none."""
+        path = self.path(address.episodes_path())
+        table = read_parquet(path)
+        arrays = [table.column(c) if c in table.column_names else pa.nulls(table.num_rows, type_ or pa.null())
+                  for c, type_ in columns.items()]
+        write_parquet(path, pa.Table.from_arrays(arrays, names=list(columns)))
+
     def save_tasks(self) -> None:
         write_parquet(self.path(fmt.TASKS_PATH), tasks_table(self.tasks))
 
-    def save_stats(self, only_if_changed: bool = False) -> None:
+    def save_stats(self, only_if_changed: bool = False, total: StatsTotal | None = None) -> None:
         """Write stats.json, aggregated over the episode rows: those added since the last call are folded into
         a running total; rows dropped or replaced since then (a repair) make it start over. ``only_if_changed``:
-        leave the file alone when it already holds them."""
-        folded, total = self._stats_total or (0, StatsTotal())
-        if folded > len(self.episodes) or any(r[fmt.EPISODE_INDEX] != i for i, r in enumerate(self.episodes[:folded])):
-            folded, total = 0, StatsTotal()
-        for row in self.episodes[folded:]:
-            total.add(self.episode_stats(row))
-        self._stats_total = (len(self.episodes), total)
+        leave the file alone when it already holds them. ``total``: the episodes' aggregate instead of the rows'
+        (a dataset assembled without keeping its rows)."""
+        if total is None:
+            folded, total = self._stats_total or (0, StatsTotal())
+            if folded > len(self.episodes) \
+                    or any(r[fmt.EPISODE_INDEX] != i for i, r in enumerate(self.episodes[:folded])):
+                folded, total = 0, StatsTotal()
+            for row in self.episodes[folded:]:
+                total.add(self.episode_stats(row))
+            self._stats_total = (len(self.episodes), total)
         stats = stats_to_json(total.result())
         path = self.path(fmt.STATS_PATH)
         if only_if_changed and path.exists():
@@ -215,10 +233,12 @@ class DatasetMeta:
                 pass
         write_json_atomically(path, stats)
 
-    def save_info(self) -> None:
-        """Write info.json with totals from the episode rows. Written last: it is what commits an episode."""
-        self.info["total_episodes"] = len(self.episodes)
-        self.info["total_frames"] = sum(int(r[fmt.LENGTH]) for r in self.episodes)
+    def save_info(self, totals: tuple[int, int] | None = None) -> None:
+        """Write info.json with totals from the episode rows, or ``totals`` (episodes, frames) of a dataset
+        assembled without keeping its rows. Written last: it is what commits an episode."""
+        episodes, frames = totals or (len(self.episodes), sum(int(r[fmt.LENGTH]) for r in self.episodes))
+        self.info["total_episodes"] = episodes
+        self.info["total_frames"] = frames
         self.info["total_tasks"] = len(self.tasks)
-        self.info["splits"] = {"train": f"0:{len(self.episodes)}"}
+        self.info["splits"] = {"train": f"0:{episodes}"}
         write_json_atomically(self.path(fmt.INFO_PATH), self.info)
