@@ -115,10 +115,10 @@ def merge_datasets(sources: Sequence[str | os.PathLike], output: str | os.PathLi
         raise DatasetError("merge needs at least two datasets")
     check_output_not_source(output, list(sources))
     # One source open at a time: a source's metadata (its episode rows) is as large as the rows it adds.
-    features = merged_features(_opened(sources))
+    features = merged_features(opened_in_turn(sources))
     with output_folder(output) as tmp:
         out = None
-        for reader in _opened(sources):
+        for reader in opened_in_turn(sources):
             if out is None:
                 out = DatasetAssembler(tmp, reader.fps, features, reader.meta.info.get("robot_type"))
             for e in range(reader.num_episodes):
@@ -129,7 +129,7 @@ def merge_datasets(sources: Sequence[str | os.PathLike], output: str | os.PathLi
     return Path(output)
 
 
-def _opened(sources: Sequence[str | os.PathLike]) -> Iterator[DatasetReader]:
+def opened_in_turn(sources: Sequence[str | os.PathLike]) -> Iterator[DatasetReader]:
     """Each source's reader in turn, closed before the next opens."""
     for source in sources:
         reader = DatasetReader(source)

@@ -14,7 +14,7 @@ from lerec.dataset import format as fmt
 from lerec.dataset.assemble import DatasetAssembler, output_folder
 from lerec.dataset.edit import encode_plan, encoded_features
 from lerec.dataset.episode_video import MovableEpisode
-from lerec.dataset.merge import merged_features
+from lerec.dataset.merge import merged_features, opened_in_turn
 from lerec.dataset.reader import DatasetReader
 from lerec.dataset.stats import stats_from_json
 from lerec.dataset.validate import Problem, Validator
@@ -38,6 +38,24 @@ def _check_output(root: Path) -> None:
                        f"{'; '.join(map(str, problems[:SHOWN]))}{more}")
 
 
+class _SourceInTurn:
+    """The reader of one source at a time (the plan's units come source by source, in order)."""
+
+    def __init__(self, sources: list[str]):
+        self.sources, self.index, self.open = sources, -1, None
+
+    def reader(self, index: int) -> DatasetReader:
+        if index != self.index:
+            self.close()
+            self.open, self.index = DatasetReader(self.sources[index], depth_output_unit="mm"), index
+        return self.open
+
+    def close(self) -> None:
+        if self.open is not None:
+            self.open.close()
+        self.open, self.index = None, -1
+
+
 def commit(work: WorkDir) -> Path | list[Problem]:
     """Assemble the output of the finished job in ``work`` (for ``validate``: the report); returns the output."""
     plan = work.plan()
@@ -45,21 +63,21 @@ def commit(work: WorkDir) -> Path | list[Problem]:
     staged = work.results(tasks, len(plan["units"]))
     if kind == "validate":
         return _validate_report(plan["sources"][0], staged)
-    readers = [DatasetReader(s, depth_output_unit="mm") for s in plan["sources"]]
+    sources = _SourceInTurn(plan["sources"])  # one open at a time: each holds all its episode rows
     try:
-        first = readers[0]
+        first = sources.reader(0)
         encoding = {}
         if kind == "reencode":
             encoding = encode_plan(first, settings.get("rgb"), settings.get("depth"), settings.get("only"))
             features = encoded_features(first, encoding)
         elif kind == "merge":
-            features = merged_features(readers)
+            features = merged_features(opened_in_turn(plan["sources"]))
         else:
             features = first.features
         with output_folder(plan["output"]) as tmp:
             out = DatasetAssembler(tmp, first.fps, features, first.meta.info.get("robot_type"))
             for unit, folder, result in staged:
-                reader, e = readers[result["source"]], result["episode"]
+                reader, e = sources.reader(result["source"]), result["episode"]
                 if kind == "reencode" and unit == 0:
                     for key, config in encoding.items():
                         facts = result["streams"][key]["facts"]
@@ -77,8 +95,7 @@ def commit(work: WorkDir) -> Path | list[Problem]:
             out.finish()
             _check_output(tmp)
     finally:
-        for reader in readers:
-            reader.close()
+        sources.close()
     return Path(plan["output"])
 
 
