@@ -7,6 +7,7 @@ with the reason: slurm-wlm missing, not root, or the daemons' own words when the
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -20,6 +21,7 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[1] / ".ci/slurm.sh"
 TESTS = Path(__file__).resolve().parent
 PARTITION = "lerec"
+TURN_LOCK = Path("/var/tmp/lerec-slurm-tests.lock")
 
 
 def _script(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -27,7 +29,7 @@ def _script(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="session")
-def slurm_cluster():
+def slurm_session():
     """SLURM_CONF of a running one-node cluster (set in os.environ for the session)."""
     pytest.importorskip("datatrove", reason="datatrove is not installed (pip install -e '.[scale]')")
     started = False
@@ -52,6 +54,17 @@ def slurm_cluster():
             os.environ["SLURM_CONF"] = before
         if started:
             _script("stop")
+
+
+@pytest.fixture
+def slurm_cluster(slurm_session):
+    """The cluster, for one test at a time on this machine. Two suites at once (two checkouts, or CI beside a
+    developer) each holding one of the node's 2 CPUs with an outer job would leave both inner arrays pending for
+    ever; a test waits here for the other suite's Slurm test to end instead."""
+    TURN_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(TURN_LOCK, "a") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        yield slurm_session
 
 
 def env_command() -> str:

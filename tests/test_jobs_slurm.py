@@ -25,7 +25,7 @@ from dataset_fixtures import FRONT
 from jobs_fixtures import Count, assert_same_dataset
 from slurm_cluster import (PARTITION, decode_digest_step, env_command, episode_digest, queue_lines, slurm_logs,
                            wait_for_jobs)
-from slurm_cluster import slurm_cluster  # noqa: F401
+from slurm_cluster import slurm_cluster, slurm_session  # noqa: F401
 
 H264 = {"vcodec": "h264", "preset": "ultrafast", "crf": 35}
 
