@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lerec.dataset import format as fmt
+from lerec.dataset import layout
 from lerec.dataset.assemble import DatasetAssembler, output_folder
 from lerec.dataset.edit import encode_plan, encoded_features
 from lerec.dataset.episode_video import MovableEpisode
@@ -20,13 +21,15 @@ from lerec.dataset.stats import stats_from_json
 from lerec.dataset.validate import Problem, Validator
 from lerec.encoding import fmp4
 from lerec.errors import DatasetError
-from lerec.jobs.plan import JobError, WorkDir
+from lerec.jobs.plan import RESULT, JobError, WorkDir
 
 SHOWN = 3
 
 
 def _staged_videos(folder: Path, result: dict[str, Any]) -> dict[str, MovableEpisode]:
-    return {key: MovableEpisode(fmp4.read_episode_fragment(folder / staged["file"]), int(staged["start_frame"]))
+    """A rank's fragments, by the names its result.json gives: files inside its own staging folder only."""
+    return {key: MovableEpisode(fmp4.read_episode_fragment(layout.confine(folder, staged["file"], folder / RESULT)),
+                                int(staged["start_frame"]))
             for key, staged in result["streams"].items()}
 
 
