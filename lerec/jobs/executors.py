@@ -74,10 +74,11 @@ def _executor(settings: ExecutorSettings, work: WorkDir, tasks: int) -> Any:
     if settings.executor == "local":
         from datatrove.executor.local import LocalPipelineExecutor
 
-        # fork: workers start with lerec and datatrove imported (forkserver or spawn import them again in each
-        # worker: 3-4 s more per job on a loaded 2-core machine). The watcher thread stays quiet while forking.
+        # forkserver, not fork: a caller with threads (a notebook, the test suite, pyarrow's and the encoders'
+        # pools) can hold a lock at the fork that the child then waits on for ever; CI's Python 3.13 run hung so,
+        # every worker in futex_wait right after the fork. Each worker imports lerec again (a few seconds a job).
         return LocalPipelineExecutor(pipeline, tasks=tasks, workers=workers, logging_dir=str(work.logs),
-                                     start_method="fork")
+                                     start_method="forkserver")
     if settings.executor == "ray":
         try:
             import ray
