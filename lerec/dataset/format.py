@@ -97,6 +97,11 @@ TASK = "task"
 EPISODE_INT_COLUMNS = (EPISODE_INDEX, LENGTH, DATASET_FROM_INDEX, DATASET_TO_INDEX, f"{DATA}/chunk_index",
                        f"{DATA}/file_index", f"{EPISODES}/chunk_index", f"{EPISODES}/file_index")
 VIDEO_COLUMN_NAMES = ("chunk_index", "file_index", "from_timestamp", "to_timestamp")
+# An episode's labels (lerec's, :mod:`lerec.dataset.labels`): in every meta/episodes file, null when unset, last.
+SUCCESS = "success"
+TAGS = "tags"
+NOTES = "notes"
+LABEL_COLUMNS = (SUCCESS, TAGS, NOTES)
 
 
 def video_prefix(key: str) -> str:
@@ -240,7 +245,7 @@ class EpisodeRow:
     def to_row(self) -> dict[str, Any]:
         """The row as ``meta/episodes`` stores it (statistics as nested lists)."""
         row: dict[str, Any] = {EPISODE_INDEX: self.index, TASKS: list(self.tasks), LENGTH: self.length}
-        row.update(self.extra)
+        row.update((column, value) for column, value in self.extra.items() if column not in LABEL_COLUMNS)
         for key, location in self.videos.items():
             row.update(location.columns(key))
         row.update(self.data.columns(DATA))
@@ -249,6 +254,7 @@ class EpisodeRow:
             for name, value in feature_stats.items():
                 row[stats_column(key, name)] = np.asarray(value).tolist()
         row.update(self.episodes.columns(EPISODES))
+        row.update((column, self.extra.get(column)) for column in LABEL_COLUMNS)
         return row
 
 

@@ -199,6 +199,12 @@ class DatasetMeta:
         write_parquet(self.path(address.episodes_path()), table)
         return table
 
+    def replace_episodes_table(self, address: fmt.FileAddress, table: pa.Table) -> None:
+        """Write ``table`` (the file's rows with some columns changed: labels) as the meta/episodes file at
+        ``address``, and append the next rows to it."""
+        write_parquet(self.path(address.episodes_path()), table)
+        self._episode_tables[(address.chunk, address.file)] = table
+
     def rewrite_episodes_file(self, address: fmt.FileAddress, columns: Mapping[str, pa.DataType | None]) -> None:
         """Rewrite the meta/episodes file at ``address`` with ``columns`` in that order, null where it has none."""
         path = self.path(address.episodes_path())

@@ -17,6 +17,8 @@ from lerec.dataset import format as fmt
 from lerec.dataset.atomic import replace_atomically
 
 IMAGE_TYPE = pa.struct({"bytes": pa.binary(), "path": pa.string()})  # Hugging Face datasets' Image
+# The episode labels' column types: fixed, so that a file whose episodes are all unlabelled has them too.
+LABEL_TYPES = {fmt.SUCCESS: pa.bool_(), fmt.TAGS: pa.list_(pa.string()), fmt.NOTES: pa.string()}
 
 
 def arrow_type(feature: Mapping[str, Any]) -> pa.DataType:
@@ -97,7 +99,7 @@ def episodes_table(rows: Sequence[Mapping[str, Any]], known: Mapping[str, pa.Dat
     for row in rows:
         for key, value in row.items():
             if types.get(key) is None:
-                types[key] = known.get(key) or _python_type(value)
+                types[key] = LABEL_TYPES.get(key) or known.get(key) or _python_type(value)
     if all(t is not None for t in types.values()):
         try:
             return pa.Table.from_pylist(rows, schema=pa.schema(list(types.items())))

@@ -28,6 +28,7 @@ from lerec.dataset import layout
 from lerec.dataset.appender import EpisodeAppender, first_frame_index
 from lerec.dataset.atomic import raise_disk_error, remove_stale_temps
 from lerec.dataset.episode_video import MovableEpisode
+from lerec.dataset.labels import write_labels
 from lerec.dataset.meta_schema import read_parquet
 from lerec.dataset.metadata import DatasetMeta, new_info
 from lerec.dataset.rollback import Rollback
@@ -140,6 +141,7 @@ class DatasetWriter:
         meta = DatasetMeta.load(root, uncommitted=True)
         writer = cls(meta)
         writer.repair()
+        write_labels(meta, {})  # a dataset written before lerec labelled episodes: the columns in every file
         writer.staging.mkdir(parents=True, exist_ok=True)
         return writer
 

@@ -1,0 +1,186 @@
+"""Episode labels: whether an episode succeeded, its tags and its notes.
+
+They are columns of ``meta/episodes`` (:data:`lerec.dataset.format.LABEL_COLUMNS`), present in every file and
+null when unset: LeRobot 0.6.1 takes the schema of its episodes from the first file and fails on a column that
+appears only in a later one. Every episode lerec writes has them; a dataset written before gets them in every
+file the first time it is labelled or resumed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pyarrow as pa
+
+from lerec.dataset import format as fmt
+from lerec.dataset import layout
+from lerec.dataset.lock import dataset_lock
+from lerec.dataset.meta_schema import read_parquet
+from lerec.dataset.metadata import DatasetMeta, read_info
+from lerec.dataset.rollback import Rollback
+from lerec.dataset.tables import LABEL_TYPES
+from lerec.errors import DatasetError, SettingsError
+
+MAX_TAG_CHARS = 100
+MAX_NOTES_CHARS = 10_000
+
+
+class _Unchanged:
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED: Any = _Unchanged()  # "leave this field as it is"
+
+
+@attrs.frozen
+class EpisodeLabel:
+    """One episode's label. ``success`` None: unset; ``notes`` None: unset."""
+
+    success: bool | None = None
+    tags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    notes: str | None = None
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any], where: str = "episode row") -> EpisodeLabel:
+        """The label in an episode row (columns it lacks: unset); a DatasetError naming ``where`` when a value
+        is not what the column holds."""
+        success, tags, notes = (row.get(column) for column in fmt.LABEL_COLUMNS)
+        if not isinstance(success, (bool, type(None))):
+            raise DatasetError(f"{where}: column {fmt.SUCCESS!r} is {success!r}, expected true, false or null")
+        if tags is not None and (not isinstance(tags, (list, tuple)) or not all(isinstance(t, str) for t in tags)):
+            raise DatasetError(f"{where}: column {fmt.TAGS!r} is {tags!r}, expected a list of strings or null")
+        if not isinstance(notes, (str, type(None))):
+            raise DatasetError(f"{where}: column {fmt.NOTES!r} is {notes!r}, expected a string or null")
+        return cls(success, tags or (), notes)
+
+    def changed(self, success: Any = UNCHANGED, tags: Any = UNCHANGED, notes: Any = UNCHANGED) -> EpisodeLabel:
+        """This label with the given fields set (values checked by :func:`checked_fields`)."""
+        fields = checked_fields(success, tags, notes)
+        return attrs.evolve(self, **fields)
+
+    def columns(self) -> dict[str, Any]:
+        """The label as meta/episodes stores it: null when unset (no tags: null)."""
+        return {fmt.SUCCESS: self.success, fmt.TAGS: list(self.tags) or None, fmt.NOTES: self.notes}
+
+
+def checked_fields(success: Any = UNCHANGED, tags: Any = UNCHANGED, notes: Any = UNCHANGED) -> dict[str, Any]:
+    """The fields to set, normalised (tags stripped, in order, once each; empty notes: unset); a SettingsError
+    naming the field, the value and what is allowed."""
+    fields: dict[str, Any] = {}
+    if success is not UNCHANGED:
+        if not isinstance(success, (bool, type(None))):
+            raise SettingsError(f"success {success!r}: expected true, false or None (unset)")
+        fields["success"] = success
+    if tags is not UNCHANGED:
+        if isinstance(tags, (str, bytes)) or not isinstance(tags, (Iterable, type(None))):
+            raise SettingsError(f"tags {tags!r}: expected a list of strings")
+        kept: list[str] = []
+        for tag in tags or ():
+            if not isinstance(tag, str) or not tag.strip() or len(tag) > MAX_TAG_CHARS \
+                    or any(c in tag for c in ",\n\r"):
+                raise SettingsError(f"tag {tag!r}: expected a non-empty string of at most {MAX_TAG_CHARS} "
+                                    "characters without commas or line breaks")
+            if tag.strip() not in kept:
+                kept.append(tag.strip())
+        fields["tags"] = tuple(kept)
+    if notes is not UNCHANGED:
+        if not isinstance(notes, (str, type(None))) or len(notes or "") > MAX_NOTES_CHARS:
+            raise SettingsError(f"notes {str(notes)[:40]!r}: expected a string of at most {MAX_NOTES_CHARS} "
+                                "characters, or None (unset)")
+        fields["notes"] = notes or None
+    return fields
+
+
+def labels_of(meta: DatasetMeta) -> dict[int, EpisodeLabel]:
+    """Every committed episode's label, from metadata already loaded."""
+    return {int(row[fmt.EPISODE_INDEX]): EpisodeLabel.of(row, f"{meta.root}: episode {row[fmt.EPISODE_INDEX]}")
+            for row in meta.episodes}
+
+
+def read_labels(root: str | os.PathLike) -> dict[int, EpisodeLabel]:
+    """Every episode's label (episodes never labelled: ``EpisodeLabel()``)."""
+    return labels_of(DatasetMeta.load(root))
+
+
+def _labelled_table(table: pa.Table, labels: Mapping[int, EpisodeLabel], path: Path) -> pa.Table | None:
+    """``table`` with every label column (typed, null where unset) and ``labels`` set in their episodes' rows;
+    None when that is what it holds already."""
+    positions = {i: labels[e] for i, e in enumerate(table.column(fmt.EPISODE_INDEX).to_pylist()) if e in labels}
+    changed = False
+    for name, typ in LABEL_TYPES.items():
+        if name in table.column_names:
+            column = table.column(name)
+            if column.type != typ and not pa.types.is_null(column.type):
+                raise DatasetError(f"{path}: column {name!r} holds {column.type}; lerec's episode labels keep "
+                                   f"{typ} there")
+            values = column.to_pylist()
+        else:
+            values = [None] * table.num_rows
+        new = list(values)
+        for i, label in positions.items():
+            new[i] = label.columns()[name]
+        if name in table.column_names and new == values and table.column(name).type == typ:
+            continue
+        changed = True
+        array = pa.array(new, type=typ)
+        if name in table.column_names:
+            table = table.set_column(table.column_names.index(name), pa.field(name, typ), array)
+        else:
+            table = table.append_column(pa.field(name, typ), array)
+    return table if changed else None
+
+
+def write_labels(meta: DatasetMeta, labels: Mapping[int, EpisodeLabel], rollback: Rollback | None = None) -> None:
+    """Set ``labels`` (episode index -> label) in the episode rows of ``meta`` and in its files, and give every
+    meta/episodes file the label columns. Every file is checked before any is written; each is replaced
+    atomically, ``rollback`` hearing of it first. The caller holds the dataset's lock (a session or
+    :func:`label_episodes`)."""
+    replaced = []
+    for path in layout.find(meta.root, fmt.EPISODES_FILES):
+        address = fmt.FileAddress.from_path(path)
+        table = _labelled_table(read_parquet(path), labels, path)
+        if table is not None and address is not None:
+            replaced.append((path, address, table))
+    for path, address, table in replaced:
+        if rollback is not None:
+            rollback.before_replace(path)
+        meta.replace_episodes_table(address, table)
+    meta.extra_types.update(LABEL_TYPES)
+    for row in meta.episodes:
+        label = labels.get(int(row[fmt.EPISODE_INDEX]))
+        for column, value in (label.columns() if label else dict.fromkeys(fmt.LABEL_COLUMNS)).items():
+            if label is not None or column not in row:
+                row[column] = value
+
+
+def label_episodes(root: str | os.PathLike, episodes: Iterable[int], *, success: Any = UNCHANGED,
+                   tags: Any = UNCHANGED, notes: Any = UNCHANGED) -> None:
+    """Set the given fields on each episode index in ``episodes``: atomic and under the dataset's lock, like
+    every edit; an unknown episode index or a bad value is a SettingsError before anything is written.
+    ``success=None`` unsets it."""
+    checked_fields(success, tags, notes)
+    wanted = list(episodes)
+    if not wanted or not all(isinstance(e, int) and not isinstance(e, bool) for e in wanted):
+        raise SettingsError(f"episodes {wanted!r}: expected one or more episode indices")
+    root = Path(root)
+    read_info(root)  # not a dataset: said before the lock makes its folder
+    with dataset_lock(root, "lerec label"):
+        meta = DatasetMeta.load(root)
+        unknown = [e for e in wanted if not 0 <= e < len(meta.episodes)]
+        if unknown:
+            raise SettingsError(f"{root}: episode {unknown[0]} does not exist (the dataset has episodes "
+                                f"0..{len(meta.episodes) - 1})" if meta.episodes else f"{root}: has no episodes")
+        current = labels_of(meta)
+        labels = {e: current[e].changed(success, tags, notes) for e in wanted}
+        rollback = Rollback(meta.path(fmt.ROLLBACK_DIR))
+        try:
+            write_labels(meta, labels, rollback)
+        except BaseException:
+            rollback.restore()
+            raise
+        rollback.discard()
