@@ -24,7 +24,8 @@ os.environ.setdefault("SE_AVOID_STATS", "true")
 from web_fixtures import CHROMIUM_FLAGS, browser_paths, open_page, serving, wait_for  # noqa: E402
 
 from lerec import Recorder, RGBEncoderConfig, SyntheticCameraConfig  # noqa: E402
-from lerec.web.review import Review, labels_module  # noqa: E402
+from lerec.dataset.labels import label_episodes  # noqa: E402
+from lerec.web.review import Review  # noqa: E402
 
 STATE = {"observation.state": {"dtype": "float32", "shape": [3], "names": ["x", "y", "z"]},
          "action": {"dtype": "float32", "shape": [3], "names": ["x", "y", "z"]}}
@@ -76,10 +77,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp) / "pick_cube"
             record(root)
-            labels = labels_module()
-            if labels is not None:
-                labels.label_episodes(root, [0, 2], success=True)
-                labels.label_episodes(root, [1], success=False, tags=("dropped",), notes="the cube slipped")
+            label_episodes(root, [0, 2], success=True)
+            label_episodes(root, [1], success=False, tags=("dropped",), notes="the cube slipped")
             with serving(Review(root, output=Path(tmp) / "curated")) as server:
                 open_page(browser, server.url)
                 wait_for(browser, "return [...document.querySelectorAll('img.thumb')].every(i => i.naturalWidth)")

@@ -108,7 +108,6 @@ def test_an_episode_plays_every_camera_in_sync_and_steps_frame_by_frame(browser,
 
 
 def test_label_an_episode_and_read_it_from_meta_episodes(browser, dataset):
-    pytest.importorskip("lerec.dataset.labels")
     from selenium.webdriver.common.by import By
 
     with serving(Review(dataset)) as server:
@@ -219,7 +218,5 @@ def test_live_page_shows_the_cameras_and_its_buttons_steer_the_recording(browser
         proc.stdout.close()
     assert proc.returncode == 0, "".join(err.lines)
     assert len(DatasetMeta.load(root).episodes) == 2  # next saved one, re-record discarded one, stop saved one
-    if any("labels" in line and "not written" in line for line in err.lines):
-        return  # this lerec has no episode labels yet
     table = pq.read_table(next((root / "meta" / "episodes").rglob("*.parquet"))).to_pydict()
     assert table["success"] == [True, False]

@@ -175,7 +175,6 @@ def test_applying_a_deletion_writes_a_new_dataset_and_keeps_the_source(dataset):
 
 
 def test_labels_written_back_to_meta_episodes(dataset):
-    pytest.importorskip("lerec.dataset.labels")
     with serving(Review(dataset)) as server:
         body = json.dumps({"success": False, "tags": ["dropped", " slow "], "notes": "gripper slipped"}).encode()
         status, _, text = request(server, "/api/episodes/1/label", method="POST", body=body, headers=WRITE)

@@ -93,18 +93,13 @@ class RecorderSession:
         """Write the success/failure the page gave, now that the recorder has released the dataset."""
         if not self.labels:
             return
-        from lerec.web.review import labels_module
+        from lerec.dataset.labels import label_episodes
 
-        module = labels_module()
-        if module is None:
-            print("lerec record: labels from the web page not written: this lerec has no episode labels",
-                  file=sys.stderr)
-            return
         saved = self.rec.num_episodes
         for value in (True, False):
             episodes = [e for e, v in self.labels.items() if v is value and e < saved]
             if episodes:
-                module.label_episodes(self.rec.root, episodes, success=value)
+                label_episodes(self.rec.root, episodes, success=value)
         print(f"labelled {len(self.labels)} episode(s) from the web page", file=sys.stderr)
 
 

@@ -7,7 +7,6 @@ Writes (labels, deletion) refuse with 403 under ``--read-only``.
 
 from __future__ import annotations
 
-import importlib
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import numpy as np
 
 from lerec.dataset import format as fmt
 from lerec.dataset.edit import delete_episodes
+from lerec.dataset.labels import label_episodes, read_labels
 from lerec.dataset.reader import DatasetReader
 from lerec.encoding.fmp4 import EpisodeCut, episode_cut
 from lerec.errors import DatasetError, LerecError
@@ -26,14 +26,6 @@ THUMB_WIDTH = 160
 FRAME_WIDTH = 640
 ROW_COLUMNS = {"timestamp", "frame_index", "episode_index", "index", "task_index"}
 LABEL_FIELDS = ("success", "tags", "notes")
-
-
-def labels_module():
-    """:mod:`lerec.dataset.labels` (episode labels), or None where this lerec has none yet."""
-    try:  # by name while the label layer may be missing (an import statement of it would fail test_layering)
-        return importlib.import_module("lerec.dataset.labels")
-    except ImportError:
-        return None
 
 
 def whole_file(path: Path) -> EpisodeCut:
@@ -62,9 +54,8 @@ class Review:
     # --- what the pages ask ---------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         r = self._reader
-        labels = labels_module() is not None
         return {"name": self.root.name, "fps": r.fps, "episodes": r.num_episodes, "frames": r.num_frames,
-                "streams": self.streams(), "read_only": self.read_only, "labels": labels,
+                "streams": self.streams(), "read_only": self.read_only,
                 "output": str(self.output) if self.output else None}
 
     def streams(self) -> list[dict[str, str]]:
@@ -86,11 +77,8 @@ class Review:
         return rows
 
     def _labels(self) -> dict[int, dict[str, Any]]:
-        module = labels_module()
-        if module is None:
-            return {}
         return {e: {"success": lab.success, "tags": list(lab.tags), "notes": lab.notes}
-                for e, lab in module.read_labels(self.root).items()}
+                for e, lab in read_labels(self.root).items()}
 
     def episode(self, e: int) -> dict[str, Any]:
         self._check_episode(e)
@@ -167,9 +155,6 @@ class Review:
         """Set episode ``e``'s labels from ``body`` ({success, tags, notes}, each optional) and return them."""
         self._check_writable()
         self._check_episode(e)
-        module = labels_module()
-        if module is None:
-            raise BadRequest(501, "this lerec has no episode labels yet (lerec.dataset.labels)")
         if not isinstance(body, dict) or set(body) - set(LABEL_FIELDS):
             raise BadRequest(400, f"a label is a JSON object with some of {', '.join(LABEL_FIELDS)}")
         changes = {k: body[k] for k in LABEL_FIELDS if k in body}
@@ -183,7 +168,7 @@ class Review:
         if "notes" in changes and not (changes["notes"] is None or isinstance(changes["notes"], str)):
             raise BadRequest(400, "notes: a string or null")
         try:
-            module.label_episodes(self.root, [e], **changes)
+            label_episodes(self.root, [e], **changes)
         except LerecError as exc:
             raise BadRequest(409 if "in use" in str(exc) else 400, str(exc)) from None
         return self._labels().get(e, {})

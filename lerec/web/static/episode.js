@@ -149,7 +149,7 @@ async function main() {
     else if (ev.key === " ") { playing() ? pause() : play(); ev.preventDefault(); }
   });
   const panel = document.getElementById("label-panel");
-  panel.hidden = about.read_only || !about.review.labels;
+  panel.hidden = about.read_only;
   document.getElementById("mark-success").addEventListener("click", () => showLabel({...current(), success: true}));
   document.getElementById("mark-failure").addEventListener("click", () => showLabel({...current(), success: false}));
   document.getElementById("mark-unset").addEventListener("click", () => showLabel({...current(), success: null}));
