@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import av
@@ -18,11 +19,21 @@ import pyarrow.parquet as pq
 import pytest
 
 from dataset_fixtures import FRONT, WRIST, DEPTH
+from lerec.dataset.labels import read_labels
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.reader import DatasetReader
 from recording_fixtures import barcodes, episode_frames
 from web_fixtures import WRITE, copy_dataset, request, serving
 from lerec.web.review import Review
+
+
+LEROBOT_PYTHON = Path(os.environ.get("LEROBOT_PYTHON", "/opt/lerobot-venv/bin/python"))
+LEROBOT_LOAD = """
+import sys
+from lerobot.datasets.lerobot_dataset import LeRobotDataset
+ds = LeRobotDataset("local/labelled", root=sys.argv[1])
+print(len(ds), int(ds[len(ds) - 1]["episode_index"]), list(ds.meta.episodes["success"]))
+"""
 
 
 def decode_mp4(data: bytes) -> list[tuple[float, np.ndarray]]:
@@ -166,12 +177,31 @@ def test_writes_need_the_apps_header_and_are_refused_read_only(dataset):
 def test_applying_a_deletion_writes_a_new_dataset_and_keeps_the_source(dataset):
     out = dataset.parent / "out"
     with serving(Review(dataset, output=out)) as server:
+        status, _, _ = request(server, "/api/episodes/2/label", method="POST", body=b'{"success": true}',
+                               headers=WRITE)
+        assert status == 200
         status, _, body = request(server, "/api/delete", method="POST", body=b'{"episodes": [1]}', headers=WRITE)
         assert status == 200 and json.loads(body) == {"output": str(out), "deleted": [1], "episodes": 2}
         status, _, body = request(server, "/api/delete", method="POST", body=b'{"episodes": [0]}', headers=WRITE)
         assert status == 409 and b"already holds" in body  # never written over
     assert len(DatasetMeta.load(out).episodes) == 2 and len(DatasetMeta.load(dataset).episodes) == 3
     assert barcodes(episode_frames(out, FRONT, 1)) == barcodes(episode_frames(dataset, FRONT, 2))
+    assert read_labels(out)[1].success is True  # the label went with its episode
+
+
+def test_a_server_killed_while_applying_leaves_no_half_dataset(dataset):
+    out = dataset.parent / "out"
+    proc = _review_cli(str(dataset), "--port", "0", "--output", str(out))
+    try:
+        port = int(proc.stdout.readline().split(" at ", 1)[1].strip().rsplit(":", 1)[1].strip("/"))
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("POST", "/api/delete", body=b'{"episodes": [0]}', headers=WRITE)
+        time.sleep(0.3)  # somewhere in the middle of the copy, or before, or after: never half of it
+    finally:
+        proc.kill()
+        proc.communicate(timeout=60)
+    assert not out.exists() or len(DatasetMeta.load(out).episodes) == 2
+    assert len(DatasetMeta.load(dataset).episodes) == 3
 
 
 def test_labels_written_back_to_meta_episodes(dataset):
@@ -188,6 +218,11 @@ def test_labels_written_back_to_meta_episodes(dataset):
     table = pq.read_table(next((dataset / "meta" / "episodes").rglob("*.parquet"))).to_pydict()
     assert table["success"] == [None, False, None] and table["tags"][1] == ["dropped", "slow"]
     assert table["notes"][1] == "gripper slipped"
+    if LEROBOT_PYTHON.exists():  # CI: LeRobot 0.6.1 loads the labelled dataset
+        done = subprocess.run([str(LEROBOT_PYTHON), "-c", LEROBOT_LOAD, str(dataset)], capture_output=True,
+                              text=True, timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.stdout.strip().splitlines()[-1] == "60 2 [None, False, None]"
 
 
 def _review_cli(*args: str) -> subprocess.Popen:

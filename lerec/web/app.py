@@ -203,7 +203,7 @@ class WebServer:
     @property
     def url(self) -> str:
         port = self.socket.getsockname()[1]
-        shown = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        shown = socket.gethostname() if self.host in ("0.0.0.0", "::", "") else self.host
         host = f"[{shown}]" if ":" in shown else shown
         return f"http://{host}:{port}/" + (f"?token={self.token}" if self.token else "")
 
