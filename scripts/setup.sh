@@ -18,17 +18,9 @@ fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 "$VENV/bin/python" -m pip install -q --upgrade pip
 if [ "${LEREC_BROWSER:-1}" = 1 ] && ! command -v chromedriver >/dev/null; then
-    if command -v apt-get >/dev/null; then
-        sudo=""
-        [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
-        echo "installing chromium and chromium-driver for the browser tests (waits up to 120 s for dpkg's lock)"
-        lock=(-o DPkg::Lock::Timeout=120)
-        $sudo apt-get "${lock[@]}" update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get "${lock[@]}" install -y -qq --no-install-recommends \
-            chromium chromium-driver >/dev/null || echo "warning: no chromium: the browser tests will skip" >&2
-    else
-        echo "warning: no apt-get; install chromium and its chromedriver for the browser tests" >&2
-    fi
+    # shellcheck source=scripts/apt_missing.sh
+    source scripts/apt_missing.sh
+    apt_install_missing chromium chromium-driver || echo "warning: no chromium: the browser tests will skip" >&2
 fi
 "$VENV/bin/python" -m pip install -q -e ".[test,view,scale,web]" ${LEREC_AV:+"$LEREC_AV"}
 if [ "${LEREC_PLUGINS:-1}" = 1 ] && [ -f scripts/install_plugins.sh ]; then
