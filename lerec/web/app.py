@@ -99,7 +99,7 @@ def create_app(review: Review | None = None, live: LiveSession | None = None, *,
         return Response(files[name].read_bytes(), media_type=kind, headers={"Cache-Control": "no-store"})
 
     async def about(request: Request) -> Response:
-        out = {"review": need_review().summary() if review else None, "live": live is not None,
+        out = {"review": review.summary() if review is not None else None, "live": live is not None,
                "read_only": read_only or bool(review and review.read_only)}
         return JSONResponse(out)
 
