@@ -266,3 +266,12 @@ def test_cli_on_a_folder_that_is_no_dataset_exits_1(tmp_path):
     proc = _review_cli(str(tmp_path / "none"), "--port", "0")
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1 and "does not exist" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1:99999", "localhost:http", "8000x"])
+def test_record_web_with_a_bad_address_exits_2_before_recording(tmp_path, value):
+    root = tmp_path / "ds"
+    done = subprocess.run([sys.executable, "-m", "lerec", "record", "--dataset.root", str(root), "--web", value],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.startswith(f"lerec record: error: --web={value}")
+    assert len(done.stderr.strip().splitlines()) == 1 and not root.exists()

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from lerec.cli.review import WEB_EXTRA, check_port
+from lerec.cli.review import WEB_EXTRA
 from lerec.errors import SettingsError
 
 DEFAULT_ADDRESS = "127.0.0.1:8000"
@@ -25,11 +25,10 @@ LOW_DISK_BYTES = 2 << 30
 def parse_address(text: str, flag: str = "--web") -> tuple[str, int]:
     """``HOST:PORT`` (or ``PORT``, on 127.0.0.1) of ``--web``."""
     host, _, port = text.rpartition(":") if ":" in text else ("127.0.0.1", "", text)
-    try:
-        number = int(port)
-    except ValueError:
-        raise SettingsError(f"{flag}={text}: expected HOST:PORT, like 127.0.0.1:8000") from None
-    return host.strip("[]") or "127.0.0.1", check_port(number, flag)
+    if not port.isdigit() or int(port) > 65535:
+        raise SettingsError(f"{flag}={text}: expected HOST:PORT with a port 0 (any free one) to 65535, like "
+                            f"{DEFAULT_ADDRESS}")
+    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 class RecorderSession:
