@@ -13,24 +13,9 @@ if ! "$PY" -c 'import lerec' 2>/dev/null; then
     exit 1
 fi
 
-missing=()
-for pkg in libusb-1.0-0 libgl1 libglib2.0-0; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    if command -v apt-get >/dev/null; then
-        sudo=""
-        [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
-        # Another apt or dpkg (unattended-upgrades, a second set-up) may hold dpkg's lock: wait for it, saying so.
-        echo "installing system packages: ${missing[*]} (waits up to 120 s for dpkg's lock if another apt or dpkg holds it)"
-        lock=(-o DPkg::Lock::Timeout=120)
-        $sudo apt-get "${lock[@]}" update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get "${lock[@]}" install -y -qq --no-install-recommends \
-            "${missing[@]}" >/dev/null
-    else
-        echo "warning: no apt-get; install the equivalents of ${missing[*]} with your package manager" >&2
-    fi
-fi
+# shellcheck source=scripts/apt_missing.sh
+source "$repo/scripts/apt_missing.sh"
+apt_install_missing libusb-1.0-0 libgl1 libglib2.0-0
 
 targets=()
 for dir in "$repo"/plugins/lerec-opencv "$repo"/plugins/lerec-realsense "$repo"/plugins/lerec-reachy2 \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install lerec, its camera plugins and the test tools into ./.venv (idempotent).
-# System packages the plugins need (libusb for pyrealsense2) are installed with apt-get when missing.
+# System packages the plugins need (libusb for pyrealsense2) and the web app's browser tests need (chromium and its
+# version-locked chromium-driver) are installed with apt-get when missing (LEREC_BROWSER=0: no browser).
 # For CI's matrix (all optional): PYTHON=/path/to/python3.x, LEREC_VENV=DIR (instead of ./.venv),
 # LEREC_AV='av==15.1.0' (an av requirement within pyproject's range), LEREC_PLUGINS=0 (lerec alone, no plugins).
 set -euo pipefail
@@ -16,7 +17,12 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e ".[test,view,scale]" ${LEREC_AV:+"$LEREC_AV"}
+if [ "${LEREC_BROWSER:-1}" = 1 ] && ! command -v chromedriver >/dev/null; then
+    # shellcheck source=scripts/apt_missing.sh
+    source scripts/apt_missing.sh
+    apt_install_missing chromium chromium-driver || echo "warning: no chromium: the browser tests will skip" >&2
+fi
+"$VENV/bin/python" -m pip install -q -e ".[test,view,scale,web]" ${LEREC_AV:+"$LEREC_AV"}
 if [ "${LEREC_PLUGINS:-1}" = 1 ] && [ -f scripts/install_plugins.sh ]; then
     bash scripts/install_plugins.sh "$VENV/bin/python"
 fi

@@ -63,3 +63,41 @@ def test_different_stream_parameters_cannot_share_a_file(tmp_path):
     bigger = fmp4.read_episode_fragment(encode_episode(tmp_path / "c.mp4", 0, 4, codec, options, width=96))
     assert fmp4.can_append(target, same)
     assert not fmp4.can_append(target, bigger)
+
+
+def cut_bytes(cut: fmp4.EpisodeCut) -> bytes:
+    data = cut.path.read_bytes()
+    return b"".join(p if isinstance(p, bytes) else data[p[0] : p[0] + p[1]] for p in cut.parts)
+
+
+@pytest.mark.parametrize("name", ["h264 medium (B-frames)", "av1"])
+def test_an_episode_cut_plays_that_episode_from_time_zero(tmp_path, name):
+    codec, options = CODECS[name]
+    target = tmp_path / "file-000.mp4"
+    spans = [(0, 7), (7, 12), (19, 5)]
+    for i, (start, count) in enumerate(spans):
+        episode = fmp4.read_episode_fragment(encode_episode(tmp_path / f"ep{i}.mp4", start, count, codec, options))
+        fmp4.append_episode(target, episode, start, 30)
+    for i, (start, count) in enumerate(spans):
+        cut = fmp4.episode_cut(target, start, count, 30)
+        (tmp_path / f"cut{i}.mp4").write_bytes(cut_bytes(cut))
+        assert cut.size == (tmp_path / f"cut{i}.mp4").stat().st_size
+        frames = decode_file(tmp_path / f"cut{i}.mp4")
+        assert [round(t * 30, 6) for t, _ in frames] == list(range(count))
+        assert [read_frame_index(img) for _, img in frames] == list(range(start, start + count))
+    with pytest.raises(fmp4.DatasetError, match="no fragment starts at frame 3"):
+        fmp4.episode_cut(target, 3, 4, 30)
+
+
+def test_a_file_that_is_not_fragmented_has_no_episode_cut(tmp_path):
+    import av
+
+    path = tmp_path / "plain.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for n in range(5):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(synthetic_rgb(n, 64, 48), format="rgb24")))
+        container.mux(stream.encode(None))
+    with pytest.raises(fmp4.DatasetError):
+        fmp4.episode_cut(path, 0, 5, 30)

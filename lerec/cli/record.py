@@ -18,6 +18,7 @@ from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_a
 from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.record_display import show_status
+from lerec.cli.record_web import DEFAULT_ADDRESS, LiveWeb, parse_address
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, LerecError, SettingsError, leaf_errors
 from lerec.recording import Recorder
@@ -83,6 +84,10 @@ def register(subparsers) -> None:
     p.add_argument("--teleop", default=None, metavar="SPEC",
                    help="the teleoperator giving each tick's action, as --robot ('{type: synthetic}', "
                    "--teleop.type=TYPE --teleop.<option>=VALUE); without --robot and --teleop: both synthetic")
+    p.add_argument("--web", nargs="?", const=DEFAULT_ADDRESS, default=None, metavar="HOST:PORT",
+                   help=f"serve the live page (cameras, timer, warnings; buttons next, re-record, stop, success, "
+                   f"failure) on HOST:PORT (bare --web: {DEFAULT_ADDRESS}; a host other than 127.0.0.1 requires "
+                   "the token printed in the URL); needs lerec[web]")
     add_encoder_arguments(p, "dataset.rgb_encoder", RGBEncoderConfig)
     add_encoder_arguments(p, "dataset.depth_encoder", DepthEncoderConfig)
     p.set_defaults(func=run)
@@ -202,7 +207,10 @@ async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_fr
         ) as rec:
             interrupts.recorder = rec
             first = rec.num_episodes
+            web = LiveWeb(rec, first, args.web) if args.web else None
             async with anyio.create_task_group() as tg:
+                if web is not None:
+                    tg.start_soon(web.serve)
                 keys = keyboard_available()
                 tg.start_soon(show_status, rec, 0.25, None, keys)
                 if keys:
@@ -221,6 +229,8 @@ async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_fr
                             break
                 tg.cancel_scope.cancel()
             total = rec.num_episodes
+        if web is not None:
+            web.write_labels()  # the page's success/failure, once the recorder has released the dataset
         return first, total
     return None, None
 
@@ -243,6 +253,8 @@ def check_settings(args) -> None:
     check_queue_maxsize(args.encoder_queue_maxsize, "--dataset.encoder_queue_maxsize")
     if args.max_frame_age_s is not None:
         check_seconds(args.max_frame_age_s, "--dataset.max_frame_age_s", above_zero=True)
+    if args.web is not None:
+        parse_address(args.web)
     if args.root is not None:
         check_root(args.root, "--dataset.root")  # "" would be the current folder
     else:

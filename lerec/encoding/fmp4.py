@@ -336,6 +336,49 @@ def episode_mp4(episode: EpisodeFragment, shift_frames: int, fps: int) -> bytes:
     return b"".join(_episode_parts(episode, shift_frames, fps, 1, header=True))
 
 
+@attrs.define(frozen=True)
+class EpisodeCut:
+    """An episode of a dataset video file as an MP4 of its own, never written: ``parts`` are bytes (the header,
+    each ``moof`` moved to time 0) and ``(offset, size)`` ranges of the file (each ``mdat`` as it is)."""
+
+    path: Path
+    parts: tuple[bytes | tuple[int, int], ...]
+    size: int
+
+
+def episode_cut(path: str | os.PathLike, start_frame: int, frames: int, fps: int) -> EpisodeCut:
+    """The fragments holding frames ``start_frame ..`` ``+ frames`` of ``path`` as an MP4 whose frame k shows at
+    k / fps; DatasetError when no fragment starts at ``start_frame`` (a file not fragmented, or cut elsewhere)."""
+    path = Path(path)
+    init = strip_edit_list(read_init(path))
+    timescale = track_timescale(init)
+    if not timescale or timescale % fps:
+        raise DatasetError(f"{path}: no fragmented track with a timescale that is a multiple of {fps} fps")
+    start, end = start_frame * (timescale // fps), (start_frame + frames) * (timescale // fps)
+    boxes = file_boxes(path)
+    parts: list[bytes | tuple[int, int]] = []
+    delay = None
+    with open(path, "rb") as f:
+        for box, after in zip(boxes, boxes[1:]):
+            if box.type != b"moof" or after.type != b"mdat":
+                continue
+            f.seek(box.offset)
+            moof = f.read(box.size)
+            decode_time = fragment_decode_time(moof, Box(b"moof", 0, box.size, box.header))
+            if decode_time is None or not start <= decode_time < end:
+                continue
+            if delay is None:
+                if decode_time != start:
+                    break
+                delay = first_composition_offset(moof)
+            parts += [bytes(_shifted_parts(moof, -start, len(parts) // 2 + 1)[0]), (after.offset, after.size)]
+    if delay is None:
+        raise DatasetError(f"{path}: no fragment starts at frame {start_frame}")
+    parts.insert(0, with_edit_list(init, delay) if delay else init)
+    size = sum(len(p) if isinstance(p, bytes) else p[1] for p in parts)
+    return EpisodeCut(path, tuple(parts), size)
+
+
 def truncate_to_fragments(path: str | os.PathLike, keep: int) -> bool:
     """Cut the file after its first ``keep`` fragments (what a crash mid-append leaves); True if it changed."""
     size = os.path.getsize(path)
