@@ -19,7 +19,7 @@ from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.record_display import show_status
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.errors import Interrupted, LerecError, SettingsError, leaf_errors
+from lerec.errors import Interrupted, LerecError, SettingsError, single_error
 from lerec.recording import Recorder
 from lerec.recording.settings import (
     check_encoder_threads,
@@ -155,15 +155,6 @@ class _Interrupts:
             rec.abort()
 
 
-def _single_error(group: BaseExceptionGroup) -> BaseException:
-    """The error to report for ``group``: its only one, or the first lerec error (two streams spilling onto one
-    full disk fail alike, at once)."""
-    found = leaf_errors(group)
-    if len(found) == 1:
-        return found[0]
-    return next((exc for exc in found if isinstance(exc, LerecError)), group)
-
-
 async def _record(args, interrupts: _Interrupts) -> int:
     cameras, per_camera = parse_camera_settings(args.cameras)
     max_frame_age_s = {name: per_camera[name].get("max_frame_age_s", args.max_frame_age_s) for name in cameras}
@@ -179,7 +170,7 @@ async def _record(args, interrupts: _Interrupts) -> int:
         first, total = await _record_session(args, root, cameras, rgb, depth, robot, teleop, max_frame_age_s,
                                              interrupts)
     except BaseExceptionGroup as group:
-        raise _single_error(group) from None
+        raise single_error(group, LerecError) from None
     finally:
         interrupts.loop = None
     if first is None:

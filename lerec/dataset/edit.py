@@ -120,7 +120,7 @@ def _encode_plan(reader: DatasetReader, rgb: Mapping[str, Any] | None, depth: Ma
 def _depth_codes(reader: DatasetReader, e: int, key: str) -> list[np.ndarray]:
     """The stored 12-bit codes of an episode's depth video (re-encoding keeps them, so depth is unchanged)."""
     decoder = reader.decoders.get(reader.video_path(e, key), "gray12le")
-    start = fmt.video_from_timestamp(reader.episode(e), key)
+    start = reader.episode(e).videos[key].from_timestamp
     return decoder.frames_at([start + i / reader.fps for i in range(reader.length(e))], reader.tolerance_s)
 
 

@@ -6,7 +6,7 @@ glob or an episode-row column; :mod:`lerec.dataset.layout` checks that what a da
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import PurePath
 from typing import Any
 
@@ -109,6 +109,11 @@ def video_column(key: str, name: str) -> str:
     return f"videos/{key}/{name}"
 
 
+def provenance_column(key: str, name: str) -> str:
+    """lerec's own column ``name`` (``camera_seq``, ``capture_age_us``) of stream ``key`` in an episode row."""
+    return f"lerec/{key}/{name}"
+
+
 def stats_column(key: str, name: str) -> str:
     return f"{STATS_PREFIX}{key}/{name}"
 
@@ -194,14 +199,6 @@ class VideoLocation:
         """``length`` frames from frame ``start_frame`` of the file at ``address``."""
         return cls(address, start_frame / fps, (start_frame + length) / fps)
 
-    @classmethod
-    def of(cls, row: Mapping[str, Any], key: str) -> VideoLocation | None:
-        """The location in an episode row, None when the row has none for ``key``."""
-        if video_column(key, "chunk_index") not in row:
-            return None
-        return cls(FileAddress.of(row, video_prefix(key)), float(row[video_column(key, "from_timestamp")]),
-                   float(row[video_column(key, "to_timestamp")]))
-
     def start_frame(self, fps: int) -> int:
         return int(round(self.from_timestamp * fps))
 
@@ -213,18 +210,21 @@ class VideoLocation:
                 video_column(key, "to_timestamp"): self.to_timestamp}
 
 
-def video_from_timestamp(row: Mapping[str, Any], key: str) -> float:
-    """Where episode ``row``'s video of ``key`` starts in its file (s)."""
-    return float(row[video_column(key, "from_timestamp")])
+def _tasks(tasks: Any) -> tuple[str, ...] | None:
+    return None if tasks is None else tuple(tasks)
 
 
 @attrs.frozen
-class EpisodeRow:
-    """One row of ``meta/episodes``. ``extra`` holds the columns the format does not define (lerec's provenance,
-    a user's own), carried as they are; ``videos`` is in feature order."""
+class EpisodeRow(Mapping[str, Any]):
+    """One row of ``meta/episodes``, typed: made by a writer, or read by :meth:`from_row` and written back by
+    :meth:`to_row` as it was. ``extra`` holds the columns the format does not define (lerec's provenance, a
+    user's own), carried as they are; ``videos`` is in feature order; ``stats`` holds the ``stats/...`` values as
+    the row has them (:meth:`feature_stats` as arrays). ``tasks`` is None where the row has none.
+    ``dataset_to_index`` is ``dataset_from_index + length`` unless a row read says otherwise (validate tells).
+    Read as a mapping, it is its columns (``row["length"]``), for code that took rows as dicts."""
 
     index: int
-    tasks: tuple[str, ...] = attrs.field(converter=tuple)
+    tasks: tuple[str, ...] | None = attrs.field(converter=_tasks)
     length: int
     data: FileAddress
     dataset_from_index: int
@@ -232,14 +232,37 @@ class EpisodeRow:
     videos: Mapping[str, VideoLocation] = attrs.field(factory=dict)
     stats: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     extra: Mapping[str, Any] = attrs.field(factory=dict)
+    dataset_to_index: int = attrs.field(kw_only=True, default=attrs.Factory(
+        lambda row: row.dataset_from_index + row.length, takes_self=True))
+    # The columns of the row read, in their order: written back so (None: the format's order).
+    column_order: tuple[str, ...] | None = attrs.field(kw_only=True, default=None, eq=False, repr=False)
+    _columns: dict[str, Any] | None = attrs.field(init=False, default=None, eq=False, repr=False)
 
-    @property
-    def dataset_to_index(self) -> int:
-        return self.dataset_from_index + self.length
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], video_keys: Any = ()) -> EpisodeRow:
+        """The typed row of a ``meta/episodes`` row (its columns checked by
+        :func:`lerec.dataset.meta_schema.check_episodes_table`); ``video_keys``: the dataset's video features."""
+        videos = {key: VideoLocation(FileAddress.of(row, video_prefix(key)), row[video_column(key, "from_timestamp")],
+                                     row[video_column(key, "to_timestamp")])
+                  for key in video_keys if video_column(key, "chunk_index") in row}
+        located = {video_column(key, name) for key in videos for name in VIDEO_COLUMN_NAMES}
+        stats: dict[str, dict[str, Any]] = {}
+        extra: dict[str, Any] = {}
+        for column, value in row.items():
+            parsed = parse_stats_column(column)
+            if parsed is not None:
+                stats.setdefault(parsed[0], {})[parsed[1]] = value
+            elif column not in located and column not in EPISODE_INT_COLUMNS and column != TASKS:
+                extra[column] = value
+        return cls(row[EPISODE_INDEX], row.get(TASKS), row[LENGTH], FileAddress.of(row, DATA),
+                   row[DATASET_FROM_INDEX], FileAddress.of(row, EPISODES), videos, stats, extra,
+                   dataset_to_index=row[DATASET_TO_INDEX], column_order=tuple(row))
 
     def to_row(self) -> dict[str, Any]:
-        """The row as ``meta/episodes`` stores it (statistics as nested lists)."""
-        row: dict[str, Any] = {EPISODE_INDEX: self.index, TASKS: list(self.tasks), LENGTH: self.length}
+        """The row as ``meta/episodes`` stores it (statistics as nested lists); a row read comes back with its
+        columns in their order, and without those it did not have that hold nothing."""
+        row: dict[str, Any] = {EPISODE_INDEX: self.index, TASKS: None if self.tasks is None else list(self.tasks),
+                               LENGTH: self.length}
         row.update(self.extra)
         for key, location in self.videos.items():
             row.update(location.columns(key))
@@ -249,12 +272,29 @@ class EpisodeRow:
             for name, value in feature_stats.items():
                 row[stats_column(key, name)] = np.asarray(value).tolist()
         row.update(self.episodes.columns(EPISODES))
-        return row
+        if self.column_order is None:
+            return row
+        ordered = {column: row.pop(column) for column in self.column_order if column in row}
+        ordered.update((column, value) for column, value in row.items() if value is not None)
+        return ordered
 
+    def feature_stats(self) -> dict[str, dict[str, np.ndarray]]:
+        """The per-feature statistics as arrays, as the row stores them (those it holds nothing for left out)."""
+        return episode_stats(self._row())
 
-def extra_columns(row: Mapping[str, Any], video_keys: Any) -> dict[str, Any]:
-    """The columns of an episode row that the format does not define."""
-    return {column: value for column, value in row.items() if not is_format_column(column, video_keys)}
+    def _row(self) -> dict[str, Any]:
+        if self._columns is None:
+            object.__setattr__(self, "_columns", self.to_row())
+        return self._columns
+
+    def __getitem__(self, column: str) -> Any:
+        return self._row()[column]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._row())
+
+    def __len__(self) -> int:
+        return len(self._row())
 
 
 # --- Video feature info --------------------------------------------------------------------------------------------

@@ -19,8 +19,8 @@ def summarize(root: str | Path) -> dict[str, Any]:
     meta = DatasetMeta.load(root)
     root = Path(root)
     fps = meta.fps
-    frames = sum(int(r[fmt.LENGTH]) for r in meta.episodes)
-    tasks = Counter(task for r in meta.episodes for task in (r.get(fmt.TASKS) or []))
+    frames = sum(r.length for r in meta.episodes)
+    tasks = Counter(task for r in meta.episodes for task in (r.tasks or ()))
     data_files = layout.find(root, fmt.DATA_FILES)
     out: dict[str, Any] = {
         "root": str(root),

@@ -26,7 +26,7 @@ from lerec.dataset.writer import DatasetWriter
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.dataset.depth_conversion import DatasetProgress
 from lerec.encoding.depth_transcode import TranscodeResult
-from lerec.errors import Interrupted, LerecError, leaf_errors
+from lerec.errors import Interrupted, LerecError, single_error
 from lerec.recording import depth_deferral
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
@@ -47,17 +47,6 @@ from lerec.robots import registry as robot_registry
 log = logging.getLogger(__name__)
 
 Step = Callable[[], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
-
-
-def _single(group: BaseExceptionGroup) -> BaseException:
-    """The one exception inside a task group's group (the session's tasks never raise; the caller's code may)."""
-    leaves = leaf_errors(group)
-    return leaves[0] if len(leaves) == 1 else group
-
-
-def _first(group: BaseExceptionGroup) -> BaseException:
-    """The error that ended an episode: the first one raised (the others are its consequences, if any)."""
-    return leaf_errors(group)[0]
 
 
 class Recorder(EpisodeControls):
@@ -168,7 +157,7 @@ class Recorder(EpisodeControls):
                                 tg.cancel_scope.cancel()
                 except BaseExceptionGroup as group:
                     rec._hint_depth_conversion()
-                    raise _single(group) from None
+                    raise single_error(group) from None  # the session's tasks never raise; the caller's code may
                 except BaseException:
                     rec._hint_depth_conversion()
                     raise
@@ -227,10 +216,6 @@ class Recorder(EpisodeControls):
     @property
     def num_episodes(self) -> int:
         return len(self.writer.meta.episodes)
-
-    def request_stop(self) -> None:
-        """End the episode being recorded at its next tick; it is saved with the frames it has."""
-        self._stop_requested = True
 
     async def reset(self, duration_s: float) -> None:
         """The reset between episodes: for ``duration_s`` the teleop keeps driving the robot and nothing is
@@ -291,7 +276,7 @@ class Recorder(EpisodeControls):
             with anyio.CancelScope() as self._episode_scope:
                 report = await self._record(task, index, length, source, encoders)
         except* Exception as group:  # the episode's tasks have stopped and its save was abandoned
-            failure = _first(group)
+            failure = single_error(group, BaseException)  # the first raised: the others follow from it
         finally:
             self._episode_scope = None
             self.status.phase = "idle"
