@@ -13,8 +13,8 @@ from typing import Any
 import attrs
 import numpy as np
 
-from lerec.encoding.config import DEPTH_SETTINGS_KEYS
-from lerec.encoding.ffmpeg_mapping import canonical_codec_name
+from lerec.encoding import video_encoding as venc
+from lerec.encoding.video_encoding import VideoEncoding
 
 # --- Files ---------------------------------------------------------------------------------------------------------
 CODEBASE_VERSION = "v3.0"
@@ -299,8 +299,9 @@ class EpisodeRow(Mapping[str, Any]):
 
 # --- Video feature info --------------------------------------------------------------------------------------------
 # A video feature's ``info`` in info.json: how the stream is encoded (``video.codec``, ``video.pix_fmt`` and the
-# encoder settings of :meth:`RGBEncoderConfig.to_video_info`), the stream facts probed from its first file
-# (``video.height``, ``video.fps``, ... :func:`lerec.encoding.probe.probe_stream_info`), and whether it is depth.
+# encoder settings: :class:`lerec.encoding.video_encoding.VideoEncoding`), the stream facts probed from its first
+# file (``video.height``, ``video.fps``, ... :func:`lerec.encoding.probe.probe_stream_info`), and whether it is
+# depth.
 IS_DEPTH_MAP = "is_depth_map"
 DEPTH_UNIT = "depth_unit"
 
@@ -308,7 +309,7 @@ DEPTH_UNIT = "depth_unit"
 def is_depth_feature(feature: Mapping[str, Any]) -> bool:
     """Whether a feature holds depth: flagged ``is_depth_map`` (lerec) or ``video.is_depth_map`` (LeRobot)."""
     info = feature.get("info") or {}
-    return bool(info.get(IS_DEPTH_MAP) or info.get("video.is_depth_map"))
+    return bool(info.get(IS_DEPTH_MAP) or info.get(venc.IS_DEPTH_MAP))
 
 
 def depth_video_keys(features: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -316,15 +317,9 @@ def depth_video_keys(features: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return [key for key, f in features.items() if f.get("dtype") == "video" and is_depth_feature(f)]
 
 
-def encoding_info(config: Any) -> dict[str, Any]:
-    """How ``config`` (an encoder config) encodes a stream, as info keys."""
-    return {"video.codec": canonical_codec_name(config.vcodec), "video.pix_fmt": config.pix_fmt,
-            **config.to_video_info()}
-
-
 def recorded_info(config: Any, depth: bool, depth_unit: str | None = None) -> dict[str, Any]:
     """The info of a stream about to be recorded with ``config``, before its first file is probed."""
-    info = {**encoding_info(config), IS_DEPTH_MAP: depth}
+    info = {**VideoEncoding(config).info(), IS_DEPTH_MAP: depth}
     if depth:
         info[DEPTH_UNIT] = depth_unit
     return info
@@ -341,7 +336,7 @@ def with_stream_facts(info: Mapping[str, Any], probed: Mapping[str, Any]) -> dic
 
 
 def has_stream_facts(info: Mapping[str, Any]) -> bool:
-    return "video.height" in info
+    return venc.HEIGHT in info
 
 
 def as_video_info(info: Mapping[str, Any] | None, depth: bool) -> dict[str, Any]:
@@ -354,11 +349,12 @@ def as_video_info(info: Mapping[str, Any] | None, depth: bool) -> dict[str, Any]
 
 def reencoded_info(info: Mapping[str, Any], config: Any, probed: Mapping[str, Any]) -> dict[str, Any]:
     """A video feature's info after re-encoding with ``config``: new settings and stream facts, depth kept."""
-    return {**info, **probed, **config.to_video_info(), "video.pix_fmt": probed.get("video.pix_fmt", config.pix_fmt)}
+    return {**info, **probed, **VideoEncoding(config).settings_info(),
+            venc.PIX_FMT: probed.get(venc.PIX_FMT, config.pix_fmt)}
 
 
 def converted_info(config: Any, probed: Mapping[str, Any]) -> dict[str, Any]:
     """What changes in a depth feature's info when its videos are converted with ``config`` (probed: the
     converted file); its quantization stays."""
-    settings = {k: v for k, v in config.to_video_info().items() if k not in DEPTH_SETTINGS_KEYS}
-    return {"video.codec": probed["video.codec"], "video.pix_fmt": probed["video.pix_fmt"], **settings}
+    settings = {k: v for k, v in VideoEncoding(config).settings_info().items() if k not in venc.DEPTH_SETTINGS_KEYS}
+    return {venc.CODEC: probed[venc.CODEC], venc.PIX_FMT: probed[venc.PIX_FMT], **settings}

@@ -9,11 +9,8 @@ from typing import Any
 from lerec.cameras.base import StreamSpec
 from lerec.dataset import format as fmt
 from lerec.dataset.features import normalize_numeric_feature, video_feature
-from lerec.encoding.config import (
-    DepthEncoderConfig,
-    RGBEncoderConfig,
-    encoder_settings_diff,
-)
+from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
+from lerec.encoding.video_encoding import encoder_settings_diff
 from lerec.errors import DatasetError
 
 
