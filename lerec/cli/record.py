@@ -14,13 +14,14 @@ import anyio
 
 from lerec.cli.camera_options import DEFAULT_CAMERAS, parse_camera_settings
 from lerec.cli.device_options import device_config
-from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_args
+from lerec.cli.encoder_flags import add_encoder_arguments, encoder_changes_from_args, encoder_config_from_args
 from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.record_display import show_status
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, LerecError, SettingsError, single_error
 from lerec.recording import Recorder
+from lerec.recording.session_setup import resumed_encoder
 from lerec.recording.settings import (
     check_encoder_threads,
     check_episode_length,
@@ -95,6 +96,17 @@ def _root(args) -> Path:
     return home / args.repo_id
 
 
+def _encoder(args, root: Path, prefix: str, config_cls: type) -> Any:
+    """The encoder config the ``--{prefix}.<field>`` flags describe. With --resume: the dataset's settings with
+    the flags given applied, for the recorder to refuse where they differ; None when no flag is given (the
+    recorder takes the dataset's settings)."""
+    config = encoder_config_from_args(args, prefix, config_cls)
+    if not args.resume:
+        return config
+    changes = encoder_changes_from_args(args, prefix, config_cls)
+    return resumed_encoder(root, config_cls is DepthEncoderConfig, changes) or config if changes else None
+
+
 def devices(args) -> tuple[object | None, object | None]:
     """The robot and teleop configs of the command line: both synthetic when neither is given."""
     dotted = getattr(args, "dotted", None) or {}
@@ -158,10 +170,10 @@ class _Interrupts:
 async def _record(args, interrupts: _Interrupts) -> int:
     cameras, per_camera = parse_camera_settings(args.cameras)
     max_frame_age_s = {name: per_camera[name].get("max_frame_age_s", args.max_frame_age_s) for name in cameras}
-    rgb = encoder_config_from_args(args, "dataset.rgb_encoder", RGBEncoderConfig)
-    depth = encoder_config_from_args(args, "dataset.depth_encoder", DepthEncoderConfig)
-    robot, teleop = devices(args)
     root = _root(args)
+    rgb = _encoder(args, root, "dataset.rgb_encoder", RGBEncoderConfig)
+    depth = _encoder(args, root, "dataset.depth_encoder", DepthEncoderConfig)
+    robot, teleop = devices(args)
     interrupts.setup = anyio.CancelScope()
     interrupts.loop = asyncio.get_running_loop()
     if interrupts.count:

@@ -39,7 +39,7 @@ from lerec.recording.robot_loop import RobotRows, StepRows, check_devices, drive
 from lerec.recording.row_check import RowCheck
 from lerec.recording.status import RecorderStatus
 from lerec.recording.settings import check_session, check_task
-from lerec.recording.session_setup import check_resume, numeric_features, threads_per_stream
+from lerec.recording.session_setup import check_resume, numeric_features, resumed_encoder, threads_per_stream
 from lerec.recording.sources import Source, resolve_sources
 from lerec.recording.stream_encoder import StreamEncoder
 from lerec.robots import registry as robot_registry
@@ -67,6 +67,9 @@ class Recorder(EpisodeControls):
         self.declared_features = numeric_features(self._robot_features() if self.robot else features)
         self.infer_features = features is None and self.robot is None
         self.robot_type = robot_type or (self.robot.name if self.robot else None)
+        if resume:  # settings not given are the dataset's, as it says
+            rgb_encoder = rgb_encoder or resumed_encoder(self.root, False)
+            depth_encoder = depth_encoder or resumed_encoder(self.root, True)
         self.rgb_encoder = rgb_encoder or RGBEncoderConfig()
         self.depth_encoder = depth_encoder or DepthEncoderConfig()
         self.encoder_threads = encoder_threads  # None: the codec's choice when converting depth
@@ -124,6 +127,8 @@ class Recorder(EpisodeControls):
         ``features`` declares what ``step`` returns (``{"observation.state": {"dtype": "float32", "shape": [6]}}``);
         when omitted, it is inferred from the first ``step`` result. ``encoder_threads`` is each stream's
         encoder threads; by default the usable cores are shared among the streams (at least one each).
+        ``resume`` adds episodes to the dataset at ``root``: an encoder left None records as the dataset says its
+        streams were recorded; one given must match that.
 
         ``robot`` and ``teleop`` are configs of installed robot/teleop types (``SyntheticRobotConfig()``, any
         plugin's) or :class:`lerec.robots.Robot`/:class:`~lerec.robots.Teleop` objects. They are opened for the
