@@ -132,16 +132,6 @@ def is_format_column(column: str, video_keys: Any = ()) -> bool:
             or any(column.startswith(video_prefix(key) + "/") for key in video_keys))
 
 
-def episode_stats(row: Mapping[str, Any]) -> dict[str, dict[str, np.ndarray]]:
-    """The per-feature statistics in an episode row's ``stats/...`` columns."""
-    stats: dict[str, dict[str, np.ndarray]] = {}
-    for column, value in row.items():
-        parsed = parse_stats_column(column)
-        if parsed is not None and value is not None:
-            stats.setdefault(parsed[0], {})[parsed[1]] = np.asarray(value)
-    return stats
-
-
 # --- Records -------------------------------------------------------------------------------------------------------
 _CHUNK_NAME = re.compile(r"chunk-([0-9]+)")
 _FILE_NAME = re.compile(r"file-([0-9]+)")
@@ -220,7 +210,8 @@ class EpisodeRow(Mapping[str, Any]):
     :meth:`to_row` as it was. ``extra`` holds the columns the format does not define (lerec's provenance, a
     user's own), carried as they are; ``videos`` is in feature order; ``stats`` holds the ``stats/...`` values as
     the row has them (:meth:`feature_stats` as arrays). ``tasks`` is None where the row has none.
-    ``dataset_to_index`` is ``dataset_from_index + length`` unless a row read says otherwise (validate tells).
+    ``dataset_to_index`` is ``dataset_from_index + length`` unless a row read says otherwise (validate tells;
+    :func:`attrs.evolve` keeps it, so pass it anew with a new length).
     Read as a mapping, it is its columns (``row["length"]``), for code that took rows as dicts."""
 
     index: int
@@ -279,8 +270,15 @@ class EpisodeRow(Mapping[str, Any]):
         return ordered
 
     def feature_stats(self) -> dict[str, dict[str, np.ndarray]]:
-        """The per-feature statistics as arrays, as the row stores them (those it holds nothing for left out)."""
-        return episode_stats(self._row())
+        """The per-feature statistics as arrays of the values the row stores (those it holds nothing for left
+        out)."""
+        stats: dict[str, dict[str, np.ndarray]] = {}
+        for key, values in self.stats.items():
+            for name, value in values.items():
+                if value is not None:
+                    stored = value if isinstance(value, list) else np.asarray(value).tolist()
+                    stats.setdefault(key, {})[name] = np.asarray(stored)
+        return stats
 
     def _row(self) -> dict[str, Any]:
         if self._columns is None:
