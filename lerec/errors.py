@@ -66,6 +66,16 @@ def leaf_errors(exc: BaseException) -> list[BaseException]:
     return [exc]
 
 
+def single_error(group: BaseExceptionGroup, prefer: type[BaseException] | None = None) -> BaseException:
+    """The error to raise for ``group`` (a task group's): the one exception inside it and its nested groups; when
+    there are several, the first that is a ``prefer`` (e.g. the first of all, or the first lerec error: two
+    streams spilling onto one full disk fail alike, at once), else ``group`` itself."""
+    found = leaf_errors(group)
+    if len(found) == 1:
+        return found[0]
+    return next((exc for exc in found if prefer is not None and isinstance(exc, prefer)), group)
+
+
 def one_line(exc: BaseException) -> str:
     """A library exception's message on one line (pyarrow's and FFmpeg's can span several), for a message of ours."""
     return " ".join(str(exc).split()) or type(exc).__name__

@@ -111,7 +111,7 @@ def episode_video(root: str | Path, key: str, episode: int) -> tuple[list[np.nda
     meta = DatasetMeta.load(root)
     row = meta.episodes[episode]
     path = meta.video_file(key, row)
-    location = fmt.VideoLocation.of(row, key)
+    location = row.videos[key]
     start, end = location.from_timestamp, location.to_timestamp
     depth = fmt.is_depth_feature(meta.features[key])
     frames = []
@@ -120,7 +120,7 @@ def episode_video(root: str | Path, key: str, episode: int) -> tuple[list[np.nda
         for frame in container.decode(stream):
             if start - 1e-6 <= float(frame.pts * stream.time_base) < end - 1e-6:
                 frames.append(frame.to_ndarray() if depth else frame.to_ndarray(format="rgb24"))
-    return frames, list(row[f"lerec/{key}/camera_seq"])
+    return frames, list(row.extra[fmt.provenance_column(key, "camera_seq")])
 
 
 def record_with_cli(root: str | Path, cameras: str, *, seconds: float = 0.5, episodes: int = 1, timeout_s: float = 120):

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import anyio
+import attrs
 import pytest
 
 from lerec.dataset.metadata import DatasetMeta
@@ -26,8 +27,7 @@ def record_dataset(root: Path, episodes: int, task: str = "pick the cube", depth
     if task != "pick the cube":
         meta = DatasetMeta.load(root)
         meta.tasks = [task]
-        for row in meta.episodes:
-            row["tasks"] = [task]
+        meta.episodes = [attrs.evolve(row, tasks=[task]) for row in meta.episodes]
         meta.save_episodes_file(0, 0)
         meta.save_tasks()
     return root

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import pyarrow.parquet as pq
 import pytest
 
@@ -40,8 +41,7 @@ def _uncommit_last_episode(root):
     """What a crash between writing an episode's rows and info.json leaves: one episode (with a new task) past
     info.json's totals."""
     meta = DatasetMeta.load(root)
-    last = meta.episodes[-1]
-    last["tasks"] = ["a task never committed"]
+    last = meta.episodes[-1] = attrs.evolve(meta.episodes[-1], tasks=["a task never committed"])
     meta.task_index("a task never committed")
     meta.save_episodes_file(0, 0)
     meta.save_tasks()

@@ -3,6 +3,7 @@
 import hashlib
 import json
 
+import attrs
 import av
 import numpy as np
 import pyarrow as pa
@@ -94,9 +95,8 @@ def make_image_dataset(root):
                                                                            ("path", pa.string())]))), path)
     meta = DatasetMeta.load(root)
     meta.info["features"][FRONT] = {**meta.info["features"][FRONT], "dtype": "image", "info": None}
-    for row in meta.episodes:
-        for column in [c for c in row if c.startswith(f"videos/{FRONT}/")]:
-            del row[column]
+    meta.episodes = [attrs.evolve(row, videos={k: v for k, v in row.videos.items() if k != FRONT})
+                     for row in meta.episodes]
     meta.save_episodes_file(0, 0)
     meta.save_info()
     for p in (root / f"videos/{FRONT}").rglob("*.mp4"):

@@ -2,7 +2,8 @@
 
 import pytest
 
-from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig, encoder_settings_diff
+from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
+from lerec.encoding.video_encoding import VideoEncoding, encoder_settings_diff
 from lerec.errors import EncoderConfigError
 
 
@@ -65,51 +66,56 @@ def test_configs_are_frozen():
         RGBEncoderConfig().crf = 10
 
 
+def settings(config):
+    """The encoder-settings keys a stream's info holds for ``config``."""
+    return VideoEncoding(config).settings_info()
+
+
 def recorded_info(config, codec, pix_fmt):
     """A feature info block as the writer stores it: probed stream facts plus the settings."""
-    return {"video.codec": codec, "video.pix_fmt": pix_fmt, "video.fps": 30, "has_audio": False, **config.to_video_info()}
+    return {"video.codec": codec, "video.pix_fmt": pix_fmt, "video.fps": 30, "has_audio": False, **settings(config)}
 
 
 def test_rgb_settings_round_trip_through_video_info():
     config = RGBEncoderConfig(crf=35, preset=10, fast_decode=1, extra_options={"qmax": 50})
-    info = config.to_video_info()
+    info = settings(config)
     assert info == {
         "video.g": 2, "video.crf": 35, "video.preset": 10, "video.fast_decode": 1,
         "video.video_backend": "pyav", "video.extra_options": {"qmax": 50},
     }
-    assert RGBEncoderConfig.from_video_info(recorded_info(config, "av1", "yuv420p")) == config
+    assert VideoEncoding.from_info(recorded_info(config, "av1", "yuv420p"), depth=False).config == config
 
 
 def test_h264_settings_round_trip_with_canonical_codec_name():
     config = RGBEncoderConfig(vcodec="h264", crf=23, preset="veryfast")
-    assert RGBEncoderConfig.from_video_info(recorded_info(config, "h264", "yuv420p")) == config
+    assert VideoEncoding.from_info(recorded_info(config, "h264", "yuv420p"), depth=False).config == config
 
 
 def test_depth_settings_round_trip_through_video_info():
     config = DepthEncoderConfig(depth_min=0.1, depth_max=4.0, shift=1.0, use_log=False)
     info = recorded_info(config, "hevc", "gray12le")
     assert info["video.depth_max"] == 4.0 and info["video.use_log"] is False
-    assert DepthEncoderConfig.from_video_info(info) == config
+    assert VideoEncoding.from_info(info, depth=True).config == config
 
 
-def test_from_video_info_takes_defaults_for_null_keys_of_a_merged_dataset():
+def test_from_info_takes_defaults_for_null_keys_of_a_merged_dataset():
     info = {"video.codec": "av1", "video.pix_fmt": "yuv420p", "video.crf": None, "video.g": None}
-    assert RGBEncoderConfig.from_video_info(info) == RGBEncoderConfig()
+    assert VideoEncoding.from_info(info, depth=False).config == RGBEncoderConfig()
 
 
 def test_settings_diff_names_the_differing_keys():
     old = recorded_info(RGBEncoderConfig(crf=30), "av1", "yuv420p")
-    assert encoder_settings_diff(old, RGBEncoderConfig(crf=30).to_video_info()) == []
-    assert encoder_settings_diff(old, RGBEncoderConfig(crf=20, g=4).to_video_info()) == ["video.g", "video.crf"]
+    assert encoder_settings_diff(old, settings(RGBEncoderConfig(crf=30))) == []
+    assert encoder_settings_diff(old, settings(RGBEncoderConfig(crf=20, g=4))) == ["video.g", "video.crf"]
     assert encoder_settings_diff(old, {**old, "video.codec": "h264"}) == ["video.codec"]
 
 
 def test_settings_diff_covers_depth_keys_and_extra_options():
-    old = DepthEncoderConfig().to_video_info()
-    new = DepthEncoderConfig(depth_max=6.0, extra_options={"x265-params": "lossless=1:preset=ultrafast"}).to_video_info()
+    old = settings(DepthEncoderConfig())
+    new = settings(DepthEncoderConfig(depth_max=6.0, extra_options={"x265-params": "lossless=1:preset=ultrafast"}))
     assert encoder_settings_diff(old, new) == ["video.extra_options", "video.depth_max"]
 
 
 def test_settings_diff_ignores_keys_a_merge_set_to_null():
-    old = {**RGBEncoderConfig().to_video_info(), "video.crf": None}
-    assert encoder_settings_diff(old, RGBEncoderConfig(crf=18).to_video_info()) == []
+    old = {**settings(RGBEncoderConfig()), "video.crf": None}
+    assert encoder_settings_diff(old, settings(RGBEncoderConfig(crf=18))) == []

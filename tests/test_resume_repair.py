@@ -34,7 +34,7 @@ async def test_a_save_stopped_after_its_row_is_reported_once_and_cut_by_resume(d
     writer = DatasetWriter.resume(dataset_root)
     pending = writer.begin_episode("a task never committed", 7)
     state = np.ones((7, 3), dtype=np.float32) * 1000  # far from the saved episode's: the stats move
-    writer.write_frames(pending, {"observation.state": state, "action": state})
+    writer.append_frames(pending, writer.place_frames(pending, {"observation.state": state, "action": state}))
     writer.stage_row(pending, {FRONT: writer.meta.episode_stats(writer.meta.episodes[0])[FRONT]})
     with open(video, "ab") as f:  # the start of a fragment, as a crash mid-append leaves it
         f.write(b"\0\0\1\0moof")

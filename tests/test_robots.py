@@ -9,7 +9,7 @@ from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.validate import validate
 from lerec.errors import LerecError, RobotError
 from lerec.robots import Robot, SyntheticRobotConfig, SyntheticTeleopConfig, vector_feature
-from lerec.robots.registry import build_config, robot_types, teleop_types
+from lerec.robots.registry import build_config, device_types
 from lerec.robots.synthetic import synthetic_action
 
 from recording_fixtures import FAST_H264, small_camera
@@ -23,8 +23,8 @@ def all_rows(root):
 
 
 def test_synthetic_robot_and_teleop_register_through_entry_points():
-    assert robot_types()["synthetic"].distribution == "lerec"
-    assert teleop_types()["synthetic"].type.config_class is SyntheticTeleopConfig
+    assert device_types("robot")["synthetic"].distribution == "lerec"
+    assert device_types("teleop")["synthetic"].type.config_class is SyntheticTeleopConfig
     from lerec.cameras.hookspecs import hookimpl, lerec_camera_types  # the camera contract's old home stays
     from lerec.plugins.hookspecs import hookimpl as shared
 

@@ -3,6 +3,7 @@
 import json
 import shutil
 
+import attrs
 import av
 
 from lerec.cli import main
@@ -93,9 +94,11 @@ def test_a_frame_lost_before_encoding_as_in_lerobot_is_reported(recorded, copy_o
             dst.mux(packet)
     shutil.move(tmp, path)
     meta = DatasetMeta.load(root)
-    meta.episodes[1][f"videos/{FRONT}/to_timestamp"] -= 1 / 30
-    for column in ("from_timestamp", "to_timestamp"):
-        meta.episodes[2][f"videos/{FRONT}/{column}"] -= 1 / 30
+    one, two = meta.episodes[1].videos[FRONT], meta.episodes[2].videos[FRONT]
+    moved = {1: attrs.evolve(one, to_timestamp=one.to_timestamp - 1 / 30),
+             2: attrs.evolve(two, from_timestamp=two.from_timestamp - 1 / 30, to_timestamp=two.to_timestamp - 1 / 30)}
+    for e, location in moved.items():
+        meta.episodes[e] = attrs.evolve(meta.episodes[e], videos={**meta.episodes[e].videos, FRONT: location})
     meta.save_episodes_file(0, 0)
     located = {(p.episode, p.stream) for p in validate(root)}
     assert (1, FRONT) in located and (2, FRONT) in located

@@ -19,7 +19,7 @@ async def test_abandoned_staged_episode_is_cut_from_meta_and_data(dataset_root):
     writer = DatasetWriter.resume(dataset_root)
     pending = writer.begin_episode("a task never committed", 7)
     state = np.arange(21, dtype=np.float32).reshape(7, 3)
-    writer.write_frames(pending, {"observation.state": state, "action": state + 100})
+    writer.append_frames(pending, writer.place_frames(pending, {"observation.state": state, "action": state + 100}))
     video_stats = {FRONT: DatasetMeta.load(dataset_root).episode_stats(writer.meta.episodes[0])[FRONT]}
     writer.stage_row(pending, video_stats)
     # Staged: the row, the task and the stats are on disk, info.json is not.
@@ -37,7 +37,7 @@ async def test_abandoned_staged_episode_is_cut_from_meta_and_data(dataset_root):
 
     # The writer keeps the data file's rows in memory between appends: the cut ones are not among them.
     pending = writer.begin_episode("pick the cube", 4)
-    writer.write_frames(pending, {"observation.state": state[:4], "action": state[:4]})
+    writer.append_frames(pending, writer.place_frames(pending, {"observation.state": state[:4], "action": state[:4]}))
     data = pq.read_table(dataset_root / "data/chunk-000/file-000.parquet")
     assert data.column("episode_index").to_pylist() == [0] * 20 + [1] * 4
     assert data.column("index").to_pylist() == list(range(24))
@@ -49,7 +49,7 @@ async def test_abandoned_episode_that_opened_new_parquet_files_leaves_none(datas
     writer.data_file_max_rows = writer.episodes_file_max_rows = 1  # the next episode starts new files
     pending = writer.begin_episode("pick the cube", 5)
     state = np.zeros((5, 3), dtype=np.float32)
-    writer.write_frames(pending, {"observation.state": state, "action": state})
+    writer.append_frames(pending, writer.place_frames(pending, {"observation.state": state, "action": state}))
     writer.stage_row(pending, {FRONT: writer.meta.episode_stats(writer.meta.episodes[0])[FRONT]})
     new_files = [dataset_root / "data/chunk-000/file-001.parquet",
                  dataset_root / "meta/episodes/chunk-000/file-001.parquet"]

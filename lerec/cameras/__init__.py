@@ -1,7 +1,6 @@
 """Cameras: the protocol, the plugin contract, discovery, and the built-in synthetic camera."""
 
 from lerec.cameras.base import Camera, Frame, StreamSpec, feature_key
-from lerec.cameras.hookspecs import hookimpl
 from lerec.cameras.registry import (
     build_camera_config,
     camera_types,
@@ -9,6 +8,7 @@ from lerec.cameras.registry import (
     get_camera_type,
 )
 from lerec.cameras.registry_types import CameraType, FoundCamera
+from lerec.plugins.hookspecs import hookimpl
 
 __all__ = [
     "Camera",

@@ -21,9 +21,9 @@ import numpy as np
 from lerec.cameras import options
 from lerec.cameras.barcode import draw_barcode, read_barcode
 from lerec.cameras.base import Camera, Frame, StreamSpec
-from lerec.cameras.hookspecs import hookimpl
 from lerec.cameras.registry_types import CameraType
 from lerec.errors import CameraError
+from lerec.plugins.hookspecs import hookimpl
 
 NO_DATA_FRACTION = 8  # the bottom-left 1/8 x 1/8 of a depth frame has no data (0)
 

@@ -14,14 +14,15 @@ import anyio
 
 from lerec.cli.camera_options import DEFAULT_CAMERAS, parse_camera_settings
 from lerec.cli.device_options import device_config
-from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_args
+from lerec.cli.encoder_flags import add_encoder_arguments, encoder_changes_from_args, encoder_config_from_args
 from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.record_display import show_status
 from lerec.cli.record_web import DEFAULT_ADDRESS, LiveWeb, parse_address
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.errors import Interrupted, LerecError, SettingsError, leaf_errors
+from lerec.errors import Interrupted, LerecError, SettingsError, single_error
 from lerec.recording import Recorder
+from lerec.recording.session_setup import resumed_encoder
 from lerec.recording.settings import (
     check_encoder_threads,
     check_episode_length,
@@ -100,6 +101,17 @@ def _root(args) -> Path:
     return home / args.repo_id
 
 
+def _encoder(args, root: Path, prefix: str, config_cls: type) -> Any:
+    """The encoder config the ``--{prefix}.<field>`` flags describe. With --resume: the dataset's settings with
+    the flags given applied, for the recorder to refuse where they differ; None when no flag is given (the
+    recorder takes the dataset's settings)."""
+    config = encoder_config_from_args(args, prefix, config_cls)
+    if not args.resume:
+        return config
+    changes = encoder_changes_from_args(args, prefix, config_cls)
+    return resumed_encoder(root, config_cls is DepthEncoderConfig, changes) or config if changes else None
+
+
 def devices(args) -> tuple[object | None, object | None]:
     """The robot and teleop configs of the command line: both synthetic when neither is given."""
     dotted = getattr(args, "dotted", None) or {}
@@ -160,22 +172,13 @@ class _Interrupts:
             rec.abort()
 
 
-def _single_error(group: BaseExceptionGroup) -> BaseException:
-    """The error to report for ``group``: its only one, or the first lerec error (two streams spilling onto one
-    full disk fail alike, at once)."""
-    found = leaf_errors(group)
-    if len(found) == 1:
-        return found[0]
-    return next((exc for exc in found if isinstance(exc, LerecError)), group)
-
-
 async def _record(args, interrupts: _Interrupts) -> int:
     cameras, per_camera = parse_camera_settings(args.cameras)
     max_frame_age_s = {name: per_camera[name].get("max_frame_age_s", args.max_frame_age_s) for name in cameras}
-    rgb = encoder_config_from_args(args, "dataset.rgb_encoder", RGBEncoderConfig)
-    depth = encoder_config_from_args(args, "dataset.depth_encoder", DepthEncoderConfig)
-    robot, teleop = devices(args)
     root = _root(args)
+    rgb = _encoder(args, root, "dataset.rgb_encoder", RGBEncoderConfig)
+    depth = _encoder(args, root, "dataset.depth_encoder", DepthEncoderConfig)
+    robot, teleop = devices(args)
     interrupts.setup = anyio.CancelScope()
     interrupts.loop = asyncio.get_running_loop()
     if interrupts.count:
@@ -184,7 +187,7 @@ async def _record(args, interrupts: _Interrupts) -> int:
         first, total = await _record_session(args, root, cameras, rgb, depth, robot, teleop, max_frame_age_s,
                                              interrupts)
     except BaseExceptionGroup as group:
-        raise _single_error(group) from None
+        raise single_error(group, LerecError) from None
     finally:
         interrupts.loop = None
     if first is None:

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from lerec.cli.progress import Progress
-from lerec.dataset import format as fmt
 from lerec.dataset.episode_video import EpisodeVideoSource
 from lerec.dataset.features import DEFAULT_FEATURES
 from lerec.dataset.reader import DatasetReader
@@ -86,7 +85,7 @@ def log_video(rr, reader: DatasetReader, e: int, key: str) -> None:
     """The episode's MP4 once, as an asset, and a reference per row to the frame at that row's time."""
     row = reader.episode(e)
     length = reader.length(e)
-    video = rr.AssetVideo(contents=episode_mp4(reader.video_path(e, key), fmt.video_from_timestamp(row, key),
+    video = rr.AssetVideo(contents=episode_mp4(reader.video_path(e, key), row.videos[key].from_timestamp,
                                                length, reader.fps), media_type="video/mp4")
     rr.log(key, video, static=True)
     timestamps = np.sort(video.read_frame_timestamps_nanos())[:length]

@@ -55,7 +55,7 @@ class EpisodeAppender:
         self._buffer_bytes = 0
         # buffered: the episode rows are not kept in meta.episodes. The last one, the totals, the rows of the
         # meta/episodes file being filled, the columns (in order) and types of the files written so far.
-        self.last: dict[str, Any] | None = None
+        self.last: fmt.EpisodeRow | None = None
         self.episodes = 0
         self.frames = 0
         self.stats = StatsTotal()
@@ -68,17 +68,17 @@ class EpisodeAppender:
     def data_path(self, address: fmt.FileAddress) -> Path:
         return self.meta.path(address.data_path(self.meta.info.get("data_path") or fmt.DATA_PATH))
 
-    def data_file(self, previous: Mapping[str, Any] | None, nbytes: int, rows: int) -> fmt.FileAddress:
+    def data_file(self, previous: fmt.EpisodeRow | None, nbytes: int, rows: int) -> fmt.FileAddress:
         """The data file for an episode of ``rows`` rows (``nbytes`` in memory)."""
         if previous is None:
             return fmt.FIRST_FILE
-        address = fmt.FileAddress.of(previous, fmt.DATA)
+        address = previous.data
         if self.buffered:
             held = self._buffer_bytes if self._buffer and self._buffer_address == address else None
         else:
             path = self.data_path(address)
             held = path.stat().st_size if path.exists() else None
-        held_rows = self._rows_in_file(fmt.DATA, address, previous) if self.data_file_max_rows is not None else 0
+        held_rows = self._rows_in_file(address, previous) if self.data_file_max_rows is not None else 0
         if fmt.rolls_over(held, nbytes, self.meta.info["data_files_size_in_mb"] * fmt.MIB, held_rows, rows,
                           self.data_file_max_rows):
             return address.next(self.meta.info["chunks_size"])
@@ -112,21 +112,21 @@ class EpisodeAppender:
     def video_path(self, key: str, address: fmt.FileAddress) -> Path:
         return self.meta.path(address.video_path(key, self.meta.info.get("video_path") or fmt.VIDEO_PATH))
 
-    def video_location(self, key: str, previous: Mapping[str, Any] | None, length: int) -> fmt.VideoLocation:
+    def video_location(self, key: str, previous: fmt.EpisodeRow | None, length: int) -> fmt.VideoLocation:
         """Where an episode's video of ``key`` goes unless its file rolls over: after the previous one's."""
-        before = fmt.VideoLocation.of(previous, key) if previous is not None else None
+        before = previous.videos.get(key) if previous is not None else None
         if before is None:
             return fmt.VideoLocation.at(fmt.FIRST_FILE, 0, length, self.meta.fps)
         return fmt.VideoLocation.at(before.address, before.end_frame(self.meta.fps), length, self.meta.fps)
 
-    def append_video(self, key: str, episode: MovableEpisode, previous: Mapping[str, Any] | None,
+    def append_video(self, key: str, episode: MovableEpisode, previous: fmt.EpisodeRow | None,
                      length: int) -> fmt.VideoLocation:
         """Append an episode's video of ``key`` (fsync'd); a file that would pass the size limit, or whose stream
         was encoded otherwise, rolls over to the next."""
         meta = self.meta
         location = self.video_location(key, previous, length)
         path = self.video_path(key, location.address)
-        if previous is not None and fmt.VideoLocation.of(previous, key) is not None:
+        if previous is not None and key in previous.videos:
             held = path.stat().st_size if path.exists() else None
             if held is None or fmt.rolls_over(held, len(episode.fragment.fragment),
                                               meta.info["video_files_size_in_mb"] * fmt.MIB) \
@@ -144,52 +144,52 @@ class EpisodeAppender:
         return location
 
     # --- meta/episodes ------------------------------------------------------------------------------------------
-    def episodes_file(self, previous: Mapping[str, Any] | None) -> fmt.FileAddress:
+    def episodes_file(self, previous: fmt.EpisodeRow | None) -> fmt.FileAddress:
         """The ``meta/episodes`` file for the row of the episode after ``previous``."""
         if previous is None:
             return fmt.FIRST_FILE
-        address = fmt.FileAddress.of(previous, fmt.EPISODES)
+        address = previous.episodes
         if self.buffered:
             held = len(self._rows) if self._rows_address == address else 0
             if self.episodes_file_max_rows is not None and held >= self.episodes_file_max_rows:
                 return address.next(self.meta.info["chunks_size"])
             return address
         if self.episodes_file_max_rows is not None \
-                and self._rows_in_file(fmt.EPISODES, address, previous, episodes=True) >= self.episodes_file_max_rows:
+                and self._rows_in_file(address, previous, episodes=True) >= self.episodes_file_max_rows:
             return address.next(self.meta.info["chunks_size"])
         return address
 
-    def write_row(self, episode: fmt.EpisodeRow) -> dict[str, Any]:
+    def write_row(self, episode: fmt.EpisodeRow) -> fmt.EpisodeRow:
         """Add the episode's row to meta/episodes (replacing it, when it is there already) and write that file and
         stats.json (buffered: at :meth:`finish`). Returns the row."""
         meta = self.meta
-        row = episode.to_row()
         if self.buffered:
+            row = episode.to_row()
             if self._rows and self._rows_address != episode.episodes:
                 self._flush_episodes()
             self._rows_address = episode.episodes
             self._rows.append(row)
             self._columns.update((c, None) for c in row if c not in self._columns)
-            self.last = row
+            self.last = episode
             self.episodes += 1
-            self.frames += int(row[fmt.LENGTH])
-            self.stats.add(fmt.episode_stats(row))
-            return row
+            self.frames += episode.length
+            self.stats.add(episode.feature_stats())
+            return episode
         replacing = len(meta.episodes) > episode.index
         if replacing:
-            meta.episodes[episode.index] = row
+            meta.episodes[episode.index] = episode
         else:
-            meta.episodes.append(row)
+            meta.episodes.append(episode)
         address = episode.episodes
         if self.rollback is not None:
             self.rollback.before_replace(meta.path(address.episodes_path()))
             self.rollback.before_replace(meta.path(fmt.STATS_PATH))
         # Two files in two folders, each fsync'd: side by side, their waits on the disk overlap.
         with ThreadPoolExecutor(max_workers=2) as pool:
-            saved = pool.submit(meta.save_episodes_file, address.chunk, address.file, None if replacing else row)
+            saved = pool.submit(meta.save_episodes_file, address.chunk, address.file, None if replacing else episode)
             meta.save_stats()
             saved.result()
-        return row
+        return episode
 
     def finish(self) -> None:
         """Write what is held (buffered): the last data file's rows and meta/episodes file. Every meta/episodes
@@ -215,22 +215,21 @@ class EpisodeAppender:
         self._files[self._rows_address] = columns
         self._rows = []
 
-    def _rows_in_file(self, prefix: str, address: fmt.FileAddress, previous: Mapping[str, Any],
-                      episodes: bool = False) -> int:
-        """Frames (or episodes) that the episodes up to ``previous`` have in ``prefix``'s file at ``address``,
-        counted back from ``previous``: a file's episodes are consecutive."""
+    def _rows_in_file(self, address: fmt.FileAddress, previous: fmt.EpisodeRow, episodes: bool = False) -> int:
+        """Frames (or, ``episodes``, rows) that the episodes up to ``previous`` have in the data (meta/episodes)
+        file at ``address``, counted back from ``previous``: a file's episodes are consecutive."""
         held = 0
-        for i in range(int(previous[fmt.EPISODE_INDEX]), -1, -1):
+        for i in range(previous.index, -1, -1):
             row = self.meta.episodes[i]
-            if fmt.FileAddress.of(row, prefix) != address:
+            if (row.episodes if episodes else row.data) != address:
                 break
-            held += 1 if episodes else int(row[fmt.LENGTH])
+            held += 1 if episodes else row.length
         return held
 
 
-def first_frame_index(previous: Mapping[str, Any] | None) -> int:
+def first_frame_index(previous: fmt.EpisodeRow | None) -> int:
     """The global index of the first frame of the episode after ``previous``."""
-    return int(previous[fmt.DATASET_TO_INDEX]) if previous is not None else 0
+    return previous.dataset_to_index if previous is not None else 0
 
 
 def _stat_key(path: Path) -> tuple[int, int, int]:

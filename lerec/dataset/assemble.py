@@ -78,13 +78,13 @@ class DatasetAssembler:
 
     def add(self, src: DatasetReader, e: int, *, videos: Mapping[str, MovableEpisode] | None = None,
             columns: Mapping[str, Any] | None = None,
-            stream_stats: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+            stream_stats: Mapping[str, Mapping[str, Any]] | None = None) -> fmt.EpisodeRow:
         """Copy episode ``e`` of ``src``, with every column of its rows and its episode row that lerec does not
         define kept as it is. ``videos`` replace a stream's episode video (e.g. re-encoded), ``columns`` replace
         or drop (value None) parquet columns and ``stream_stats`` replace the statistics an image or video stream
         carries over (e.g. recomputed from its frames)."""
         source_row = src.episode(e)
-        length = int(source_row[fmt.LENGTH])
+        length = source_row.length
         rows = src.rows(e)
         rows.update(columns or {})
         index = self.appender.episodes
@@ -110,7 +110,7 @@ class DatasetAssembler:
             raise DatasetError(f"{src.data_path(e)}: episode {e} has task_index {unknown[0]}, but "
                                f"{src.root / fmt.TASKS_PATH} holds {len(src.tasks)} task(s)")
         cols[fmt.TASK_INDEX] = task_map[task_index]
-        tasks = list(source_row.get(fmt.TASKS) or [])
+        tasks = list(source_row.tasks or ())
         for task in tasks:
             self.meta.task_index(task)
         table = rows_table(cols, self.features)
@@ -124,7 +124,7 @@ class DatasetAssembler:
         for key, feature in self.features.items():
             if feature["dtype"] == "video":
                 movable = (videos or {}).get(key) or self.videos.episode(
-                    src.video_path(e, key), fmt.video_from_timestamp(source_row, key), length, self.fps)
+                    src.video_path(e, key), source_row.videos[key].from_timestamp, length, self.fps)
                 locations[key] = self.appender.append_video(key, movable, previous, length)
         stats = {k: numeric_stats(np.asarray(v, dtype=np.float64).reshape(length, -1))
                  for k, v in cols.items() if self.features[k]["dtype"] != "image"}
@@ -133,11 +133,10 @@ class DatasetAssembler:
             if feature["dtype"] in ("video", "image") and key in kept:
                 stats[key] = kept[key]
         stats.update(stream_stats or {})
-        extra = fmt.extra_columns(source_row, src.video_keys)
         for column, type_ in src.meta.extra_types.items():
             self.meta.extra_types.setdefault(column, type_)
         row = fmt.EpisodeRow(index, tasks, length, data, start, self.appender.episodes_file(previous), locations,
-                             stats, extra)
+                             stats, source_row.extra)
         return self.appender.write_row(row)
 
     def finish(self) -> DatasetMeta:

@@ -30,9 +30,9 @@ MAX_INDEX = 1 << 40
 
 class EpisodeSource(Protocol):
     info: dict[str, Any]
-    episodes: list[dict[str, Any]]
+    episodes: list[fmt.EpisodeRow]
 
-    def data_file(self, row: Mapping[str, Any]) -> Path: ...
+    def data_file(self, row: fmt.EpisodeRow) -> Path: ...
 
 
 def _count(row: Mapping[str, Any], column: str, where: str) -> int:
@@ -59,12 +59,12 @@ def check_episode_rows(meta: EpisodeSource, source: str) -> None:
     committed = meta.info.get("total_episodes", len(meta.episodes))
     for position, row in enumerate(meta.episodes):
         where = f"{source} episode {position}"
-        location = fmt.FileAddress.of(row, fmt.DATA)
+        location = row.data
         if location not in held:
             path = meta.data_file(row)
             held[location] = (path, _data_rows(path))
-        (path, rows), length = held[location], row[fmt.LENGTH]
-        limit = (rows or 0) if row[fmt.EPISODE_INDEX] < committed else max(rows or 0, MAX_UNWRITTEN_LENGTH)
+        (path, rows), length = held[location], row.length
+        limit = (rows or 0) if row.index < committed else max(rows or 0, MAX_UNWRITTEN_LENGTH)
         if length > limit:
             holds = "is missing" if rows is None else f"holds {rows} rows"
             raise DatasetError(f"{where}: length {length}, but its data file {path} {holds}")

@@ -9,6 +9,7 @@ import attrs
 import numpy as np
 
 from lerec.encoding.depth import dequantize_depth
+from lerec.encoding.video_encoding import info_key
 
 
 @attrs.define(frozen=True)
@@ -23,7 +24,7 @@ class DepthSettings:
     @classmethod
     def from_info(cls, info: Mapping[str, Any]) -> DepthSettings:
         def get(name, default):
-            value = info.get(f"video.{name}")
+            value = info.get(info_key(name))
             return default if value is None else value
 
         d = cls()

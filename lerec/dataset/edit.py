@@ -21,15 +21,12 @@ from lerec.dataset.assemble import (
     check_output_not_source,
     output_folder,
 )
-from lerec.dataset.episode_encode import (
-    config_from_info,
-    encode_episode,
-    same_encoding,
-)
+from lerec.dataset.episode_encode import encode_episode
 from lerec.dataset.episode_video import MovableEpisode
 from lerec.dataset.images import image_from_cell
 from lerec.dataset.reader import DatasetReader
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
+from lerec.encoding.video_encoding import VideoEncoding
 from lerec.errors import DatasetError
 
 Progress = Callable[[int], None]
@@ -110,9 +107,9 @@ def _encode_plan(reader: DatasetReader, rgb: Mapping[str, Any] | None, depth: Ma
         if changes is None:
             continue
         info = feature.get("info") or {}
-        config = config_from_info(info, is_depth, changes) if feature["dtype"] == "video" else \
+        config = VideoEncoding.from_info(info, is_depth, changes).config if feature["dtype"] == "video" else \
             (DepthEncoderConfig if is_depth else RGBEncoderConfig)(**changes)
-        if feature["dtype"] == "image" or not same_encoding(info, config):
+        if feature["dtype"] == "image" or not VideoEncoding(config).encodes(info):
             plan[key] = config
     return plan
 
@@ -120,7 +117,7 @@ def _encode_plan(reader: DatasetReader, rgb: Mapping[str, Any] | None, depth: Ma
 def _depth_codes(reader: DatasetReader, e: int, key: str) -> list[np.ndarray]:
     """The stored 12-bit codes of an episode's depth video (re-encoding keeps them, so depth is unchanged)."""
     decoder = reader.decoders.get(reader.video_path(e, key), "gray12le")
-    start = fmt.video_from_timestamp(reader.episode(e), key)
+    start = reader.episode(e).videos[key].from_timestamp
     return decoder.frames_at([start + i / reader.fps for i in range(reader.length(e))], reader.tolerance_s)
 
 

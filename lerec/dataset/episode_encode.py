@@ -3,47 +3,17 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import attrs
 import numpy as np
 
-from lerec.dataset import format as fmt
 from lerec.dataset.episode_video import MovableEpisode
 from lerec.encoding import fmp4
-from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.encoding.episode_encoder import EpisodeEncoder
-from lerec.encoding.ffmpeg_mapping import encoder_name
+from lerec.encoding.config import RGBEncoderConfig
 from lerec.encoding.probe import probe_stream_info
-
-# The keys of a video feature's info that say how it was encoded.
-ENCODING_KEYS = ("video.codec", "video.pix_fmt", "video.g", "video.crf", "video.preset", "video.fast_decode",
-                 "video.extra_options")
-
-
-def config_from_info(info: Mapping[str, Any], depth: bool, changes: Mapping[str, Any]) -> RGBEncoderConfig:
-    """The encoder settings a stream was recorded with (from its info), with ``changes`` applied."""
-    cls = DepthEncoderConfig if depth else RGBEncoderConfig
-    known = {f.name for f in attrs.fields(cls)}
-    values: dict[str, Any] = {}
-    if info.get("video.codec"):
-        values["vcodec"] = info["video.codec"]
-    for field in ("pix_fmt", "g", "crf", "preset", "fast_decode", "extra_options", "depth_min", "depth_max",
-                  "shift", "use_log"):
-        if field in known and info.get(f"video.{field}") is not None:
-            values[field] = info[f"video.{field}"]
-    if "vcodec" in changes and "preset" not in changes:
-        values.pop("preset", None)  # a preset means something else to another codec
-    values.update(changes)
-    return cls(**values)
-
-
-def same_encoding(info: Mapping[str, Any], config: RGBEncoderConfig) -> bool:
-    """Whether a stream with ``info`` is already encoded with ``config``."""
-    want = fmt.encoding_info(config)
-    return all(info.get(k) == want.get(k) for k in ENCODING_KEYS)
+from lerec.encoding.video_encoding import VideoEncoding
 
 
 def encode_episode(frames: Sequence[np.ndarray], config: RGBEncoderConfig, fps: int, depth: bool,
@@ -54,9 +24,8 @@ def encode_episode(frames: Sequence[np.ndarray], config: RGBEncoderConfig, fps: 
     height, width = first.shape[:2]
     with tempfile.TemporaryDirectory(prefix="lerec-encode-") as tmp:
         path = Path(tmp) / "episode.mp4"
-        encoder = EpisodeEncoder(path, codec=encoder_name(config.vcodec),
-                                 options=config.ffmpeg_options(encoder_threads), width=width, height=height, fps=fps,
-                                 pix_fmt=config.pix_fmt, input_format="gray12le" if depth else "rgb24")
+        encoder = VideoEncoding(config).open_encoder(path, width=width, height=height, fps=fps,
+                                                     encoder_threads=encoder_threads)
         try:
             for frame in frames:
                 frame = np.asarray(frame)

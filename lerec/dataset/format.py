@@ -6,15 +6,15 @@ glob or an episode-row column; :mod:`lerec.dataset.layout` checks that what a da
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import PurePath
 from typing import Any
 
 import attrs
 import numpy as np
 
-from lerec.encoding.config import DEPTH_SETTINGS_KEYS
-from lerec.encoding.ffmpeg_mapping import canonical_codec_name
+from lerec.encoding import video_encoding as venc
+from lerec.encoding.video_encoding import VideoEncoding
 
 # --- Files ---------------------------------------------------------------------------------------------------------
 CODEBASE_VERSION = "v3.0"
@@ -114,6 +114,11 @@ def video_column(key: str, name: str) -> str:
     return f"videos/{key}/{name}"
 
 
+def provenance_column(key: str, name: str) -> str:
+    """lerec's own column ``name`` (``camera_seq``, ``capture_age_us``) of stream ``key`` in an episode row."""
+    return f"lerec/{key}/{name}"
+
+
 def stats_column(key: str, name: str) -> str:
     return f"{STATS_PREFIX}{key}/{name}"
 
@@ -130,16 +135,6 @@ def is_format_column(column: str, video_keys: Any = ()) -> bool:
     """Whether an episode-row ``column`` is one the v3.0 format defines (every other column is carried as is)."""
     return (column in EPISODE_INT_COLUMNS or column == TASKS or parse_stats_column(column) is not None
             or any(column.startswith(video_prefix(key) + "/") for key in video_keys))
-
-
-def episode_stats(row: Mapping[str, Any]) -> dict[str, dict[str, np.ndarray]]:
-    """The per-feature statistics in an episode row's ``stats/...`` columns."""
-    stats: dict[str, dict[str, np.ndarray]] = {}
-    for column, value in row.items():
-        parsed = parse_stats_column(column)
-        if parsed is not None and value is not None:
-            stats.setdefault(parsed[0], {})[parsed[1]] = np.asarray(value)
-    return stats
 
 
 # --- Records -------------------------------------------------------------------------------------------------------
@@ -199,14 +194,6 @@ class VideoLocation:
         """``length`` frames from frame ``start_frame`` of the file at ``address``."""
         return cls(address, start_frame / fps, (start_frame + length) / fps)
 
-    @classmethod
-    def of(cls, row: Mapping[str, Any], key: str) -> VideoLocation | None:
-        """The location in an episode row, None when the row has none for ``key``."""
-        if video_column(key, "chunk_index") not in row:
-            return None
-        return cls(FileAddress.of(row, video_prefix(key)), float(row[video_column(key, "from_timestamp")]),
-                   float(row[video_column(key, "to_timestamp")]))
-
     def start_frame(self, fps: int) -> int:
         return int(round(self.from_timestamp * fps))
 
@@ -218,18 +205,22 @@ class VideoLocation:
                 video_column(key, "to_timestamp"): self.to_timestamp}
 
 
-def video_from_timestamp(row: Mapping[str, Any], key: str) -> float:
-    """Where episode ``row``'s video of ``key`` starts in its file (s)."""
-    return float(row[video_column(key, "from_timestamp")])
+def _tasks(tasks: Any) -> tuple[str, ...] | None:
+    return None if tasks is None else tuple(tasks)
 
 
 @attrs.frozen
-class EpisodeRow:
-    """One row of ``meta/episodes``. ``extra`` holds the columns the format does not define (lerec's provenance,
-    a user's own), carried as they are; ``videos`` is in feature order."""
+class EpisodeRow(Mapping[str, Any]):
+    """One row of ``meta/episodes``, typed: made by a writer, or read by :meth:`from_row` and written back by
+    :meth:`to_row` as it was. ``extra`` holds the columns the format does not define (lerec's provenance, a
+    user's own), carried as they are; ``videos`` is in feature order; ``stats`` holds the ``stats/...`` values as
+    the row has them (:meth:`feature_stats` as arrays). ``tasks`` is None where the row has none.
+    ``dataset_to_index`` is ``dataset_from_index + length`` unless a row read says otherwise (validate tells;
+    :func:`attrs.evolve` keeps it, so pass it anew with a new length).
+    Read as a mapping, it is its columns (``row["length"]``), for code that took rows as dicts."""
 
     index: int
-    tasks: tuple[str, ...] = attrs.field(converter=tuple)
+    tasks: tuple[str, ...] | None = attrs.field(converter=_tasks)
     length: int
     data: FileAddress
     dataset_from_index: int
@@ -237,14 +228,38 @@ class EpisodeRow:
     videos: Mapping[str, VideoLocation] = attrs.field(factory=dict)
     stats: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     extra: Mapping[str, Any] = attrs.field(factory=dict)
+    dataset_to_index: int = attrs.field(kw_only=True, default=attrs.Factory(
+        lambda row: row.dataset_from_index + row.length, takes_self=True))
+    # The columns of the row read, in their order: written back so (None: the format's order).
+    column_order: tuple[str, ...] | None = attrs.field(kw_only=True, default=None, eq=False, repr=False)
+    _columns: dict[str, Any] | None = attrs.field(init=False, default=None, eq=False, repr=False)
 
-    @property
-    def dataset_to_index(self) -> int:
-        return self.dataset_from_index + self.length
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], video_keys: Any = ()) -> EpisodeRow:
+        """The typed row of a ``meta/episodes`` row (its columns checked by
+        :func:`lerec.dataset.meta_schema.check_episodes_table`); ``video_keys``: the dataset's video features."""
+        videos = {key: VideoLocation(FileAddress.of(row, video_prefix(key)), row[video_column(key, "from_timestamp")],
+                                     row[video_column(key, "to_timestamp")])
+                  for key in video_keys if video_column(key, "chunk_index") in row}
+        located = {video_column(key, name) for key in videos for name in VIDEO_COLUMN_NAMES}
+        stats: dict[str, dict[str, Any]] = {}
+        extra: dict[str, Any] = {}
+        for column, value in row.items():
+            parsed = parse_stats_column(column)
+            if parsed is not None:
+                stats.setdefault(parsed[0], {})[parsed[1]] = value
+            elif column not in located and column not in EPISODE_INT_COLUMNS and column != TASKS:
+                extra[column] = value
+        return cls(row[EPISODE_INDEX], row.get(TASKS), row[LENGTH], FileAddress.of(row, DATA),
+                   row[DATASET_FROM_INDEX], FileAddress.of(row, EPISODES), videos, stats, extra,
+                   dataset_to_index=row[DATASET_TO_INDEX], column_order=tuple(row))
 
     def to_row(self) -> dict[str, Any]:
-        """The row as ``meta/episodes`` stores it (statistics as nested lists)."""
-        row: dict[str, Any] = {EPISODE_INDEX: self.index, TASKS: list(self.tasks), LENGTH: self.length}
+        """The row as ``meta/episodes`` stores it (statistics as nested lists); a row read comes back with its
+        columns in their order, and without those it did not have that hold nothing (the label columns are in
+        every row, null when unset)."""
+        row: dict[str, Any] = {EPISODE_INDEX: self.index, TASKS: None if self.tasks is None else list(self.tasks),
+                               LENGTH: self.length}
         row.update((column, value) for column, value in self.extra.items() if column not in LABEL_COLUMNS)
         for key, location in self.videos.items():
             row.update(location.columns(key))
@@ -255,18 +270,44 @@ class EpisodeRow:
                 row[stats_column(key, name)] = np.asarray(value).tolist()
         row.update(self.episodes.columns(EPISODES))
         row.update((column, self.extra.get(column)) for column in LABEL_COLUMNS)
-        return row
+        if self.column_order is None:
+            return row
+        ordered = {column: row.pop(column) for column in self.column_order if column in row}
+        ordered.update((column, value) for column, value in row.items()
+                       if value is not None or column in LABEL_COLUMNS)
+        return ordered
 
+    def feature_stats(self) -> dict[str, dict[str, np.ndarray]]:
+        """The per-feature statistics as arrays of the values the row stores (those it holds nothing for left
+        out)."""
+        stats: dict[str, dict[str, np.ndarray]] = {}
+        for key, values in self.stats.items():
+            for name, value in values.items():
+                if value is not None:
+                    stored = value if isinstance(value, list) else np.asarray(value).tolist()
+                    stats.setdefault(key, {})[name] = np.asarray(stored)
+        return stats
 
-def extra_columns(row: Mapping[str, Any], video_keys: Any) -> dict[str, Any]:
-    """The columns of an episode row that the format does not define."""
-    return {column: value for column, value in row.items() if not is_format_column(column, video_keys)}
+    def _row(self) -> dict[str, Any]:
+        if self._columns is None:
+            object.__setattr__(self, "_columns", self.to_row())
+        return self._columns
+
+    def __getitem__(self, column: str) -> Any:
+        return self._row()[column]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._row())
+
+    def __len__(self) -> int:
+        return len(self._row())
 
 
 # --- Video feature info --------------------------------------------------------------------------------------------
 # A video feature's ``info`` in info.json: how the stream is encoded (``video.codec``, ``video.pix_fmt`` and the
-# encoder settings of :meth:`RGBEncoderConfig.to_video_info`), the stream facts probed from its first file
-# (``video.height``, ``video.fps``, ... :func:`lerec.encoding.probe.probe_stream_info`), and whether it is depth.
+# encoder settings: :class:`lerec.encoding.video_encoding.VideoEncoding`), the stream facts probed from its first
+# file (``video.height``, ``video.fps``, ... :func:`lerec.encoding.probe.probe_stream_info`), and whether it is
+# depth.
 IS_DEPTH_MAP = "is_depth_map"
 DEPTH_UNIT = "depth_unit"
 
@@ -274,7 +315,7 @@ DEPTH_UNIT = "depth_unit"
 def is_depth_feature(feature: Mapping[str, Any]) -> bool:
     """Whether a feature holds depth: flagged ``is_depth_map`` (lerec) or ``video.is_depth_map`` (LeRobot)."""
     info = feature.get("info") or {}
-    return bool(info.get(IS_DEPTH_MAP) or info.get("video.is_depth_map"))
+    return bool(info.get(IS_DEPTH_MAP) or info.get(venc.IS_DEPTH_MAP))
 
 
 def depth_video_keys(features: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -282,15 +323,9 @@ def depth_video_keys(features: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return [key for key, f in features.items() if f.get("dtype") == "video" and is_depth_feature(f)]
 
 
-def encoding_info(config: Any) -> dict[str, Any]:
-    """How ``config`` (an encoder config) encodes a stream, as info keys."""
-    return {"video.codec": canonical_codec_name(config.vcodec), "video.pix_fmt": config.pix_fmt,
-            **config.to_video_info()}
-
-
 def recorded_info(config: Any, depth: bool, depth_unit: str | None = None) -> dict[str, Any]:
     """The info of a stream about to be recorded with ``config``, before its first file is probed."""
-    info = {**encoding_info(config), IS_DEPTH_MAP: depth}
+    info = {**VideoEncoding(config).info(), IS_DEPTH_MAP: depth}
     if depth:
         info[DEPTH_UNIT] = depth_unit
     return info
@@ -307,7 +342,7 @@ def with_stream_facts(info: Mapping[str, Any], probed: Mapping[str, Any]) -> dic
 
 
 def has_stream_facts(info: Mapping[str, Any]) -> bool:
-    return "video.height" in info
+    return venc.HEIGHT in info
 
 
 def as_video_info(info: Mapping[str, Any] | None, depth: bool) -> dict[str, Any]:
@@ -320,11 +355,12 @@ def as_video_info(info: Mapping[str, Any] | None, depth: bool) -> dict[str, Any]
 
 def reencoded_info(info: Mapping[str, Any], config: Any, probed: Mapping[str, Any]) -> dict[str, Any]:
     """A video feature's info after re-encoding with ``config``: new settings and stream facts, depth kept."""
-    return {**info, **probed, **config.to_video_info(), "video.pix_fmt": probed.get("video.pix_fmt", config.pix_fmt)}
+    return {**info, **probed, **VideoEncoding(config).settings_info(),
+            venc.PIX_FMT: probed.get(venc.PIX_FMT, config.pix_fmt)}
 
 
 def converted_info(config: Any, probed: Mapping[str, Any]) -> dict[str, Any]:
     """What changes in a depth feature's info when its videos are converted with ``config`` (probed: the
     converted file); its quantization stays."""
-    settings = {k: v for k, v in config.to_video_info().items() if k not in DEPTH_SETTINGS_KEYS}
-    return {"video.codec": probed["video.codec"], "video.pix_fmt": probed["video.pix_fmt"], **settings}
+    settings = {k: v for k, v in VideoEncoding(config).settings_info().items() if k not in venc.DEPTH_SETTINGS_KEYS}
+    return {venc.CODEC: probed[venc.CODEC], venc.PIX_FMT: probed[venc.PIX_FMT], **settings}

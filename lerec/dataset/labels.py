@@ -98,7 +98,7 @@ def checked_fields(success: Any = UNCHANGED, tags: Any = UNCHANGED, notes: Any =
 
 def labels_of(meta: DatasetMeta) -> dict[int, EpisodeLabel]:
     """Every committed episode's label, from metadata already loaded."""
-    return {int(row[fmt.EPISODE_INDEX]): EpisodeLabel.of(row, f"{meta.root}: episode {row[fmt.EPISODE_INDEX]}")
+    return {row.index: EpisodeLabel.of(row.extra, f"{meta.root}: episode {row.index}")
             for row in meta.episodes}
 
 
@@ -151,11 +151,12 @@ def write_labels(meta: DatasetMeta, labels: Mapping[int, EpisodeLabel], rollback
             rollback.before_replace(path)
         meta.replace_episodes_table(address, table)
     meta.extra_types.update(LABEL_TYPES)
-    for row in meta.episodes:
-        label = labels.get(int(row[fmt.EPISODE_INDEX]))
-        for column, value in (label.columns() if label else dict.fromkeys(fmt.LABEL_COLUMNS)).items():
-            if label is not None or column not in row:
-                row[column] = value
+    for i, row in enumerate(meta.episodes):
+        label = labels.get(row.index)
+        columns = label.columns() if label else dict.fromkeys(fmt.LABEL_COLUMNS)
+        extra = {**row.extra, **{c: v for c, v in columns.items() if label is not None or c not in row.extra}}
+        if extra != row.extra:
+            meta.episodes[i] = attrs.evolve(row, extra=extra)
 
 
 def label_episodes(root: str | os.PathLike, episodes: Iterable[int], *, success: Any = UNCHANGED,

@@ -26,12 +26,13 @@ from lerec.dataset.assemble import (
 )
 from lerec.dataset.features import DEFAULT_FEATURES
 from lerec.dataset.reader import DatasetReader
+from lerec.encoding.video_encoding import ENCODER_SETTINGS_KEYS, info_key
 from lerec.errors import DatasetError
 
 log = logging.getLogger(__name__)
 
-TUNING_KEYS = ("video.g", "video.crf", "video.preset", "video.fast_decode", "video.extra_options",
-               "video.video_backend")
+TUNING_KEYS = ENCODER_SETTINGS_KEYS
+EXTRA_OPTIONS = info_key("extra_options")
 # Facts that only describe a file's bitstream and may differ without harm.
 IGNORED_KEYS = ("has_audio",)
 
@@ -71,8 +72,8 @@ def merged_features(readers: Iterable[DatasetReader]) -> dict[str, dict[str, Any
                     if merged.get(field) not in (None, {}):
                         log.warning("%s: %s differs between the sources (%r, %r); set to %s in the merged dataset",
                                     key, field, merged.get(field), info.get(field),
-                                    "{}" if field == "video.extra_options" else "null")
-                    merged[field] = {} if field == "video.extra_options" else None
+                                    "{}" if field == EXTRA_OPTIONS else "null")
+                    merged[field] = {} if field == EXTRA_OPTIONS else None
                     continue
                 raise DatasetError(f"{name}: feature {key!r} field {field!r} is {info.get(field)!r}, "
                                    f"{first.root} has {merged.get(field)!r}")

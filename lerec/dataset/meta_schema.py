@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from lerec.dataset import format as fmt
 from lerec.dataset.bounds import MAX_INDEX, MAX_TIMESTAMP_S
 from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES
+from lerec.encoding.video_encoding import info_key
 from lerec.errors import DatasetError, one_line
 
 FEATURE_DTYPES = NUMERIC_DTYPES | {"video", "image", "string", "language"}  # language: LeRobot's annotations
@@ -29,7 +30,8 @@ INFO_NUMBERS = {
     "fps": (WHOLE, 1), "total_episodes": (WHOLE, 0), "total_frames": (WHOLE, 0), "total_tasks": (WHOLE, 0),
     "chunks_size": (WHOLE, 1), "data_files_size_in_mb": ("a number", 0), "video_files_size_in_mb": ("a number", 0),
 }
-DEPTH_NUMBERS = ("video.depth_min", "video.depth_max", "video.shift")
+DEPTH_NUMBERS = tuple(map(info_key, ("depth_min", "depth_max", "shift")))
+USE_LOG = info_key("use_log")
 
 
 def read_json(path: Path) -> Any:
@@ -103,8 +105,8 @@ def _check_feature(key: str, feature: Any, path: Path) -> None:
     for name in DEPTH_NUMBERS:  # read by every tool that shows depth
         if (info or {}).get(name) is not None and not _is_number(info[name], False):
             raise DatasetError(f"{where}: info {name} is {_short(info[name])}, expected a number")
-    if (info or {}).get("video.use_log") not in (None, True, False):
-        raise DatasetError(f"{where}: info video.use_log is {_short(info['video.use_log'])}, expected true or false")
+    if (info or {}).get(USE_LOG) not in (None, True, False):
+        raise DatasetError(f"{where}: info {USE_LOG} is {_short(info[USE_LOG])}, expected true or false")
 
 
 def _short(value: Any) -> str:

@@ -75,7 +75,7 @@ class DatasetMeta:
     root: Path
     info: dict[str, Any]
     tasks: list[str] = attrs.field(factory=list)
-    episodes: list[dict[str, Any]] = attrs.field(factory=list)
+    episodes: list[fmt.EpisodeRow] = attrs.field(factory=list)
     # The types of the episode-row columns that the format does not define, as the files had them.
     extra_types: dict[str, pa.DataType] = attrs.field(factory=dict, init=False, repr=False)
     _episode_tables: dict[tuple[int, int], pa.Table] = attrs.field(factory=dict, init=False, repr=False)
@@ -104,16 +104,17 @@ class DatasetMeta:
         tasks_path = layout.confine(root, fmt.TASKS_PATH)
         tasks = check_tasks_table(read_parquet(tasks_path), tasks_path)
         video_keys = [k for k, f in info["features"].items() if f["dtype"] == "video"]
-        episodes: list[dict[str, Any]] = []
+        rows: list[dict[str, Any]] = []
         extra_types: dict[str, pa.DataType] = {}
         for path in layout.find(root, fmt.EPISODES_FILES):
             table = read_parquet(path)
-            episodes.extend(check_episodes_table(table, path, video_keys))
+            rows.extend(check_episodes_table(table, path, video_keys))
             for field in table.schema:
                 if not fmt.is_format_column(field.name, video_keys):
                     extra_types.setdefault(field.name, field.type)
-        episodes.sort(key=lambda row: row[fmt.EPISODE_INDEX])
-        check_episode_indices(episodes, root / fmt.EPISODES_DIR)
+        rows.sort(key=lambda row: row[fmt.EPISODE_INDEX])
+        check_episode_indices(rows, root / fmt.EPISODES_DIR)
+        episodes = [fmt.EpisodeRow.from_row(row, video_keys) for row in rows]
         committed, committed_tasks = info["total_episodes"], info["total_tasks"]
         if len(episodes) < committed:
             raise DatasetError(f"{root / fmt.EPISODES_DIR}: {len(episodes)} episode rows, but {fmt.INFO_PATH} "
@@ -157,16 +158,16 @@ class DatasetMeta:
     def total_frames(self) -> int:
         return int(self.info["total_frames"])
 
-    def episode_stats(self, row: Mapping[str, Any]) -> dict[str, Stats]:
-        return fmt.episode_stats(row)
+    def episode_stats(self, row: fmt.EpisodeRow) -> dict[str, Stats]:
+        return row.feature_stats()
 
-    def video_file(self, key: str, row: Mapping[str, Any]) -> Path:
-        """The MP4 holding episode ``row``'s video of feature ``key``."""
-        return self.path(fmt.FileAddress.of(row, fmt.video_prefix(key)).video_path(key, self.info["video_path"]))
+    def video_file(self, key: str, row: fmt.EpisodeRow) -> Path:
+        """The MP4 holding episode ``row``'s video of feature ``key`` (KeyError: the row has none)."""
+        return self.path(row.videos[key].address.video_path(key, self.info["video_path"]))
 
-    def data_file(self, row: Mapping[str, Any]) -> Path:
+    def data_file(self, row: fmt.EpisodeRow) -> Path:
         """The parquet file holding episode ``row``'s frames."""
-        return self.path(fmt.FileAddress.of(row, fmt.DATA).data_path(self.info["data_path"]))
+        return self.path(row.data.data_path(self.info["data_path"]))
 
     def task_index(self, task: str) -> int:
         """The index of ``task``, added to the task list if new."""
@@ -174,15 +175,15 @@ class DatasetMeta:
             self.tasks.append(task)
         return self.tasks.index(task)
 
-    def save_episodes_file(self, chunk_index: int, file_index: int, appended: Mapping[str, Any] | None = None) -> None:
+    def save_episodes_file(self, chunk_index: int, file_index: int, appended: fmt.EpisodeRow | None = None) -> None:
         """Write one ``meta/episodes`` file; with ``appended``, only that new row is converted to arrow."""
         key = (chunk_index, file_index)
         address = fmt.FileAddress(chunk_index, file_index)
         cached = self._episode_tables.get(key)
         if appended is not None and cached is not None:
-            table = append_episode_row(cached, appended, self.extra_types)
+            table = append_episode_row(cached, appended.to_row(), self.extra_types)
         else:
-            rows = [r for r in self.episodes if fmt.FileAddress.of(r, fmt.EPISODES) == address]
+            rows = [r.to_row() for r in self.episodes if r.episodes == address]
             path = self.path(address.episodes_path())
             if not rows:  # its episodes were cut (a repair): no file rather than an empty one
                 self._episode_tables.pop(key, None)
@@ -224,7 +225,7 @@ class DatasetMeta:
         if total is None:
             folded, total = self._stats_total or (0, StatsTotal())
             if folded > len(self.episodes) \
-                    or any(r[fmt.EPISODE_INDEX] != i for i, r in enumerate(self.episodes[:folded])):
+                    or any(r.index != i for i, r in enumerate(self.episodes[:folded])):
                 folded, total = 0, StatsTotal()
             for row in self.episodes[folded:]:
                 total.add(self.episode_stats(row))
@@ -242,7 +243,7 @@ class DatasetMeta:
     def save_info(self, totals: tuple[int, int] | None = None) -> None:
         """Write info.json with totals from the episode rows, or ``totals`` (episodes, frames) of a dataset
         assembled without keeping its rows. Written last: it is what commits an episode."""
-        episodes, frames = totals or (len(self.episodes), sum(int(r[fmt.LENGTH]) for r in self.episodes))
+        episodes, frames = totals or (len(self.episodes), sum(r.length for r in self.episodes))
         self.info["total_episodes"] = episodes
         self.info["total_frames"] = frames
         self.info["total_tasks"] = len(self.tasks)

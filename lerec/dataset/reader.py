@@ -46,7 +46,7 @@ class DatasetReader:
         self.decode_threads = decode_threads if decode_threads is not None else min(4, os.cpu_count() or 1)
         self._pool: ThreadPoolExecutor | None = None
         self._row_files: dict[fmt.FileAddress, RowFile] = {}
-        self._starts = np.array([int(r[fmt.DATASET_FROM_INDEX]) for r in self.meta.episodes], dtype=np.int64)
+        self._starts = np.array([r.dataset_from_index for r in self.meta.episodes], dtype=np.int64)
         self._depth = {k: DepthSettings.from_info(self.features[k].get("info") or {}) for k in self.depth_keys}
 
     # --- what the dataset holds -------------------------------------------------------------------------------
@@ -63,7 +63,7 @@ class DatasetReader:
         return self.meta.tasks
 
     @property
-    def episodes(self) -> list[dict[str, Any]]:
+    def episodes(self) -> list[fmt.EpisodeRow]:
         """The episode rows of ``meta/episodes`` (index, tasks, length, file locations, statistics)."""
         return self.meta.episodes
 
@@ -73,7 +73,7 @@ class DatasetReader:
 
     @property
     def num_frames(self) -> int:
-        return sum(int(r[fmt.LENGTH]) for r in self.meta.episodes)
+        return sum(r.length for r in self.meta.episodes)
 
     @property
     def video_keys(self) -> list[str]:
@@ -87,13 +87,13 @@ class DatasetReader:
     def image_keys(self) -> list[str]:
         return [k for k, f in self.features.items() if f["dtype"] == "image"]
 
-    def episode(self, e: int) -> dict[str, Any]:
+    def episode(self, e: int) -> fmt.EpisodeRow:
         if not 0 <= e < self.num_episodes:
             raise DatasetError(f"{self.root}: episode {e} does not exist ({self.num_episodes} episodes)")
         return self.meta.episodes[e]
 
     def length(self, e: int) -> int:
-        return int(self.episode(e)[fmt.LENGTH])
+        return self.episode(e).length
 
     def video_path(self, e: int, key: str) -> Path:
         return self.meta.video_file(key, self.episode(e))
@@ -104,14 +104,13 @@ class DatasetReader:
     def locate(self, index: int) -> tuple[int, int]:
         """(episode, frame) of a global frame index."""
         e = int(np.searchsorted(self._starts, index, side="right")) - 1
-        if e < 0 or index < 0 or index >= int(self.meta.episodes[e][fmt.DATASET_TO_INDEX]):
+        if e < 0 or index < 0 or index >= self.meta.episodes[e].dataset_to_index:
             raise DatasetError(f"{self.root}: frame index {index} is out of range ({self.num_frames} frames)")
         return e, index - int(self._starts[e])
 
     # --- rows ---------------------------------------------------------------------------------------------------
     def _row_file(self, e: int) -> RowFile:
-        row = self.episode(e)
-        loc = fmt.FileAddress.of(row, fmt.DATA)
+        loc = self.episode(e).data
         if loc not in self._row_files:
             self._row_files[loc] = RowFile(self.data_path(e), self.features)
         return self._row_files[loc]
@@ -126,13 +125,13 @@ class DatasetReader:
     def rows(self, e: int, start: int = 0, stop: int | None = None) -> dict[str, Any]:
         """Parquet columns of frames ``start..stop-1`` of episode ``e`` (image cells left as stored)."""
         start, stop = self._span(e, start, stop)
-        base = int(self.episode(e)[fmt.DATASET_FROM_INDEX])
+        base = self.episode(e).dataset_from_index
         rows = self._row_file(e)
         return rows.take(rows.positions(base + start, base + stop))
 
     def carried_rows(self, e: int) -> pa.Table:
         """The columns of episode ``e``'s rows that lerec carries as they are (:attr:`RowFile.carried`)."""
-        base, rows = int(self.episode(e)[fmt.DATASET_FROM_INDEX]), self._row_file(e)
+        base, rows = self.episode(e).dataset_from_index, self._row_file(e)
         return rows.carried.take(pa.array(rows.positions(base, base + self.length(e))))
 
     def row(self, e: int, i: int) -> dict[str, Any]:
@@ -140,7 +139,7 @@ class DatasetReader:
 
     # --- frames -------------------------------------------------------------------------------------------------
     def _times(self, e: int, key: str, indices: Iterable[int]) -> list[float]:
-        start = fmt.video_from_timestamp(self.episode(e), key)
+        start = self.episode(e).videos[key].from_timestamp
         return [start + i / self.fps for i in indices]
 
     def _video_job(self, e: int, key: str, indices: list[int]) -> Callable[[], list[np.ndarray]]:
@@ -154,7 +153,7 @@ class DatasetReader:
         try:
             frames = decoder.frames_at(self._times(e, key, indices), self.tolerance_s)
         except FrameMissingError as exc:
-            start = fmt.video_from_timestamp(self.episode(e), key)
+            start = self.episode(e).videos[key].from_timestamp
             i = int(round((exc.time_s - start) * self.fps))
             raise DatasetError(f"episode {e} stream {key} frame {i}: {exc}") from None
         if depth:

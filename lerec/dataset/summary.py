@@ -9,9 +9,10 @@ from typing import Any
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.metadata import DatasetMeta
+from lerec.encoding import video_encoding as venc
 
-DEPTH_KEYS = ("depth_unit", "video.depth_min", "video.depth_max", "video.shift", "video.use_log")
-ENCODER_KEYS = ("video.g", "video.crf", "video.preset", "video.fast_decode", "video.extra_options")
+DEPTH_KEYS = (fmt.DEPTH_UNIT, *venc.DEPTH_SETTINGS_KEYS)
+ENCODER_KEYS = tuple(map(venc.info_key, ("g", "crf", "preset", "fast_decode", "extra_options")))
 
 
 def summarize(root: str | Path) -> dict[str, Any]:
@@ -19,8 +20,8 @@ def summarize(root: str | Path) -> dict[str, Any]:
     meta = DatasetMeta.load(root)
     root = Path(root)
     fps = meta.fps
-    frames = sum(int(r[fmt.LENGTH]) for r in meta.episodes)
-    tasks = Counter(task for r in meta.episodes for task in (r.get(fmt.TASKS) or []))
+    frames = sum(r.length for r in meta.episodes)
+    tasks = Counter(task for r in meta.episodes for task in (r.tasks or ()))
     data_files = layout.find(root, fmt.DATA_FILES)
     out: dict[str, Any] = {
         "root": str(root),
@@ -46,24 +47,24 @@ def summarize(root: str | Path) -> dict[str, Any]:
             files = layout.find(root, fmt.video_files(key))
             size = sum(p.stat().st_size for p in files)
             stream.update({
-                "codec": info.get("video.codec"), "pix_fmt": info.get("video.pix_fmt"),
-                "width": info.get("video.width"), "height": info.get("video.height"), "fps": info.get("video.fps"),
+                "codec": info.get(venc.CODEC), "pix_fmt": info.get(venc.PIX_FMT),
+                "width": info.get(venc.WIDTH), "height": info.get(venc.HEIGHT), "fps": info.get(venc.FPS),
                 "files": len(files), "bytes": size,
                 "bitrate_kbps": round(size * 8 / 1000 / (frames / fps), 1) if frames else None,
                 "bytes_per_frame": round(size / frames) if frames else None,
-                "encoder": {k[len("video."):]: info[k] for k in ENCODER_KEYS if k in info},
+                "encoder": {venc.info_field(k): info[k] for k in ENCODER_KEYS if k in info},
             })
             stream["encoder"].update(_preset_used(info))
         if stream["depth"]:
-            stream["depth_settings"] = {k.replace("video.", ""): info.get(k) for k in DEPTH_KEYS}
+            stream["depth_settings"] = {venc.info_field(k): info.get(k) for k in DEPTH_KEYS}
         out["streams"][key] = stream
     return out
 
 
 def _preset_used(info: dict[str, Any]) -> dict[str, Any]:
     """``{"preset_used": 11}`` where SVT-AV1 runs another preset than the one recorded (12 runs as 11)."""
-    preset = info.get("video.preset")
-    if info.get("video.codec") != "av1" or not isinstance(preset, int) or isinstance(preset, bool):
+    preset = info.get(venc.info_key("preset"))
+    if info.get(venc.CODEC) != "av1" or not isinstance(preset, int) or isinstance(preset, bool):
         return {}
     from lerec.encoding.svt_preset import svtav1_preset_used
 

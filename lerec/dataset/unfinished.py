@@ -27,7 +27,7 @@ def unfinished_save(root: str | Path, meta: DatasetMeta) -> list[str]:
     root = Path(root)
     info = meta.info
     committed, frames = int(info.get("total_episodes", 0)), int(info.get("total_frames", 0))
-    if len(meta.episodes) < committed or sum(int(r[fmt.LENGTH]) for r in meta.episodes[:committed]) != frames:
+    if len(meta.episodes) < committed or sum(r.length for r in meta.episodes[:committed]) != frames:
         return []  # info.json disagrees with its own episodes: damage, not a save a crash left half done
     found = []
     if len(meta.episodes) > committed:

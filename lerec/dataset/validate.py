@@ -108,15 +108,15 @@ class Validator:
         info, episodes = meta.info, meta.episodes  # numbered 0..N-1: DatasetMeta.load checks it
         expected = 0
         for row in episodes:
-            e, length = int(row[fmt.EPISODE_INDEX]), int(row[fmt.LENGTH])
-            start, stop = int(row[fmt.DATASET_FROM_INDEX]), int(row[fmt.DATASET_TO_INDEX])
+            e, length = row.index, row.length
+            start, stop = row.dataset_from_index, row.dataset_to_index
             if start != expected or stop - start != length:
                 self.add(f"global rows {start}..{stop} for length {length}, expected to start at {expected}", e)
             expected = start + length
-            for task in row.get(fmt.TASKS) or []:
+            for task in row.tasks or ():
                 if task not in meta.tasks:
                     self.add(f"task {task!r} is not in meta/tasks.parquet", e)
-        totals = {"total_episodes": len(episodes), "total_frames": sum(int(r[fmt.LENGTH]) for r in episodes),
+        totals = {"total_episodes": len(episodes), "total_frames": sum(r.length for r in episodes),
                   "total_tasks": len(meta.tasks)}
         for name, value in totals.items():
             if int(info.get(name, -1)) != value:
@@ -136,12 +136,12 @@ class Validator:
             except DatasetError as exc:
                 self.add(str(exc))
             self.progress(1)
-        if total_rows != sum(int(r[fmt.LENGTH]) for r in meta.episodes) and files:
+        if total_rows != sum(r.length for r in meta.episodes) and files:
             self.add(f"data files hold {total_rows} rows, the episodes {meta.total_frames} "
-                     f"(info.json) / {sum(int(r['length']) for r in meta.episodes)} (meta/episodes)")
+                     f"(info.json) / {sum(r.length for r in meta.episodes)} (meta/episodes)")
         fps = meta.fps
         for row in meta.episodes:
-            e, length, start = int(row[fmt.EPISODE_INDEX]), int(row[fmt.LENGTH]), int(row[fmt.DATASET_FROM_INDEX])
+            e, length, start = row.index, row.length, row.dataset_from_index
             path = meta.data_file(row)
             if path not in files:
                 if not path.exists():
@@ -188,12 +188,12 @@ class Validator:
 
     def _check_videos(self, meta: DatasetMeta, key: str) -> None:
         fps, tol = meta.fps, self.tolerance_s
-        by_file: dict[Path, list[dict[str, Any]]] = {}
+        by_file: dict[Path, list[fmt.EpisodeRow]] = {}
         for row in meta.episodes:
             try:
                 path = meta.video_file(key, row)
             except (KeyError, TypeError):
-                self.add("the episode row has no location for this video", int(row[fmt.EPISODE_INDEX]), key)
+                self.add("the episode row has no location for this video", row.index, key)
                 continue
             by_file.setdefault(path, []).append(row)
         for path in sorted(set(by_file) | set(self._video_files(meta, key))):
@@ -201,19 +201,19 @@ class Validator:
             rows = by_file.get(path, [])
             if not path.exists():
                 for row in rows:
-                    self.add(f"video file {rel} is missing", int(row[fmt.EPISODE_INDEX]), key)
+                    self.add(f"video file {rel} is missing", row.index, key)
                 continue
             try:
                 times = frame_times(path, self.decode)
             except (av.FFmpegError, OSError, IndexError) as exc:
-                self.add(f"video file {rel} cannot be read: {exc}", int(rows[0][fmt.EPISODE_INDEX]) if rows else None,
+                self.add(f"video file {rel} cannot be read: {exc}", rows[0].index if rows else None,
                          key)
                 self.progress(1)
                 continue
             owner = np.full(len(times), -1, dtype=np.int64)
             for row in rows:
-                e, length = int(row[fmt.EPISODE_INDEX]), int(row[fmt.LENGTH])
-                location = fmt.VideoLocation.of(row, key)
+                e, length = row.index, row.length
+                location = row.videos[key]
                 start, end = location.from_timestamp, location.to_timestamp
                 if abs(end - start - length / fps) > tol:
                     self.add(f"from/to_timestamp span {end - start:.6f} s for {length} frames at {fps} fps", e, key)

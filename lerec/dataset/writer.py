@@ -59,13 +59,13 @@ class PendingEpisode:
     index: int
     task: str
     length: int
-    previous: Mapping[str, Any] | None
+    previous: fmt.EpisodeRow | None
     episode_columns: dict[str, Any]
     data_file: fmt.FileAddress | None = None
     frame_stats: dict[str, Stats] = attrs.field(factory=dict)
     video_rows: dict[str, fmt.VideoLocation] = attrs.field(factory=dict)
     videos: dict[str, EpisodeVideo] = attrs.field(factory=dict)
-    staged_row: dict[str, Any] | None = None
+    staged_row: fmt.EpisodeRow | None = None
     frames_written: bool = False
     lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False, eq=False)
 
@@ -150,7 +150,7 @@ class DatasetWriter:
         meta = self.meta
         committed = int(meta.info["total_episodes"])
         # Every file the repair may rewrite, cut or delete, confined to the root before any is touched.
-        files = {fmt.FileAddress.of(r, fmt.EPISODES) for r in meta.episodes}
+        files = {r.episodes for r in meta.episodes}
         for address in files:
             meta.path(address.episodes_path())
         meta.path(fmt.STATS_PATH)
@@ -159,12 +159,12 @@ class DatasetWriter:
         if len(meta.episodes) > committed:
             log.warning("%s: dropping %d episode(s) an interrupted save left unfinished", self.root,
                         len(meta.episodes) - committed)
-            meta.episodes = [r for r in meta.episodes if r[fmt.EPISODE_INDEX] < committed]
+            meta.episodes = [r for r in meta.episodes if r.index < committed]
             for address in files:
                 meta.save_episodes_file(address.chunk, address.file)
         meta.save_stats(only_if_changed=True)  # a crash may have written it for an episode it never committed
         self.forget_uncommitted_tasks()
-        total_frames = sum(int(r[fmt.LENGTH]) for r in meta.episodes)
+        total_frames = sum(r.length for r in meta.episodes)
         for path in data_files:
             table = read_parquet(path)
             if "index" not in table.column_names or not pa.types.is_integer(table.column("index").type):
@@ -178,7 +178,7 @@ class DatasetWriter:
         for key in meta.video_keys:
             per_file: dict[fmt.FileAddress, int] = {}
             for row in meta.episodes:
-                loc = fmt.FileAddress.of(row, fmt.video_prefix(key))
+                loc = row.videos[key].address
                 per_file[loc] = per_file.get(loc, 0) + 1
             for path in video_files[key]:
                 loc = fmt.FileAddress.from_path(path)
@@ -228,9 +228,9 @@ class DatasetWriter:
             pass
 
     def begin_episode(self, task: str, length: int, episode_columns: Mapping[str, Any] | None = None) -> PendingEpisode:
-        """Start saving the next episode: then :meth:`write_frames` (or :meth:`place_frames` and
-        :meth:`append_frames`) once and :meth:`add_video` per video feature, in any order and from different
-        threads, optionally :meth:`stage_row`, then :meth:`commit_episode`. After a failure,
+        """Start saving the next episode: then :meth:`place_frames` and :meth:`append_frames` once and
+        :meth:`add_video` per video feature, in any order and from different threads, optionally
+        :meth:`stage_row`, then :meth:`commit_episode`. After a failure,
         :meth:`abandon_episode`. :class:`lerec.dataset.episode_save.EpisodeSave` makes these calls in order."""
         if length <= 0:
             raise DatasetError("an episode needs at least one frame")
@@ -256,11 +256,6 @@ class DatasetWriter:
         if len(self.meta.tasks) > committed:
             self.meta.tasks = self.meta.tasks[:committed]
             self.meta.save_tasks()
-
-    def write_frames(self, pending: PendingEpisode, columns: Mapping[str, Any],
-                     extra_stats: Mapping[str, Stats] | None = None) -> None:
-        """Append the episode's rows to the data parquet (non-video features, as (length, ...) arrays)."""
-        self.append_frames(pending, self.place_frames(pending, columns, extra_stats))
 
     def place_frames(self, pending: PendingEpisode, columns: Mapping[str, Any],
                      extra_stats: Mapping[str, Stats] | None = None) -> pa.Table:
@@ -313,7 +308,7 @@ class DatasetWriter:
                 raise DatasetError(f"episode {pending.index}: place_frames before stage_row")
             pending.staged_row = self._write_row(pending, locations, video_stats)
 
-    def commit_episode(self, pending: PendingEpisode) -> dict[str, Any]:
+    def commit_episode(self, pending: PendingEpisode) -> fmt.EpisodeRow:
         """Write the episode's row and stats (unless staged where the videos went) and, last, info.json:
         the commit. Returns the row."""
         meta = self.meta
@@ -323,7 +318,7 @@ class DatasetWriter:
                 raise DatasetError(f"episode {pending.index} is incomplete: "
                                    + (f"no video for {missing}" if missing else "its frames were not written"))
             row = pending.staged_row
-            if row is None or any(fmt.VideoLocation.of(row, key) != location
+            if row is None or any(row.videos.get(key) != location
                                   for key, location in pending.video_rows.items()):
                 row = self._write_row(pending, pending.video_rows,
                                       {key: video.stats for key, video in pending.videos.items()})
@@ -335,7 +330,7 @@ class DatasetWriter:
         return row
 
     def _write_row(self, pending: PendingEpisode, videos: Mapping[str, fmt.VideoLocation],
-                   video_stats: Mapping[str, Stats]) -> dict[str, Any]:
+                   video_stats: Mapping[str, Stats]) -> fmt.EpisodeRow:
         """Add (or replace) the episode's row in meta/episodes; write stats.json."""
         previous = pending.previous
         row = fmt.EpisodeRow(

@@ -17,18 +17,11 @@ from typing import Any, TypeVar
 import attrs
 
 from lerec.encoding.ffmpeg_check import CODEC_SETTINGS, check_against_ffmpeg, structured_options
-from lerec.encoding.ffmpeg_mapping import VCODEC_FOR_CANONICAL, effective_preset, encoder_name, merged_options
+from lerec.encoding.ffmpeg_mapping import effective_preset, encoder_name, merged_options
 from lerec.errors import EncoderConfigError
 
 VIDEO_BACKEND = "pyav"
 VIDEO_BACKENDS = ("pyav",)
-# The settings keys of a video feature's info block (the spec's dataset format).
-ENCODER_SETTINGS_KEYS = (
-    "video.g", "video.crf", "video.preset", "video.fast_decode", "video.video_backend", "video.extra_options",
-)
-DEPTH_SETTINGS_KEYS = ("video.depth_min", "video.depth_max", "video.shift", "video.use_log")
-# Stream facts that a resumed recording must also keep, compared when both sides carry them.
-STREAM_FORMAT_KEYS = ("video.codec", "video.pix_fmt")
 
 
 def _frozen_options(value: Any) -> Mapping[str, Any]:
@@ -164,32 +157,6 @@ class EncoderConfig:
         """The FFmpeg options for this codec, as the spec's mapping table gives them; ``extra_options`` last."""
         return merged_options(structured_options(self.codec_settings(), encoder_threads), self.extra_options)
 
-    def to_video_info(self) -> dict[str, Any]:
-        """The encoder-settings keys of a video feature's ``info`` block."""
-        return {
-            "video.g": self.g,
-            "video.crf": self.crf,
-            "video.preset": self.effective_preset,
-            "video.fast_decode": self.fast_decode,
-            "video.video_backend": self.video_backend,
-            "video.extra_options": dict(self.extra_options),
-        }
-
-    @classmethod
-    def from_video_info(cls: type[Config], info: Mapping[str, Any]) -> Config:
-        """The config a feature's ``info`` block was recorded with; absent or null keys take the defaults."""
-        kwargs: dict[str, Any] = {}
-        codec = info.get("video.codec")
-        if codec is not None:
-            kwargs["vcodec"] = VCODEC_FOR_CANONICAL.get(codec, codec)
-        if info.get("video.pix_fmt") is not None:
-            kwargs["pix_fmt"] = info["video.pix_fmt"]
-        for field in attrs.fields(cls):
-            value = info.get(f"video.{field.name}")
-            if value is not None and field.name not in ("vcodec", "pix_fmt"):
-                kwargs[field.name] = value
-        return cls(**kwargs)
-
 
 def _rebuild(cls: type[Config], fields: dict[str, Any]) -> Config:
     return cls(**fields)
@@ -235,28 +202,3 @@ class DepthEncoderConfig(EncoderConfig):
                 f"shift={self.shift!r}: with use_log, depth_min + shift must be > 0 (depth_min={self.depth_min!r})"
             )
         super().__attrs_post_init__()
-
-    def to_video_info(self) -> dict[str, Any]:
-        info = super().to_video_info()
-        info.update(
-            {
-                "video.depth_min": self.depth_min,
-                "video.depth_max": self.depth_max,
-                "video.shift": self.shift,
-                "video.use_log": self.use_log,
-            }
-        )
-        return info
-
-
-def encoder_settings_diff(old_info: dict, new_info: dict) -> list[str]:
-    """The settings keys whose values differ between a dataset's feature ``info`` and a new recording's.
-
-    A key absent from either side, or null in ``old_info`` (a merge of disagreeing sources), is not compared;
-    ``video.codec`` and ``video.pix_fmt`` are compared when both sides carry them.
-    """
-    differing = []
-    for key in (*ENCODER_SETTINGS_KEYS, *DEPTH_SETTINGS_KEYS, *STREAM_FORMAT_KEYS):
-        if key in old_info and key in new_info and old_info[key] is not None and old_info[key] != new_info[key]:
-            differing.append(key)
-    return differing

@@ -24,9 +24,9 @@ import numpy as np
 
 from lerec.encoding.av_compat import mp4_takes
 from lerec.encoding.config import DepthEncoderConfig
-from lerec.encoding.episode_encoder import EpisodeEncoder
 from lerec.encoding.ffmpeg_mapping import canonical_codec_name, encoder_name
 from lerec.encoding.fmp4 import append_episode, fragment_sample_counts, read_episode_fragment
+from lerec.encoding.video_encoding import VideoEncoding
 from lerec.errors import DatasetError, EncoderConfigError
 
 log = logging.getLogger(__name__)
@@ -184,10 +184,8 @@ def transcode_depth_video(
             start = 0
             for index, count in enumerate(segments):
                 segment = Path(work) / f"segment-{index:06d}.mp4"
-                encoder = EpisodeEncoder(
-                    segment, codec=encoder_name(config.vcodec), options=config.ffmpeg_options(encoder_threads),
-                    width=width, height=height, fps=fps, pix_fmt=config.pix_fmt, input_format=CODE_FORMAT,
-                )
+                encoder = VideoEncoding(config).open_encoder(segment, width=width, height=height, fps=fps,
+                                                             encoder_threads=encoder_threads)
                 try:
                     for _ in range(count):
                         frame = next(codes, None)

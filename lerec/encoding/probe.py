@@ -7,6 +7,8 @@ from typing import Any
 
 import av
 
+from lerec.encoding import video_encoding as venc
+
 
 def probe_stream_info(path: str | os.PathLike) -> dict[str, Any]:
     """``video.height/width/codec/pix_fmt/fps/channels`` and ``has_audio`` of the MP4 at ``path``."""
@@ -16,11 +18,11 @@ def probe_stream_info(path: str | os.PathLike) -> dict[str, Any]:
         rate = stream.average_rate or stream.base_rate or stream.guessed_rate
         pix_fmt = ctx.format.name if ctx.format else ctx.pix_fmt
         return {
-            "video.height": ctx.height,
-            "video.width": ctx.width,
-            "video.codec": ctx.codec.canonical_name,
-            "video.pix_fmt": pix_fmt,
-            "video.fps": int(round(float(rate))) if rate else None,
-            "video.channels": len(av.VideoFormat(pix_fmt).components),
+            venc.HEIGHT: ctx.height,
+            venc.WIDTH: ctx.width,
+            venc.CODEC: ctx.codec.canonical_name,
+            venc.PIX_FMT: pix_fmt,
+            venc.FPS: int(round(float(rate))) if rate else None,
+            venc.CHANNELS: len(av.VideoFormat(pix_fmt).components),
             "has_audio": bool(container.streams.audio),
         }

@@ -56,7 +56,7 @@ def _merge(reader: DatasetReader, e: int, folder: Path, settings: Mapping[str, A
     row, length = reader.episode(e), reader.length(e)
     sizes = {}
     for key in reader.video_keys:
-        movable = source.episode(reader.video_path(e, key), fmt.video_from_timestamp(row, key), length,
+        movable = source.episode(reader.video_path(e, key), row.videos[key].from_timestamp, length,
                                  reader.fps)
         sizes[key] = len(movable.fragment.fragment)
     reader.rows(e)

@@ -17,6 +17,7 @@ from lerec.dataset.depth_conversion import (
     log_progress,
     unconverted_depth_hint,
 )
+from lerec.encoding import video_encoding as venc
 from lerec.encoding.depth_transcode import TranscodeResult
 from lerec.errors import Interrupted
 
@@ -29,7 +30,7 @@ def as_converted(features: Mapping[str, dict[str, Any]], existing: Mapping[str, 
     holds them so."""
     out = dict(features)
     for key, converted in depth_to_convert.items():
-        if (existing.get(key, {}).get("info") or {}).get("video.codec") == converted["info"]["video.codec"]:
+        if (existing.get(key, {}).get("info") or {}).get(venc.CODEC) == converted["info"][venc.CODEC]:
             out[key] = converted
     return out
 

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from lerec.dataset import format as fmt
 from lerec.dataset.episode_save import Columns, EpisodeSave
 from lerec.dataset.stats import Stats
 from lerec.recording.episode_ticks import Ticks
@@ -22,8 +23,8 @@ def save_recorded(save: EpisodeSave, ticks: Ticks, encoders: Mapping[str, Stream
     Its row holds lerec's provenance: which camera frame each row holds and how old it was at its tick."""
     provenance = {}
     for key in encoders:
-        provenance[f"lerec/{key}/camera_seq"] = ticks.seqs[key]
-        provenance[f"lerec/{key}/capture_age_us"] = ticks.ages_us[key]
+        provenance[fmt.provenance_column(key, "camera_seq")] = ticks.seqs[key]
+        provenance[fmt.provenance_column(key, "capture_age_us")] = ticks.ages_us[key]
     save.begin(len(ticks.rows), provenance)
 
     async def frames() -> Columns:

@@ -26,7 +26,7 @@ from lerec.dataset.writer import DatasetWriter
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.dataset.depth_conversion import DatasetProgress
 from lerec.encoding.depth_transcode import TranscodeResult
-from lerec.errors import Interrupted, LerecError, leaf_errors
+from lerec.errors import Interrupted, LerecError, single_error
 from lerec.recording import depth_deferral
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
@@ -39,7 +39,7 @@ from lerec.recording.robot_loop import RobotRows, StepRows, check_devices, drive
 from lerec.recording.row_check import RowCheck
 from lerec.recording.status import RecorderStatus
 from lerec.recording.settings import check_session, check_task
-from lerec.recording.session_setup import check_resume, numeric_features, threads_per_stream
+from lerec.recording.session_setup import check_resume, numeric_features, resumed_encoder, threads_per_stream
 from lerec.recording.sources import Source, resolve_sources
 from lerec.recording.stream_encoder import StreamEncoder
 from lerec.robots import registry as robot_registry
@@ -47,17 +47,6 @@ from lerec.robots import registry as robot_registry
 log = logging.getLogger(__name__)
 
 Step = Callable[[], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
-
-
-def _single(group: BaseExceptionGroup) -> BaseException:
-    """The one exception inside a task group's group (the session's tasks never raise; the caller's code may)."""
-    leaves = leaf_errors(group)
-    return leaves[0] if len(leaves) == 1 else group
-
-
-def _first(group: BaseExceptionGroup) -> BaseException:
-    """The error that ended an episode: the first one raised (the others are its consequences, if any)."""
-    return leaf_errors(group)[0]
 
 
 class Recorder(EpisodeControls):
@@ -78,6 +67,9 @@ class Recorder(EpisodeControls):
         self.declared_features = numeric_features(self._robot_features() if self.robot else features)
         self.infer_features = features is None and self.robot is None
         self.robot_type = robot_type or (self.robot.name if self.robot else None)
+        if resume:  # settings not given are the dataset's, as it says
+            rgb_encoder = rgb_encoder or resumed_encoder(self.root, False)
+            depth_encoder = depth_encoder or resumed_encoder(self.root, True)
         self.rgb_encoder = rgb_encoder or RGBEncoderConfig()
         self.depth_encoder = depth_encoder or DepthEncoderConfig()
         self.encoder_threads = encoder_threads  # None: the codec's choice when converting depth
@@ -135,6 +127,8 @@ class Recorder(EpisodeControls):
         ``features`` declares what ``step`` returns (``{"observation.state": {"dtype": "float32", "shape": [6]}}``);
         when omitted, it is inferred from the first ``step`` result. ``encoder_threads`` is each stream's
         encoder threads; by default the usable cores are shared among the streams (at least one each).
+        ``resume`` adds episodes to the dataset at ``root``: an encoder left None records as the dataset says its
+        streams were recorded; one given must match that.
 
         ``robot`` and ``teleop`` are configs of installed robot/teleop types (``SyntheticRobotConfig()``, any
         plugin's) or :class:`lerec.robots.Robot`/:class:`~lerec.robots.Teleop` objects. They are opened for the
@@ -168,7 +162,7 @@ class Recorder(EpisodeControls):
                                 tg.cancel_scope.cancel()
                 except BaseExceptionGroup as group:
                     rec._hint_depth_conversion()
-                    raise _single(group) from None
+                    raise single_error(group) from None  # the session's tasks never raise; the caller's code may
                 except BaseException:
                     rec._hint_depth_conversion()
                     raise
@@ -227,10 +221,6 @@ class Recorder(EpisodeControls):
     @property
     def num_episodes(self) -> int:
         return len(self.writer.meta.episodes)
-
-    def request_stop(self) -> None:
-        """End the episode being recorded at its next tick; it is saved with the frames it has."""
-        self._stop_requested = True
 
     async def reset(self, duration_s: float) -> None:
         """The reset between episodes: for ``duration_s`` the teleop keeps driving the robot and nothing is
@@ -291,7 +281,7 @@ class Recorder(EpisodeControls):
             with anyio.CancelScope() as self._episode_scope:
                 report = await self._record(task, index, length, source, encoders)
         except* Exception as group:  # the episode's tasks have stopped and its save was abandoned
-            failure = _first(group)
+            failure = single_error(group, BaseException)  # the first raised: the others follow from it
         finally:
             self._episode_scope = None
             self.status.phase = "idle"

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from lerec.cameras.base import StreamSpec
 from lerec.dataset import format as fmt
 from lerec.dataset.features import normalize_numeric_feature, video_feature
-from lerec.encoding.config import (
-    DepthEncoderConfig,
-    RGBEncoderConfig,
-    encoder_settings_diff,
-)
-from lerec.errors import DatasetError
+from lerec.dataset.metadata import read_info
+from lerec.encoding.config import DepthEncoderConfig, EncoderConfig, RGBEncoderConfig
+from lerec.encoding.video_encoding import CODEC, VideoEncoding, encoder_settings_diff
+from lerec.errors import DatasetError, EncoderConfigError
+
+CAPTURE_CODEC = "ffv1"  # depth recorded in real time until its conversion (realtime_depth_config)
 
 
 def stream_feature(stream: StreamSpec, config: RGBEncoderConfig, use_videos: bool) -> dict[str, Any]:
@@ -63,6 +64,29 @@ def check_resume(
         before = existing["features"].get(key)
         if before is None or before["dtype"] != feature["dtype"] or list(before["shape"]) != list(feature["shape"]):
             raise DatasetError(f"{root}: feature {key!r} is {before} in the dataset; this recording gives {feature}")
+
+
+def resumed_encoder(root: str | os.PathLike, depth: bool,
+                    changes: Mapping[str, Any] | None = None) -> EncoderConfig | None:
+    """The encoder settings the dataset at ``root`` recorded its (first) depth or RGB video stream with, as its
+    info.json says, with ``changes`` (field -> value) applied: what a session resuming it records with. None
+    where it says none to take: no dataset or no such stream, depth still in the capture codec (the session
+    converts it), settings the local FFmpeg refuses, an info.json that cannot be read (the resume reports it)."""
+    try:
+        features = read_info(Path(root))["features"]
+    except DatasetError:
+        return None
+    for feature in features.values():
+        if feature["dtype"] != "video" or fmt.is_depth_feature(feature) != depth:
+            continue
+        info = feature.get("info") or {}
+        if info.get(CODEC) == CAPTURE_CODEC:
+            return None
+        try:
+            return VideoEncoding.from_info(info, depth, changes).config
+        except EncoderConfigError:
+            return None
+    return None
 
 
 def encoder_for(stream: StreamSpec, rgb: RGBEncoderConfig, depth: DepthEncoderConfig) -> RGBEncoderConfig:

@@ -16,8 +16,8 @@ from lerec.dataset.writer import EpisodeVideo
 from lerec.encoding.config import DepthEncoderConfig, EncoderConfig
 from lerec.encoding.depth import quantize_depth
 from lerec.encoding.episode_encoder import EpisodeEncoder
-from lerec.encoding.ffmpeg_mapping import encoder_name
 from lerec.encoding.png import encode_png
+from lerec.encoding.video_encoding import VideoEncoding
 from lerec.errors import EncoderConfigError, EncoderError
 from lerec.recording.backlog import FrameBacklog, QueuedFrame
 
@@ -72,17 +72,9 @@ class StreamEncoder:
         self._done = anyio.Event()
 
     def _open(self) -> EpisodeEncoder:
-        depth = self.stream.kind == "depth"
-        return EpisodeEncoder(
-            self.video_path,
-            codec=encoder_name(self.config.vcodec),
-            options=self.config.ffmpeg_options(self.encoder_threads),
-            width=self.stream.width,
-            height=self.stream.height,
-            fps=self.fps,
-            pix_fmt=self.config.pix_fmt,
-            input_format="gray12le" if depth else "rgb24",
-        )
+        return VideoEncoding(self.config).open_encoder(self.video_path, width=self.stream.width,
+                                                       height=self.stream.height, fps=self.fps,
+                                                       encoder_threads=self.encoder_threads)
 
     async def prepare(self) -> None:
         """Open the encoder before the episode's first tick: codec start-up (SVT-AV1 allocates and starts tens of

@@ -20,14 +20,6 @@ def device_types(kind: str) -> dict[str, Provided]:
     return provided(KINDS[kind][0], kind)
 
 
-def robot_types() -> dict[str, Provided]:
-    return device_types("robot")
-
-
-def teleop_types() -> dict[str, Provided]:
-    return device_types("teleop")
-
-
 def _get(kind: str, type_name: str):
     types = device_types(kind)
     if type_name not in types:

@@ -71,8 +71,8 @@ class Review:
         labels = self._labels()
         rows = []
         for row in self._reader.episodes:
-            e = int(row[fmt.EPISODE_INDEX])
-            rows.append({"index": e, "tasks": list(row.get(fmt.TASKS) or []), "length": int(row[fmt.LENGTH]),
+            e = row.index
+            rows.append({"index": e, "tasks": list(row.tasks or []), "length": row.length,
                          **labels.get(e, {"success": None, "tags": [], "notes": None})})
         return rows
 
@@ -95,7 +95,7 @@ class Review:
             series[key] = {"names": names or [str(i) for i in range(values.shape[1])],
                            "values": np.where(np.isfinite(values), values, 0.0).round(6).tolist()}
         label = self._labels().get(e, {"success": None, "tags": [], "notes": None})
-        return {"index": e, "tasks": list(row.get(fmt.TASKS) or []), "length": int(row[fmt.LENGTH]),
+        return {"index": e, "tasks": list(row.tasks or []), "length": row.length,
                 "fps": self._reader.fps, "streams": self.streams(), "series": series, **label,
                 "offsets": {key: self.cut(e, key)[1] for key in self._video_keys()}}
 
@@ -118,9 +118,9 @@ class Review:
         self._check_stream(key, video=True)
         if (e, key) not in self._cuts:
             row, fps = self._reader.episode(e), self._reader.fps
-            path, start = self._reader.video_path(e, key), fmt.video_from_timestamp(row, key)
+            path, start = self._reader.video_path(e, key), row.videos[key].from_timestamp
             try:
-                self._cuts[e, key] = (episode_cut(path, round(start * fps), int(row[fmt.LENGTH]), fps), 0.0)
+                self._cuts[e, key] = (episode_cut(path, round(start * fps), row.length, fps), 0.0)
             except DatasetError:
                 self._cuts[e, key] = (whole_file(path), start)
         return self._cuts[e, key]
@@ -131,7 +131,7 @@ class Review:
 
         self._check_episode(e)
         self._check_stream(key)
-        if not 0 <= i < int(self._reader.episode(e)[fmt.LENGTH]):
+        if not 0 <= i < self._reader.episode(e).length:
             raise BadRequest(404, f"episode {e} has no frame {i}")
         with self._lock:
             image = self._reader.frame(e, i, [key])[key]
@@ -143,7 +143,7 @@ class Review:
 
     def thumbnail(self, e: int, key: str) -> bytes:
         if (e, key) not in self._thumbs:
-            self._thumbs[e, key] = self.frame(e, key, int(self._reader.episode(e)[fmt.LENGTH]) // 2, THUMB_WIDTH)
+            self._thumbs[e, key] = self.frame(e, key, self._reader.episode(e).length // 2, THUMB_WIDTH)
         return self._thumbs[e, key]
 
     # --- writes -------------------------------------------------------------------------------------------------

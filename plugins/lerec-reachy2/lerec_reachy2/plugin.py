@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lerec.cameras.hookspecs import hookimpl
 from lerec.cameras.registry_types import CameraType
+from lerec.plugins.hookspecs import hookimpl
 
 
 def _create(name, config):
