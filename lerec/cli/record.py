@@ -226,6 +226,10 @@ async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_fr
 
 
 def _on_key(rec: Recorder, command: str) -> None:
+    if command in ("success", "failure"):
+        index = rec.mark_success(command == "success")
+        print(f"\nepisode {index}: {command}" if index is not None else "\nno episode to label yet", file=sys.stderr)
+        return
     {"end": rec.end_episode, "rerecord": rec.rerecord_episode, "stop": rec.stop}[command]()
     if command == "stop":
         print("\nstopping: saving the current episode", file=sys.stderr)
