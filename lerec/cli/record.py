@@ -13,10 +13,12 @@ from typing import Any
 import anyio
 
 from lerec.cli.camera_options import DEFAULT_CAMERAS, parse_camera_settings
+from lerec.cli.cues import Cues, add_cue_arguments
 from lerec.cli.device_options import device_config
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_args
 from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
+from lerec.cli.lerobot_flags import add_lerobot_arguments, check_lerobot_flags
 from lerec.cli.record_display import show_status
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, LerecError, SettingsError, leaf_errors
@@ -85,6 +87,8 @@ def register(subparsers) -> None:
                    "--teleop.type=TYPE --teleop.<option>=VALUE); without --robot and --teleop: both synthetic")
     add_encoder_arguments(p, "dataset.rgb_encoder", RGBEncoderConfig)
     add_encoder_arguments(p, "dataset.depth_encoder", DepthEncoderConfig)
+    add_cue_arguments(p)
+    add_lerobot_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -202,6 +206,7 @@ async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_fr
         ) as rec:
             interrupts.recorder = rec
             first = rec.num_episodes
+            cues = Cues(args.play_sounds)
             async with anyio.create_task_group() as tg:
                 keys = keyboard_available()
                 tg.start_soon(show_status, rec, 0.25, None, keys)
@@ -209,17 +214,21 @@ async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_fr
                     tg.start_soon(read_commands, lambda command: _on_key(rec, command))
                     print(KEYS_HELP, file=sys.stderr)
                 while rec.num_episodes - first < args.num_episodes:
+                    cues.episode_start(rec.num_episodes)
                     report = await rec.record_episode(args.task, args.episode_time_s)
                     if report.length or not rec.stopped:
                         print(report.summary(), file=sys.stderr)
+                        cues.episode_end(report)
                     if interrupts.count or rec.stopped:
                         break
                     if (report.discarded or rec.num_episodes - first < args.num_episodes) and args.reset_time_s > 0:
                         print(f"reset: {args.reset_time_s:g} s (-> or n: skip it)", file=sys.stderr)
+                        cues.reset()
                         await rec.reset(args.reset_time_s)
                         if interrupts.count or rec.stopped:
                             break
                 tg.cancel_scope.cancel()
+            cues.close()
             total = rec.num_episodes
         return first, total
     return None, None
@@ -237,6 +246,7 @@ def _on_key(rec: Recorder, command: str) -> None:
 
 def check_settings(args) -> None:
     """Every flag's value, before a camera opens or a file is written (SettingsError names the flag)."""
+    check_lerobot_flags(args)
     if args.num_episodes < 1:
         raise SettingsError(f"--dataset.num_episodes={args.num_episodes}: record at least 1 episode")
     fps = check_fps(args.fps, "--dataset.fps")
