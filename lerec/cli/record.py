@@ -19,6 +19,7 @@ from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_a
 from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.lerobot_flags import add_lerobot_arguments, check_lerobot_flags
+from lerec.cli.live_display import add_display_arguments, display_settings, start_live_display
 from lerec.cli.record_display import show_status
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, LerecError, SettingsError, leaf_errors
@@ -88,6 +89,7 @@ def register(subparsers) -> None:
     add_encoder_arguments(p, "dataset.rgb_encoder", RGBEncoderConfig)
     add_encoder_arguments(p, "dataset.depth_encoder", DepthEncoderConfig)
     add_cue_arguments(p)
+    add_display_arguments(p)
     add_lerobot_arguments(p)
     p.set_defaults(func=run)
 
@@ -210,6 +212,7 @@ async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_fr
             async with anyio.create_task_group() as tg:
                 keys = keyboard_available()
                 tg.start_soon(show_status, rec, 0.25, None, keys)
+                await start_live_display(tg, rec, args)
                 if keys:
                     tg.start_soon(read_commands, lambda command: _on_key(rec, command))
                     print(KEYS_HELP, file=sys.stderr)
@@ -247,6 +250,7 @@ def _on_key(rec: Recorder, command: str) -> None:
 def check_settings(args) -> None:
     """Every flag's value, before a camera opens or a file is written (SettingsError names the flag)."""
     check_lerobot_flags(args)
+    display_settings(args)
     if args.num_episodes < 1:
         raise SettingsError(f"--dataset.num_episodes={args.num_episodes}: record at least 1 episode")
     fps = check_fps(args.fps, "--dataset.fps")
