@@ -167,3 +167,15 @@ def test_a_folder_that_is_no_dataset_is_refused(tmp_path):
     with pytest.raises(DatasetError, match="not a dataset"):
         label_episodes(tmp_path, [0], success=True)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_validate_names_an_episodes_file_without_the_columns_the_first_has(three_files, copy_of):
+    from lerec.dataset.validate import validate
+
+    root = copy_of(three_files)
+    assert validate(root) == []
+    last = episodes_files(root)[-1]
+    pq.write_table(pq.read_table(last).drop_columns([fmt.NOTES]), last)
+    problems = [str(p) for p in validate(root)]
+    assert problems == ["meta/episodes/chunk-000/file-002.parquet lacks the column 'notes' unlike "
+                        "meta/episodes/chunk-000/file-000.parquet (LeRobot 0.6.1 cannot load such episodes)"], problems
