@@ -5,7 +5,8 @@
 
 Rounds alternate off / on so that the load of a shared machine falls on both sides alike. The display is the one
 ``lerec record --display_data=true`` runs (its thread and its process, at ``--display-fps``), written to a rerun
-file in a temporary folder (no viewer needed); its frames per stream are counted from what the thread sent.
+file in a temporary folder (no viewer needed); the frames the thread sent, the periods it dropped and its CPU
+time in the recording process are printed.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from lerec.cli.live_display import DisplaySettings, LiveDisplay
 STATE = {"observation.state": {"dtype": "float32", "shape": [6]}, "action": {"dtype": "float32", "shape": [6]}}
 
 
-async def one_round(args, root: Path, rrd: Path | None) -> tuple[float, int, int]:
-    """(tick lateness p99 in ms, display frames sent, display periods dropped) of one episode."""
+async def one_round(args, root: Path, rrd: Path | None) -> tuple[float, int, int, float]:
+    """(tick lateness p99 in ms, display frames sent, display periods dropped, the display thread's CPU seconds
+    in the recording process) of one episode."""
     cameras = {f"cam{i}": SyntheticCameraConfig(width=args.width, height=args.height, fps=args.fps, noise=8)
                for i in range(args.cameras)}
     state = np.zeros(6, dtype=np.float32)
@@ -40,7 +42,9 @@ async def one_round(args, root: Path, rrd: Path | None) -> tuple[float, int, int
             report = await rec.record_episode("bench", args.seconds,
                                               step=lambda: {"observation.state": state, "action": state})
             tg.cancel_scope.cancel()
-    return report.tick_lateness_ms_p99, display.sent if display else 0, display.dropped if display else 0
+    if display is None:
+        return report.tick_lateness_ms_p99, 0, 0, 0.0
+    return report.tick_lateness_ms_p99, display.sent, display.dropped, display.thread_cpu_s
 
 
 def main(argv=None) -> int:
@@ -61,10 +65,11 @@ def main(argv=None) -> int:
         for r in range(args.rounds):
             for side in ("off", "on"):
                 root = Path(tmp) / f"{side}{r}"
-                p99, sent, dropped = anyio.run(one_round, args, root, Path(tmp) / f"{side}{r}.rrd"
+                p99, sent, dropped, cpu = anyio.run(one_round, args, root, Path(tmp) / f"{side}{r}.rrd"
                                                if side == "on" else None)
                 results[side].append(p99)
-                extra = f", display frames sent {sent}, periods dropped {dropped}" if side == "on" else ""
+                extra = (f", display frames sent {sent}, periods dropped {dropped}, display thread CPU "
+                         f"{cpu * 1000 / max(sent, 1):.2f} ms per frame sent" if side == "on" else "")
                 print(f"round {r} display {side}: tick lateness p99 {p99:.2f} ms{extra}", flush=True)
     off, on = statistics.median(results["off"]), statistics.median(results["on"])
     print(f"median tick lateness p99: off {off:.2f} ms, on {on:.2f} ms, difference {on - off:+.2f} ms "

@@ -111,6 +111,7 @@ class LiveDisplay:
         self.rec = rec
         self.sent = 0  # display frames written, per stream
         self.dropped = 0  # display periods skipped because the display was behind
+        self.thread_cpu_s = 0.0  # CPU time the feeding thread took in the recording process
         self._stop = threading.Event()
         self._process: subprocess.Popen | None = None
         self._t0_ns = time.monotonic_ns()
@@ -158,11 +159,14 @@ class LiveDisplay:
         period = self.settings.period_ns
         last_seq: dict[str, int] = {}
         next_ns = time.monotonic_ns()
+        cpu0 = time.thread_time()
         while not self._stop.wait(max(0, next_ns - time.monotonic_ns()) / 1e9):
             try:
                 self._send_newest(last_seq)
             except (BrokenPipeError, OSError):
                 return  # the display's process ended (its window closed): recording goes on
+            finally:
+                self.thread_cpu_s = time.thread_time() - cpu0
             next_ns += period
             behind = time.monotonic_ns() - next_ns
             if behind > 0:  # drop the periods missed rather than catch up
