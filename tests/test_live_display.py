@@ -37,7 +37,7 @@ def rrd_contents(path) -> tuple[Counter, dict[str, int]]:
         batch = chunk.to_record_batch()
         for name in batch.schema.names:
             archetype, _, component = name.partition(":")
-            if component in ("buffer", "scalars"):
+            if component in ("buffer", "scalars", "blob"):
                 rows[(chunk.entity_path.lstrip("/"), archetype)] += chunk.num_rows
             if component == "format":
                 for fmt in batch.column(name).to_pylist():
@@ -64,6 +64,20 @@ def test_every_camera_and_the_values_reach_rerun_downscaled_at_the_display_rate(
         assert 3 <= rows[(entity, archetype)] <= cap, (entity, rows)
     assert widths == {"observation.images.front": 320, "observation.images.wrist": 160,
                       "observation.images.side": 320, "observation.images.side_depth": 320}
+
+
+def test_compressed_images_reach_rerun_as_jpeg_and_depth_stays_exact(tmp_path):
+    rrd = tmp_path / "display.rrd"
+    done = subprocess.run([sys.executable, "-m", "lerec", "record", f"--dataset.root={tmp_path / 'ds'}",
+                           "--dataset.num_episodes=1", "--dataset.episode_time_s=1",
+                           "--cameras={front: {type: synthetic, width: 64, height: 48, depth: true}}", *FAST,
+                           "--display_data", "--display_compressed_images=true", f"--display.save={rrd}"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows, _ = rrd_contents(rrd)
+    assert rows[("observation.images.front", "EncodedImage")] >= 2
+    assert rows[("observation.images.front_depth", "DepthImage")] >= 2
+    assert ("observation.images.front", "Image") not in rows
 
 
 def free_port() -> int:

@@ -43,6 +43,9 @@ def add_display_arguments(parser: argparse.ArgumentParser) -> None:
                    help="send to a rerun viewer running elsewhere (`rerun --serve-grpc` there)")
     g.add_argument("--display_ip", default=None, help="LeRobot's: the remote viewer's host (--display.connect)")
     g.add_argument("--display_port", type=int, default=None, help="LeRobot's: the remote viewer's port")
+    g.add_argument("--display_compressed_images", type=flag_bool, nargs="?", const=True, default=False,
+                   metavar="true|false", help="LeRobot's: send camera images as JPEG (less memory and bandwidth, "
+                   "more CPU in the display's process)")
     g.add_argument("--display.memory_limit", dest="display_memory_limit", default="1GiB",
                    help="rerun's memory limit (viewer or web server), oldest data dropped past it (default: 1GiB)")
     g.add_argument("--display.grpc_port", dest="display_grpc_port", type=int, default=9876,
@@ -62,6 +65,7 @@ class DisplaySettings:
     save: str | None = None
     grpc_port: int = 9876
     web_port: int = 9090
+    compress: bool = False
 
     @property
     def period_ns(self) -> int:
@@ -94,7 +98,7 @@ def display_settings(args: argparse.Namespace) -> DisplaySettings | None:
     if not limit or not (limit[0].isdigit() and (limit.endswith("%") or limit[-1].isalpha() or limit.isdigit())):
         raise SettingsError(f"--display.memory_limit={limit!r}: expected a size like 1GiB, 500MB or 25%")
     return DisplaySettings(args.display_fps, args.display_max_width, limit, connect, args.display_save,
-                           args.display_grpc_port, args.display_web_port)
+                           args.display_grpc_port, args.display_web_port, args.display_compressed_images)
 
 
 def downscaled(image: np.ndarray, max_width: int) -> np.ndarray:
@@ -123,6 +127,7 @@ class LiveDisplay:
         local = s.save is None and s.connect is None
         return {"memory_limit": s.memory_limit, "save": s.save, "connect": s.connect, "grpc_port": s.grpc_port,
                 "web_port": s.web_port, "screen": local and has_screen(), "recording_id": str(uuid.uuid4()),
+                "compress": s.compress,
                 "viewer": viewer_executable() if local else None}
 
     def start(self) -> str:

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from fractions import Fraction
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -76,7 +77,27 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def log_message(rr, header: dict[str, Any], payload: bytes) -> None:
+class JpegEncoder:
+    """RGB images as JPEG (LeRobot's ``--display_compressed_images``): smaller for a viewer across a network and
+    in the viewer's memory. One MJPEG encoder per image size."""
+
+    def __init__(self) -> None:
+        self._encoders: dict[tuple[int, int], Any] = {}
+
+    def encode(self, image: np.ndarray) -> bytes:
+        import av
+
+        height, width = image.shape[:2]
+        encoder = self._encoders.get((width, height))
+        if encoder is None:
+            encoder = self._encoders[(width, height)] = av.CodecContext.create("mjpeg", "w")
+            encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuvj420p"
+            encoder.time_base = Fraction(1, 1000)
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24").reformat(format="yuvj420p")
+        return b"".join(bytes(packet) for packet in encoder.encode(frame))
+
+
+def log_message(rr, header: dict[str, Any], payload: bytes, jpeg: JpegEncoder | None = None) -> None:
     rr.set_time("time", duration=header["t"])
     kind, path = header["kind"], header["path"]
     if kind == "scalars":
@@ -85,18 +106,20 @@ def log_message(rr, header: dict[str, Any], payload: bytes) -> None:
     image = np.frombuffer(payload, dtype=header["dtype"]).reshape(header["shape"])
     if kind == "depth":
         rr.log(path, rr.DepthImage(image.reshape(image.shape[:2]), meter=1000.0, colormap="turbo"))
+    elif jpeg is not None and image.ndim == 3 and image.shape[-1] == 3 and image.dtype == np.uint8:
+        rr.log(path, rr.EncodedImage(contents=jpeg.encode(image), media_type="image/jpeg"))
     else:
         rr.log(path, rr.Image(image if image.shape[-1] != 1 else image[..., 0]))
 
 
-def feed(rr, stdin: BinaryIO) -> None:
+def feed(rr, stdin: BinaryIO, jpeg: JpegEncoder | None = None) -> None:
     while header_line := stdin.readline():
         header = json.loads(header_line)
         nbytes = header.get("nbytes", 0)
         payload = stdin.read(nbytes) if nbytes else b""
         if len(payload) != nbytes:
             return  # the recording process ended mid-message
-        log_message(rr, header, payload)
+        log_message(rr, header, payload, jpeg)
 
 
 def main(argv: list[str]) -> int:
@@ -112,7 +135,7 @@ def main(argv: list[str]) -> int:
         return 1
     print(f"ready {where}", flush=True)
     try:
-        feed(rr, sys.stdin.buffer)
+        feed(rr, sys.stdin.buffer, JpegEncoder() if settings.get("compress") else None)
     except KeyboardInterrupt:
         pass
     finally:
