@@ -24,6 +24,7 @@ QUICK = [f"--cameras={SMALL}", *FAST, "--dataset.episode_time_s=0.2"]
     ('--dataset.tags=["so101","tutorial"]', "not supported by lerec: --dataset.tags=[\"so101\",\"tutorial\"]"),
     ("--dataset.rename_map={a: b}", "not supported by lerec: --dataset.rename_map={a: b}"),
     ("--policy.path=user/policy", "not supported by lerec: --policy.path=user/policy (lerec record takes"),
+    ("--display_mode=foxglove", "not supported by lerec: --display_mode=foxglove (lerec's live display is rerun's)"),
     ("--dataset.push_to_hub=maybe", "--dataset.push_to_hub='maybe': expected true or false"),
     ("--dataset.num_image_writer_processes=-1", "--dataset.num_image_writer_processes='-1': expected a whole"),
 ])
@@ -41,13 +42,15 @@ def test_what_lerec_needs_not_is_noted_and_ignored_and_push_off_passes(tmp_path)
     done = lerec("record", f"--dataset.root={root}", "--dataset.num_episodes=1", *QUICK,
                  "--dataset.push_to_hub=false", "--dataset.private=false", "--dataset.tags=[]",
                  "--dataset.num_image_writer_processes=0", "--dataset.num_image_writer_threads_per_camera=4",
-                 "--dataset.video_encoding_batch_size=1")
+                 "--dataset.video_encoding_batch_size=1", "--dataset.no_stamp=true", "--display_mode=rerun",
+                 "--dataset.no_stamp=false")
     assert done.returncode == 0, done.stderr
     notes = [line for line in done.stderr.splitlines() if "not supported by lerec" in line]
     assert [line.split("=")[0] for line in notes] == [
         "lerec record: not supported by lerec: --dataset.num_image_writer_processes",
         "lerec record: not supported by lerec: --dataset.num_image_writer_threads_per_camera",
-        "lerec record: not supported by lerec: --dataset.video_encoding_batch_size"]
+        "lerec record: not supported by lerec: --dataset.video_encoding_batch_size",
+        "lerec record: not supported by lerec: --dataset.no_stamp"]  # =false, LeRobot's default; =true passes
     assert all(line.endswith("; ignored") for line in notes)
     assert len(DatasetMeta.load(root).episodes) == 1
 

@@ -1,19 +1,21 @@
 """``--play_sounds``: LeRobot's spoken cues, for an operator who watches the robot rather than the terminal:
 the episode's start and end, the reset, the end of the session. Spoken by the first of spd-say, espeak-ng, espeak
-or say that is installed, without waiting for it; with none, the terminal's bell."""
+or say that is installed, in order and off the event loop; with none, the terminal's bell."""
 
 from __future__ import annotations
 
 import argparse
+import queue
 import shutil
 import subprocess
 import sys
+import threading
 from typing import Any, TextIO
 
 from lerec.cli.lerobot_flags import flag_bool
 
 SPEAKERS = ("spd-say", "espeak-ng", "espeak", "say")
-CLOSE_WAIT_S = 10.0  # the last cue is heard before the command returns, unless it hangs
+CLOSE_WAIT_S = 10.0  # the longest a cue may take to be said (a speech program that hangs is given up on)
 
 
 def add_cue_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,14 +25,16 @@ def add_cue_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class Cues:
-    """Says what the session does next, when ``enabled``; ``stream`` (stderr) gets the bell when no speech
-    program is installed and it is a terminal."""
+    """Says what the session does next, when ``enabled``: one cue after the other, on a thread of its own, so that
+    neither the event loop waits for a voice nor two voices overlap. ``stream`` (stderr) gets the bell when no
+    speech program is installed and it is a terminal."""
 
     def __init__(self, enabled: bool, stream: TextIO | None = None):
         self.enabled = enabled
         self.stream = stream or sys.stderr
         self.speaker = next((path for path in map(shutil.which, SPEAKERS) if path), None) if enabled else None
-        self._spoken: list[subprocess.Popen] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._speaking: threading.Thread | None = None
 
     def say(self, text: str) -> None:
         if not self.enabled:
@@ -40,13 +44,18 @@ class Cues:
                 self.stream.write("\a")
                 self.stream.flush()
             return
-        self._spoken = [p for p in self._spoken if p.poll() is None]
-        try:  # its own session: a Ctrl-C meant for lerec does not cut the cue short
-            self._spoken.append(subprocess.Popen([self.speaker, text], stdin=subprocess.DEVNULL,
-                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                                 start_new_session=True))
-        except OSError:
-            self.speaker = None  # removed since: the bell from now on
+        if self._speaking is None:
+            self._speaking = threading.Thread(target=self._speak, name="lerec-cues", daemon=True)
+            self._speaking.start()
+        self._queue.put(text)
+
+    def _speak(self) -> None:
+        while (text := self._queue.get()) is not None:
+            try:  # its own session: a Ctrl-C meant for lerec does not cut the cue short
+                subprocess.run([self.speaker, text], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True, timeout=CLOSE_WAIT_S)
+            except (OSError, subprocess.TimeoutExpired):
+                pass  # a cue is a courtesy: recording goes on without it
 
     def episode_start(self, index: int) -> None:
         self.say(f"Recording episode {index}")
@@ -58,12 +67,9 @@ class Cues:
         self.say("Reset the environment")
 
     def close(self) -> None:
-        """Say that recording stopped, and wait for the cues still being spoken (killed past CLOSE_WAIT_S)."""
+        """Say that recording stopped and wait until every cue has been said (each at most CLOSE_WAIT_S)."""
         self.say("Stop recording")
-        for process in self._spoken:
-            try:
-                process.wait(CLOSE_WAIT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self._spoken = []
+        if self._speaking is not None:
+            self._queue.put(None)
+            self._speaking.join()
+            self._speaking = None

@@ -53,21 +53,6 @@ def _yaml(text: str) -> Any:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-@attrs.frozen
-class Unsupported:
-    """A LeRobot flag lerec does not honour: how its value reads, why, and which values fail (the others are
-    noted and ignored)."""
-
-    flag: str
-    parse: Callable[[str], Any]
-    why: str
-    refused: Callable[[Any], bool] = bool
-
-    @property
-    def dest(self) -> str:
-        return "lerobot_" + self.flag.lstrip("-").replace(".", "_")
-
-
 def _never(value: Any) -> bool:
     return False
 
@@ -76,16 +61,42 @@ def _always(value: Any) -> bool:
     return True
 
 
+def _off(value: Any) -> bool:
+    return not value
+
+
+@attrs.frozen
+class Unsupported:
+    """A LeRobot flag lerec does not honour: how its value reads, why, the values that fail (asking for what lerec
+    cannot do) and the values that pass silently (asking for what lerec does anyway); the others are noted and
+    ignored."""
+
+    flag: str
+    parse: Callable[[str], Any]
+    why: str
+    refused: Callable[[Any], bool] = bool
+    quiet: Callable[[Any], bool] = _off
+
+    @property
+    def dest(self) -> str:
+        return "lerobot_" + self.flag.lstrip("-").replace(".", "_")
+
+
 UNSUPPORTED = (
     # Hub upload lands with the publishing work; until then asking for it fails early.
     Unsupported("--dataset.push_to_hub", flag_bool, "lerec does not upload to the Hub yet; the dataset stays in "
                 "--dataset.root, ready to upload as it is"),
     Unsupported("--dataset.private", flag_bool, "a Hub setting, for --dataset.push_to_hub"),
     Unsupported("--dataset.tags", _yaml, "Hub tags, for --dataset.push_to_hub"),
-    Unsupported("--dataset.num_image_writer_processes", _whole, NO_PNG, _never),
-    Unsupported("--dataset.num_image_writer_threads_per_camera", _whole, NO_PNG, _never),
+    Unsupported("--dataset.num_image_writer_processes", _whole, NO_PNG, _never, _never),
+    Unsupported("--dataset.num_image_writer_threads_per_camera", _whole, NO_PNG, _never, _never),
     Unsupported("--dataset.video_encoding_batch_size", _whole, "not needed: lerec encodes while it records and "
-                "appends each episode's videos when the episode is saved; there is no batch to wait for", _never),
+                "appends each episode's videos when the episode is saved; there is no batch to wait for",
+                _never, _never),
+    Unsupported("--dataset.no_stamp", flag_bool, "lerec keeps --dataset.repo_id as given, without a date-time "
+                "stamp", _never, bool),
+    Unsupported("--display_mode", str, "lerec's live display is rerun's", lambda mode: mode != "rerun",
+                lambda mode: mode == "rerun"),
     Unsupported("--dataset.rename_map", _yaml, "it renames features for a policy, and lerec record runs none"),
     Unsupported("--policy.path", str, "lerec record takes the actions from a teleoperator; a policy drives a "
                 "session from Python (Recorder.record_episode(step=policy))", _always),
@@ -114,7 +125,7 @@ def check_lerobot_flags(args: argparse.Namespace, out=None) -> None:
             raise SettingsError(f"{row.flag}={raw!r}: {exc}") from None
         if row.refused(value):
             raise SettingsError(f"not supported by lerec: {row.flag}={raw} ({row.why})")
-        if row.refused is _never:  # the others, off (push_to_hub=false, no tags), ask for what lerec does anyway
+        if not row.quiet(value):
             notes.append(f"not supported by lerec: {row.flag}={raw} ({row.why}); ignored")
     for note in notes:
         print(f"lerec record: {note}", file=out or sys.stderr)
