@@ -145,7 +145,8 @@ def _filter(args, meta: DatasetMeta) -> None:
                            + (f" --tags {args.tags}" if args.tags else ""))
     with Progress("filter", len(keep), "episodes") as bar:
         keep_episodes(args.root, args.output, keep, bar.update)
-    print(f"wrote {args.output} with {plural(len(keep), 'episode')} of {len(meta.episodes)}: {keep}")
+    shown = ", ".join(map(str, keep[:20])) + (", ..." if len(keep) > 20 else "")
+    print(f"wrote {args.output} with {plural(len(keep), 'episode')} of {len(meta.episodes)}: {shown}")
 
 
 def _run_job(args, rgb, depth, job: dict[str, Any], progress) -> dict[str, RGBEncoderConfig]:

@@ -8,6 +8,7 @@ file the first time it is labelled or resumed.
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -197,9 +198,13 @@ def label_episodes(root: str | os.PathLike, episodes: Iterable[int], *, success:
     every edit; an unknown episode index or a bad value is a SettingsError before anything is written.
     ``success=None`` unsets it."""
     checked_fields(success, tags, notes)
-    wanted = list(episodes)
-    if not wanted or not all(isinstance(e, int) and not isinstance(e, bool) for e in wanted):
-        raise SettingsError(f"episodes {wanted!r}: expected one or more episode indices")
+    given = list(episodes)
+    try:
+        wanted = [operator.index(e) for e in given if not isinstance(e, bool)]
+    except TypeError:
+        wanted = []
+    if not wanted or len(wanted) != len(given):
+        raise SettingsError(f"episodes {given!r}: expected one or more episode indices")
     root = Path(root)
     read_info(root)  # not a dataset: said before the lock makes its folder
     with dataset_lock(root, "lerec label"):
