@@ -62,11 +62,9 @@ def delete_episodes(source: str | os.PathLike, output: str | os.PathLike, episod
     with DatasetReader(source) as reader:
         drop = set(_checked_episodes(reader, episodes))
         keep = [e for e in range(reader.num_episodes) if e not in drop]
-        if not keep:
-            raise DatasetError(f"{source}: deleting episodes {sorted(drop)} would leave none")
-        with output_folder(output) as tmp:
-            _copy(reader, keep, tmp, progress)
-    return Path(output)
+    if not keep:
+        raise DatasetError(f"{source}: deleting episodes {sorted(drop)} would leave none")
+    return keep_episodes(source, output, keep, progress)
 
 
 def keep_episodes(source: str | os.PathLike, output: str | os.PathLike, episodes: Iterable[int],
