@@ -104,9 +104,12 @@ UNSUPPORTED = (
 
 
 def add_lerobot_arguments(parser: argparse.ArgumentParser) -> None:
-    """Accept every flag of :data:`UNSUPPORTED` (as text: :func:`check_lerobot_flags` reads them)."""
+    """Accept every flag of :data:`UNSUPPORTED` (as text: :func:`check_lerobot_flags` reads them), but those the
+    parser has already (added before this call, where lerec honours them)."""
     group = parser.add_argument_group("LeRobot flags lerec does not honour (each answered with one line)")
     for row in UNSUPPORTED:
+        if row.flag in parser._option_string_actions:
+            continue
         group.add_argument(row.flag, dest=row.dest, default=None, metavar="VALUE",
                            help=f"not supported by lerec: {row.why}")
 
