@@ -102,11 +102,12 @@ def test_a_flag_lerec_honours_is_left_to_its_own_definition():
     import argparse
 
     from lerec.cli.lerobot_flags import add_lerobot_arguments, check_lerobot_flags
+    from lerec.errors import SettingsError
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--dataset.push_to_hub", dest="push_to_hub", default="false")  # a later lerec's own
     add_lerobot_arguments(parser)
     args = parser.parse_args(["--dataset.push_to_hub=true", "--dataset.tags=[a]"])
     assert args.push_to_hub == "true"
-    with pytest.raises(Exception, match="not supported by lerec: --dataset.tags"):
+    with pytest.raises(SettingsError, match="not supported by lerec: --dataset.tags"):
         check_lerobot_flags(args)
