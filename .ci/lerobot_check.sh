@@ -5,7 +5,8 @@
 #    numpy < 2.3, torch ...); if it changed one, the cached venv is marked unbuilt (rebuilt next run) and this fails.
 # 2. lerec records a dataset there (synthetic cameras), `lerec validate` passes, and scripts/check_lerobot_load.py
 #    checks every frame LeRobotDataset returns against the camera frame the recorder sampled; the same dataset with
-#    LeRobot's language columns added, merged and edited by lerec, validates and loads too.
+#    LeRobot's language columns added, merged, labelled (success, tags, notes), edited and filtered by label by
+#    lerec, validates and loads too, LeRobot seeing the labels.
 # 3. The core tests pass with LeRobot's av and numpy; the LeRobot bridge's tests too, where the plugin exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,8 +48,11 @@ rm -rf "$work/datasets"
 cp -r "$root" "$work/datasets/annotated"
 "$py" scripts/add_language_columns.py "$work/datasets/annotated"
 "$venv/bin/lerec" merge "$work/datasets/annotated" "$work/datasets/annotated" --output "$work/datasets/merged" | tail -1
+"$venv/bin/lerec" label "$work/datasets/merged" --episodes 0,2 --success true --tags ci,labelled --notes "from CI"
+"$venv/bin/lerec" label "$work/datasets/merged" --episodes 1 --success false
 "$venv/bin/lerec" edit "$work/datasets/merged" --output "$work/datasets/deleted" delete --episodes 0 | tail -1
-for out in merged deleted; do
+"$venv/bin/lerec" edit "$work/datasets/merged" --output "$work/datasets/filtered" filter --success true | tail -1
+for out in merged deleted filtered; do
     "$venv/bin/lerec" validate "$work/datasets/$out"
     "$py" scripts/check_lerobot_load.py "$work/datasets/$out"
 done

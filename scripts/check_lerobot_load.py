@@ -76,6 +76,17 @@ def main(root: str) -> int:
             d = item[key].numpy()
             if i == 0:
                 print(f"{key}: shape {d.shape}, range {d.min():.3f}..{d.max():.3f}")
+    labels = [c for c in ("success", "tags", "notes") if rows and c in rows[0]]  # lerec's episode labels
+    if labels:
+        seen = ds.meta.episodes
+        for column in labels:
+            got = dict(zip(list(seen["episode_index"]), list(seen[column])))
+            want = {e: r[column] for e, r in seqs.items()}
+            if got != want:
+                print(f"episode labels: LeRobot reads {column} {got}, the files hold {want}")
+                bad += 1
+        read = [(e, seqs[e].get("success"), seqs[e].get("tags")) for e in sorted(seqs)]
+        print(f"episode labels LeRobot reads (episode, success, tags): {read}")
     cells = len(ds) * len(cams) * barcode.BARCODE_BITS
     print(f"barcode cells smeared grey by the codec (not counted either way): {smeared} of {cells}")
     print(f"numeric features checked against the parquet: {numeric}" + (" (and the synthetic robot follows its "

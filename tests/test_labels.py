@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -76,7 +77,7 @@ def test_a_new_recording_has_the_label_columns_in_every_file_unset(three_files):
 def test_labels_round_trip(three_files, copy_of):
     root = copy_of(three_files)
     label_episodes(root, [1, 4], success=False, tags=["dropped", " blurry ", "dropped"], notes="slipped at 3 s")
-    label_episodes(root, [0], success=True)
+    label_episodes(root, [np.int64(0)], success=True)  # any integer type, as numpy gives them
     label_episodes(root, [4], notes=UNCHANGED, tags=["regrasp"])
     assert read_labels(root) == {
         0: EpisodeLabel(success=True),
@@ -104,6 +105,8 @@ def test_only_the_label_columns_change(three_files, copy_of):
     ([7], {"success": True}, "episode 7 does not exist"),
     ([0, -1], {"success": True}, "episode -1 does not exist"),
     ([], {"success": True}, "expected one or more episode indices"),
+    ([0, 1.5], {"success": True}, "expected one or more episode indices"),
+    ([True], {"success": True}, "expected one or more episode indices"),
     ([0], {"success": "yes"}, "success 'yes'"),
     ([0], {"tags": "dropped"}, "tags 'dropped'"),
     ([0], {"tags": ["a,b"]}, "tag 'a,b'"),
@@ -167,3 +170,15 @@ def test_a_folder_that_is_no_dataset_is_refused(tmp_path):
     with pytest.raises(DatasetError, match="not a dataset"):
         label_episodes(tmp_path, [0], success=True)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_validate_names_an_episodes_file_without_the_columns_the_first_has(three_files, copy_of):
+    from lerec.dataset.validate import validate
+
+    root = copy_of(three_files)
+    assert validate(root) == []
+    last = episodes_files(root)[-1]
+    pq.write_table(pq.read_table(last).drop_columns([fmt.NOTES]), last)
+    problems = [str(p) for p in validate(root)]
+    assert problems == ["meta/episodes/chunk-000/file-002.parquet lacks the column 'notes' unlike "
+                        "meta/episodes/chunk-000/file-000.parquet (LeRobot 0.6.1 cannot load such episodes)"], problems

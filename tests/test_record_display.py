@@ -52,9 +52,10 @@ async def test_view_of_two_cameras_depth_and_a_robot_fits_80_columns(dataset_roo
         lines = view_lines(snap)
         fits_80x24(lines)
         assert lines[0] == f"episode 0 recording: tick {snap.tick}/20, {snap.time_left_s:.1f} s left"
-        assert "→/n end" in lines[1] and "Esc/q stop" in lines[1]
-        assert [line.split()[0] for line in lines[3:6]] == ["front", "front_depth", "wrist"]
-        assert lines[6].startswith("robot synthetic: loop ")
+        assert "→/n end" in lines[1] and "Esc/q stop" in lines[1] and "s/f success/failure" in lines[1]
+        assert lines[2] == "label: episode 0: unlabelled"
+        assert [line.split()[0] for line in lines[4:7]] == ["front", "front_depth", "wrist"]
+        assert lines[7].startswith("robot synthetic: loop ")
 
 
 def test_long_names_and_big_numbers_are_cut_not_wrapped():

@@ -1,4 +1,5 @@
-"""``lerec edit ROOT {delete,split,reencode,convert} --output OUT``: a new dataset made from ROOT; ROOT is only read."""
+"""``lerec edit ROOT {delete,filter,split,reencode,convert} --output OUT``: a new dataset made from ROOT; ROOT is only
+read."""
 
 from __future__ import annotations
 
@@ -7,19 +8,22 @@ from typing import Any
 
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_changes_from_args
 from lerec.cli.job_options import add_executor_arguments, executor_options
+from lerec.cli.label import success_value, tag_list
 from lerec.cli.progress import Progress
 from lerec.dataset import layout
 from lerec.dataset.edit import (
     convert_to_video,
     delete_episodes,
+    keep_episodes,
     reencode_dataset,
     split_by_fractions,
     split_dataset,
 )
+from lerec.dataset.labels import UNCHANGED, labels_of, matching_episodes
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.summary import plural
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.errors import DatasetError
+from lerec.errors import DatasetError, SettingsError
 
 OUTPUT_HELP = "new dataset folder (must not exist or be empty); before or after the operation"
 ENCODERS = (("rgb_encoder", RGBEncoderConfig), ("depth_encoder", DepthEncoderConfig))
@@ -44,7 +48,7 @@ def _encoder_changes(args: argparse.Namespace, prefix: str) -> dict[str, Any] | 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "edit", help="delete, split, re-encode or convert a dataset into a new one",
+        "edit", help="delete, filter, split, re-encode or convert a dataset into a new one",
         description="Write an edited copy of a dataset. The source is never modified; the output is built in a "
         "temporary folder and moved into place when complete. Videos are copied without re-encoding except "
         "the streams a reencode/convert changes.")
@@ -53,6 +57,9 @@ def register(subparsers) -> None:
     ops = p.add_subparsers(dest="operation", metavar="OPERATION", required=True)
     d = ops.add_parser("delete", help="drop episodes (the rest are renumbered from 0)")
     d.add_argument("--episodes", type=_int_list, required=True, help="e.g. 1,3")
+    f = ops.add_parser("filter", help="keep the episodes whose label matches (the rest are dropped)")
+    f.add_argument("--success", default=None, metavar="true|false|unset", help="keep the episodes so labelled")
+    f.add_argument("--tags", default=None, metavar="TAG[,TAG...]", help="keep the episodes with every tag given")
     s = ops.add_parser("split", help="split into datasets OUTPUT/<name>")
     group = s.add_mutually_exclusive_group(required=True)
     group.add_argument("--fractions", help="consecutive shares of the episodes, e.g. 0.8,0.2")
@@ -65,7 +72,7 @@ def register(subparsers) -> None:
     _add_encoder_flags(c)
     for op in (r, c):
         add_executor_arguments(op)
-    for op in (d, s, r, c):
+    for op in (d, f, s, r, c):
         # Accepted after the operation too; SUPPRESS keeps a value given before it.
         op.add_argument("--output", default=argparse.SUPPRESS, help=OUTPUT_HELP)
         op.set_defaults(usage_parser=op)
@@ -102,6 +109,8 @@ def run(args) -> int:
         with Progress("delete", n - len(set(args.episodes)), "episodes") as bar:
             delete_episodes(args.root, args.output, args.episodes, bar.update)
         print(f"wrote {args.output} without episodes {sorted(set(args.episodes))}")
+    elif args.operation == "filter":
+        _filter(args, meta)
     elif args.operation == "split":
         splits = _splits(args, n)
         with Progress("split", sum(len(v) for v in splits.values()), "episodes") as bar:
@@ -124,6 +133,20 @@ def run(args) -> int:
         encoded = ", ".join(f"{k} ({c.vcodec})" for k, c in plan.items()) or "nothing (settings unchanged)"
         print(f"wrote {args.output}; encoded {encoded}")
     return 0
+
+
+def _filter(args, meta: DatasetMeta) -> None:
+    if args.success is None and args.tags is None:
+        raise SettingsError("filter needs --success true|false|unset and/or --tags TAG[,TAG...]")
+    success = success_value(args.success) if args.success is not None else UNCHANGED
+    keep = matching_episodes(labels_of(meta), success, tag_list(args.tags or ""))
+    if not keep:
+        raise DatasetError(f"{args.root}: no episode matches" + (f" --success {args.success}" if args.success else "")
+                           + (f" --tags {args.tags}" if args.tags else ""))
+    with Progress("filter", len(keep), "episodes") as bar:
+        keep_episodes(args.root, args.output, keep, bar.update)
+    shown = ", ".join(map(str, keep[:20])) + (", ..." if len(keep) > 20 else "")
+    print(f"wrote {args.output} with {plural(len(keep), 'episode')} of {len(meta.episodes)}: {shown}")
 
 
 def _run_job(args, rgb, depth, job: dict[str, Any], progress) -> dict[str, RGBEncoderConfig]:

@@ -1,5 +1,6 @@
 """Keyboard control of ``lerec record``, as lerobot-record's: -> or n ends the episode and saves it, <- or r
-discards it to record it again, Esc or q saves it and ends the session.
+discards it to record it again, Esc or q saves it and ends the session; and lerec's labels: s marks the episode
+being recorded (between episodes: the last one saved) a success, f a failure.
 
 Keys are read from the terminal in cbreak mode (no display server needed: works over SSH and on Wayland); when
 stdin is not a terminal, or ``LEREC_KEYBOARD=off``, there is no keyboard control.
@@ -18,12 +19,13 @@ import anyio
 
 ESC_WAIT_S = 0.05  # how long a lone Esc waits for the rest of an arrow key's sequence (curses' ESCDELAY)
 ARROWS = {b"C": "end", b"D": "rerecord"}  # ESC [ C / ESC O C: right; D: left
-LETTERS = {b"n": "end", b"r": "rerecord", b"q": "stop"}
-HELP = "keys: -> or n: end the episode and save it; <- or r: discard it and record it again; Esc or q: save and stop"
+LETTERS = {b"n": "end", b"r": "rerecord", b"q": "stop", b"s": "success", b"f": "failure"}
+HELP = ("keys: -> or n: end the episode and save it; <- or r: discard it and record it again; Esc or q: save and "
+        "stop; s / f: label the episode a success / a failure")
 
 
 def parse_keys(data: bytes) -> tuple[list[str], bytes]:
-    """The commands in ``data`` ("end", "rerecord", "stop") and what is left of an unfinished escape sequence."""
+    """The commands in ``data`` ("end", "rerecord", "stop", "success", "failure") and what is left of an unfinished escape sequence."""
     commands, i = [], 0
     while i < len(data):
         byte = data[i:i + 1]

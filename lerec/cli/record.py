@@ -13,10 +13,13 @@ from typing import Any
 import anyio
 
 from lerec.cli.camera_options import DEFAULT_CAMERAS, parse_camera_settings
+from lerec.cli.cues import Cues, add_cue_arguments
 from lerec.cli.device_options import device_config
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_changes_from_args, encoder_config_from_args
 from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
+from lerec.cli.lerobot_flags import add_lerobot_arguments, check_lerobot_flags
+from lerec.cli.live_display import add_display_arguments, display_settings, start_live_display
 from lerec.cli.record_display import show_status
 from lerec.cli.record_web import DEFAULT_ADDRESS, LiveWeb, parse_address
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
@@ -91,6 +94,9 @@ def register(subparsers) -> None:
                    "the token printed in the URL); needs lerec[web]")
     add_encoder_arguments(p, "dataset.rgb_encoder", RGBEncoderConfig)
     add_encoder_arguments(p, "dataset.depth_encoder", DepthEncoderConfig)
+    add_cue_arguments(p)
+    add_display_arguments(p)
+    add_lerobot_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -211,34 +217,42 @@ async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_fr
             interrupts.recorder = rec
             first = rec.num_episodes
             web = LiveWeb(rec, first, args.web) if args.web else None
+            cues = Cues(args.play_sounds)
             async with anyio.create_task_group() as tg:
                 if web is not None:
                     tg.start_soon(web.serve)
                 keys = keyboard_available()
                 tg.start_soon(show_status, rec, 0.25, None, keys)
+                await start_live_display(tg, rec, args)
                 if keys:
                     tg.start_soon(read_commands, lambda command: _on_key(rec, command))
                     print(KEYS_HELP, file=sys.stderr)
                 while rec.num_episodes - first < args.num_episodes:
+                    cues.episode_start(rec.num_episodes)
                     report = await rec.record_episode(args.task, args.episode_time_s)
                     if report.length or not rec.stopped:
                         print(report.summary(), file=sys.stderr)
+                        cues.episode_end(report)
                     if interrupts.count or rec.stopped:
                         break
                     if (report.discarded or rec.num_episodes - first < args.num_episodes) and args.reset_time_s > 0:
                         print(f"reset: {args.reset_time_s:g} s (-> or n: skip it)", file=sys.stderr)
+                        cues.reset()
                         await rec.reset(args.reset_time_s)
                         if interrupts.count or rec.stopped:
                             break
                 tg.cancel_scope.cancel()
+            cues.close()
             total = rec.num_episodes
-        if web is not None:
-            web.write_labels()  # the page's success/failure, once the recorder has released the dataset
         return first, total
     return None, None
 
 
 def _on_key(rec: Recorder, command: str) -> None:
+    if command in ("success", "failure"):
+        index = rec.mark_success(command == "success")
+        print(f"\nepisode {index}: {command}" if index is not None else "\nno episode to label yet", file=sys.stderr)
+        return
     {"end": rec.end_episode, "rerecord": rec.rerecord_episode, "stop": rec.stop}[command]()
     if command == "stop":
         print("\nstopping: saving the current episode", file=sys.stderr)
@@ -246,6 +260,8 @@ def _on_key(rec: Recorder, command: str) -> None:
 
 def check_settings(args) -> None:
     """Every flag's value, before a camera opens or a file is written (SettingsError names the flag)."""
+    check_lerobot_flags(args)
+    display_settings(args)
     if args.num_episodes < 1:
         raise SettingsError(f"--dataset.num_episodes={args.num_episodes}: record at least 1 episode")
     fps = check_fps(args.fps, "--dataset.fps")

@@ -27,7 +27,7 @@ from rich.text import Text
 
 from lerec.recording import Recorder
 
-KEYS = "→/n end  ←/r re-record  Esc/q stop"
+KEYS = "→/n end  ←/r re-record  Esc/q stop  s/f success/failure"
 _PREFIX = "observation.images."
 
 
@@ -59,6 +59,7 @@ class Snapshot:
     streams: tuple[StreamLine, ...] = ()
     robots: tuple[RobotLine, ...] = ()
     keys: bool = False
+    label: str = ""  # the label of the episode the keys s/f mark: "episode 3: success"
 
 
 def frame_age_s(rec: Recorder, key: str) -> float:
@@ -98,7 +99,10 @@ def take_snapshot(rec: Recorder, rates: Rates, now_ns: int, keys: bool = False) 
         driving = s.phase in ("recording", "reset")
         hz = rates(f"robot:{s.phase}:{s.episode_index}", s.tick, now_ns) if driving else None
         robots.append(RobotLine(rec.robot.name, hz))
-    return Snapshot(s.phase, s.episode_index, s.tick, s.length, s.time_left_s, tuple(streams), tuple(robots), keys)
+    target = rec.label_target()
+    label = f"episode {target}: {rec.shown_label(target).describe()}" if target is not None else ""
+    return Snapshot(s.phase, s.episode_index, s.tick, s.length, s.time_left_s, tuple(streams), tuple(robots), keys,
+                    label)
 
 
 def _ms(seconds: float) -> str:
@@ -128,6 +132,8 @@ def render(snap: Snapshot) -> RenderableType:
     parts: list[RenderableType] = [Text(headline(snap), style="bold", no_wrap=True, overflow="ellipsis")]
     if snap.keys:
         parts.append(Text("keys: " + KEYS, style="dim", no_wrap=True, overflow="ellipsis"))
+    if snap.label:
+        parts.append(Text("label: " + snap.label, no_wrap=True, overflow="ellipsis"))
     if snap.streams:
         table = Table(box=None, pad_edge=False, show_edge=False, header_style="dim")
         table.add_column("stream", no_wrap=True, overflow="ellipsis", min_width=6, max_width=28)

@@ -2,8 +2,8 @@
 
 The page reads what the terminal view reads (the recorder's status, each camera's newest frame), from the web
 server's own thread; its buttons call the recorder's requests, which only set flags the control loop reads at its
-next tick. Success and failure are kept for the episode being recorded (or the last saved, between episodes) and
-written to ``meta/episodes`` once the session has ended and released the dataset.
+next tick. Success and failure label the episode being recorded (or the last saved, between episodes) as the
+``s``/``f`` keys do: the recorder writes the label after that episode's save.
 """
 
 from __future__ import annotations
@@ -81,29 +81,16 @@ class RecorderSession:
             rec.stop()
             print("\nstopping (from the web page): saving the current episode", file=sys.stderr)
             return "stopping: the current episode is saved"
-        recording = rec.status.phase in ("recording", "encoding", "saving")
-        episode = rec.status.episode_index if recording else rec.num_episodes - 1
-        if episode < self.first:
+        episode = rec.label_target()
+        if episode is None or episode < self.first:
             return "no episode of this session to label yet"
+        rec.mark_success(name == "success")  # written after the episode's save, as the keys' labels are
         self.labels[episode] = name == "success"
-        return f"episode {episode}: {name} (written when the session ends)"
-
-    def write_labels(self) -> None:
-        """Write the success/failure the page gave, now that the recorder has released the dataset."""
-        if not self.labels:
-            return
-        from lerec.dataset.labels import label_episodes
-
-        saved = self.rec.num_episodes
-        for value in (True, False):
-            episodes = [e for e, v in self.labels.items() if v is value and e < saved]
-            if episodes:
-                label_episodes(self.rec.root, episodes, success=value)
-        print(f"labelled {len(self.labels)} episode(s) from the web page", file=sys.stderr)
+        return f"episode {episode}: {name}"
 
 
 class LiveWeb:
-    """The web app beside a recording: ``serve`` in the session's task group; ``write_labels`` after it."""
+    """The web app beside a recording: ``serve`` in the session's task group."""
 
     def __init__(self, rec, first_episode: int, address: str):
         try:
@@ -122,6 +109,3 @@ class LiveWeb:
             await self.server.serve_beside(lambda url: print(f"web page: {url}", file=sys.stderr, flush=True))
         finally:
             self.session.ended = True
-
-    def write_labels(self) -> None:
-        self.session.write_labels()

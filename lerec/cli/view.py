@@ -49,9 +49,14 @@ def viewer_executable() -> str:
     return found
 
 
+def has_screen() -> bool:
+    """Whether a viewer window can open: macOS, Windows, or X11/Wayland on Linux and the BSDs."""
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def check_screen() -> None:
     """On Linux and the BSDs the viewer needs X11 or Wayland: fail now rather than after the viewer dies."""
-    if sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+    if has_screen():
         return
     raise LerecError(f"no screen to show the viewer on (neither DISPLAY nor WAYLAND_DISPLAY is set): {SAVE_HINT}")
 

@@ -1,4 +1,4 @@
-"""Editing a dataset into a new one: delete episodes, split, re-encode streams, convert images to video.
+"""Editing a dataset into a new one: delete or keep episodes, split, re-encode streams, convert images to video.
 
 The source is only read. Episodes keep their videos byte for byte unless their stream is re-encoded; the output
 is built in a temporary folder beside it and renamed into place at the end.
@@ -59,8 +59,19 @@ def delete_episodes(source: str | os.PathLike, output: str | os.PathLike, episod
     with DatasetReader(source) as reader:
         drop = set(_checked_episodes(reader, episodes))
         keep = [e for e in range(reader.num_episodes) if e not in drop]
+    if not keep:
+        raise DatasetError(f"{source}: deleting episodes {sorted(drop)} would leave none")
+    return keep_episodes(source, output, keep, progress)
+
+
+def keep_episodes(source: str | os.PathLike, output: str | os.PathLike, episodes: Iterable[int],
+                  progress: Progress = _noop) -> Path:
+    """A copy of ``source`` with only ``episodes`` (in the source's order, renumbered from 0)."""
+    check_output_not_source(output, [source])
+    with DatasetReader(source) as reader:
+        keep = sorted(set(_checked_episodes(reader, episodes)))
         if not keep:
-            raise DatasetError(f"{source}: deleting episodes {sorted(drop)} would leave none")
+            raise DatasetError(f"{source}: no episodes to keep")
         with output_folder(output) as tmp:
             _copy(reader, keep, tmp, progress)
     return Path(output)

@@ -8,6 +8,7 @@ file the first time it is labelled or resumed.
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -63,6 +64,15 @@ class EpisodeLabel:
         fields = checked_fields(success, tags, notes)
         return attrs.evolve(self, **fields)
 
+    def describe(self) -> str:
+        """``success, tags dropped, notes "..."`` ("unlabelled" when nothing is set), for a terminal."""
+        parts = [] if self.success is None else ["success" if self.success else "failure"]
+        if self.tags:
+            parts.append("tags " + ",".join(self.tags))
+        if self.notes is not None:
+            parts.append(f"notes {self.notes if len(self.notes) <= 40 else self.notes[:39] + '…'!r}")
+        return ", ".join(parts) or "unlabelled"
+
     def columns(self) -> dict[str, Any]:
         """The label as meta/episodes stores it: null when unset (no tags: null)."""
         return {fmt.SUCCESS: self.success, fmt.TAGS: list(self.tags) or None, fmt.NOTES: self.notes}
@@ -100,6 +110,30 @@ def labels_of(meta: DatasetMeta) -> dict[int, EpisodeLabel]:
     """Every committed episode's label, from metadata already loaded."""
     return {row.index: EpisodeLabel.of(row.extra, f"{meta.root}: episode {row.index}")
             for row in meta.episodes}
+
+
+def success_by_task(meta: DatasetMeta) -> dict[str, dict[str, Any]]:
+    """Per task: its episodes, how many succeeded and failed, and the success rate of those labelled (None when
+    none is). An episode of several tasks counts for each."""
+    counts = {task: [0, 0, 0] for task in meta.tasks}
+    for index, label in labels_of(meta).items():
+        for task in meta.episodes[index].get(fmt.TASKS) or []:
+            count = counts.setdefault(task, [0, 0, 0])
+            count[0] += 1
+            if label.success is not None:
+                count[1 if label.success else 2] += 1
+    return {task: {"episodes": n, "succeeded": ok, "failed": failed,
+                   "success_rate": ok / (ok + failed) if ok + failed else None}
+            for task, (n, ok, failed) in counts.items()}
+
+
+def matching_episodes(labels: Mapping[int, EpisodeLabel], success: Any = UNCHANGED,
+                      tags: Iterable[str] = ()) -> list[int]:
+    """The episodes whose label has ``success`` (True, False, None: unset; UNCHANGED: any) and every tag of
+    ``tags``, in order."""
+    wanted = set(tags)
+    return [e for e, label in sorted(labels.items())
+            if (success is UNCHANGED or label.success is success) and wanted <= set(label.tags)]
 
 
 def read_labels(root: str | os.PathLike) -> dict[int, EpisodeLabel]:
@@ -165,9 +199,13 @@ def label_episodes(root: str | os.PathLike, episodes: Iterable[int], *, success:
     every edit; an unknown episode index or a bad value is a SettingsError before anything is written.
     ``success=None`` unsets it."""
     checked_fields(success, tags, notes)
-    wanted = list(episodes)
-    if not wanted or not all(isinstance(e, int) and not isinstance(e, bool) for e in wanted):
-        raise SettingsError(f"episodes {wanted!r}: expected one or more episode indices")
+    given = list(episodes)
+    try:
+        wanted = [operator.index(e) for e in given if not isinstance(e, bool)]
+    except TypeError:
+        wanted = []
+    if not wanted or len(wanted) != len(given):
+        raise SettingsError(f"episodes {given!r}: expected one or more episode indices")
     root = Path(root)
     read_info(root)  # not a dataset: said before the lock makes its folder
     with dataset_lock(root, "lerec label"):

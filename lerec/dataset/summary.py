@@ -8,6 +8,7 @@ from typing import Any
 
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
+from lerec.dataset.labels import success_by_task
 from lerec.dataset.metadata import DatasetMeta
 from lerec.encoding import video_encoding as venc
 
@@ -32,6 +33,7 @@ def summarize(root: str | Path) -> dict[str, Any]:
         "frames": frames,
         "duration_s": frames / fps if fps else 0.0,
         "tasks": {task: tasks.get(task, 0) for task in meta.tasks},
+        "success": success_by_task(meta),
         "data": {"files": len(data_files), "bytes": sum(p.stat().st_size for p in data_files)},
         "features": {k: {"dtype": f["dtype"], "shape": f["shape"]} for k, f in meta.features.items()
                      if f["dtype"] not in ("video", "image")},
@@ -81,7 +83,7 @@ def format_summary(s: dict[str, Any]) -> str:
         f"at {s['fps']} fps",
         f"  data: {s['data']['files']} parquet file(s), {_size(s['data']['bytes'])}",
         "  tasks:",
-        *[f"    {n:5d} ep  {task}" for task, n in s["tasks"].items()],
+        *[f"    {n:5d} ep  {task}{_success(s['success'].get(task))}" for task, n in s["tasks"].items()],
         "  features:",
         *[f"    {k}: {f['dtype']} {f['shape']}" for k, f in s["features"].items()],
         "  streams:",
@@ -103,6 +105,16 @@ def format_summary(s: dict[str, Any]) -> str:
         if st["depth"]:
             lines.append("      depth: " + ", ".join(f"{k}={v}" for k, v in st["depth_settings"].items()))
     return "\n".join(lines)
+
+
+def _success(counts: dict[str, Any] | None) -> str:
+    """``  (success 2/3 labelled, 67%; 1 unlabelled)`` when some episodes of the task are labelled."""
+    if not counts or counts["success_rate"] is None:
+        return ""
+    labelled = counts["succeeded"] + counts["failed"]
+    unlabelled = counts["episodes"] - labelled
+    return (f"  (success {counts['succeeded']}/{labelled} labelled, {counts['success_rate']:.0%}"
+            + (f"; {unlabelled} unlabelled)" if unlabelled else ")"))
 
 
 def plural(n: int, noun: str) -> str:

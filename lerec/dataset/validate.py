@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 import av
 import numpy as np
+import pyarrow.parquet as pq
 
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
@@ -121,6 +122,20 @@ class Validator:
         for name, value in totals.items():
             if int(info.get(name, -1)) != value:
                 self.add(f"info.json {name} is {info.get(name)}, the data has {value}")
+        self._check_episodes_columns()
+
+    def _check_episodes_columns(self) -> None:
+        """Every meta/episodes file has the same columns: LeRobot 0.6.1 takes them from the first file and
+        fails on a file that has another one or lacks one."""
+        files = layout.find(self.root, fmt.EPISODES_FILES)
+        first = set(pq.read_schema(files[0]).names) if files else set()
+        for path in files[1:]:
+            names = set(pq.read_schema(path).names)
+            missing, extra = sorted(first - names), sorted(names - first)
+            if missing or extra:
+                what = f"lacks the column {missing[0]!r}" if missing else f"has a column {extra[0]!r}"
+                self.add(f"{path.relative_to(self.root)} {what} unlike {files[0].relative_to(self.root)} "
+                         "(LeRobot 0.6.1 cannot load such episodes)")
 
     # --- data/ ----------------------------------------------------------------------------------------------
     def _data_files(self, meta: DatasetMeta) -> list[Path]:

@@ -18,14 +18,15 @@ log = logging.getLogger(__name__)
 
 
 def save_recorded(save: EpisodeSave, ticks: Ticks, encoders: Mapping[str, StreamEncoder],
-                  columns: Callable[[], dict[str, Any]]) -> None:
+                  columns: Callable[[], dict[str, Any]], labels: Mapping[str, Any] | None = None) -> None:
     """Begin the save of the episode ``ticks`` took and start its parts; ``columns()`` gives its numeric columns.
-    Its row holds lerec's provenance: which camera frame each row holds and how old it was at its tick."""
+    Its row holds lerec's provenance: which camera frame each row holds and how old it was at its tick; and
+    ``labels``, its label columns when it was labelled while recorded."""
     provenance = {}
     for key in encoders:
         provenance[fmt.provenance_column(key, "camera_seq")] = ticks.seqs[key]
         provenance[fmt.provenance_column(key, "capture_age_us")] = ticks.ages_us[key]
-    save.begin(len(ticks.rows), provenance)
+    save.begin(len(ticks.rows), {**provenance, **(labels or {})})
 
     async def frames() -> Columns:
         values = columns()

@@ -74,6 +74,7 @@ async def run_ticks(controls: EpisodeControls, status: RecorderStatus, sources: 
             ticks.ages_us[key].append(age_ns // 1000)
             encoders[key].backlog.put(k, now_ns, frame.data)
         ticks.rows.append(await rows.row(k))
+        status.last_row = ticks.rows[-1]
         status.update(k + 1, encoders, ticks.ages_us, sources.values())
     ticks.end_ns = time.monotonic_ns()
     return ticks

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import attrs
 import numpy as np
 
 from lerec.cameras.registry import create_camera
@@ -34,6 +35,7 @@ from lerec.recording.episode_control import EpisodeControls, Rerecorded
 from lerec.recording.episode_saving import close_encoders, save_recorded
 from lerec.recording.episode_ticks import Ticks, run_ticks
 from lerec.recording.interpreter import frozen_heap, short_gil_switch
+from lerec.recording.labelling import EpisodeLabelling
 from lerec.recording.report import EpisodeReport, StreamReport, lateness_percentiles, old_frame_warnings
 from lerec.recording.robot_loop import RobotRows, StepRows, check_devices, drive, opened
 from lerec.recording.row_check import RowCheck
@@ -49,7 +51,7 @@ log = logging.getLogger(__name__)
 Step = Callable[[], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
 
 
-class Recorder(EpisodeControls):
+class Recorder(EpisodeControls, EpisodeLabelling):
     """Records episodes into a dataset. Create with ``async with Recorder.create(...) as rec``."""
 
     def __init__(self, root: Path, fps: int, camera_configs: Mapping[str, Any], features, *, robot_type,
@@ -87,6 +89,7 @@ class Recorder(EpisodeControls):
         self.writer: DatasetWriter | None = None
         self.status = RecorderStatus(fps=self.fps)
         EpisodeControls.__init__(self)
+        EpisodeLabelling.__init__(self)
         self._abort_requested = False
         self._episode_scope: anyio.CancelScope | None = None  # bounds the episode being recorded and saved
         self._limiter: anyio.CapacityLimiter | None = None
@@ -158,6 +161,7 @@ class Recorder(EpisodeControls):
                                     await rec._start(tg)
                                     with frozen_heap():
                                         yield rec
+                                    await rec.write_requested_labels()  # keys pressed after the last episode
                             finally:
                                 tg.cancel_scope.cancel()
                 except BaseExceptionGroup as group:
@@ -230,6 +234,7 @@ class Recorder(EpisodeControls):
         try:
             await drive(self.robot, self.teleop, self.fps, length, lambda: self._stop_requested,
                         lambda tick: setattr(self.status, "tick", tick))
+            await self.write_requested_labels()  # the operator's verdict on the episode before
         finally:
             self._stop_requested = self._stopped
             self.status.phase = "idle"
@@ -266,6 +271,7 @@ class Recorder(EpisodeControls):
             reader.raise_if_failed()
         self._stop_requested = self._stopped
         self._rerecord_requested = False
+        await self.write_requested_labels()
         index = self.num_episodes
         if self._abort_requested:
             raise Interrupted(f"episode {index} was not recorded; the {index} episode(s) before it are intact")
@@ -285,12 +291,16 @@ class Recorder(EpisodeControls):
         finally:
             self._episode_scope = None
             self.status.phase = "idle"
+        if failure is not None or report is None:
+            self.forget_labels(index)  # not saved: the index is recorded again
         if isinstance(failure, Rerecorded):
             return failure.report
         if failure is not None:
             raise failure  # the very error that ended the episode, raised once
         if report is None:
             raise Interrupted(f"episode {index} was not saved; the {index} episode(s) before it are intact")
+        await self.write_requested_labels()  # asked while the episode was being saved
+        report = attrs.evolve(report, label=self.shown_label(index))
         log.debug("%s", report.summary())
         return report
 
@@ -327,7 +337,8 @@ class Recorder(EpisodeControls):
                         tg.start_soon(encoder.run)
                 tg.start_soon(self.status.follow_draining, encoders)
                 # Saving starts now, stream by stream, while the other encoders still flush.
-                save_recorded(save, ticks, encoders, lambda: self._columns(ticks.rows, source.features))
+                save_recorded(save, ticks, encoders, lambda: self._columns(ticks.rows, source.features),
+                              self.take_label_columns(index))
             self.status.phase = "saving"
         return self._report(task, index, length, ticks, encoders, time.monotonic_ns())
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
+from lerec.dataset.labels import EpisodeLabel
+
 
 @attrs.define(frozen=True)
 class StreamReport:
@@ -41,6 +43,7 @@ class EpisodeReport:
     streams: dict[str, StreamReport]
     stopped_early: bool = False
     discarded: bool = False  # rerecord_episode(): nothing of it was saved
+    label: EpisodeLabel = EpisodeLabel()  # as saved; `await rec.label(report, success=...)` changes it
 
     @property
     def achieved_fps(self) -> float:
@@ -57,6 +60,7 @@ class EpisodeReport:
             f"({self.achieved_fps:.1f} fps), tick lateness p99 {self.tick_lateness_ms_p99:.1f} ms, "
             f"{repeated} repeated, {spilled} spilled, oldest frame {oldest * 1000:.0f} ms, saved {self.save_latency_s * 1000:.0f} ms after its end"
             + (" (stopped early)" if self.stopped_early else "")
+            + (f"; {self.label.describe()}" if self.label != EpisodeLabel() else "")
         )
 
 

@@ -24,6 +24,7 @@ class RecorderStatus:
     frames_received: dict[str, int] = attrs.field(factory=dict)
     encoded: dict[str, int] = attrs.field(factory=dict)
     oldest_frame_age_s: dict[str, float] = attrs.field(factory=dict)
+    last_row: Mapping[str, Any] | None = None  # the numeric values of the last tick (live displays)
 
     @property
     def time_left_s(self) -> float:
