@@ -16,7 +16,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e ".[test,view,scale]" ${LEREC_AV:+"$LEREC_AV"}
+"$VENV/bin/python" -m pip install -q -e ".[test,view,scale,hub]" ${LEREC_AV:+"$LEREC_AV"}
 if [ "${LEREC_PLUGINS:-1}" = 1 ] && [ -f scripts/install_plugins.sh ]; then
     bash scripts/install_plugins.sh "$VENV/bin/python"
 fi
