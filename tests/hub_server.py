@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import re
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,7 +48,7 @@ class HubState:
         self.lfs_requests = 0  # LFS PUTs received
         self.lfs_uploads: list[str] = []  # the oids of every LFS PUT stored, in order
         self.commits: list[tuple[str, list[str]]] = []  # (repo id, paths) of every commit received
-        self.hold_uploads_after: int | None = None  # LFS PUTs past this many wait for `release`
+        self.hold_uploads_after: int | None = None  # LFS PUTs past this many wait for `release`, then fail
         self.release = threading.Event()
         for path in self.root.glob("repos/*/*/repo.json"):
             repo = json.loads(path.read_text())
@@ -325,8 +326,11 @@ class HubHandler(BaseHTTPRequestHandler):
         with state.lock:
             state.lfs_requests += 1
             held = state.hold_uploads_after is not None and state.lfs_requests > state.hold_uploads_after
-        if held:
+        if held:  # a network that stalls: the upload never arrives
             state.release.wait(120)
+            self.close_connection = True
+            self._error(503, "upload held by the test and dropped")
+            return
         content = self._body()
         if hashlib.sha256(content).hexdigest() != oid:
             self._error(400, f"content does not match its oid {oid}")
@@ -490,6 +494,14 @@ class HubHandler(BaseHTTPRequestHandler):
         self._send(status, content, headers, head)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):  # a client that was killed
+            super().handle_error(request, client_address)
+
+
 class HubServer:
     """``with HubServer(root, tokens) as hub:`` serves on ``hub.endpoint`` (127.0.0.1, a free port) until the block
     ends; ``hub.state`` holds what it received."""
@@ -497,8 +509,7 @@ class HubServer:
     def __init__(self, root: Path, tokens: dict[str, dict]):
         self.state = HubState(root, tokens)
         handler = type("Handler", (HubHandler,), {"state": self.state})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _QuietServer(("127.0.0.1", 0), handler)
         self.endpoint = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="test-hub", daemon=True)
 

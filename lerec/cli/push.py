@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
 import sys
 
@@ -51,6 +53,9 @@ def run(args) -> int:
     tags = parse_tags(args.tags, "--tags")
     from lerec.hub.push import push
 
+    if args.only_closed:  # a recording session's background upload: the encoders come first
+        with contextlib.suppress(OSError):
+            os.nice(10)
     try:
         report = push(args.root, args.repo_id, private=True if args.private else None, tags=tags,
                       revision=args.revision, branch=args.branch, only_closed=args.only_closed,

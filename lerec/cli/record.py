@@ -18,6 +18,7 @@ from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_a
 from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.record_display import show_status
+from lerec.cli.record_push import SessionPush, add_push_arguments, check_push_settings
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, LerecError, SettingsError, leaf_errors
 from lerec.recording import Recorder
@@ -75,6 +76,7 @@ def register(subparsers) -> None:
                    "max_frame_age_s in --cameras")
     d.add_argument("--resume", type=_bool, nargs="?", const=True, default=False, metavar="true|false",
                    help="(bare --resume means true) add episodes to an existing dataset (same fps, cameras and encoder settings)")
+    add_push_arguments(d)
     p.add_argument("--cameras", default=DEFAULT_CAMERAS,
                    help="cameras as YAML/JSON, or a file: '{front: {type: synthetic, width: 640, height: 480, fps: 30}}'")
     p.add_argument("--robot", default=None, metavar="SPEC",
@@ -194,7 +196,7 @@ async def _record(args, interrupts: _Interrupts) -> int:
 async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_frame_age_s, interrupts: _Interrupts):
     """Record the episodes; (episodes before, episodes after), or (None, None) if stopped while setting up."""
     with interrupts.setup:
-        async with Recorder.create(
+        async with SessionPush(args, root, interrupts) as push, Recorder.create(
             root, args.fps, cameras, rgb_encoder=rgb, depth_encoder=depth,
             encoder_threads=args.encoder_threads, encoder_queue_maxsize=args.encoder_queue_maxsize,
             streaming_encoding=args.streaming_encoding, video=args.video, resume=args.resume,
@@ -210,6 +212,7 @@ async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_fr
                     print(KEYS_HELP, file=sys.stderr)
                 while rec.num_episodes - first < args.num_episodes:
                     report = await rec.record_episode(args.task, args.episode_time_s)
+                    push.episodes_saved(rec.num_episodes - first)
                     if report.length or not rec.stopped:
                         print(report.summary(), file=sys.stderr)
                     if interrupts.count or rec.stopped:
@@ -247,6 +250,7 @@ def check_settings(args) -> None:
         check_root(args.root, "--dataset.root")  # "" would be the current folder
     else:
         check_root(_root(args), "--dataset.repo_id")
+    check_push_settings(args)
 
 
 def run(args) -> int:

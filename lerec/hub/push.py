@@ -37,11 +37,13 @@ class PushReport:
     files: tuple[str, ...]  # the files the commit added or changed (empty: the Hub was up to date)
     size: int  # their bytes
     commit: str | None
-    tagged: bool  # the v3.0 tag was (re)placed on the pushed revision
+    tagged: bool | None  # the v3.0 tag was (re)placed on the pushed revision (None: only closed files were sent)
 
     def summary(self) -> str:
         if not self.files:
             return f"{self.repo_id} ({self.revision}) is up to date: nothing uploaded"
+        if self.tagged is None:
+            return f"{len(self.files)} closed file(s), {self.size / 1e6:.1f} MB uploaded to {self.repo_id}"
         return (f"pushed {len(self.files)} file(s), {self.size / 1e6:.1f} MB to {self.repo_id} ({self.revision}, "
                 f"commit {self.commit[:8] if self.commit else '?'})")
 
@@ -128,7 +130,7 @@ def _push(root, repo_id, meta, private, tags, revision, branch, target, only_clo
         with hub_errors(repo_id, target):
             commit = api.create_commit(repo_id, operations=operations, commit_message=message,
                                        repo_type="dataset", revision=target).oid
-    tagged = False
+    tagged = None
     if not only_closed:
         with hub_errors(repo_id, target):
             tagged = _tag(api, repo_id, target)
