@@ -18,7 +18,7 @@ from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_a
 from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.record_display import show_status
-from lerec.cli.record_push import SessionPush, add_push_arguments, check_push_settings
+from lerec.cli.record_push import add_push_arguments, check_push_settings, session_push
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, LerecError, SettingsError, leaf_errors
 from lerec.recording import Recorder
@@ -196,7 +196,7 @@ async def _record(args, interrupts: _Interrupts) -> int:
 async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_frame_age_s, interrupts: _Interrupts):
     """Record the episodes; (episodes before, episodes after), or (None, None) if stopped while setting up."""
     with interrupts.setup:
-        async with SessionPush(args, root, interrupts) as push, Recorder.create(
+        async with session_push(args, root, interrupts) as push, Recorder.create(
             root, args.fps, cameras, rgb_encoder=rgb, depth_encoder=depth,
             encoder_threads=args.encoder_threads, encoder_queue_maxsize=args.encoder_queue_maxsize,
             streaming_encoding=args.streaming_encoding, video=args.video, resume=args.resume,

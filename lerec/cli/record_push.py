@@ -17,6 +17,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -84,25 +86,18 @@ def _last_line(output: bytes | None) -> str:
 
 
 class SessionPush:
-    """``async with SessionPush(args, root) as push:`` around the session; ``push.episodes_saved(n)`` after each
-    episode. Leaving the block (after the recorder closed) runs the last upload, if any episode was saved."""
+    """The uploads of one session (:func:`session_push` runs them); ``episodes_saved(n)`` after each episode."""
 
     def __init__(self, args, root: Path, interrupts=None):
         self.args = args
         self.root = Path(root)
         self.interrupts = interrupts  # record's Ctrl-C handler: it cancels `setup` when no recorder is set
         self.enabled = bool(args.push_to_hub)
+        self.background = self.enabled and bool(args.push_every or args.push_every_s)
         self.saved = 0  # episodes saved by this session
         self.pushed = 0  # of them, those the last background upload saw
+        self.closing = anyio.Event()
         self._wake = anyio.Event()
-        self._tg: anyio.abc.TaskGroup | None = None
-
-    async def __aenter__(self) -> SessionPush:
-        if self.enabled and (self.args.push_every or self.args.push_every_s):
-            self._tg = anyio.create_task_group()
-            await self._tg.__aenter__()
-            self._tg.start_soon(self._background)
-        return self
 
     def episodes_saved(self, count: int) -> None:
         """Called after each episode with the number of episodes this session saved so far; never blocks."""
@@ -110,16 +105,37 @@ class SessionPush:
         if self.args.push_every and self.saved - self.pushed >= self.args.push_every:
             self._wake.set()
 
-    async def _background(self) -> None:
-        failures = 0
-        last = time.monotonic()
-        while True:
-            with anyio.move_on_after(self.args.push_every_s or math.inf):
-                await self._wake.wait()
+    def resume(self) -> str:
+        return resume_command(self.root, self.args.repo_id, self.args.private,
+                              parse_tags(self.args.tags, "--dataset.tags"))
+
+    def interruptible(self, scope: anyio.CancelScope) -> None:
+        """From now on (the recorder is closed), Ctrl-C cancels ``scope``."""
+        if self.interrupts is not None:
+            self.interrupts.recorder, self.interrupts.setup = None, scope
+
+    def _due(self, last: float) -> bool:
+        if self.saved == self.pushed:
+            return False
+        every, every_s = self.args.push_every, self.args.push_every_s
+        return bool((every and self.saved - self.pushed >= every) or (every_s and time.monotonic() - last >= every_s))
+
+    async def run_background(self) -> None:
+        """Upload the closed files when due, one upload at a time, until the session closes (an upload under way
+        then finishes first)."""
+        failures, last = 0, time.monotonic()
+        while not self.closing.is_set():
+            async with anyio.create_task_group() as waiting:  # the first of: an episode, the period, the end
+                async def wait(event: anyio.Event) -> None:
+                    await event.wait()
+                    waiting.cancel_scope.cancel()
+
+                waiting.start_soon(wait, self._wake)
+                waiting.start_soon(wait, self.closing)
+                if self.args.push_every_s:
+                    waiting.cancel_scope.deadline = anyio.current_time() + self.args.push_every_s
             self._wake = anyio.Event()
-            due = (self.args.push_every and self.saved - self.pushed >= self.args.push_every) or (
-                self.args.push_every_s and time.monotonic() - last >= self.args.push_every_s)
-            if not due or self.saved == self.pushed:
+            if self.closing.is_set() or not self._due(last):
                 continue
             seen, last = self.saved, time.monotonic()
             env = dict(os.environ, HF_HUB_DISABLE_PROGRESS_BARS="1")
@@ -133,28 +149,15 @@ class SessionPush:
             failures += 1
             print(f"push: warning: upload to {self.args.repo_id} failed ({_last_line(done.stderr)}); recording goes "
                   f"on, next try in {delay:g} s", file=sys.stderr)
-            await anyio.sleep(delay)
+            with anyio.move_on_after(delay):
+                await self.closing.wait()
             self._wake.set()
 
-    async def __aexit__(self, exc_type, exc, tb) -> None:
-        if self._tg is not None:
-            self._tg.cancel_scope.cancel()  # a background upload cut short is resumed by the last one
-            await self._tg.__aexit__(None, None, None)
-        if exc_type is None and self.enabled and self.saved:
-            if self.interrupts is not None and self.interrupts.count >= 2:  # the user wants out, now
-                print(f"not uploading: `{self._resume()}` uploads the episodes", file=sys.stderr)
-                return
-            await self._final()
-
-    def _resume(self) -> str:
-        return resume_command(self.root, self.args.repo_id, self.args.private,
-                              parse_tags(self.args.tags, "--dataset.tags"))
-
-    async def _final(self) -> None:
-        resume = self._resume()
+    async def final(self) -> None:
+        """The last upload: everything, in the foreground, retried twice; Ctrl-C stops it."""
+        resume = self.resume()
         scope = anyio.CancelScope()
-        if self.interrupts is not None:  # Ctrl-C now stops the upload
-            self.interrupts.recorder, self.interrupts.setup = None, scope
+        self.interruptible(scope)
         print(f"uploading to {self.args.repo_id} (Ctrl-C stops; the dataset stays complete and `{resume}` "
               "finishes later)", file=sys.stderr)
         failure = "stopped"
@@ -173,3 +176,27 @@ class SessionPush:
         if scope.cancel_called:
             raise Interrupted(f"upload stopped: the episodes are saved in {self.root}; `{resume}` uploads them")
         raise HubError(f"the upload {failure}: the episodes are saved in {self.root}; `{resume}` uploads them")
+
+
+@asynccontextmanager
+async def session_push(args, root: Path, interrupts=None) -> AsyncIterator[SessionPush]:
+    """``async with session_push(args, root, interrupts) as push:`` around the recorder: the background uploads
+    run inside the block; leaving it (the recorder closed) waits for the one under way, then runs the last upload
+    if the session saved an episode. An error in the block stops the uploads at once."""
+    push = SessionPush(args, root, interrupts)
+    async with anyio.create_task_group() as tg:
+        if push.background:
+            tg.start_soon(push.run_background)
+        try:
+            yield push
+        except BaseException:
+            tg.cancel_scope.cancel()
+            raise
+        push.closing.set()
+        if push.background:
+            push.interruptible(tg.cancel_scope)
+    if not (push.enabled and push.saved):
+        return
+    if tg.cancel_scope.cancel_called or (interrupts is not None and interrupts.count >= 2):  # the user wants out
+        raise Interrupted(f"the episodes are saved in {push.root}, not all uploaded: `{push.resume()}` uploads them")
+    await push.final()
