@@ -4,6 +4,7 @@ resumed, and bad input refused in one line before anything is uploaded."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -153,3 +154,15 @@ def test_push_of_a_folder_that_is_no_dataset_is_refused(tmp_path, hub, hub_env):
     done = lerec(["push", tmp_path / "missing", "--repo-id", REPO], hub_env)
     assert done.returncode == 1 and "does not exist" in _one_error(done)
     assert REPO not in hub.state.repos
+
+
+def test_a_save_a_crash_left_half_done_is_not_published(recorded, copy_of, hub, hub_env):
+    root = copy_of(recorded)
+    info = json.loads((root / "meta/info.json").read_text())
+    info.update(total_episodes=2, total_frames=40)  # the third episode's files are there, its commit is not
+    (root / "meta/info.json").write_text(json.dumps(info, indent=4))
+    done = lerec(["push", root, "--repo-id", REPO], hub_env)
+    assert done.returncode == 1
+    line = _one_error(done)
+    assert "an interrupted save left meta/episodes holds 1 episode(s) beyond" in line
+    assert "`lerec record --resume` repairs it, then push" in line and REPO not in hub.state.repos

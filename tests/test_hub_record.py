@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from hub_fixtures import hub, hub_env, lerec, published  # noqa: F401
+from hub_fixtures import closed_port, hub, hub_env, lerec, published  # noqa: F401
 from lerec.dataset import format as fmt
 from lerec.dataset.metadata import DatasetMeta
 
@@ -132,3 +132,17 @@ def test_ctrl_c_during_the_last_upload_keeps_the_dataset_and_says_how_to_resume(
     done = lerec(resume.split()[1:], hub_env)
     assert done.returncode == 0, done.stderr
     assert_published(hub, root)
+
+
+def test_a_network_that_fails_only_delays_the_upload(tmp_path, hub_env):
+    root = tmp_path / "ds"
+    down = dict(hub_env, HF_ENDPOINT=f"http://127.0.0.1:{closed_port()}")
+    done = record(root, down, "--dataset.push_to_hub=true", "--dataset.push_every=1")
+    assert done.returncode == 1
+    assert f"saved 2 episode(s)" not in done.stdout  # the command failed: it says so, once, at the end
+    assert f"push: warning: upload to {REPO} failed" in done.stderr and "recording goes on" in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == (f"lerec record: error: the upload failed: the episodes are saved in {root}; "
+                    f"`lerec push {root} --repo-id {REPO}` uploads them")
+    assert DatasetMeta.load(root).info["total_episodes"] == 2  # the recording itself is whole
+    assert lerec(["validate", root], hub_env).returncode == 0

@@ -23,7 +23,8 @@ from lerec.dataset import format as fmt
 from lerec.dataset.lock import dataset_lock
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.remote import hub_errors, import_hub
-from lerec.errors import SettingsError
+from lerec.dataset.unfinished import REPAIR_HINT, unfinished_save
+from lerec.errors import DatasetError, SettingsError
 from lerec.hub.card import dataset_card
 from lerec.hub.files import HashCache, LocalFile, closed_paths, published_paths
 
@@ -85,15 +86,18 @@ def push(root: str | Path, repo_id: str, *, private: bool | None = None, tags: S
          revision: str = "main", branch: str | None = None, only_closed: bool = False,
          log: Callable[[str], None] = lambda line: None) -> PushReport:
     """Push the dataset at ``root`` to ``repo_id`` (a dataset repo): to ``branch`` (created from ``revision`` if
-    missing) or, without one, to ``revision``. Raises SettingsError (no token), DatasetError (not a dataset, or a
-    session is writing into it) or HubError, each before anything is uploaded."""
+    missing) or, without one, to ``revision``. Raises SettingsError (no token), DatasetError (not a dataset, a
+    session is writing into it, or a crash left a save half done) or HubError, each before anything is uploaded."""
     root = Path(root)
     require_token()
-    meta = DatasetMeta.load(root)
-    target = branch or revision
+    target, meta = branch or revision, DatasetMeta.load(root)
     if only_closed:  # the recording session holds the dataset's lock, and appends to no file listed here
         return _push(root, repo_id, meta, private, tags, revision, branch, target, True, log)
     with dataset_lock(root, f"lerec push {root}"):
+        meta = DatasetMeta.load(root, uncommitted=True)
+        left = unfinished_save(root, meta, temporaries=False)  # temporary files are never published
+        if left:  # files ahead of info.json: publishing them would publish a half-saved episode
+            raise DatasetError(f"{root}: an interrupted save left {left[0]}; {REPAIR_HINT}, then push")
         return _push(root, repo_id, meta, private, tags, revision, branch, target, False, log)
 
 
