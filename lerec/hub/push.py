@@ -90,9 +90,10 @@ def push(root: str | Path, repo_id: str, *, private: bool | None = None, tags: S
     session is writing into it, or a crash left a save half done) or HubError, each before anything is uploaded."""
     root = Path(root)
     require_token()
-    target, meta = branch or revision, DatasetMeta.load(root)
+    target = branch or revision
     if only_closed:  # the recording session holds the dataset's lock, and appends to no file listed here
-        return _push(root, repo_id, meta, private, tags, revision, branch, target, True, log)
+        return _push(root, repo_id, DatasetMeta.load(root), private, tags, revision, branch, target, True, log)
+    DatasetMeta.load(root, uncommitted=True)  # a dataset, before the lock makes a folder
     with dataset_lock(root, f"lerec push {root}"):
         meta = DatasetMeta.load(root, uncommitted=True)
         left = unfinished_save(root, meta, temporaries=False)  # temporary files are never published
