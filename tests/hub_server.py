@@ -182,6 +182,14 @@ class HubHandler(BaseHTTPRequestHandler):
             return None
         return repo
 
+    def _readable_at(self, repo_id: str, revision: str) -> tuple[dict | None, str | None]:
+        """The repo and the commit ``revision`` names, if the caller may read it; else (.., None), answered."""
+        repo = self._readable(repo_id)
+        sha = self.state.resolve(repo, revision) if repo is not None else None
+        if repo is not None and sha is None:
+            self._error(404, f"Invalid rev id: {revision}", "RevisionNotFound")
+        return repo, sha
+
     def _writable(self, repo_id: str) -> dict | None:
         repo = self._readable(repo_id)
         if repo is not None and not self.state.can_write(self._user(), repo_id.split("/")[0]):
@@ -277,12 +285,8 @@ class HubHandler(BaseHTTPRequestHandler):
         self._json(200, {"errors": [], "warnings": []})
 
     def repo_info(self, repo: str, rev: str = "main"):
-        found = self._readable(repo)
-        if found is None:
-            return
-        sha = self.state.resolve(found, rev)
+        found, sha = self._readable_at(repo, rev)
         if sha is None:
-            self._error(404, f"Invalid rev id: {rev}", "RevisionNotFound")
             return
         files = found["commits"][sha]["files"]
         self._json(200, {"id": repo, "sha": sha, "private": found["private"], "tags": [], "downloads": 0,
@@ -383,12 +387,8 @@ class HubHandler(BaseHTTPRequestHandler):
                          "commitUrl": f"{self._endpoint()}/datasets/{repo}/commit/{oid}", "pullRequestUrl": None})
 
     def tree(self, repo: str, rev: str, path: str = ""):
-        found = self._readable(repo)
-        if found is None:
-            return
-        sha = self.state.resolve(found, rev)
+        found, sha = self._readable_at(repo, rev)
         if sha is None:
-            self._error(404, f"Invalid rev id: {rev}", "RevisionNotFound")
             return
         prefix = path.strip("/")
         recursive = self.query.get("recursive", ["false"])[0].lower() in ("true", "1")

@@ -14,7 +14,8 @@ import time
 import pytest
 import yaml
 
-from hub_fixtures import ALICE, SECRET, add_scratch, closed_port, hub, hub_env, lerec, published, tree_digest  # noqa: F401
+from hub_fixtures import (SECRET, add_scratch, closed_port, hub, hub_env, lerec, published,  # noqa: F401
+                          tree_digest)
 
 REPO = "lerec-org/pick"
 
@@ -83,7 +84,8 @@ def test_a_killed_push_run_again_sends_only_what_had_not_arrived(recorded, copy_
     again = lerec(["push", root, "--repo-id", REPO], hub_env)
     assert again.returncode == 0, again.stderr
     second = hub.state.lfs_uploads[len(first):]
-    lfs_objects = {hashlib.sha256(b).hexdigest() for p, b in published(root).items() if p.endswith((".parquet", ".mp4"))}
+    lfs_objects = {hashlib.sha256(content).hexdigest() for path, content in published(root).items()
+                   if path.endswith((".parquet", ".mp4"))}
     assert set(second) == lfs_objects - set(first) and len(second) == len(set(second))  # only what was missing
     remote, local = hub.state.files(REPO), published(root)
     assert {p: remote[p] for p in local} == local

@@ -44,7 +44,7 @@ def parse_tags(text: str | list[str] | None, flag: str) -> list[str]:
 
 def resume_command(root, repo_id: str, private: bool = False, tags: list[str] = (), branch: str | None = None) -> str:
     words = ["lerec", "push", str(root), "--repo-id", repo_id, *(["--private"] if private else []),
-             *(["--tags", ",".join(tags)] if tags else []), *(["--branch", branch] if branch else [])]
+             *([f"--tags={','.join(tags)}"] if tags else []), *([f"--branch={branch}"] if branch else [])]
     return shlex.join(words)
 
 

@@ -76,7 +76,7 @@ def check_push_settings(args) -> None:
 def _push_command(root: Path, args, only_closed: bool) -> list[str]:
     tags = parse_tags(args.tags, "--dataset.tags")
     return [sys.executable, "-m", "lerec", "push", str(root), "--repo-id", args.repo_id,
-            *(["--private"] if args.private else []), *(["--tags", ",".join(tags)] if tags else []),
+            *(["--private"] if args.private else []), *([f"--tags={','.join(tags)}"] if tags else []),
             *(["--only-closed"] if only_closed else [])]
 
 
