@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from hub_fixtures import hub, hub_env, lerec, published  # noqa: F401
 
@@ -65,7 +70,24 @@ def test_a_local_folder_named_like_the_repo_wins(recorded, hub, hub_env, tmp_pat
 
 
 def lerec_python(code: str, args: list, env: dict):
-    import subprocess
-
     return subprocess.run([sys.executable, "-c", code, *map(str, args)], env=env, capture_output=True, text=True,
                           timeout=300, stdin=subprocess.DEVNULL)
+
+
+LEROBOT_PYTHON = Path(os.environ.get("LEROBOT_PYTHON", "/opt/lerobot-venv/bin/python"))
+LEROBOT_LOAD = """
+import sys
+from lerobot.datasets.lerobot_dataset import LeRobotDataset
+ds = LeRobotDataset(sys.argv[1])  # from the Hub: the v3.0 tag, downloaded into LeRobot's cache
+print(ds.meta.total_episodes, len(ds), ds.revision)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not LEROBOT_PYTHON.exists(), reason="LeRobot 0.6.1 venv not installed")
+def test_lerobot_loads_what_lerec_pushed(recorded, copy_of, hub, hub_env):
+    assert lerec(["push", copy_of(recorded), "--repo-id", REPO], hub_env).returncode == 0
+    done = subprocess.run([str(LEROBOT_PYTHON), "-c", LEROBOT_LOAD, REPO], env=hub_env, capture_output=True,
+                          text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split()[-3:] == ["3", "60", "v3.0"]
