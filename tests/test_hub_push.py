@@ -168,3 +168,23 @@ def test_a_save_a_crash_left_half_done_is_not_published(recorded, copy_of, hub, 
     line = _one_error(done)
     assert "an interrupted save left meta/episodes holds 1 episode(s) beyond" in line
     assert "`lerec record --resume` repairs it, then push" in line and REPO not in hub.state.repos
+
+
+def test_ctrl_c_twice_stops_a_push_at_once_and_says_how_to_finish(recorded, copy_of, hub, hub_env):
+    root = copy_of(recorded)
+    before = tree_digest(root)
+    hub.state.hold_uploads_after = 0  # every upload stalls
+    push = subprocess.Popen([sys.executable, "-m", "lerec", "push", str(root), "--repo-id", REPO], env=hub_env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while hub.state.lfs_requests == 0 and time.monotonic() < deadline and push.poll() is None:
+        time.sleep(0.05)
+    push.send_signal(signal.SIGINT)  # the files under way would finish first (they stall here) ...
+    time.sleep(1)
+    push.send_signal(signal.SIGINT)  # ... and again: at once
+    out, err = push.communicate(timeout=60)  # not held until the stalled uploads give up
+    assert push.returncode == 130
+    assert err.strip().splitlines()[-1] == (f"lerec push: interrupted: the upload stopped; {root} is unchanged. What "
+                                            f"arrived is kept: `lerec push {root} --repo-id {REPO}` sends the rest")
+    assert tree_digest(root) == {**before, ".lerec/push-hashes.json": tree_digest(root)[".lerec/push-hashes.json"]}
+    assert set(hub.state.files(REPO)) == {".gitattributes"}

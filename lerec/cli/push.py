@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import signal
 import sys
 
+from lerec.cli import INTERRUPTED
 from lerec.dataset.remote import check_repo_id
-from lerec.errors import Interrupted, SettingsError
+from lerec.errors import SettingsError
 
 
 def register(subparsers) -> None:
@@ -48,6 +50,21 @@ def resume_command(root, repo_id: str, private: bool = False, tags: list[str] = 
     return shlex.join(words)
 
 
+def _interrupt_handler():
+    """Ctrl-C: the files being sent finish (huggingface_hub waits for its upload threads), then the push stops;
+    Ctrl-C again stops it at once."""
+    count = 0
+
+    def handler(signum, frame):
+        nonlocal count
+        count += 1
+        if count == 1:
+            print("\nstopping after the files being sent (Ctrl-C again: at once)", file=sys.stderr, flush=True)
+        raise KeyboardInterrupt
+
+    return handler
+
+
 def run(args) -> int:
     check_repo_id(args.repo_id, "--repo-id")
     tags = parse_tags(args.tags, "--tags")
@@ -56,13 +73,18 @@ def run(args) -> int:
     if args.only_closed:  # a recording session's background upload: the encoders come first
         with contextlib.suppress(OSError):
             os.nice(10)
+    signal.signal(signal.SIGINT, _interrupt_handler())
     try:
         report = push(args.root, args.repo_id, private=True if args.private else None, tags=tags,
                       revision=args.revision, branch=args.branch, only_closed=args.only_closed,
                       log=lambda line: print(line, file=sys.stderr))
     except KeyboardInterrupt:
-        raise Interrupted(f"the upload stopped; {args.root} is unchanged. What arrived is kept: "
-                          f"`{resume_command(args.root, args.repo_id, args.private, tags, args.branch)}` sends "
-                          "the rest") from None
+        # After a second Ctrl-C, huggingface_hub's upload threads would hold the exit until their file is sent:
+        # leave now (the dataset's lock is released, and nothing else in it was being written).
+        print(f"lerec push: interrupted: the upload stopped; {args.root} is unchanged. What arrived is kept: "
+              f"`{resume_command(args.root, args.repo_id, args.private, tags, args.branch)}` sends the rest",
+              file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(INTERRUPTED)
     print(report.summary() + (f"; tagged {report.revision} as v3.0" if report.tagged else ""))
     return 0
