@@ -50,6 +50,7 @@ class HubState:
         self.commits: list[tuple[str, list[str]]] = []  # (repo id, paths) of every commit received
         self.hold_uploads_after: int | None = None  # LFS PUTs past this many wait for `release`, then fail
         self.release = threading.Event()
+        self.reject_uploads = False  # answer every LFS PUT 400, as a storage that refuses them
         for path in self.root.glob("repos/*/*/repo.json"):
             repo = json.loads(path.read_text())
             self.repos[repo["id"]] = repo
@@ -330,6 +331,10 @@ class HubHandler(BaseHTTPRequestHandler):
         with state.lock:
             state.lfs_requests += 1
             held = state.hold_uploads_after is not None and state.lfs_requests > state.hold_uploads_after
+        if state.reject_uploads:
+            self._body()
+            self._error(400, "upload refused by the test")
+            return
         if held:  # a network that stalls: the upload never arrives
             state.release.wait(120)
             self.close_connection = True

@@ -188,3 +188,14 @@ def test_ctrl_c_twice_stops_a_push_at_once_and_says_how_to_finish(recorded, copy
                                             f"arrived is kept: `lerec push {root} --repo-id {REPO}` sends the rest")
     assert tree_digest(root) == {**before, ".lerec/push-hashes.json": tree_digest(root)[".lerec/push-hashes.json"]}
     assert set(hub.state.files(REPO)) == {".gitattributes"}
+
+
+def test_an_upload_the_hub_refuses_is_one_line_and_commits_nothing(recorded, copy_of, hub, hub_env):
+    root = copy_of(recorded)
+    hub.state.reject_uploads = True
+    done = lerec(["push", root, "--repo-id", REPO], hub_env)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1] == f"lerec push: error: {REPO}: the Hub answered 400: Bad request: upload refused by the test"
+    assert len([line for line in lines if "error" in line]) == 1
+    assert set(hub.state.files(REPO)) == {".gitattributes"}

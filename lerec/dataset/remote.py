@@ -56,35 +56,46 @@ def _transport_error(exc: BaseException) -> bool:
     return any(cls.__name__ == "TransportError" for cls in type(exc).__mro__)
 
 
-@contextmanager
-def hub_errors(repo_id: str, revision: str | None = None) -> Iterator[None]:
-    """Turn what huggingface_hub raises into a :class:`HubError` of one line naming ``repo_id``."""
-    hf = import_hub()
+def _describe(exc: BaseException, hf: Any, revision: str | None) -> str | None:
+    """What went wrong, in a few words, for an error of huggingface_hub (or one it wrapped); None if not one."""
     errors = hf.errors
-    try:
-        yield
-    except errors.RevisionNotFoundError:
-        raise HubError(f"{repo_id}: no revision {revision!r} on the Hub") from None
-    except errors.RepositoryNotFoundError:
-        raise HubError(f"{repo_id}: repository not found, or private and this token cannot read it") from None
-    except errors.LocalEntryNotFoundError as exc:
+    if isinstance(exc, errors.RevisionNotFoundError):
+        return f"no revision {revision!r} on the Hub"
+    if isinstance(exc, errors.RepositoryNotFoundError):
+        return "repository not found, or private and this token cannot read it"
+    if isinstance(exc, errors.LocalEntryNotFoundError):
         cause = exc.__cause__
         if cause is not None and _transport_error(cause):
-            raise HubError(f"{repo_id}: {hf.constants.ENDPOINT} does not answer ({one_line(cause)}), and it is not "
-                           "in the local cache") from None
-        raise HubError(f"{repo_id}: not in the local cache, and HF_HUB_OFFLINE=1 forbids downloading it") from None
-    except errors.HfHubHTTPError as exc:
+            return f"{hf.constants.ENDPOINT} does not answer ({one_line(cause)}), and it is not in the local cache"
+        return "not in the local cache, and HF_HUB_OFFLINE=1 forbids downloading it"
+    if isinstance(exc, errors.HfHubHTTPError):
         status = exc.response.status_code if exc.response is not None else None
         if status == 401:
-            raise HubError(f"{repo_id}: the Hub refused the token (401): run `hf auth login` or set HF_TOKEN") from None
+            return "the Hub refused the token (401): run `hf auth login` or set HF_TOKEN"
         if status == 403:
-            raise HubError(f"{repo_id}: this token has no rights to write to it (403 Forbidden)") from None
-        raise HubError(f"{repo_id}: the Hub answered {status}: {one_line(exc).split(' for url')[0]}") from None
-    except errors.OfflineModeIsEnabled:
-        raise HubError(f"{repo_id}: HF_HUB_OFFLINE=1 forbids reaching the Hub") from None
+            return "this token has no rights to write to it (403 Forbidden)"
+        return f"the Hub answered {status}: {one_line(exc).split(' for url')[0]}"
+    if isinstance(exc, errors.OfflineModeIsEnabled):
+        return "HF_HUB_OFFLINE=1 forbids reaching the Hub"
+    if _transport_error(exc):
+        return f"{hf.constants.ENDPOINT} does not answer ({one_line(exc)})"
+    return None
+
+
+@contextmanager
+def hub_errors(repo_id: str, revision: str | None = None) -> Iterator[None]:
+    """Turn what huggingface_hub raises into a :class:`HubError` of one line naming ``repo_id``: its own errors,
+    a failed connection, and those it wraps (an upload thread's error comes as the cause of a RuntimeError)."""
+    hf = import_hub()
+    try:
+        yield
     except Exception as exc:
-        if _transport_error(exc):
-            raise HubError(f"{repo_id}: {hf.constants.ENDPOINT} does not answer ({one_line(exc)})") from None
+        cause: BaseException | None = exc
+        while cause is not None:
+            text = _describe(cause, hf, revision)
+            if text is not None:
+                raise HubError(f"{repo_id}: {text}") from None
+            cause = cause.__cause__ or cause.__context__
         raise
 
 
