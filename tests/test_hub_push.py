@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -199,3 +200,19 @@ def test_an_upload_the_hub_refuses_is_one_line_and_commits_nothing(recorded, cop
     assert lines[-1] == f"lerec push: error: {REPO}: the Hub answered 400: Bad request: upload refused by the test"
     assert len([line for line in lines if "error" in line]) == 1
     assert set(hub.state.files(REPO)) == {".gitattributes"}
+
+
+def test_a_file_the_dataset_no_longer_has_leaves_the_hub_in_the_same_commit(recorded, copy_of, hub, hub_env):
+    root = copy_of(recorded)
+    extra = root / "data/chunk-000/file-001.parquet"
+    shutil.copy(root / "data/chunk-000/file-000.parquet", extra)
+    (root / "notes.txt").write_text("the user's own file")
+    assert lerec(["push", root, "--repo-id", REPO], hub_env).returncode == 0
+    assert {"data/chunk-000/file-001.parquet", "notes.txt"} <= set(hub.state.files(REPO))
+    extra.unlink()
+    (root / "notes.txt").unlink()
+    done = lerec(["push", root, "--repo-id", REPO], hub_env)
+    assert done.returncode == 0 and "removed 1" in done.stdout, done.stderr
+    assert hub.state.commits[-1][1] == ["data/chunk-000/file-001.parquet"]
+    remote = hub.state.files(REPO)
+    assert "data/chunk-000/file-001.parquet" not in remote and "notes.txt" in remote  # only the layout's files go

@@ -39,14 +39,16 @@ class PushReport:
     size: int  # their bytes
     commit: str | None
     tagged: bool | None  # the v3.0 tag was (re)placed on the pushed revision (None: only closed files were sent)
+    deleted: tuple[str, ...] = ()  # the dataset's files the Hub had and the dataset no longer has
 
     def summary(self) -> str:
-        if not self.files:
+        if not self.files and not self.deleted:
             return f"{self.repo_id} ({self.revision}) is up to date: nothing uploaded"
         if self.tagged is None:
             return f"{len(self.files)} closed file(s), {self.size / 1e6:.1f} MB uploaded to {self.repo_id}"
-        return (f"pushed {len(self.files)} file(s), {self.size / 1e6:.1f} MB to {self.repo_id} ({self.revision}, "
-                f"commit {self.commit[:8] if self.commit else '?'})")
+        removed = f", removed {len(self.deleted)}" if self.deleted else ""
+        return (f"pushed {len(self.files)} file(s), {self.size / 1e6:.1f} MB{removed} to {self.repo_id} "
+                f"({self.revision}, commit {self.commit[:8] if self.commit else '?'})")
 
 
 def require_token() -> str:
@@ -78,7 +80,8 @@ def _unchanged(root: Path, local: LocalFile, remote: str | None) -> bool:
 
 
 def _order(path: str) -> tuple[int, str]:
-    """Data and videos first, the metadata that names them after, the card last (the order of the commit's lines)."""
+    """Data and videos first, the metadata that names them after, the rest (the card) last: the order of the
+    commit's lines. Below 3: a file of the layout."""
     return ({fmt.DATA: 0, fmt.VIDEOS_DIR: 1, fmt.META_DIR: 2}.get(path.split("/", 1)[0], 3), path)
 
 
@@ -122,7 +125,11 @@ def _push(root, repo_id, meta, private, tags, revision, branch, target, only_clo
         operation = hf.CommitOperationAdd(path_in_repo=f.path, path_or_fileobj=str(root / f.path))
         operation.upload_info.sha256 = bytes.fromhex(f.sha256)  # hashed once, above
         operations.append(operation)
-    if not only_closed:
+    deleted: list[str] = []
+    if not only_closed:  # the layout's files the dataset no longer has (an edit renumbered them) go in the commit
+        kept = set(paths)
+        deleted = sorted(p for p in remote if _order(p)[0] < 3 and p not in kept)
+        operations += [hf.CommitOperationDelete(path_in_repo=p) for p in deleted]
         card = dataset_card(repo_id, meta.info, tags).encode()
         if remote.get(CARD_PATH) != git_blob_oid(card):
             changed.append(LocalFile(CARD_PATH, len(card), hashlib.sha256(card).hexdigest()))
@@ -139,7 +146,8 @@ def _push(root, repo_id, meta, private, tags, revision, branch, target, only_clo
     if not only_closed:
         with hub_errors(repo_id, target):
             tagged = _tag(api, repo_id, target)
-    return PushReport(repo_id, target, tuple(f.path for f in changed), sum(f.size for f in changed), commit, tagged)
+    return PushReport(repo_id, target, tuple(f.path for f in changed), sum(f.size for f in changed), commit, tagged,
+                      tuple(deleted))
 
 
 def _tag(api: Any, repo_id: str, target: str) -> bool:
