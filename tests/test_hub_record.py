@@ -54,7 +54,7 @@ def assert_no_partial_episode_ever_visible(hub, tmp_path: Path) -> None:
 
 def test_record_pushes_after_the_session(tmp_path, hub, hub_env):
     root = tmp_path / "ds"
-    done = record(root, hub_env, "--dataset.push_to_hub=true", "--dataset.tags=so101,kitchen",
+    done = record(root, hub_env, "--dataset.push_to_hub=true", "--dataset.tags=[so101, kitchen]",
                   "--dataset.private=true")
     assert done.returncode == 0, done.stderr
     assert f"saved 2 episode(s) to {root}" in done.stdout and "tagged main as v3.0" in done.stdout

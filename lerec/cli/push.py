@@ -8,6 +8,8 @@ import shlex
 import signal
 import sys
 
+import yaml
+
 from lerec.cli import INTERRUPTED
 from lerec.dataset.remote import check_repo_id
 from lerec.errors import SettingsError
@@ -35,7 +37,14 @@ def register(subparsers) -> None:
 
 
 def parse_tags(text: str | list[str] | None, flag: str) -> list[str]:
-    """Tags from 'a,b' (or a list, as LeRobot's YAML configs give them); each non-empty, without a comma."""
+    """Tags from 'a,b' or LeRobot's list form '[a, b]'; each non-empty, on one line."""
+    if isinstance(text, str) and text.strip().startswith("["):
+        try:
+            text = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise SettingsError(f"{flag}={text!r}: give tags as a,b or [a, b]") from None
+        if not isinstance(text, list):
+            raise SettingsError(f"{flag}: give tags as a,b or [a, b]")
     items = text if isinstance(text, list) else [t.strip() for t in (text or "").split(",")]
     items = [str(t).strip() for t in items if str(t).strip()]
     for tag in items:

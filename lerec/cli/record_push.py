@@ -46,7 +46,7 @@ def add_push_arguments(group) -> None:
                        "an episode (default: false: a recording never needs the network)")
     group.add_argument("--dataset.private", dest="private", type=flag_bool, default=False, metavar="true|false",
                        help="create the Hub repo private (default: false)")
-    group.add_argument("--dataset.tags", dest="tags", default="", help="comma-separated tags for the dataset card")
+    group.add_argument("--dataset.tags", dest="tags", default="", help="tags for the dataset card: a,b or [a, b]")
     group.add_argument("--dataset.push_every", dest="push_every", type=int, default=0, metavar="N",
                        help="with push_to_hub: also upload while recording, every N saved episodes (the files the "
                        "session has closed; default: 0, off)")
