@@ -26,7 +26,7 @@ def register(subparsers) -> None:
     p.add_argument("--repo-id", "--repo_id", dest="repo_id", required=True, help="the dataset repo: ORG/NAME")
     p.add_argument("--private", action="store_true", help="create the repo private (an existing repo keeps its "
                    "visibility)")
-    p.add_argument("--tags", default="", help="comma-separated tags for the dataset card, after LeRobot's 'LeRobot'")
+    p.add_argument("--tags", default="", help="tags for the dataset card, after LeRobot's 'LeRobot': a,b or [a, b]")
     p.add_argument("--revision", default="main", help="the branch to push to; with --branch, where a new branch "
                    "starts (default: main)")
     p.add_argument("--branch", default=None, help="push to this branch, created from --revision if missing")

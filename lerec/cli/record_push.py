@@ -12,6 +12,7 @@ local dataset is complete, and the line printed says how to finish: ``lerec push
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import subprocess
@@ -36,7 +37,7 @@ def flag_bool(text: str) -> bool:
         return True
     if text.lower() in ("0", "false", "no", "off"):
         return False
-    raise ValueError(text)
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
 def add_push_arguments(group) -> None:
