@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import signal
@@ -19,6 +18,7 @@ from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.record_display import show_status
 from lerec.cli.record_push import add_push_arguments, check_push_settings, session_push
+from lerec.cli.record_push import flag_bool as _bool
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, LerecError, SettingsError, leaf_errors
 from lerec.recording import Recorder
@@ -32,14 +32,6 @@ from lerec.recording.settings import (
     check_task,
 )
 from lerec.robots import SyntheticRobotConfig, SyntheticTeleopConfig
-
-
-def _bool(text: str) -> bool:
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
 def register(subparsers) -> None:
