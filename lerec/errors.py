@@ -48,6 +48,10 @@ class DatasetError(LerecError):
     """A dataset on disk is missing, malformed, or incompatible with the request."""
 
 
+class HubError(LerecError):
+    """The Hugging Face Hub could not be reached, refused the token or the repo, or failed an upload."""
+
+
 class RobotError(LerecError):
     """A robot or teleoperator could not be opened, read or commanded."""
 

@@ -22,7 +22,7 @@ if [ "${LEREC_BROWSER:-1}" = 1 ] && ! command -v chromedriver >/dev/null; then
     source scripts/apt_missing.sh
     apt_install_missing chromium chromium-driver || echo "warning: no chromium: the browser tests will skip" >&2
 fi
-"$VENV/bin/python" -m pip install -q -e ".[test,view,scale,web]" ${LEREC_AV:+"$LEREC_AV"}
+"$VENV/bin/python" -m pip install -q -e ".[test,view,scale,web,hub]" ${LEREC_AV:+"$LEREC_AV"}
 if [ "${LEREC_PLUGINS:-1}" = 1 ] && [ -f scripts/install_plugins.sh ]; then
     bash scripts/install_plugins.sh "$VENV/bin/python"
 fi

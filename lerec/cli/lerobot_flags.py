@@ -1,9 +1,9 @@
 """LeRobot's ``lerobot-record`` flags that lerec does not honour, in one table, so that a LeRobot command line
 carries over: each is accepted and answered with one line, ``not supported by lerec: FLAG (why)``.
 
-A value that asks for what lerec cannot do (``--dataset.push_to_hub=true``) fails before anything is opened or
-written (exit 2), one that asks for what lerec does anyway (``--dataset.push_to_hub=false``) passes, and a flag
-lerec has no need for (``--dataset.num_image_writer_processes``) is noted and ignored.
+A value that asks for what lerec cannot do (``--display_mode=foxglove``) fails before anything is opened or
+written (exit 2), one that asks for what lerec does anyway (``--display_mode=rerun``) passes, and a flag lerec has
+no need for (``--dataset.num_image_writer_processes``) is noted and ignored.
 When lerec learns to do what a row describes, delete the row and add the flag where it is honoured.
 """
 
@@ -83,11 +83,6 @@ class Unsupported:
 
 
 UNSUPPORTED = (
-    # Hub upload lands with the publishing work; until then asking for it fails early.
-    Unsupported("--dataset.push_to_hub", flag_bool, "lerec does not upload to the Hub yet; the dataset stays in "
-                "--dataset.root, ready to upload as it is"),
-    Unsupported("--dataset.private", flag_bool, "a Hub setting, for --dataset.push_to_hub"),
-    Unsupported("--dataset.tags", _yaml, "Hub tags, for --dataset.push_to_hub"),
     Unsupported("--dataset.num_image_writer_processes", _whole, NO_PNG, _never, _never),
     Unsupported("--dataset.num_image_writer_threads_per_camera", _whole, NO_PNG, _never, _never),
     Unsupported("--dataset.video_encoding_batch_size", _whole, "not needed: lerec encodes while it records and "

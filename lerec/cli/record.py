@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import signal
@@ -19,8 +18,10 @@ from lerec.cli.encoder_flags import add_encoder_arguments, encoder_changes_from_
 from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.lerobot_flags import add_lerobot_arguments, check_lerobot_flags
+from lerec.cli.lerobot_flags import flag_bool as _bool
 from lerec.cli.live_display import add_display_arguments, display_settings, start_live_display
 from lerec.cli.record_display import show_status
+from lerec.cli.record_push import add_push_arguments, check_push_settings, session_push
 from lerec.cli.record_web import DEFAULT_ADDRESS, LiveWeb, parse_address
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, LerecError, SettingsError, single_error
@@ -36,14 +37,6 @@ from lerec.recording.settings import (
     check_task,
 )
 from lerec.robots import SyntheticRobotConfig, SyntheticTeleopConfig
-
-
-def _bool(text: str) -> bool:
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
 def register(subparsers) -> None:
@@ -80,6 +73,7 @@ def register(subparsers) -> None:
                    "max_frame_age_s in --cameras")
     d.add_argument("--resume", type=_bool, nargs="?", const=True, default=False, metavar="true|false",
                    help="(bare --resume means true) add episodes to an existing dataset (same fps, cameras and encoder settings)")
+    add_push_arguments(d)
     p.add_argument("--cameras", default=DEFAULT_CAMERAS,
                    help="cameras as YAML/JSON, or a file: '{front: {type: synthetic, width: 640, height: 480, fps: 30}}'")
     p.add_argument("--robot", default=None, metavar="SPEC",
@@ -208,7 +202,7 @@ async def _record(args, interrupts: _Interrupts) -> int:
 async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_frame_age_s, interrupts: _Interrupts):
     """Record the episodes; (episodes before, episodes after), or (None, None) if stopped while setting up."""
     with interrupts.setup:
-        async with Recorder.create(
+        async with session_push(args, root, interrupts) as push, Recorder.create(
             root, args.fps, cameras, rgb_encoder=rgb, depth_encoder=depth,
             encoder_threads=args.encoder_threads, encoder_queue_maxsize=args.encoder_queue_maxsize,
             streaming_encoding=args.streaming_encoding, video=args.video, resume=args.resume,
@@ -230,6 +224,7 @@ async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_fr
                 while rec.num_episodes - first < args.num_episodes:
                     cues.episode_start(rec.num_episodes)
                     report = await rec.record_episode(args.task, args.episode_time_s)
+                    push.episodes_saved(rec.num_episodes - first)
                     if report.length or not rec.stopped:
                         print(report.summary(), file=sys.stderr)
                         cues.episode_end(report)
@@ -278,6 +273,7 @@ def check_settings(args) -> None:
         check_root(args.root, "--dataset.root")  # "" would be the current folder
     else:
         check_root(_root(args), "--dataset.repo_id")
+    check_push_settings(args)
 
 
 def run(args) -> int:

@@ -7,6 +7,7 @@ import sys
 
 from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.cli.progress import Progress
+from lerec.dataset.remote import dataset_root
 from lerec.dataset.validate import Validator
 
 SHOWN = 50
@@ -18,7 +19,8 @@ def register(subparsers) -> None:
         description="Check that every episode's rows are contiguous, that every video holds exactly one frame at "
         "each row's time (from_timestamp + i/fps) and none elsewhere, that files open, and that info.json totals "
         "and statistics agree with the data. Exit status 1 when anything is wrong.")
-    p.add_argument("root", help="dataset folder")
+    p.add_argument("root", help="dataset folder, or a Hub dataset ORG/NAME (downloaded, or read from the local cache)")
+    p.add_argument("--revision", default=None, help="of a Hub dataset (default: LeRobot's v3.0 tag)")
     p.add_argument("--decode", action="store_true",
                    help="decode every frame (slower; also catches corrupt bitstreams) instead of reading packets")
     p.add_argument("--json", action="store_true", help="print the problems as JSON")
@@ -28,10 +30,11 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     job = executor_options(args)
+    root = dataset_root(args.root, args.revision)
     if job is not None:
-        problems = _run_job(args, job)
+        problems = _run_job(args, root, job)
     else:
-        validator = Validator(args.root, decode=args.decode)
+        validator = Validator(root, decode=args.decode)
         with Progress("validate", validator.work(), "files") as bar:
             validator.progress = bar.update
             problems = validator.run()
@@ -49,7 +52,7 @@ def run(args) -> int:
     return 1 if problems else 0
 
 
-def _run_job(args, job) -> list:
+def _run_job(args, root, job) -> list:
     """``validate --decode`` on ``--executor`` (a job always decodes every frame)."""
     import lerec.jobs
     from lerec.dataset.metadata import DatasetMeta
@@ -57,5 +60,5 @@ def _run_job(args, job) -> list:
 
     if not args.decode:
         raise SettingsError("--executor runs validate --decode (every frame decoded); add --decode")
-    with Progress("validate --decode", len(DatasetMeta.load(args.root).episodes), "episodes") as bar:
-        return lerec.jobs.validate(args.root, progress=bar.update, **job)
+    with Progress("validate --decode", len(DatasetMeta.load(root).episodes), "episodes") as bar:
+        return lerec.jobs.validate(str(root), progress=bar.update, **job)

@@ -33,6 +33,10 @@ EPISODES_DIR = "meta/episodes"
 STAGING_DIR = ".lerec/staging"
 ROLLBACK_DIR = ".lerec/rollback"  # the committed versions of the files a save replaces
 LOCK_PATH = ".lerec/lock"  # held by the one session writing into the dataset
+PUSH_HASHES_PATH = ".lerec/push-hashes.json"  # SHA-256 of the files a push read, by size and mtime
+VIDEOS_DIR = "videos"
+CARD_DATA_FILES = "data/*/*.parquet"  # the default config of a published dataset's card (LeRobot's)
+IMAGES_DIR = "images"  # LeRobot's PNG frames before they are encoded: not part of a published dataset
 # The files and chunk folders of each kind, as lerec (and LeRobot) name them: globs relative to the root.
 DATA_FILES = "data/chunk-*/file-*.parquet"
 EPISODES_FILES = "meta/episodes/chunk-*/file-*.parquet"
@@ -49,6 +53,14 @@ TEMPLATE_FIELDS = {"data_path": ("chunk_index", "file_index"),
 # 36,000-row one ~25 ms.
 DATA_FILE_MAX_ROWS = 36_000
 EPISODES_FILE_MAX_ROWS = 100
+
+
+def is_published(relative: str) -> bool:
+    """Whether the file at ``relative`` (a POSIX path under the root) is part of the dataset a push publishes: not
+    lerec's scratch, not a hidden file or folder (an atomic write in progress, a download's ``.cache/``), not
+    LeRobot's ``images/``."""
+    parts = PurePath(relative).parts
+    return bool(parts) and parts[0] != IMAGES_DIR and not any(part.startswith(".") for part in parts)
 
 
 def video_files(key: str) -> str:

@@ -20,6 +20,7 @@ from lerec.dataset import format as fmt
 from lerec.dataset.depth_frames import DepthSettings, depth_from_codes
 from lerec.dataset.images import image_from_cell
 from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.remote import dataset_root
 from lerec.dataset.rows import RowFile
 from lerec.dataset.video_decoder import (
     DEFAULT_TOLERANCE_S,
@@ -32,13 +33,15 @@ from lerec.errors import DatasetError
 class DatasetReader:
     """A dataset opened for reading. RGB frames come back as uint8 H×W×3, depth as H×W×1 in
     ``depth_output_unit`` (uint16 mm or float32 m; 0 where the sensor had no data). ``decode_threads`` streams
-    of one item are decoded side by side (1 = in the calling thread). Use one reader per process or thread."""
+    of one item are decoded side by side (1 = in the calling thread). Use one reader per process or thread.
+    ``root`` may be a Hub dataset ``ORG/NAME`` (at ``revision``, default v3.0), downloaded as LeRobot does."""
 
     def __init__(self, root: str | Path, depth_output_unit: Literal["mm", "m"] = "mm", *, max_open_videos: int = 32,
-                 tolerance_s: float = DEFAULT_TOLERANCE_S, decode_threads: int | None = None):
+                 tolerance_s: float = DEFAULT_TOLERANCE_S, decode_threads: int | None = None,
+                 revision: str | None = None):
         if depth_output_unit not in ("mm", "m"):
             raise DatasetError(f"depth_output_unit={depth_output_unit!r}: must be 'mm' or 'm'")
-        self.root = Path(root)
+        self.root = dataset_root(root, revision)  # a Hub repo id ORG/NAME is downloaded, unless a path exists
         self.meta = DatasetMeta.load(self.root)
         self.depth_output_unit = depth_output_unit
         self.tolerance_s = tolerance_s

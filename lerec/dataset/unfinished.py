@@ -21,9 +21,9 @@ from lerec.encoding import fmp4
 REPAIR_HINT = "`lerec record --resume` repairs it"
 
 
-def unfinished_save(root: str | Path, meta: DatasetMeta) -> list[str]:
-    """What lies beyond info.json's totals (empty when nothing does). Files that cannot be read are left to the
-    other checks to report."""
+def unfinished_save(root: str | Path, meta: DatasetMeta, temporaries: bool = True) -> list[str]:
+    """What lies beyond info.json's totals (empty when nothing does), and the temporary files a crash left unless
+    not ``temporaries``. Files that cannot be read are left to the other checks to report."""
     root = Path(root)
     info = meta.info
     committed, frames = int(info.get("total_episodes", 0)), int(info.get("total_frames", 0))
@@ -53,7 +53,7 @@ def unfinished_save(root: str | Path, meta: DatasetMeta) -> list[str]:
     leftovers = [p for pattern in (f"{fmt.VIDEO_CHUNKS}/.depth-transcode-*", f"{fmt.VIDEO_CHUNKS}/.*.partial",
                                    f"{fmt.META_DIR}/.*.tmp", f"{fmt.EPISODES_CHUNKS}/.*.tmp", f"{fmt.DATA_CHUNKS}/.*.tmp")
                  for p in layout.find(root, pattern)]
-    if leftovers:
+    if leftovers and temporaries:
         found.append(f"{len(leftovers)} temporary file(s) left, e.g. {leftovers[0].relative_to(root)}")
     return found
 
