@@ -7,7 +7,7 @@ class LerecError(Exception):
 
 class SettingsError(LerecError, ValueError):
     """A setting (a flag, a camera option, an argument) is invalid; raised before anything is written.
-    ``lerec`` exits with status 2 on it, as on a malformed flag."""
+    ``lerec`` exits with status 2 on it, as on a malformed flag (every other LerecError: status 1)."""
 
 
 class CameraError(LerecError):
@@ -46,6 +46,11 @@ class EncoderError(LerecError):
 
 class DatasetError(LerecError):
     """A dataset on disk is missing, malformed, or incompatible with the request."""
+
+
+class DatasetRequestError(DatasetError, SettingsError):
+    """The request does not fit the datasets or folders it names (a root that already holds a dataset, a resume
+    with other settings, an output folder that is not empty); nothing was written. ``lerec`` exits with 2."""
 
 
 class RobotError(LerecError):

@@ -92,10 +92,12 @@ def _run_job(args: argparse.Namespace, job: dict | None) -> int:
     from lerec.cli.progress import Progress
     from lerec.dataset.metadata import DatasetMeta
     from lerec.errors import SettingsError
+    from lerec.recording.settings import check_root
 
     if job is None or args.output is None or args.dry_run:
         raise SettingsError("convert-depth --executor writes a new dataset: give --executor and --output "
                             "(and no --dry-run)")
+    check_root(args.output, "--output")
     with Progress("convert-depth", len(DatasetMeta.load(args.root).episodes), "episodes") as bar:
         lerec.jobs.convert_depth(args.root, args.output, preset=args.preset, g=args.g,
                                  encoder_threads=args.threads, progress=bar.update, **job)

@@ -12,6 +12,7 @@ from typing import Any
 
 import anyio
 
+from lerec.cameras.synthetic import SyntheticCameraConfig
 from lerec.cli.camera_options import DEFAULT_CAMERAS, parse_camera_settings
 from lerec.cli.device_options import device_config
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_args
@@ -31,6 +32,9 @@ from lerec.recording.settings import (
     check_task,
 )
 from lerec.robots import SyntheticRobotConfig, SyntheticTeleopConfig
+
+
+DEMO_TASK = "demo task"  # the task of the synthetic demo, the one recording that may omit --dataset.single_task
 
 
 def _bool(text: str) -> bool:
@@ -57,7 +61,8 @@ def register(subparsers) -> None:
     d.add_argument("--dataset.episode_time_s", dest="episode_time_s", type=float, default=10.0, help="default: 10")
     d.add_argument("--dataset.reset_time_s", dest="reset_time_s", type=float, default=0.0,
                    help="pause between episodes (default: 0)")
-    d.add_argument("--dataset.single_task", dest="task", default="demo task", help="the task of every episode")
+    d.add_argument("--dataset.single_task", dest="task", default=None,
+                   help="the task of every episode, e.g. 'pick the cube' (required unless every device is synthetic)")
     d.add_argument("--dataset.encoder_threads", dest="encoder_threads", type=int, default=None,
                    help="threads per encoder (default: the cores shared among the streams, at least 1 each)")
     d.add_argument("--dataset.encoder_queue_maxsize", dest="encoder_queue_maxsize", type=int, default=60,
@@ -95,6 +100,17 @@ def _root(args) -> Path:
     return home / args.repo_id
 
 
+def _task(task: str | None, configs: list) -> str:
+    """The task of every episode: required, except for the synthetic demo (every device synthetic)."""
+    if task is not None:
+        return task
+    synthetic = (SyntheticCameraConfig, SyntheticRobotConfig, SyntheticTeleopConfig, type(None))
+    if all(isinstance(config, synthetic) for config in configs):
+        return DEMO_TASK
+    raise SettingsError("--dataset.single_task is required: the task of every episode, e.g. "
+                        "--dataset.single_task='pick the cube' (only the synthetic demo records without one)")
+
+
 def devices(args) -> tuple[object | None, object | None]:
     """The robot and teleop configs of the command line: both synthetic when neither is given."""
     dotted = getattr(args, "dotted", None) or {}
@@ -105,6 +121,8 @@ def devices(args) -> tuple[object | None, object | None]:
     if robot is not None and teleop is None:
         raise SettingsError("--robot needs --teleop: lerec record takes each tick's action from a teleoperator "
                             "(`lerec robots` lists the installed types; from Python, a policy can give them)")
+    if teleop is not None and robot is None:
+        raise SettingsError("--teleop needs --robot: the teleoperator's actions drive a robot")
     return robot, teleop
 
 
@@ -170,6 +188,7 @@ async def _record(args, interrupts: _Interrupts) -> int:
     rgb = encoder_config_from_args(args, "dataset.rgb_encoder", RGBEncoderConfig)
     depth = encoder_config_from_args(args, "dataset.depth_encoder", DepthEncoderConfig)
     robot, teleop = devices(args)
+    args.task = _task(args.task, [*cameras.values(), robot, teleop])
     root = _root(args)
     interrupts.setup = anyio.CancelScope()
     interrupts.loop = asyncio.get_running_loop()
@@ -238,7 +257,8 @@ def check_settings(args) -> None:
     fps = check_fps(args.fps, "--dataset.fps")
     check_episode_length(args.episode_time_s, fps, "--dataset.episode_time_s")
     check_seconds(args.reset_time_s, "--dataset.reset_time_s")
-    check_task(args.task, "--dataset.single_task")
+    if args.task is not None:
+        check_task(args.task, "--dataset.single_task")
     check_encoder_threads(args.encoder_threads, "--dataset.encoder_threads")
     check_queue_maxsize(args.encoder_queue_maxsize, "--dataset.encoder_queue_maxsize")
     if args.max_frame_age_s is not None:

@@ -15,7 +15,7 @@ from lerec.dataset import format as fmt
 from lerec.dataset.episode_video import EpisodeVideoSource
 from lerec.dataset.features import DEFAULT_FEATURES
 from lerec.dataset.reader import DatasetReader
-from lerec.errors import LerecError
+from lerec.errors import LerecError, SettingsError
 
 SAVE_HINT = "save the episode with --save FILE.rrd and open it with `rerun FILE.rrd` on a machine with a screen"
 
@@ -122,10 +122,23 @@ def log_episode(rr, reader: DatasetReader, e: int, progress=lambda n: None) -> N
         progress(1)
 
 
+def check_save_path(path: str) -> None:
+    """``--save FILE.rrd`` in a folder that exists and can be written, before an episode is read."""
+    folder = Path(path).parent
+    if Path(path).is_dir():
+        raise SettingsError(f"--save={path}: is a folder; give a file name, e.g. {Path(path) / 'episode.rrd'}")
+    if not folder.is_dir():
+        raise SettingsError(f"--save={path}: the folder {folder} does not exist; create it or save elsewhere")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SettingsError(f"--save={path}: the folder {folder} is not writable")
+
+
 def run(args) -> int:
     rr = _import_rerun()
     viewer = None
-    if not args.save:
+    if args.save:
+        check_save_path(args.save)
+    else:
         check_screen()
         viewer = viewer_executable()
     with DatasetReader(args.root, depth_output_unit="mm") as reader:
