@@ -26,6 +26,7 @@ from lerec.recording.settings import (
     check_encoder_threads,
     check_episode_length,
     check_fps,
+    check_no_dataset,
     check_queue_maxsize,
     check_root,
     check_seconds,
@@ -263,10 +264,10 @@ def check_settings(args) -> None:
     check_queue_maxsize(args.encoder_queue_maxsize, "--dataset.encoder_queue_maxsize")
     if args.max_frame_age_s is not None:
         check_seconds(args.max_frame_age_s, "--dataset.max_frame_age_s", above_zero=True)
-    if args.root is not None:
-        check_root(args.root, "--dataset.root")  # "" would be the current folder
-    else:
-        check_root(_root(args), "--dataset.repo_id")
+    option = "--dataset.root" if args.root is not None else "--dataset.repo_id"
+    root = check_root(args.root if args.root is not None else _root(args), option)  # "" is refused, not "."
+    if not args.resume:
+        check_no_dataset(root, option, "--resume")
 
 
 def run(args) -> int:
