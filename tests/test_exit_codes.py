@@ -72,6 +72,7 @@ def test_an_unknown_flag_is_a_usage_error_in_every_command(command, capsys):
     (["convert-depth", "{demo}", "--output", "{tmp}/c"], "give --executor and --output"),
     (["view", "{demo}", "--episode", "0", "--save", "{tmp}/no/such/folder/x.rrd"], "does not exist"),
     (["encoders", "--bench", "--seconds", "0"], "--seconds 0"),
+    (["view", "{demo}", "--episode", "2", "--save", "{tmp}/x.rrd"], "--episode 2: "),
 ])
 def test_usage_errors_of_the_tools_exit_2(argv, expected, demo, tmp_path, capsys):
     (tmp_path / "full").mkdir()

@@ -142,7 +142,8 @@ def run(args) -> int:
         check_screen()
         viewer = viewer_executable()
     with DatasetReader(args.root, depth_output_unit="mm") as reader:
-        reader.episode(args.episode)
+        if not 0 <= args.episode < reader.num_episodes:
+            raise SettingsError(f"--episode {args.episode}: {args.root} has episodes 0 to {reader.num_episodes - 1}")
         rr.init("lerec_view")
         if args.save:
             rr.save(args.save)
