@@ -90,7 +90,8 @@ def check_devices(robot: Robot | None, teleop: Teleop | None) -> None:
         raise SettingsError(f"{describe(teleop)} needs a robot to drive (pass robot=...)")
     theirs, ours = dict(teleop.action_features), dict(robot.action_features)
     if _plain(theirs) != _plain(ours):
-        raise SettingsError(f"{describe(teleop)} gives actions {_plain(theirs)}; {describe(robot)} takes {_plain(ours)}")
+        raise SettingsError(f"{describe(teleop)} gives actions {_plain(theirs)}; "
+                            f"{describe(robot)} takes {_plain(ours)}")
 
 
 def _plain(features: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

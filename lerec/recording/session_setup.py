@@ -62,7 +62,8 @@ def check_resume(
             continue
         before = existing["features"].get(key)
         if before is None or before["dtype"] != feature["dtype"] or list(before["shape"]) != list(feature["shape"]):
-            raise DatasetRequestError(f"{root}: feature {key!r} is {before} in the dataset; this recording gives {feature}")
+            raise DatasetRequestError(f"{root}: feature {key!r} is {before} in the dataset; "
+                                      f"this recording gives {feature}")
 
 
 def encoder_for(stream: StreamSpec, rgb: RGBEncoderConfig, depth: DepthEncoderConfig) -> RGBEncoderConfig:
