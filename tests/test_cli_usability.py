@@ -91,6 +91,7 @@ def test_vcodec_auto_choice_is_logged_once_for_all_cameras(tmp_path):
     (["record", "--dataset.rgb_encoder.crff", "30"], "lerec record", "did you mean --dataset.rgb_encoder.crf?",
      "lerec record --help"),
     (["info", "x", "--jsno"], "lerec info", "did you mean --json?", "lerec info --help"),
+    (["info", "x", "-v"], "lerec info", "-v goes before the command: lerec -v info", "lerec info --help"),
     (["edit", "x", "delete", "--episodes", "1", "--ouptut", "y"], "lerec edit", "did you mean --output?",
      "lerec edit ROOT delete --help"),
 ])

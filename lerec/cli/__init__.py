@@ -69,6 +69,8 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
         sub = _innermost_parser(parser, args)
         flags = [flag for action in sub._actions for flag in action.option_strings]
         hints = "".join(suggest(text.split("=", 1)[0], flags, n=1) for text in unknown if text.startswith("-"))
+        if {"-v", "--verbose"} & set(unknown):
+            hints += f"; -v goes before the command: lerec -v {args.command}"
         what = "argument" if len(unknown) == 1 else "arguments"
         sub.error(f"unrecognized {what}: {' '.join(unknown)}{hints}")
     return args
