@@ -3,6 +3,7 @@ working exits 1, Ctrl-C exits 130; each with one line ``lerec CMD: error: ...`` 
 no traceback."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -148,6 +149,38 @@ def test_a_folder_that_cannot_be_created_is_one_line_exit_1(argv, demo, capsys):
     status, err = run(argv, capsys)
     assert status == FAILURE, err
     assert "/proc/lerec-test" in one_line(err, argv[0])
+
+
+@pytest.fixture
+def read_only(demo, tmp_path):
+    """A copy of the demo dataset on a read-only tmpfs (skipped where mounting is not permitted)."""
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        shutil.copytree(demo, mount / "ds")
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.parametrize(("argv", "status", "expected"), [
+    (["edit", "{ro}/ds", "delete", "--episodes", "0", "--output", "{ro}/out"], USAGE, "read-only file system"),
+    (["merge", "{ro}/ds", "{ro}/ds", "--output", "{ro}/out"], USAGE, "read-only file system"),
+    (["convert-depth", "{ro}/ds"], FAILURE, "read-only file system"),
+    (["validate", "--decode", "--executor", "local", "{ro}/ds"], FAILURE, "cannot create the job's work folder"),
+])
+def test_a_read_only_file_system_is_one_line_without_record_resume(argv, status, expected, read_only, capsys):
+    if "--executor" in argv:
+        pytest.importorskip("datatrove")
+    argv = [a.replace("{ro}", str(read_only)) for a in argv]
+    got, err = run(argv, capsys)
+    line = one_line(err, argv[0])
+    assert got == status and expected in line and "--resume" not in line, err
 
 
 def test_a_busy_dataset_is_a_failure_exit_1(demo, capsys):
