@@ -90,7 +90,7 @@ def _splits(args, num_episodes: int) -> dict[str, list[int]]:
     if repeated:
         raise SettingsError(f"--names {args.names!r}: {repeated[0]!r} is given twice; each split needs its own name")
     for name in names:
-        layout.check_name(name, f"--names {args.names!r}", "split name")
+        layout.check_name(name, f"--names {args.names!r}", "split name", SettingsError)
     return dict(zip(names, parts))
 
 
