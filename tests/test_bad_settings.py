@@ -40,6 +40,7 @@ CASES = {
     "option given twice": ([camera("width: 64, width: 32")], ["--cameras", "key 'width' is given twice"]),
     "YAML syntax": (["--cameras={a: {type: synthetic}"], ["--cameras is not valid YAML/JSON", "expected ',' or '}'",
                                                          "line 1, column"]),
+    "binary cameras file": (["--cameras=/bin/sh"], ["--cameras=/bin/sh: not a text file"]),
     "robot YAML syntax": (["--robot={type: synthetic", "--teleop.type=synthetic"],
                           ["--robot is not valid YAML/JSON", "line 1, column"]),
 }

@@ -7,7 +7,7 @@ from typing import Any
 
 from lerec.cameras.options import check_camera_name
 from lerec.cameras.registry import build_camera_config
-from lerec.cli.yaml_text import load_yaml
+from lerec.cli.yaml_text import load_yaml, read_text_file
 from lerec.errors import SettingsError
 from lerec.recording.settings import check_seconds
 
@@ -29,7 +29,7 @@ def parse_camera_settings(text: str) -> tuple[dict[str, Any], dict[str, dict[str
     source = text[1:] if text.startswith("@") else text
     path = Path(source)
     if source and "{" not in source and path.is_file():
-        source = path.read_text()
+        source = read_text_file(path, "--cameras")
     elif source and (text.startswith("@") or ("{" not in source and ":" not in source)):
         # No mapping syntax, so a file name (inline YAML always has a ``name: options`` colon).
         what = "is a folder, not a file" if path.is_dir() else "does not exist"

@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 import yaml
 
-from lerec.cli.yaml_text import load_yaml
+from lerec.cli.yaml_text import load_yaml, read_text_file
 from lerec.errors import SettingsError
 from lerec.robots.registry import build_config, device_types
 
@@ -47,7 +47,7 @@ def _spec(kind: str, text: str) -> dict[str, Any]:
     if source and "{" not in source and ("/" in source or path.suffix in (".yaml", ".yml", ".json")):
         if not path.is_file():
             raise SettingsError(f"--{kind}: file {source!r} not found")
-        source = path.read_text()
+        source = read_text_file(path, f"--{kind}")
     spec = load_yaml(source, f"--{kind}", top_level_key="option")
     if isinstance(spec, str):
         spec = {"type": spec}

@@ -128,7 +128,8 @@ def check_save_path(path: str) -> None:
     if Path(path).is_dir():
         raise SettingsError(f"--save={path}: is a folder; give a file name, e.g. {Path(path) / 'episode.rrd'}")
     if not folder.is_dir():
-        raise SettingsError(f"--save={path}: the folder {folder} does not exist; create it or save elsewhere")
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise SettingsError(f"--save={path}: {folder} {what}; create the folder or save elsewhere")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise SettingsError(f"--save={path}: the folder {folder} is not writable")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -30,6 +31,16 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_document(self, node):
         self._root = node
         return super().construct_document(node)
+
+
+def read_text_file(path: Path, option: str) -> str:
+    """The text of a ``--cameras``/``--robot`` file; one that cannot be read as UTF-8 text is a SettingsError."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SettingsError(f"{option}={path}: not a text file (give a YAML or JSON file)") from None
+    except OSError as exc:
+        raise SettingsError(f"{option}={path}: cannot read it ({exc.strerror or exc})") from None
 
 
 def where(mark: yaml.Mark | None) -> str:
