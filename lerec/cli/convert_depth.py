@@ -12,6 +12,7 @@ from pathlib import Path
 from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.dataset import format as fmt
 from lerec.dataset.lock import dataset_lock
+from lerec.dataset.metadata import check_dataset_folder
 from lerec.dataset.depth_conversion import convert_dataset_depth, pending_depth_videos
 from lerec.encoding.depth_transcode import convert_depth_config
 
@@ -59,6 +60,7 @@ def _progress_printer(stream=None):
 
 
 def run(args: argparse.Namespace) -> int:
+    check_dataset_folder(args.root)
     config = convert_depth_config(args.preset, args.g)
     job = executor_options(args)
     if job is not None or args.output is not None:

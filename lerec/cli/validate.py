@@ -7,6 +7,7 @@ import sys
 
 from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.cli.progress import Progress
+from lerec.dataset.metadata import check_dataset_folder
 from lerec.dataset.validate import Validator
 
 SHOWN = 50
@@ -27,6 +28,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    check_dataset_folder(args.root)  # nothing to list problems of: an error, as in every command
     job = executor_options(args)
     if job is not None:
         problems = _run_job(args, job)
