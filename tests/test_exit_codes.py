@@ -13,6 +13,7 @@ import pytest
 
 from lerec.cameras.registry import camera_types
 from lerec.cli import SUBCOMMANDS, main
+from test_full_disk import disk  # noqa: F401 (a fixture: a small tmpfs)
 
 USAGE, FAILURE, INTERRUPTED = 2, 1, 130
 LEREC = [sys.executable, "-m", "lerec"]
@@ -149,20 +150,11 @@ def test_a_folder_that_cannot_be_created_is_one_line_exit_1(argv, demo, capsys):
 
 
 @pytest.fixture
-def read_only(demo, tmp_path):
-    """A copy of the demo dataset on a read-only tmpfs (skipped where mounting is not permitted)."""
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True,
-                          text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        shutil.copytree(demo, mount / "ds")
-        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+def read_only(demo, disk):
+    """A copy of the demo dataset on a tmpfs remounted read-only (skipped where mounting is not permitted)."""
+    shutil.copytree(demo, disk / "ds")
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+    return disk
 
 
 @pytest.mark.parametrize(("argv", "status", "expected"), [
