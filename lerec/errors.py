@@ -7,7 +7,7 @@ class LerecError(Exception):
 
 class SettingsError(LerecError, ValueError):
     """A setting (a flag, a camera option, an argument) is invalid; raised before anything is written.
-    ``lerec`` exits with status 2 on it, as on a malformed flag."""
+    ``lerec`` exits with status 2 on it, as on a malformed flag (every other LerecError: status 1)."""
 
 
 class CameraError(LerecError):
@@ -50,6 +50,11 @@ class DatasetError(LerecError):
 
 class HubError(LerecError):
     """The Hugging Face Hub could not be reached, refused the token or the repo, or failed an upload."""
+
+
+class DatasetRequestError(DatasetError, SettingsError):
+    """The request does not fit the datasets or folders it names (a root that already holds a dataset, a resume
+    with other settings, an output folder that is not empty); nothing was written. ``lerec`` exits with 2."""
 
 
 class RobotError(LerecError):

@@ -123,7 +123,8 @@ def episode_video(root: str | Path, key: str, episode: int) -> tuple[list[np.nda
     return frames, list(row.extra[fmt.provenance_column(key, "camera_seq")])
 
 
-def record_with_cli(root: str | Path, cameras: str, *, seconds: float = 0.5, episodes: int = 1, timeout_s: float = 120):
+def record_with_cli(root: str | Path, cameras: str, *, seconds: float = 0.5, episodes: int = 1, timeout_s: float = 120,
+                    task: str = "test the camera"):
     """Run ``lerec record`` as a user would, with fast lossless-looking h264 (crf 18) so pixels can be checked;
     returns the finished process (``returncode``, ``stdout``, ``stderr``)."""
     import subprocess
@@ -132,6 +133,6 @@ def record_with_cli(root: str | Path, cameras: str, *, seconds: float = 0.5, epi
     return subprocess.run(
         [sys.executable, "-m", "lerec", "record", f"--dataset.root={root}", f"--dataset.num_episodes={episodes}",
          f"--dataset.episode_time_s={seconds}", f"--cameras={cameras}", "--dataset.rgb_encoder.vcodec=h264",
-         "--dataset.rgb_encoder.preset=ultrafast", "--dataset.rgb_encoder.crf=18"],
+         "--dataset.rgb_encoder.preset=ultrafast", "--dataset.rgb_encoder.crf=18", f"--dataset.single_task={task}"],
         capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL,  # no keyboard control
     )

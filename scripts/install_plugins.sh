@@ -32,10 +32,11 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$PY" -m pip show -q le
     exit 0
 fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+source "$repo/scripts/pip_progress.sh"
 # opencv-python-headless would share cv2/ with opencv-python (which reachy2-sdk needs): keep one of them.
 if "$PY" -m pip show -q opencv-python-headless 2>/dev/null; then
     "$PY" -m pip uninstall -q -y opencv-python-headless
 fi
-"$PY" -m pip install -q "${targets[@]}"
+pip_install "$PY" "$(mktemp -t lerec-plugins-pip.XXXXXX)" "${targets[@]}"
 echo "$want" > "$stamp"
 "$PY" -m lerec cameras

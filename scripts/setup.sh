@@ -12,18 +12,26 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; th
     echo "lerec needs Python >= 3.11 (found: $("$PY" --version 2>&1)); set PYTHON=/path/to/python3.11" >&2
     exit 1
 fi
+source scripts/pip_progress.sh
 if [ ! -x "$VENV/bin/python" ]; then
+    echo "[setup 1/4] creating the virtual environment $VENV"
     "$PY" -m venv "$VENV" || { echo "could not create $VENV: install your Python's venv module (Debian: python3-venv)" >&2; exit 1; }
+else
+    echo "[setup 1/4] using the virtual environment $VENV"
 fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-"$VENV/bin/python" -m pip install -q --upgrade pip
+echo "[setup 2/4] updating pip in $VENV"
+pip_install "$VENV/bin/python" "$VENV/pip-install.log" --upgrade pip
 if [ "${LEREC_BROWSER:-1}" = 1 ] && ! command -v chromedriver >/dev/null; then
+    echo "[setup 2/4] installing chromium and chromium-driver (the web app's browser tests) with apt-get"
     # shellcheck source=scripts/apt_missing.sh
     source scripts/apt_missing.sh
     apt_install_missing chromium chromium-driver || echo "warning: no chromium: the browser tests will skip" >&2
 fi
-"$VENV/bin/python" -m pip install -q -e ".[test,view,scale,web,hub]" ${LEREC_AV:+"$LEREC_AV"}
+echo "[setup 3/4] installing lerec and its extras (test, view, scale, web, hub): a minute or two the first time"
+pip_install "$VENV/bin/python" "$VENV/pip-install.log" -e ".[test,view,scale,web,hub]" ${LEREC_AV:+"$LEREC_AV"}
 if [ "${LEREC_PLUGINS:-1}" = 1 ] && [ -f scripts/install_plugins.sh ]; then
+    echo "[setup 4/4] installing the camera plugins (opencv, realsense, reachy2, the example)"
     bash scripts/install_plugins.sh "$VENV/bin/python"
 fi
 echo "lerec installed in $VENV ($("$VENV/bin/python" -c 'import av, lerec, sys

@@ -35,6 +35,14 @@ CASES = {
     "negative queue": (["--dataset.encoder_queue_maxsize=-1"], ["--dataset.encoder_queue_maxsize=-1", ">= 0"]),
     "threads": (["--dataset.encoder_threads=100000"], ["--dataset.encoder_threads=100000", "1 to 64"]),
     "max_frame_age_s": (["--dataset.max_frame_age_s=nan"], ["--dataset.max_frame_age_s=nan", "> 0"]),
+    "camera given twice": (["--cameras={a: {type: synthetic}, a: {type: synthetic, width: 32}}"],
+                           ["--cameras", "camera 'a' is given twice", "line 1, column 24"]),
+    "option given twice": ([camera("width: 64, width: 32")], ["--cameras", "key 'width' is given twice"]),
+    "YAML syntax": (["--cameras={a: {type: synthetic}"], ["--cameras is not valid YAML/JSON", "expected ',' or '}'",
+                                                         "line 1, column"]),
+    "binary cameras file": (["--cameras=/bin/sh"], ["--cameras=/bin/sh: not a text file"]),
+    "robot YAML syntax": (["--robot={type: synthetic", "--teleop.type=synthetic"],
+                          ["--robot is not valid YAML/JSON", "line 1, column"]),
 }
 
 

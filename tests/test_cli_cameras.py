@@ -38,7 +38,7 @@ def test_find_reports_types_that_cannot_list_devices(capsys):
 
 
 def test_unknown_type_is_an_error_naming_it(capsys):
-    assert main(["cameras", "--find", "--type", "nosuchcam"]) == 1
+    assert main(["cameras", "--find", "--type", "nosuchcam"]) == 2  # a usage error (docs/cli.md)
     assert "nosuchcam" in capsys.readouterr().err
 
 

@@ -50,7 +50,7 @@ def test_cameras_from_a_file_and_bad_camera_type(tmp_path):
     assert done.returncode == 0, done.stderr
     assert DatasetMeta.load(root).video_keys == ["observation.images.top"]
     bad = lerec("record", f"--dataset.root={tmp_path / 'b'}", "--cameras={top: {type: kinect}}")
-    assert bad.returncode == 1
+    assert bad.returncode == 2  # a usage error (docs/cli.md)
     assert "unknown camera type 'kinect'" in bad.stderr and "synthetic" in bad.stderr
     assert not (tmp_path / "b").exists()
 
@@ -61,7 +61,7 @@ def test_resume_with_other_crf_is_refused_before_recording(tmp_path):
             f"--cameras={SMALL}", *FAST]
     assert lerec("record", *args).returncode == 0
     again = lerec("record", *args, "--resume", "--dataset.rgb_encoder.crf=18")
-    assert again.returncode == 1
+    assert again.returncode == 2  # a usage error (docs/cli.md)
     assert "video.crf: 30 -> 18" in again.stderr
     assert DatasetMeta.load(root).info["total_episodes"] == 1
 

@@ -68,11 +68,11 @@ def test_device_flag_errors_name_the_flag(tmp_path):
     assert bad.returncode == 2
     assert "robot type 'synthetic' has no option 'port'; its options are: fail_at, gain, id, joints" in bad.stderr
     unknown = lerec("record", f"--dataset.root={tmp_path / 'c'}", "--robot.type=no_such_arm", "--teleop={type: x}")
-    assert unknown.returncode == 1 and "unknown robot type 'no_such_arm'; installed: " in unknown.stderr
+    assert unknown.returncode == 2 and "unknown robot type 'no_such_arm'; installed: " in unknown.stderr
     assert "synthetic" in unknown.stderr.partition("installed: ")[2]  # plus whatever plugins this venv has
     assert not any(tmp_path.iterdir())
     elsewhere = lerec("info", "--robot.type=synthetic", str(tmp_path))
-    assert elsewhere.returncode == 2 and "unrecognized arguments: --robot.type=synthetic" in elsewhere.stderr
+    assert elsewhere.returncode == 2 and "unrecognized argument: --robot.type=synthetic" in elsewhere.stderr
 
 
 def test_cameras_only_with_robot_none(tmp_path):

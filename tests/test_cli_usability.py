@@ -86,14 +86,33 @@ def test_vcodec_auto_choice_is_logged_once_for_all_cameras(tmp_path):
     assert proc.stderr.count("vcodec=auto:") == 1, proc.stderr
 
 
-@pytest.mark.parametrize(("argv", "usage", "hint"), [
-    (["record", "--dataset.fsp=30"], "usage: lerec record", "did you mean --dataset.fps?"),
-    (["record", "--dataset.rgb_encoder.crff", "30"], "usage: lerec record", "did you mean --dataset.rgb_encoder.crf?"),
-    (["info", "x", "--jsno"], "usage: lerec info", "did you mean --json?"),
-    (["edit", "x", "delete", "--episodes", "1", "--ouptut", "y"], "usage: lerec edit root delete", "did you mean --output?"),
+@pytest.mark.parametrize(("argv", "command", "hint", "help"), [
+    (["record", "--dataset.fsp=30"], "lerec record", "did you mean --dataset.fps?", "lerec record --help"),
+    (["record", "--dataset.rgb_encoder.crff", "30"], "lerec record", "did you mean --dataset.rgb_encoder.crf?",
+     "lerec record --help"),
+    (["info", "x", "--jsno"], "lerec info", "did you mean --json?", "lerec info --help"),
+    (["info", "x", "-v"], "lerec info", "-v goes before the command: lerec -v info", "lerec info --help"),
+    (["edit", "x", "delete", "--episodes", "1", "--ouptut", "y"], "lerec edit", "did you mean --output?",
+     "lerec edit ROOT delete --help"),
 ])
-def test_an_unknown_flag_shows_its_commands_usage_and_the_closest_flag(argv, usage, hint, capsys):
+def test_an_unknown_flag_is_one_line_with_the_closest_flag_and_where_help_is(argv, command, hint, help, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     err = capsys.readouterr().err
-    assert exc.value.code == 2 and err.startswith(usage) and hint in err
+    assert exc.value.code == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith(f"{command}: error: unrecognized argument") and hint in err and help in err
+    assert "usage:" not in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["record", "--dataset.num_episode=1"],  # a prefix of --dataset.num_episodes
+    ["record", "--dataset.root", "x", "--cam", "{a: {type: synthetic}}"],
+    ["info", "x", "--js"],
+    ["edit", "x", "delete", "--episodes", "1", "--outp", "y"],  # a subcommand's subcommand
+    ["encoders", "--ben"],
+])
+def test_no_flag_is_taken_by_its_prefix(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "unrecognized argument" in err and "did you mean" in err, err

@@ -46,7 +46,8 @@ def test_a_python_recording_with_svtav1_and_depth_prints_nothing(tmp_path, capsy
     used = front["preset_used"]  # 11 with the SVT-AV1 of PyAV 18, 10 with PyAV 15's
     assert front["preset"] == 12 and isinstance(used, int) and 0 <= used < 12
     assert main(["info", str(tmp_path / "ds")]) == 0
-    assert f"preset=12 (SVT-AV1 here runs preset {used})" in capsys.readouterr().out
+    assert f"preset=12 (this SVT-AV1 runs it as preset {used}, the fastest it has; nothing to change)" in \
+        capsys.readouterr().out
 
 
 def test_svt_log_set_by_the_user_is_kept(tmp_path):

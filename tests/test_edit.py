@@ -43,7 +43,7 @@ def test_delete_keeps_the_other_episodes_frames_and_never_touches_the_source(rec
     assert not list(tmp_path.glob(".deleted*")), "the temporary folder is gone"
 
 
-def test_output_is_accepted_after_the_operation_and_shown_in_its_usage(recorded, tmp_path, capsys):
+def test_output_is_accepted_after_the_operation_and_required_by_name(recorded, tmp_path, capsys):
     out = tmp_path / "after"
     assert main(["edit", str(recorded), "delete", "--episodes", "1", "--output", str(out)]) == 0
     assert DatasetMeta.load(out).info["total_episodes"] == 2
@@ -51,7 +51,7 @@ def test_output_is_accepted_after_the_operation_and_shown_in_its_usage(recorded,
         main(["edit", str(recorded), "delete", "--episodes", "1"])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "[--output OUTPUT]" in err and "required: --output" in err
+    assert "required: --output" in err and "lerec edit ROOT delete --help" in err
 
 
 def test_split_by_fractions_and_by_episode_lists(recorded, tmp_path):

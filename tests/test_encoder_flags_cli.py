@@ -6,7 +6,7 @@ import pytest
 
 from lerec.cli import main
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_args, field_help
-from lerec.cli.encoders import BENCH_HEIGHT, BENCH_WIDTH, bench_encoder, synthetic_frames
+from lerec.cli.encoders import BENCH_HEIGHT, BENCH_WIDTH, bench_encoder, synthetic_frames, unusable_reason
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import EncoderConfigError
 
@@ -85,7 +85,20 @@ def test_lerec_encoders_lists_encoders_with_kind_and_why(capsys):
     nvenc = rows["h264_nvenc"].split()
     assert nvenc[2] == "hardware"
     if nvenc[3] == "no":
-        assert "libcuda" in rows["h264_nvenc"]
+        assert "needs an NVIDIA GPU and its driver (libcuda)" in rows["h264_nvenc"]
+
+
+def test_lerec_encoders_says_in_words_why_an_encoder_is_unusable(capsys):
+    """One line per unusable encoder, what it needs rather than the driver's raw error (logged with -v)."""
+    assert main(["encoders", "--all"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    unusable = [line for line in lines[2:] if line.split()[3] == "no"]
+    for line in unusable:
+        assert "Error:" not in line and "DLL" not in line and ".so" not in line, line
+    assert unusable_reason("av1_amf", "UnknownError: DLL libamfrt64.so.1 failed to open; Failed to create  "
+                           "hardware device context (AMF) : Unknown error occurred") == \
+        "needs an AMD GPU and the AMF runtime: not usable here"
+    assert unusable_reason("libfoo", "ValueError: width must be even; more") == "width must be even"
 
 
 def test_bench_measures_frames_per_second(capsys):

@@ -127,7 +127,7 @@ def test_merge_refuses_an_extra_column_typed_differently(annotated, recorded_b, 
     retype(b, files, column, pa.int64())
     assert validate(b) == []
     out = tmp_path / "merged"
-    assert main(["merge", str(annotated), str(b), "--output", str(out), *executor]) == 1
+    assert main(["merge", str(annotated), str(b), "--output", str(out), *executor]) == 2  # sources that differ
     message = capsys.readouterr().err
     assert column in message and "int32" in message and "int64" in message
     assert str(annotated) in message and str(b) in message

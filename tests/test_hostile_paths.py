@@ -139,7 +139,7 @@ def test_split_names_must_be_distinct_folder_names(world, tmp_path, capsys, name
     out = tmp_path / "out/split"
     before = outside(tmp_path, root)
     rc, err = run_cli(capsys, "edit", root, "--output", out, "split", "--episodes", "0;1,2", "--names", names)
-    assert rc == 1 and "--names" in err, err
+    assert rc == 2 and "--names" in err, err  # a usage error (docs/cli.md)
     assert ("twice" in err) if names == "x,x" else ("cannot name a folder" in err), err
     assert outside(tmp_path, root) == before and not out.exists()
 

@@ -4,6 +4,8 @@ tool's and validates; a failing episode names itself and leaves no output."""
 import json
 import re
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -130,3 +132,13 @@ def test_cli_commands_take_an_executor(recorded, recorded_b, tmp_path, capsys):
     assert main(["merge", str(recorded), str(recorded_b), "--output", str(tmp_path / "x"), "--tasks", "2"]) == 2
     assert "--tasks needs --executor local|slurm|ray" in capsys.readouterr().err
 
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_local_job_prints_lerecs_lines_not_datatroves(recorded, workers):
+    """datatrove's banner, pipeline and emoji statistics stay in the job's log files, out of the console."""
+    done = subprocess.run([sys.executable, "-m", "lerec", "validate", "--decode", "--executor", "local",
+                           "--workers", str(workers), str(recorded)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{recorded}: OK\n"
+    assert done.stderr == "", done.stderr

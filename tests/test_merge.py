@@ -61,7 +61,7 @@ def test_a_feature_mismatch_names_dataset_feature_and_field(recorded, recorded_b
         merge_datasets([recorded, b], tmp_path / "out")
     assert not (tmp_path / "out").exists()
     edit_info(b, lambda info: info.update({"fps": 15}))
-    assert main(["merge", str(recorded), str(b), "--output", str(tmp_path / "out")]) == 1
+    assert main(["merge", str(recorded), str(b), "--output", str(tmp_path / "out")]) == 2  # sources that differ
 
 
 def remux_whole_file(path):

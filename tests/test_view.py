@@ -54,9 +54,11 @@ def test_the_episode_video_holds_exactly_that_episodes_frames(recorded):
     assert [read_frame_index(f) for f in frames] == expected and len(expected) == 20
 
 
-def test_view_of_a_missing_episode_fails(recorded, tmp_path):
+def test_view_of_a_missing_episode_is_a_usage_error_naming_the_range(recorded, tmp_path, capsys):
     pytest.importorskip("rerun")
-    assert main(["view", str(recorded), "--episode", "7", "--save", str(tmp_path / "x.rrd")]) == 1
+    assert main(["view", str(recorded), "--episode", "7", "--save", str(tmp_path / "x.rrd")]) == 2
+    err = capsys.readouterr().err
+    assert "--episode 7: " in err and "has episodes 0 to 2" in err and not (tmp_path / "x.rrd").exists()
 
 
 @pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="the viewer needs X11/Wayland on Linux only")

@@ -8,7 +8,7 @@ from typing import Any
 
 from lerec.cameras.base import Camera
 from lerec.cameras.registry_types import CameraType
-from lerec.errors import LerecError
+from lerec.errors import LerecError, SettingsError
 from lerec.plugins.manager import Provided, build_config, provided
 
 RegisteredCameraType = Provided  # a camera type together with the distribution that provides it
@@ -24,7 +24,7 @@ def get_camera_type(type_name: str) -> CameraType:
     """The camera type called ``type_name``, or an error listing the installed ones."""
     types = camera_types()
     if type_name not in types:
-        raise LerecError(
+        raise SettingsError(
             f"unknown camera type {type_name!r}; installed: {', '.join(sorted(types)) or 'none'}"
             " (camera plugins are installed as Python packages, e.g. `pip install ./plugins/lerec-opencv`)"
         )

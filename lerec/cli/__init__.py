@@ -20,8 +20,22 @@ SUBCOMMANDS = ("record", "info", "validate", "merge", "edit", "label", "push", "
                "cameras", "robots", "convert_depth")
 
 
+class LerecParser(argparse.ArgumentParser):
+    """An argument parser that takes flags only as written (no prefix matching: ``--dataset.num_episode`` is not
+    ``--dataset.num_episodes``) and reports a usage error on one line, with a pointer to ``--help`` instead of the
+    whole usage. Subparsers are made of this class too."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        command = " ".join(self.prog.split()[:2])  # "lerec edit", also for "lerec edit ROOT delete"
+        self.exit(2, f"{command}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lerec", description="Record and edit LeRobot v3.0 robot datasets.")
+    parser = LerecParser(prog="lerec", description="Record and edit LeRobot v3.0 robot datasets.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("--version", action="version", version=f"lerec {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -37,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _innermost_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
-    """The (sub)parser of the (sub)command ``args`` selected: its usage is the one to show."""
+    """The (sub)parser of the (sub)command ``args`` selected: its flags are the ones to suggest."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             chosen = action.choices.get(getattr(args, action.dest, None) or "")
@@ -47,7 +61,7 @@ def _innermost_parser(parser: argparse.ArgumentParser, args: argparse.Namespace)
 
 
 def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
-    """Parse ``argv``; an unknown flag is reported with its subcommand's usage and the closest flags it has."""
+    """Parse ``argv``; an unknown flag is reported on one line with the closest flag its subcommand has."""
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         from lerec.encoding.codec_options import suggest
@@ -55,7 +69,10 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
         sub = _innermost_parser(parser, args)
         flags = [flag for action in sub._actions for flag in action.option_strings]
         hints = "".join(suggest(text.split("=", 1)[0], flags, n=1) for text in unknown if text.startswith("-"))
-        sub.error(f"unrecognized arguments: {' '.join(unknown)}{hints}")
+        if {"-v", "--verbose"} & set(unknown):
+            hints += f"; -v goes before the command: lerec -v {args.command}"
+        what = "argument" if len(unknown) == 1 else "arguments"
+        sub.error(f"unrecognized {what}: {' '.join(unknown)}{hints}")
     return args
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lerec.cameras.options import check_camera_name
 from lerec.cameras.registry import build_camera_config
+from lerec.cli.yaml_text import load_yaml, read_text_file
 from lerec.errors import SettingsError
 from lerec.recording.settings import check_seconds
 
@@ -30,16 +29,13 @@ def parse_camera_settings(text: str) -> tuple[dict[str, Any], dict[str, dict[str
     source = text[1:] if text.startswith("@") else text
     path = Path(source)
     if source and "{" not in source and path.is_file():
-        source = path.read_text()
+        source = read_text_file(path, "--cameras")
     elif source and (text.startswith("@") or ("{" not in source and ":" not in source)):
         # No mapping syntax, so a file name (inline YAML always has a ``name: options`` colon).
         what = "is a folder, not a file" if path.is_dir() else "does not exist"
         raise SettingsError(f"--cameras={text}: file {source} {what}; give a YAML/JSON file or inline "
                          f"YAML/JSON such as {DEFAULT_CAMERAS}")
-    try:
-        spec = yaml.safe_load(source)
-    except yaml.YAMLError as exc:
-        raise SettingsError(f"--cameras is not valid YAML/JSON: {exc}") from None
+    spec = load_yaml(source, "--cameras", top_level_key="camera")
     if not isinstance(spec, dict) or not spec:
         raise SettingsError(f"--cameras must map camera names to options, e.g. {DEFAULT_CAMERAS}; got {text!r}")
     cameras, recorder_options = {}, {}

@@ -11,7 +11,7 @@ import yaml
 
 from lerec.cameras.registry import RegisteredCameraType, camera_types
 from lerec.cameras.registry_types import FoundCamera
-from lerec.errors import LerecError
+from lerec.errors import SettingsError
 
 
 def register(subparsers) -> None:
@@ -41,7 +41,7 @@ def _selected(types: list[str] | None) -> dict[str, RegisteredCameraType]:
     installed = camera_types()
     unknown = sorted(set(types or ()) - set(installed))
     if unknown:
-        raise LerecError(f"unknown camera type {', '.join(unknown)}; installed: {', '.join(sorted(installed))}")
+        raise SettingsError(f"unknown camera type {', '.join(unknown)}; installed: {', '.join(sorted(installed))}")
     return {name: reg for name, reg in sorted(installed.items()) if not types or name in types}
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.dataset import format as fmt
 from lerec.dataset.lock import dataset_lock
+from lerec.dataset.metadata import check_dataset_folder
 from lerec.dataset.depth_conversion import convert_dataset_depth, pending_depth_videos
 from lerec.encoding.depth_transcode import convert_depth_config
 
@@ -59,6 +60,7 @@ def _progress_printer(stream=None):
 
 
 def run(args: argparse.Namespace) -> int:
+    check_dataset_folder(args.root)
     config = convert_depth_config(args.preset, args.g)
     job = executor_options(args)
     if job is not None or args.output is not None:
@@ -92,10 +94,12 @@ def _run_job(args: argparse.Namespace, job: dict | None) -> int:
     from lerec.cli.progress import Progress
     from lerec.dataset.metadata import DatasetMeta
     from lerec.errors import SettingsError
+    from lerec.recording.settings import check_root
 
     if job is None or args.output is None or args.dry_run:
         raise SettingsError("convert-depth --executor writes a new dataset: give --executor and --output "
                             "(and no --dry-run)")
+    check_root(args.output, "--output")
     with Progress("convert-depth", len(DatasetMeta.load(args.root).episodes), "episodes") as bar:
         lerec.jobs.convert_depth(args.root, args.output, preset=args.preset, g=args.g,
                                  encoder_threads=args.threads, progress=bar.update, **job)

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 import yaml
 
+from lerec.cli.yaml_text import load_yaml, read_text_file
 from lerec.errors import SettingsError
 from lerec.robots.registry import build_config, device_types
 
@@ -46,11 +47,8 @@ def _spec(kind: str, text: str) -> dict[str, Any]:
     if source and "{" not in source and ("/" in source or path.suffix in (".yaml", ".yml", ".json")):
         if not path.is_file():
             raise SettingsError(f"--{kind}: file {source!r} not found")
-        source = path.read_text()
-    try:
-        spec = yaml.safe_load(source)
-    except yaml.YAMLError as exc:
-        raise SettingsError(f"--{kind} is not valid YAML/JSON: {exc}") from None
+        source = read_text_file(path, f"--{kind}")
+    spec = load_yaml(source, f"--{kind}", top_level_key="option")
     if isinstance(spec, str):
         spec = {"type": spec}
     if not isinstance(spec, dict) or "type" not in spec:

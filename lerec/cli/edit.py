@@ -24,6 +24,7 @@ from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.summary import plural
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import DatasetError, SettingsError
+from lerec.recording.settings import check_root
 
 OUTPUT_HELP = "new dataset folder (must not exist or be empty); before or after the operation"
 ENCODERS = (("rgb_encoder", RGBEncoderConfig), ("depth_encoder", DepthEncoderConfig))
@@ -52,7 +53,7 @@ def register(subparsers) -> None:
         description="Write an edited copy of a dataset. The source is never modified; the output is built in a "
         "temporary folder and moved into place when complete. Videos are copied without re-encoding except "
         "the streams a reencode/convert changes.")
-    p.add_argument("root", help="source dataset folder")
+    p.add_argument("root", metavar="ROOT", help="source dataset folder")
     p.add_argument("--output", help=OUTPUT_HELP)
     ops = p.add_subparsers(dest="operation", metavar="OPERATION", required=True)
     d = ops.add_parser("delete", help="drop episodes (the rest are renumbered from 0)")
@@ -84,25 +85,26 @@ def _splits(args, num_episodes: int) -> dict[str, list[int]]:
         try:
             fractions = [float(x) for x in args.fractions.split(",")]
         except ValueError:
-            raise DatasetError(f"--fractions {args.fractions!r}: expected numbers like 0.8,0.2") from None
+            raise SettingsError(f"--fractions {args.fractions!r}: expected numbers like 0.8,0.2") from None
         parts = split_by_fractions(num_episodes, fractions)
     else:
         parts = [_int_list(part) for part in args.episodes.split(";")]
     names = args.names.split(",") if args.names else (
         ["train", "val"] if len(parts) == 2 else [f"split{i}" for i in range(len(parts))])
     if len(names) != len(parts):
-        raise DatasetError(f"--names gives {len(names)} names for {len(parts)} splits")
+        raise SettingsError(f"--names gives {len(names)} names for {len(parts)} splits")
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise DatasetError(f"--names {args.names!r}: {repeated[0]!r} is given twice; each split needs its own name")
+        raise SettingsError(f"--names {args.names!r}: {repeated[0]!r} is given twice; each split needs its own name")
     for name in names:
-        layout.check_name(name, f"--names {args.names!r}", "split name")
+        layout.check_name(name, f"--names {args.names!r}", "split name", SettingsError)
     return dict(zip(names, parts))
 
 
 def run(args) -> int:
     if args.output is None:
         args.usage_parser.error("the following arguments are required: --output")
+    check_root(args.output, "--output")  # a file in its place, a read-only file system: before any work
     meta = DatasetMeta.load(args.root)
     n = len(meta.episodes)
     if args.operation == "delete":
@@ -120,7 +122,7 @@ def run(args) -> int:
     else:
         rgb, depth = _encoder_changes(args, "rgb_encoder"), _encoder_changes(args, "depth_encoder")
         if args.operation == "reencode" and rgb is None and depth is None:
-            raise DatasetError("reencode needs at least one --rgb_encoder.<field> or --depth_encoder.<field>")
+            raise SettingsError("reencode needs at least one --rgb_encoder.<field> or --depth_encoder.<field>")
         job = executor_options(args)
         with Progress(args.operation, n, "episodes") as bar:
             if job is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import time
 from collections.abc import Iterator
@@ -31,6 +32,20 @@ HARDWARE_PIX_FMTS = {
     "cuda", "qsv", "vaapi", "videotoolbox", "amf", "vulkan", "d3d11", "d3d12", "drm_prime", "mediacodec",
 }
 BENCH_WIDTH, BENCH_HEIGHT = 640, 480
+log = logging.getLogger(__name__)
+# What a hardware encoder that does not open needs, by its name's suffix: the driver's own error (``lerec -v
+# encoders`` logs it) says which library failed, rarely what is missing.
+HARDWARE_NEEDS = {
+    "_nvenc": "an NVIDIA GPU and its driver (libcuda)",
+    "_amf": "an AMD GPU and the AMF runtime",
+    "_qsv": "an Intel GPU and its media stack (oneVPL)",
+    "_vaapi": "a VA-API render device (/dev/dri)",
+    "_v4l2m2m": "a V4L2 memory-to-memory encoder device",
+    "_vulkan": "a GPU with Vulkan video encoding",
+    "_videotoolbox": "macOS VideoToolbox",
+    "_mf": "Windows Media Foundation",
+    "_mediacodec": "Android MediaCodec",
+}
 
 
 @attrs.define
@@ -68,7 +83,7 @@ def probe_encoder(name: str) -> EncoderRow:
     """Describe ``name`` and trial-open it with its own defaults on a VGA frame."""
     pix_fmt = cpu_pix_fmt(name)
     failure = trial_open(name, pix_fmt, BENCH_WIDTH, BENCH_HEIGHT, {})
-    why = failure or f"opens on a {BENCH_WIDTH}x{BENCH_HEIGHT} {pix_fmt} frame"
+    why = unusable_reason(name, failure) if failure else f"opens on a {BENCH_WIDTH}x{BENCH_HEIGHT} {pix_fmt} frame"
     return EncoderRow(
         name=name,
         codec=video_encoder(name).canonical_name,
@@ -77,6 +92,19 @@ def probe_encoder(name: str) -> EncoderRow:
         usable=failure is None,
         why=why,
     )
+
+
+def unusable_reason(name: str, failure: str) -> str:
+    """Why ``name`` does not open here, in words: what a hardware encoder needs, else the error's first clause."""
+    log.debug("%s: %s", name, failure)
+    need = next((text for suffix, text in HARDWARE_NEEDS.items() if name.endswith(suffix)), None)
+    if need is not None:
+        return f"needs {need}: not usable here"
+    first = failure.split(";")[0].strip()
+    kind, _, text = first.partition(": ")
+    if text and kind.isidentifier():  # "ValueError: ..." -> "..."
+        first = text
+    return first if len(first) <= 70 else first[:69] + "…"
 
 
 def bench_config(name: str) -> RGBEncoderConfig | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.cli.progress import Progress
 from lerec.dataset.merge import count_episodes, merge_datasets
+from lerec.recording.settings import check_root
 
 
 def register(subparsers) -> None:
@@ -20,6 +21,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    check_root(args.output, "--output")  # a file in its place, a read-only file system: before any work
     job = executor_options(args)
     with Progress("merge", count_episodes(args.sources), "episodes") as bar:
         if job is None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio
 
+from lerec.cameras.synthetic import SyntheticCameraConfig
 from lerec.cli.camera_options import DEFAULT_CAMERAS, parse_camera_settings
 from lerec.cli.cues import Cues, add_cue_arguments
 from lerec.cli.device_options import device_config
@@ -31,12 +32,16 @@ from lerec.recording.settings import (
     check_encoder_threads,
     check_episode_length,
     check_fps,
+    check_no_dataset,
     check_queue_maxsize,
     check_root,
     check_seconds,
     check_task,
 )
 from lerec.robots import SyntheticRobotConfig, SyntheticTeleopConfig
+
+
+DEMO_TASK = "demo task"  # the task of the synthetic demo, the one recording that may omit --dataset.single_task
 
 
 def register(subparsers) -> None:
@@ -55,7 +60,8 @@ def register(subparsers) -> None:
     d.add_argument("--dataset.episode_time_s", dest="episode_time_s", type=float, default=10.0, help="default: 10")
     d.add_argument("--dataset.reset_time_s", dest="reset_time_s", type=float, default=0.0,
                    help="pause between episodes (default: 0)")
-    d.add_argument("--dataset.single_task", dest="task", default="demo task", help="the task of every episode")
+    d.add_argument("--dataset.single_task", dest="task", default=None,
+                   help="the task of every episode, e.g. 'pick the cube' (required unless every device is synthetic)")
     d.add_argument("--dataset.encoder_threads", dest="encoder_threads", type=int, default=None,
                    help="threads per encoder (default: the cores shared among the streams, at least 1 each)")
     d.add_argument("--dataset.encoder_queue_maxsize", dest="encoder_queue_maxsize", type=int, default=60,
@@ -112,6 +118,17 @@ def _encoder(args, root: Path, prefix: str, config_cls: type) -> Any:
     return resumed_encoder(root, config_cls is DepthEncoderConfig, changes) or config if changes else None
 
 
+def _task(task: str | None, configs: list) -> str:
+    """The task of every episode: required, except for the synthetic demo (every device synthetic)."""
+    if task is not None:
+        return task
+    synthetic = (SyntheticCameraConfig, SyntheticRobotConfig, SyntheticTeleopConfig, type(None))
+    if all(isinstance(config, synthetic) for config in configs):
+        return DEMO_TASK
+    raise SettingsError("--dataset.single_task is required: the task of every episode, e.g. "
+                        "--dataset.single_task='pick the cube' (only the synthetic demo records without one)")
+
+
 def devices(args) -> tuple[object | None, object | None]:
     """The robot and teleop configs of the command line: both synthetic when neither is given."""
     dotted = getattr(args, "dotted", None) or {}
@@ -122,6 +139,8 @@ def devices(args) -> tuple[object | None, object | None]:
     if robot is not None and teleop is None:
         raise SettingsError("--robot needs --teleop: lerec record takes each tick's action from a teleoperator "
                             "(`lerec robots` lists the installed types; from Python, a policy can give them)")
+    if teleop is not None and robot is None:
+        raise SettingsError("--teleop needs --robot: the teleoperator's actions drive a robot")
     return robot, teleop
 
 
@@ -179,6 +198,7 @@ async def _record(args, interrupts: _Interrupts) -> int:
     rgb = _encoder(args, root, "dataset.rgb_encoder", RGBEncoderConfig)
     depth = _encoder(args, root, "dataset.depth_encoder", DepthEncoderConfig)
     robot, teleop = devices(args)
+    args.task = _task(args.task, [*cameras.values(), robot, teleop])
     interrupts.setup = anyio.CancelScope()
     interrupts.loop = asyncio.get_running_loop()
     if interrupts.count:
@@ -262,17 +282,18 @@ def check_settings(args) -> None:
     fps = check_fps(args.fps, "--dataset.fps")
     check_episode_length(args.episode_time_s, fps, "--dataset.episode_time_s")
     check_seconds(args.reset_time_s, "--dataset.reset_time_s")
-    check_task(args.task, "--dataset.single_task")
+    if args.task is not None:
+        check_task(args.task, "--dataset.single_task")
     check_encoder_threads(args.encoder_threads, "--dataset.encoder_threads")
     check_queue_maxsize(args.encoder_queue_maxsize, "--dataset.encoder_queue_maxsize")
     if args.max_frame_age_s is not None:
         check_seconds(args.max_frame_age_s, "--dataset.max_frame_age_s", above_zero=True)
     if args.web is not None:
         parse_address(args.web)
-    if args.root is not None:
-        check_root(args.root, "--dataset.root")  # "" would be the current folder
-    else:
-        check_root(_root(args), "--dataset.repo_id")
+    option = "--dataset.root" if args.root is not None else "--dataset.repo_id"
+    root = check_root(args.root if args.root is not None else _root(args), option)  # "" is refused, not "."
+    if not args.resume:
+        check_no_dataset(root, option, "--resume")
     check_push_settings(args)
 
 

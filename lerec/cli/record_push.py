@@ -12,7 +12,6 @@ local dataset is complete, and the line printed says how to finish: ``lerec push
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import subprocess

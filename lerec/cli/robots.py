@@ -7,7 +7,7 @@ import argparse
 import yaml
 
 from lerec.cli.cameras import print_found
-from lerec.errors import LerecError
+from lerec.errors import SettingsError
 from lerec.robots.registry import KINDS, device_types
 
 
@@ -27,7 +27,7 @@ def _selected(types: list[str] | None) -> list[tuple[str, str, object]]:
     rows = [(kind, name, reg) for kind in KINDS for name, reg in sorted(device_types(kind).items())]
     unknown = sorted(set(types or ()) - {name for _, name, _ in rows})
     if unknown:
-        raise LerecError(f"unknown robot/teleop type {', '.join(unknown)}; installed: "
+        raise SettingsError(f"unknown robot/teleop type {', '.join(unknown)}; installed: "
                          f"{', '.join(sorted({name for _, name, _ in rows}))}")
     return [row for row in rows if not types or row[1] in types]
 

@@ -8,6 +8,7 @@ import sys
 from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.cli.progress import Progress
 from lerec.dataset.remote import dataset_root
+from lerec.dataset.metadata import check_dataset_folder
 from lerec.dataset.validate import Validator
 
 SHOWN = 50
@@ -29,6 +30,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    check_dataset_folder(args.root)  # nothing to list problems of: an error, as in every command
     job = executor_options(args)
     root = dataset_root(args.root, args.revision)
     if job is not None:

@@ -14,7 +14,7 @@ from lerec.cli.progress import Progress
 from lerec.dataset.episode_video import EpisodeVideoSource
 from lerec.dataset.features import DEFAULT_FEATURES
 from lerec.dataset.reader import DatasetReader
-from lerec.errors import LerecError
+from lerec.errors import LerecError, SettingsError
 
 SAVE_HINT = "save the episode with --save FILE.rrd and open it with `rerun FILE.rrd` on a machine with a screen"
 
@@ -126,14 +126,29 @@ def log_episode(rr, reader: DatasetReader, e: int, progress=lambda n: None) -> N
         progress(1)
 
 
+def check_save_path(path: str) -> None:
+    """``--save FILE.rrd`` in a folder that exists and can be written, before an episode is read."""
+    folder = Path(path).parent
+    if Path(path).is_dir():
+        raise SettingsError(f"--save={path}: is a folder; give a file name, e.g. {Path(path) / 'episode.rrd'}")
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise SettingsError(f"--save={path}: {folder} {what}; create the folder or save elsewhere")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SettingsError(f"--save={path}: the folder {folder} is not writable")
+
+
 def run(args) -> int:
     rr = _import_rerun()
     viewer = None
-    if not args.save:
+    if args.save:
+        check_save_path(args.save)
+    else:
         check_screen()
         viewer = viewer_executable()
     with DatasetReader(args.root, depth_output_unit="mm") as reader:
-        reader.episode(args.episode)
+        if not 0 <= args.episode < reader.num_episodes:
+            raise SettingsError(f"--episode {args.episode}: {args.root} has episodes 0 to {reader.num_episodes - 1}")
         rr.init("lerec_view")
         if args.save:
             rr.save(args.save)

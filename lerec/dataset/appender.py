@@ -12,7 +12,6 @@ the next one starts: besides them it keeps only the last episode row and running
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from lerec.dataset import format as fmt
-from lerec.dataset.atomic import raise_disk_error
+from lerec.dataset.atomic import RESUME_HINT, RETRY_HINT, raise_disk_error
 from lerec.dataset.episode_video import MovableEpisode
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.rollback import Rollback
@@ -139,7 +138,8 @@ class EpisodeAppender:
             path.parent.mkdir(parents=True, exist_ok=True)
             episode.append_to(path, location.start_frame(meta.fps), meta.fps)
         except OSError as exc:
-            raise_disk_error(path, exc)
+            # In place (a recording, rolled back on failure) or into a tool's output built apart.
+            raise_disk_error(path, exc, RESUME_HINT if self.rollback is not None else RETRY_HINT)
             raise
         return location
 

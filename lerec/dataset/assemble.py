@@ -21,13 +21,14 @@ import pyarrow as pa
 
 from lerec.dataset import format as fmt
 from lerec.dataset.appender import EpisodeAppender, first_frame_index
+from lerec.dataset.atomic import raise_disk_error
 from lerec.dataset.episode_video import EpisodeVideoSource, MovableEpisode
 from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES
 from lerec.dataset.metadata import DatasetMeta, new_info
 from lerec.dataset.reader import DatasetReader
 from lerec.dataset.stats import numeric_stats
 from lerec.dataset.tables import frame_table
-from lerec.errors import DatasetError
+from lerec.errors import DatasetError, DatasetRequestError
 
 IMAGE_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 
@@ -37,14 +38,21 @@ def output_folder(output: str | os.PathLike) -> Iterator[Path]:
     """A temporary folder beside ``output`` that is renamed to ``output`` when the block succeeds."""
     output = Path(output)
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
-        raise DatasetError(f"{output} exists and is not empty; choose a new output folder")
+        raise DatasetRequestError(f"{output} exists and is not empty; choose a new output folder")
     tmp = output.parent / f".{output.name}.lerec-tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    try:
+        tmp.mkdir(parents=True)
+    except OSError as exc:  # a read-only or full file system, a place no folder can be made (/proc)
+        raise_disk_error(tmp, exc)
+        raise DatasetError(f"{output}: cannot create the output folder ({exc.strerror or exc}: "
+                           f"{exc.filename or tmp})") from None
     try:
         yield tmp
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise_disk_error(output, exc)
         raise
     if output.exists():
         output.rmdir()
@@ -162,5 +170,5 @@ def check_output_not_source(output: str | os.PathLike, sources: list[str | os.Pa
     for src in sources:
         s = Path(src).resolve()
         if out == s or s in out.parents or out in s.parents:
-            raise DatasetError(f"output {output} overlaps the source dataset {src}; sources are never modified")
+            raise DatasetRequestError(f"output {output} overlaps the source dataset {src}; sources are never modified")
 

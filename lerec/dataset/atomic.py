@@ -23,22 +23,26 @@ DISK_ERRORS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk 
                errno.EROFS: "read-only file system"}
 # pyarrow raises OSError without an errno for the same conditions; its message holds strerror's text.
 _DISK_ERROR_TEXTS = {os.strerror(code): text for code, text in DISK_ERRORS.items()}
+# What to do after a full disk: a tool's output is built apart and nothing of it is kept, so it is run again; a
+# recording keeps every episode saved before and goes on with --resume.
+RETRY_HINT = "nothing else was changed; free space or make it writable, then run the command again"
+RESUME_HINT = "saved episodes are intact; free space or make it writable, then `lerec record --resume` goes on"
 
 
-def disk_error(path: str | os.PathLike, exc: BaseException) -> DatasetError | None:
-    """A one-line :class:`DatasetError` naming ``path`` when ``exc`` is a full disk or a read-only file system."""
+def disk_error(path: str | os.PathLike, exc: BaseException, hint: str = RETRY_HINT) -> DatasetError | None:
+    """A one-line :class:`DatasetError` naming ``path`` when ``exc`` is a full disk or a read-only file system,
+    ending with ``hint`` (what to do then)."""
     if not isinstance(exc, OSError):
         return None
     text = DISK_ERRORS.get(exc.errno) or next((t for s, t in _DISK_ERROR_TEXTS.items() if s in str(exc)), None)
     if text is None:
         return None
-    return DatasetError(f"{exc.filename or path}: {text} (saved episodes are intact; free space or make it "
-                        "writable, then `lerec record --resume` goes on)")
+    return DatasetError(f"{exc.filename or path}: {text} ({hint})")
 
 
-def raise_disk_error(path: str | os.PathLike, exc: BaseException) -> None:
+def raise_disk_error(path: str | os.PathLike, exc: BaseException, hint: str = RETRY_HINT) -> None:
     """Raise :func:`disk_error` for ``exc`` (from it), if it is one."""
-    error = disk_error(path, exc)
+    error = disk_error(path, exc, hint)
     if error is not None:
         raise error from exc
 

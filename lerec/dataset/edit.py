@@ -27,7 +27,7 @@ from lerec.dataset.images import image_from_cell
 from lerec.dataset.reader import DatasetReader
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.encoding.video_encoding import VideoEncoding
-from lerec.errors import DatasetError
+from lerec.errors import DatasetRequestError
 
 Progress = Callable[[int], None]
 
@@ -48,7 +48,7 @@ def _checked_episodes(reader: DatasetReader, episodes: Iterable[int]) -> list[in
     episodes = [int(e) for e in episodes]
     bad = [e for e in episodes if not 0 <= e < reader.num_episodes]
     if bad:
-        raise DatasetError(f"{reader.root}: episode {bad[0]} does not exist ({reader.num_episodes} episodes)")
+        raise DatasetRequestError(f"{reader.root}: episode {bad[0]} does not exist ({reader.num_episodes} episodes)")
     return episodes
 
 
@@ -60,7 +60,7 @@ def delete_episodes(source: str | os.PathLike, output: str | os.PathLike, episod
         drop = set(_checked_episodes(reader, episodes))
         keep = [e for e in range(reader.num_episodes) if e not in drop]
     if not keep:
-        raise DatasetError(f"{source}: deleting episodes {sorted(drop)} would leave none")
+        raise DatasetRequestError(f"{source}: deleting episodes {sorted(drop)} would leave none")
     return keep_episodes(source, output, keep, progress)
 
 
@@ -71,7 +71,7 @@ def keep_episodes(source: str | os.PathLike, output: str | os.PathLike, episodes
     with DatasetReader(source) as reader:
         keep = sorted(set(_checked_episodes(reader, episodes)))
         if not keep:
-            raise DatasetError(f"{source}: no episodes to keep")
+            raise DatasetRequestError(f"{source}: no episodes to keep")
         with output_folder(output) as tmp:
             _copy(reader, keep, tmp, progress)
     return Path(output)
@@ -80,14 +80,14 @@ def keep_episodes(source: str | os.PathLike, output: str | os.PathLike, episodes
 def split_by_fractions(num_episodes: int, fractions: Sequence[float]) -> list[list[int]]:
     """Consecutive episode ranges of the given fractions (the last takes what rounding leaves)."""
     if any(f <= 0 for f in fractions) or sum(fractions) > 1 + 1e-9:
-        raise DatasetError(f"fractions {list(fractions)} must be positive and sum to at most 1")
+        raise DatasetRequestError(f"fractions {list(fractions)} must be positive and sum to at most 1")
     bounds = np.rint(np.cumsum([0, *fractions]) * num_episodes).astype(int)
     if abs(sum(fractions) - 1) < 1e-9:
         bounds[-1] = num_episodes
     parts = [list(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:])]
     empty = [i for i, p in enumerate(parts) if not p]
     if empty:
-        raise DatasetError(f"split {empty[0]} ({fractions[empty[0]]}) of {num_episodes} episodes would be empty")
+        raise DatasetRequestError(f"split {empty[0]} ({fractions[empty[0]]}) of {num_episodes} episodes would be empty")
     return parts
 
 
@@ -102,7 +102,7 @@ def split_dataset(source: str | os.PathLike, output: str | os.PathLike, splits: 
         with output_folder(output) as tmp:
             for name, episodes in checked.items():
                 if not episodes:
-                    raise DatasetError(f"split {name!r} has no episodes")
+                    raise DatasetRequestError(f"split {name!r} has no episodes")
                 _copy(reader, episodes, layout.confine(tmp, name), progress)
     return {name: Path(output) / name for name in splits}
 
@@ -205,7 +205,7 @@ def images_to_convert(source: str | os.PathLike) -> list[str]:
     with DatasetReader(source) as reader:
         image_keys = reader.image_keys
     if not image_keys:
-        raise DatasetError(f"{source}: no image features to convert (its cameras are already videos)")
+        raise DatasetRequestError(f"{source}: no image features to convert (its cameras are already videos)")
     return image_keys
 
 

@@ -8,7 +8,7 @@ import string
 from pathlib import Path
 
 from lerec.dataset.format import TEMPLATE_FIELDS
-from lerec.errors import DatasetError
+from lerec.errors import DatasetError, LerecError
 
 # --- Paths derived from a dataset's files -------------------------------------------------------------------------
 # Everything a dataset names (feature keys, path templates, journal entries, files found on disk and the symlinks
@@ -44,11 +44,13 @@ def find(root: str | os.PathLike, pattern: str) -> list[Path]:
     return [confine(root, path.relative_to(root)) for path in sorted(root.glob(pattern))]
 
 
-def check_name(name: object, source: str | os.PathLike, what: str = "feature key") -> str:
-    """``name`` if it can be one path component (a feature key, a split name); else a DatasetError."""
+def check_name(name: object, source: str | os.PathLike, what: str = "feature key",
+               error: type[LerecError] = DatasetError) -> str:
+    """``name`` if it can be one path component (a feature key, a split name); else ``error`` (a DatasetError, or
+    a SettingsError for a name given on the command line)."""
     # Glob characters too: a key 'a*' would make the files of key 'ab' look like its own.
     if not isinstance(name, str) or name in ("", ".", "..") or any(c in name for c in "/\\\0*?["):
-        raise DatasetError(f"{source}: {what} {name!r} cannot name a folder (it must be non-empty, without '/', "
+        raise error(f"{source}: {what} {name!r} cannot name a folder (it must be non-empty, without '/', "
                            "'\\', '*', '?', '[' or NUL, and not '.' or '..')")
     return name
 

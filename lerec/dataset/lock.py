@@ -60,9 +60,10 @@ def dataset_lock(root: str | os.PathLike, command: str | None = None) -> Iterato
     made = [folder for folder in (root, path.parent) if not folder.exists()]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    except OSError as exc:  # a place no folder can be made (under /proc, say), or a full disk
         raise_disk_error(path.parent, exc)
-        raise
+        raise DatasetError(f"{root}: cannot create the dataset's folder ({exc.strerror or exc}: "
+                           f"{exc.filename or path.parent})") from None
     fd = -1
     try:
         fd = _open_locked(path, root)

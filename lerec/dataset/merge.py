@@ -27,7 +27,7 @@ from lerec.dataset.assemble import (
 from lerec.dataset.features import DEFAULT_FEATURES
 from lerec.dataset.reader import DatasetReader
 from lerec.encoding.video_encoding import ENCODER_SETTINGS_KEYS, info_key
-from lerec.errors import DatasetError
+from lerec.errors import DatasetError, DatasetRequestError
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,9 @@ def merged_features(readers: Iterable[DatasetReader]) -> dict[str, dict[str, Any
     for other in readers:
         name = other.root
         if other.fps != first.fps:
-            raise DatasetError(f"{name}: fps {other.fps} differs from {first.root}'s {first.fps}")
+            raise DatasetRequestError(f"{name}: fps {other.fps} differs from {first.root}'s {first.fps}")
         if other.meta.info.get("robot_type") != first.meta.info.get("robot_type"):
-            raise DatasetError(f"{name}: robot_type {other.meta.info.get('robot_type')!r} differs from "
+            raise DatasetRequestError(f"{name}: robot_type {other.meta.info.get('robot_type')!r} differs from "
                                f"{first.root}'s {first.meta.info.get('robot_type')!r}")
         missing = set(first.features) ^ set(other.features)
         if missing:
@@ -62,7 +62,7 @@ def merged_features(readers: Iterable[DatasetReader]) -> dict[str, dict[str, Any
             want = result[key]
             for field in ("dtype", "shape", "names"):
                 if _norm(feature.get(field)) != _norm(want.get(field)):
-                    raise DatasetError(f"{name}: feature {key!r} field {field!r} is {feature.get(field)!r}, "
+                    raise DatasetRequestError(f"{name}: feature {key!r} field {field!r} is {feature.get(field)!r}, "
                                        f"{first.root} has {want.get(field)!r}")
             info, merged = feature.get("info") or {}, want.get("info") or {}
             for field in sorted(set(info) | set(merged)):
@@ -75,7 +75,7 @@ def merged_features(readers: Iterable[DatasetReader]) -> dict[str, dict[str, Any
                                     "{}" if field == EXTRA_OPTIONS else "null")
                     merged[field] = {} if field == EXTRA_OPTIONS else None
                     continue
-                raise DatasetError(f"{name}: feature {key!r} field {field!r} is {info.get(field)!r}, "
+                raise DatasetRequestError(f"{name}: feature {key!r} field {field!r} is {info.get(field)!r}, "
                                    f"{first.root} has {merged.get(field)!r}")
         _check_extra_column_types(other, seen)
     return result
@@ -88,7 +88,7 @@ def _check_extra_column_types(reader: DatasetReader, seen: dict[tuple[str, str],
     for (where, column), typ in _extra_column_types(reader).items():
         first = seen.setdefault((where, column), (typ, reader.root))
         if first[0] != typ:
-            raise DatasetError(f"{reader.root}: {where} column {column!r} is {typ}, {first[1]} has {first[0]}; "
+            raise DatasetRequestError(f"{reader.root}: {where} column {column!r} is {typ}, {first[1]} has {first[0]}; "
                                "merge keeps such columns as they are, so their types must match")
 
 
@@ -113,7 +113,7 @@ def merge_datasets(sources: Sequence[str | os.PathLike], output: str | os.PathLi
                    progress: Callable[[int], None] | None = None) -> Path:
     """Write the episodes of ``sources``, in order, as one dataset at ``output``; returns ``output``."""
     if len(sources) < 2:
-        raise DatasetError("merge needs at least two datasets")
+        raise DatasetRequestError("merge needs at least two datasets")
     check_output_not_source(output, list(sources))
     # One source open at a time: a source's metadata (its episode rows) is as large as the rows it adds.
     features = merged_features(opened_in_turn(sources))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,14 @@ def update_feature_info(root: Path, updates: Mapping[str, Mapping[str, Any]]) ->
     write_json_atomically(layout.confine(root, fmt.INFO_PATH), info)
 
 
+def check_dataset_folder(root: str | os.PathLike) -> Path:
+    """``root`` as a Path if it is a folder; else a DatasetError saying it does not exist or is a file."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"{root} {'is a file, not a dataset folder' if root.exists() else 'does not exist'}")
+    return root
+
+
 @attrs.define
 class DatasetMeta:
     """Everything under ``meta/``, in memory. ``episodes`` are the episode rows (with ``stats/...`` columns)."""
@@ -88,10 +97,7 @@ class DatasetMeta:
         it leads to is inside ``root`` and every size it claims is bounded by the files (:mod:`lerec.dataset.bounds`).
         Episode rows and tasks past info.json's ``total_episodes`` and ``total_tasks`` (what an interrupted save
         leaves, and ``--resume`` cuts) are left out unless ``uncommitted``; fewer than those totals is an error."""
-        root = Path(root)
-        if not root.is_dir():
-            what = "is a file, not a dataset folder" if root.exists() else "does not exist"
-            raise DatasetError(f"{root} {what}")
+        root = check_dataset_folder(root)
         info_path = layout.confine(root, fmt.INFO_PATH)
         if not info_path.exists():
             raise DatasetError(f"{root} is not a dataset: {fmt.INFO_PATH} is missing")

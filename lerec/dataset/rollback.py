@@ -13,7 +13,7 @@ import shutil
 import threading
 from pathlib import Path
 
-from lerec.dataset.atomic import fsync_dir, raise_disk_error
+from lerec.dataset.atomic import RESUME_HINT, fsync_dir, raise_disk_error
 
 
 class Rollback:
@@ -41,7 +41,7 @@ class Rollback:
                     kept.unlink(missing_ok=True)
                     os.link(path, kept)
                 except OSError as exc:
-                    raise_disk_error(kept, exc)
+                    raise_disk_error(kept, exc, RESUME_HINT)
                     raise
             self._replaced[path] = kept
 

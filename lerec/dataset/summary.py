@@ -97,8 +97,11 @@ def format_summary(s: dict[str, Any]) -> str:
             f"{st['bitrate_kbps']} kb/s, {st['files']} file(s) {_size(st['bytes'])} "
             f"({_size(st['bytes_per_frame'] or 0)}/frame)")
         settings = dict(st["encoder"])
-        if "preset_used" in settings:
-            settings["preset"] = f"{settings['preset']} (SVT-AV1 here runs preset {settings.pop('preset_used')})"
+        if "preset_used" in settings:  # a recorded preset this SVT-AV1 does not have: what it does, and that it is fine
+            used = settings.pop("preset_used")
+            fastest = ", the fastest it has" if used < settings["preset"] else ""
+            settings["preset"] = (f"{settings['preset']} (this SVT-AV1 runs it as preset {used}{fastest}; "
+                                  "nothing to change)")
         enc = ", ".join(f"{k}={v}" for k, v in settings.items())
         if enc:
             lines.append(f"      encoder: {enc}")

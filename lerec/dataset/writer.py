@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.appender import EpisodeAppender, first_frame_index
-from lerec.dataset.atomic import raise_disk_error, remove_stale_temps
+from lerec.dataset.atomic import RESUME_HINT, raise_disk_error, remove_stale_temps
 from lerec.dataset.episode_video import MovableEpisode
 from lerec.dataset.labels import write_labels
 from lerec.dataset.meta_schema import read_parquet
@@ -36,7 +36,7 @@ from lerec.dataset.stats import Stats, numeric_stats
 from lerec.dataset.tables import frame_table, write_data_file
 from lerec.encoding import fmp4
 from lerec.encoding.probe import probe_stream_info
-from lerec.errors import DatasetError
+from lerec.errors import DatasetError, DatasetRequestError
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +112,9 @@ class DatasetWriter:
     ) -> DatasetWriter:
         root = Path(root)
         if (root / fmt.INFO_PATH).exists():
-            raise DatasetError(f"{root} already holds a dataset; pass resume=True (--resume) to add episodes to it")
+            raise DatasetRequestError(f"{root} already holds a dataset; pass resume=True to add episodes to it")
         if root.exists() and any(p.name != ".lerec" for p in root.iterdir()):
-            raise DatasetError(f"{root} exists and is not empty; choose a new folder")
+            raise DatasetRequestError(f"{root} exists and is not empty; choose a new folder")
         meta = DatasetMeta(root, new_info(fps, features, robot_type, use_videos))
         layout.check_info_paths(meta.info, "features")
         writer = cls(meta)
@@ -128,7 +128,7 @@ class DatasetWriter:
             shutil.rmtree(root / "meta", ignore_errors=True)
             writer.remove_staging()
             if isinstance(exc, OSError):
-                raise_disk_error(root, exc)
+                raise_disk_error(root, exc, RESUME_HINT)
             raise
         return writer
 

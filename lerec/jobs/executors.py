@@ -7,6 +7,7 @@ datatrove is imported here only, when a job runs, so ``import lerec`` stays ligh
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -72,13 +73,13 @@ def _executor(settings: ExecutorSettings, work: WorkDir, tasks: int) -> Any:
     pipeline = [RankStep(str(work.root))]
     workers = min(settings.resolved_workers(), tasks)
     if settings.executor == "local":
-        from datatrove.executor.local import LocalPipelineExecutor
+        from lerec.jobs.local import LerecLocalExecutor
 
         # forkserver, not fork: a caller with threads (a notebook, the test suite, pyarrow's and the encoders'
         # pools) can hold a lock at the fork that the child then waits on for ever; CI's Python 3.13 run hung so,
         # every worker in futex_wait right after the fork. Each worker imports lerec again (a few seconds a job).
-        return LocalPipelineExecutor(pipeline, tasks=tasks, workers=workers, logging_dir=str(work.logs),
-                                     start_method="forkserver")
+        return LerecLocalExecutor(pipeline, tasks=tasks, workers=workers, logging_dir=str(work.logs),
+                                  start_method="forkserver", console_logs=_console_logs())
     if settings.executor == "ray":
         try:
             import ray
@@ -199,6 +200,29 @@ def _watching(work: WorkDir, tasks: int, progress: Callable[[int], None], forked
             signal.signal(signal.SIGUSR1, previous)
 
 
+def _console_logs() -> bool:
+    """datatrove's messages on the console too: when lerec logs debug messages (``lerec -v``)."""
+    return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+@contextlib.contextmanager
+def _datatrove_warnings_only() -> Iterator[None]:
+    """datatrove's messages in this process (statistics of all ranks, 'Launching ...') at WARNING and above on
+    the console, unless :func:`_console_logs`; its default console logger after."""
+    if _console_logs():
+        yield
+        return
+    from datatrove.utils.logging import setup_default_logger
+    from loguru import logger
+
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING")
+    try:
+        yield
+    finally:
+        setup_default_logger()
+
+
 def run_ranks(work: WorkDir, tasks: int, settings: ExecutorSettings, progress: Callable[[int], None]) -> list[int]:
     """Run the ranks not yet completed; returns the ranks this run started. Raises JobError when any is left."""
     require_scale()
@@ -209,7 +233,8 @@ def run_ranks(work: WorkDir, tasks: int, settings: ExecutorSettings, progress: C
     if todo:
         executor = _executor(settings, work, tasks)
         forked = min(settings.resolved_workers(), tasks) if settings.executor == "local" else 0
-        with _watching(work, tasks, progress, forked if forked > 1 else 0), warnings.catch_warnings():
+        with _watching(work, tasks, progress, forked if forked > 1 else 0), warnings.catch_warnings(), \
+                _datatrove_warnings_only():
             warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
             warnings.filterwarnings("ignore", "placement_group", DeprecationWarning)  # datatrove calls Ray so
             executor.run()

@@ -11,7 +11,7 @@ from lerec.dataset.merge import merged_features
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.reader import DatasetReader
 from lerec.dataset.validate import Problem
-from lerec.errors import DatasetError
+from lerec.errors import DatasetError, DatasetRequestError
 from lerec.jobs.commit import commit
 from lerec.jobs.executors import ExecutorSettings, require_scale, run_ranks
 from lerec.jobs.plan import JobSpec, WorkDir, default_work_dir
@@ -33,10 +33,10 @@ def _check_start(spec: JobSpec) -> None:
     check_output_not_source(spec.output, list(spec.sources))
     out = Path(spec.output)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise DatasetError(f"{out} exists and is not empty; choose a new output folder")
+        raise DatasetRequestError(f"{out} exists and is not empty; choose a new output folder")
     if spec.kind == "merge":
         if len(spec.sources) < 2:
-            raise DatasetError("merge needs at least two datasets")
+            raise DatasetRequestError("merge needs at least two datasets")
         readers = [DatasetReader(s) for s in spec.sources]
         try:
             merged_features(readers)

@@ -84,7 +84,11 @@ class WorkDir:
                                f"{_short(found.get(differs))} vs {_short(plan[differs])}); delete it or choose "
                                "another work folder")
             return found
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # beside a dataset on a read-only file system, say
+            raise JobError(f"{self.root}: cannot create the job's work folder ({exc.strerror or exc}); "
+                           "give a writable one with --work_dir (work_dir= in Python)") from None
         write_json_atomically(path, plan)
         return plan
 

@@ -15,7 +15,7 @@ import anyio
 import attrs
 import numpy as np
 
-from lerec.dataset.atomic import raise_disk_error
+from lerec.dataset.atomic import RESUME_HINT, raise_disk_error
 
 
 @attrs.define(frozen=True)
@@ -90,7 +90,7 @@ class FrameBacklog:
             self._spill_file.write(np.ascontiguousarray(data, dtype=self._frame_dtype).tobytes())
             self._spill_file.flush()  # the encoder thread reads it back through its own file handle
         except OSError as exc:
-            raise_disk_error(self.spill_path, exc)  # a full disk: one line naming the spill file
+            raise_disk_error(self.spill_path, exc, RESUME_HINT)  # a full disk: one line naming the spill file
             raise
         return offset
 

@@ -27,7 +27,7 @@ from lerec.dataset.writer import DatasetWriter
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.dataset.depth_conversion import DatasetProgress
 from lerec.encoding.depth_transcode import TranscodeResult
-from lerec.errors import Interrupted, LerecError, single_error
+from lerec.errors import Interrupted, LerecError, SettingsError, single_error
 from lerec.recording import depth_deferral
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
@@ -143,7 +143,7 @@ class Recorder(EpisodeControls, EpisodeLabelling):
         opened or written (SettingsError).
         """
         if not cameras:
-            raise LerecError("no cameras: pass at least one, e.g. {'front': SyntheticCameraConfig()}")
+            raise SettingsError("no cameras: pass at least one, e.g. {'front': SyntheticCameraConfig()}")
         root, fps, limits = check_session(root, fps, cameras, encoder_threads, encoder_queue_maxsize,
                                           camera_timeout_s, max_frame_age_s)
         rec = cls(root, fps, cameras, features, robot_type=robot_type, rgb_encoder=rgb_encoder,

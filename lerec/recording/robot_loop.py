@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 import numpy as np
 
-from lerec.errors import LerecError, RobotError
+from lerec.errors import RobotError, SettingsError
 from lerec.recording.clock import tick_offset_ns
 from lerec.recording.row_check import RowCheck
 from lerec.robots.base import Robot, Teleop, Values, describe
@@ -87,10 +87,11 @@ def check_devices(robot: Robot | None, teleop: Teleop | None) -> None:
     if teleop is None:
         return
     if robot is None:
-        raise LerecError(f"{describe(teleop)} needs a robot to drive (pass robot=... / --robot)")
+        raise SettingsError(f"{describe(teleop)} needs a robot to drive (pass robot=...)")
     theirs, ours = dict(teleop.action_features), dict(robot.action_features)
     if _plain(theirs) != _plain(ours):
-        raise LerecError(f"{describe(teleop)} gives actions {_plain(theirs)}; {describe(robot)} takes {_plain(ours)}")
+        raise SettingsError(f"{describe(teleop)} gives actions {_plain(theirs)}; "
+                            f"{describe(robot)} takes {_plain(ours)}")
 
 
 def _plain(features: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

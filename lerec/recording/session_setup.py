@@ -13,7 +13,7 @@ from lerec.dataset.features import normalize_numeric_feature, video_feature
 from lerec.dataset.metadata import read_info
 from lerec.encoding.config import DepthEncoderConfig, EncoderConfig, RGBEncoderConfig
 from lerec.encoding.video_encoding import CODEC, VideoEncoding, encoder_settings_diff
-from lerec.errors import DatasetError, EncoderConfigError
+from lerec.errors import DatasetError, DatasetRequestError, EncoderConfigError
 
 CAPTURE_CODEC = "ffv1"  # depth recorded in real time until its conversion (realtime_depth_config)
 
@@ -36,18 +36,18 @@ def check_resume(
 ) -> None:
     """Refuse to add episodes recorded differently from the dataset's, naming what differs."""
     if int(existing["fps"]) != int(fps):
-        raise DatasetError(f"{root} was recorded at fps={existing['fps']}; this recording asks fps={fps}")
+        raise DatasetRequestError(f"{root} was recorded at fps={existing['fps']}; this recording asks fps={fps}")
     old = {k: v for k, v in existing["features"].items() if v["dtype"] in ("video", "image")}
     new = {k: v for k, v in features.items() if v["dtype"] in ("video", "image")}
     if set(old) != set(new):
-        raise DatasetError(
+        raise DatasetRequestError(
             f"{root} has camera streams {sorted(old)}; this recording has {sorted(new)} "
             "(a resumed dataset keeps its camera set)"
         )
     for key, feature in new.items():
         before = old[key]
         if list(before["shape"]) != list(feature["shape"]) or before["dtype"] != feature["dtype"]:
-            raise DatasetError(
+            raise DatasetRequestError(
                 f"{root}: {key} is {before['dtype']} {before['shape']}; this recording gives "
                 f"{feature['dtype']} {feature['shape']}"
             )
@@ -57,13 +57,14 @@ def check_resume(
             differing.append("depth_unit")
         if differing:
             detail = ", ".join(f"{k}: {old_info.get(k)!r} -> {new_info[k]!r}" for k in differing)
-            raise DatasetError(f"{root}: {key} was recorded with other encoder settings ({detail})")
+            raise DatasetRequestError(f"{root}: {key} was recorded with other encoder settings ({detail})")
     for key, feature in features.items():
         if feature["dtype"] in ("video", "image"):
             continue
         before = existing["features"].get(key)
         if before is None or before["dtype"] != feature["dtype"] or list(before["shape"]) != list(feature["shape"]):
-            raise DatasetError(f"{root}: feature {key!r} is {before} in the dataset; this recording gives {feature}")
+            raise DatasetRequestError(f"{root}: feature {key!r} is {before} in the dataset; "
+                                      f"this recording gives {feature}")
 
 
 def resumed_encoder(root: str | os.PathLike, depth: bool,

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from lerec.cameras.options import check_camera_name
-from lerec.errors import SettingsError
+from lerec.dataset import format as fmt
+from lerec.errors import DatasetRequestError, SettingsError
 
 MAX_FPS = 1000
 MAX_ENCODER_THREADS = 64  # x264 uses at most 128; SVT-AV1 and FFV1 gain nothing past a few tens
@@ -86,6 +87,13 @@ def check_root(root: Any, option: str = "root") -> Path:
                 raise SettingsError(f"{option}={str(root)!r}: {place} is not writable")
             break
     return path
+
+
+def check_no_dataset(root: Path, option: str = "root", resume: str = "resume=True") -> None:
+    """Without ``resume``, ``root`` must not hold a dataset already (a new recording never writes into one)."""
+    if (root / fmt.INFO_PATH).exists():
+        raise DatasetRequestError(f"{option}={str(root)!r}: already holds a dataset; add {resume} to add episodes "
+                                  "to it, or give a new folder")
 
 
 def check_camera_names(names: Any, option: str = "cameras") -> None:

@@ -10,7 +10,7 @@ import attrs
 import numpy as np
 
 from lerec.cameras.base import StreamSpec
-from lerec.dataset.atomic import disk_error
+from lerec.dataset.atomic import RESUME_HINT, disk_error
 from lerec.dataset.stats import ImageStats, Stats
 from lerec.dataset.writer import EpisodeVideo
 from lerec.encoding.config import DepthEncoderConfig, EncoderConfig
@@ -131,7 +131,7 @@ class StreamEncoder:
             if self._encoder is not None:
                 await anyio.to_thread.run_sync(self._encoder.finish, limiter=self.limiter)
         except Exception as exc:
-            disk = disk_error(self.video_path, exc)
+            disk = disk_error(self.video_path, exc, RESUME_HINT)
             self._error = EncoderError(self.camera, self.stream.name,
                                          str(disk) if disk else f"{type(exc).__name__}: {exc}")
             self._done.set()

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from lerec.errors import LerecError
+from lerec.errors import LerecError, SettingsError
 from lerec.plugins import manager
 from lerec.plugins.manager import Provided, provided
 from lerec.robots.base import Robot, Teleop
@@ -23,7 +23,7 @@ def device_types(kind: str) -> dict[str, Provided]:
 def _get(kind: str, type_name: str):
     types = device_types(kind)
     if type_name not in types:
-        raise LerecError(
+        raise SettingsError(
             f"unknown {kind} type {type_name!r}; installed: {', '.join(sorted(types)) or 'none'} "
             f"(`lerec robots` lists them; {kind} plugins are installed as Python packages)"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -26,6 +27,13 @@ _BACKEND_API = {
 }
 _ROTATE_CODE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 DEFAULT_FPS = 30.0
+
+
+def quiet_opencv_logs() -> None:
+    """Keep OpenCV's own ``[ WARN:...]`` lines (a failed open logs several, before lerec's one-line error) out of
+    the terminal: silent, unless the user set OPENCV_LOG_LEVEL or asked lerec for debug messages (-v)."""
+    if "OPENCV_LOG_LEVEL" not in os.environ and not logging.getLogger().isEnabledFor(logging.DEBUG):
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 
 def fourcc_text(code: float) -> str:
@@ -73,10 +81,12 @@ class OpenCVCamera(Camera):
             raise CameraError(self.name, f"video file {cfg.source!r} does not exist")
         if isinstance(cfg.source, str) and cfg.source.startswith("/dev/") and not os.path.exists(cfg.source):
             raise CameraError(self.name, f"device {cfg.source} does not exist (see `lerec cameras --find`)")
+        quiet_opencv_logs()
         capture = cv2.VideoCapture(cfg.source, _BACKEND_API[cfg.backend])
         if not capture.isOpened():
             capture.release()
-            raise CameraError(self.name, f"OpenCV cannot open {cfg.source!r} (backend {cfg.backend})")
+            raise CameraError(self.name, f"OpenCV cannot open {cfg.source!r} (backend {cfg.backend}; "
+                                         "`lerec cameras --find` lists the devices)")
         return capture
 
     def _configure(self) -> None:

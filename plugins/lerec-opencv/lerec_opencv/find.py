@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 
 from lerec.cameras.registry_types import FoundCamera
-from lerec_opencv.camera import fourcc_text
+from lerec_opencv.camera import fourcc_text, quiet_opencv_logs
 
 PROBED_INDICES = range(8)  # where there is no /dev/video*, OpenCV can only be asked index by index
 
@@ -32,6 +32,7 @@ def _device_name(node: str) -> str:
 
 
 def _probe(source: int | str) -> FoundCamera | None:
+    quiet_opencv_logs()
     capture = cv2.VideoCapture(source, cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY)
     try:
         if not capture.isOpened():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -83,6 +85,16 @@ async def test_missing_device_and_file_are_named_errors(tmp_path):
         await camera(Path("/dev/video97")).open()
     with pytest.raises(CameraError, match=r"camera 'front'.*video file .*missing.mp4.* does not exist"):
         await camera(tmp_path / "missing.mp4").open()
+
+
+def test_a_camera_that_does_not_open_is_one_line_without_opencvs_own_warnings(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "lerec", "record", f"--dataset.root={tmp_path / 'ds'}",
+                           "--cameras={cam: {type: opencv, index_or_path: 97}}", "--dataset.single_task=look"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [
+        "lerec record: error: camera 'cam': OpenCV cannot open 97 (backend any; `lerec cameras --find` lists the "
+        "devices)"], done.stderr
 
 
 async def test_unreadable_file_is_a_named_error(tmp_path):
