@@ -28,6 +28,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     job = executor_options(args)
+    notes = []
     if job is not None:
         problems = _run_job(args, job)
     else:
@@ -35,6 +36,7 @@ def run(args) -> int:
         with Progress("validate", validator.work(), "files") as bar:
             validator.progress = bar.update
             problems = validator.run()
+        notes = validator.notes
     if args.json:
         print(json.dumps([{"episode": p.episode, "stream": p.stream, "frame": p.frame, "message": p.message}
                           for p in problems], indent=2))
@@ -45,7 +47,7 @@ def run(args) -> int:
         if len(problems) > SHOWN:
             print(f"  ... and {len(problems) - SHOWN} more", file=sys.stderr)
     else:
-        print(f"{args.root}: OK")
+        print(f"{args.root}: OK" + "".join(f"; {note}" for note in notes))
     return 1 if problems else 0
 
 

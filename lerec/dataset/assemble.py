@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from lerec.dataset import format as fmt
 from lerec.dataset.appender import EpisodeAppender, first_frame_index
+from lerec.dataset.checksums import dataset_files
 from lerec.dataset.episode_video import EpisodeVideoSource, MovableEpisode
 from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES
 from lerec.dataset.metadata import DatasetMeta, new_info
@@ -148,7 +149,7 @@ class DatasetAssembler:
         self.appender.finish()
         self.meta.save_tasks()
         self.meta.save_stats(total=self.appender.stats)
-        self.meta.save_info((self.appender.episodes, self.appender.frames))
+        self.meta.save_info((self.appender.episodes, self.appender.frames), written=dataset_files(self.meta.root))
         return self.meta
 
 

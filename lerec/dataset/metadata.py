@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pyarrow as pa
 
+from lerec.dataset import checksums
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.atomic import write_json_atomically
@@ -47,6 +48,7 @@ def new_info(fps: int, features: Mapping[str, Any], robot_type: str | None, use_
         "data_path": fmt.DATA_PATH,
         "video_path": fmt.VIDEO_PATH if use_videos else None,
         "features": {**dict(features), **DEFAULT_FEATURES},
+        fmt.CHECKSUMS: {},
     }
 
 
@@ -60,11 +62,13 @@ def read_info(root: Path) -> dict[str, Any]:
     return info
 
 
-def update_feature_info(root: Path, updates: Mapping[str, Mapping[str, Any]]) -> None:
-    """Merge ``updates[key]`` into the ``info`` block of each feature ``key`` and replace info.json atomically."""
+def update_feature_info(root: Path, updates: Mapping[str, Mapping[str, Any]], written: Iterable[Path] = ()) -> None:
+    """Merge ``updates[key]`` into the ``info`` block of each feature ``key``, renew the checksums of the files
+    ``written`` and replace info.json atomically."""
     info = read_info(root)
     for key, update in updates.items():
         info["features"][key].setdefault("info", {}).update(update)
+    checksums.refresh(root, info, written)
     write_json_atomically(layout.confine(root, fmt.INFO_PATH), info)
 
 
@@ -81,6 +85,8 @@ class DatasetMeta:
     _episode_tables: dict[tuple[int, int], pa.Table] = attrs.field(factory=dict, init=False, repr=False)
     _stats_total: tuple[int, StatsTotal] | None = attrs.field(default=None, init=False, repr=False)
     _confined: dict[str, Path] = attrs.field(factory=dict, init=False, repr=False)
+    # The meta files written since info.json was last saved: their checksums are renewed when it is.
+    _written: set[Path] = attrs.field(factory=set, init=False, repr=False)
 
     @classmethod
     def load(cls, root: str | Path, *, uncommitted: bool = False) -> DatasetMeta:
@@ -142,6 +148,11 @@ class DatasetMeta:
         return path
 
     @property
+    def unsaved(self) -> bool:
+        """Whether meta files were written since info.json was last saved."""
+        return bool(self._written)
+
+    @property
     def fps(self) -> int:
         return int(self.info["fps"])
 
@@ -187,16 +198,19 @@ class DatasetMeta:
             if not rows:  # its episodes were cut (a repair): no file rather than an empty one
                 self._episode_tables.pop(key, None)
                 path.unlink(missing_ok=True)
+                self._written.add(path)
                 return
             table = episodes_table(rows, self.extra_types)
         self._episode_tables[key] = table
         write_parquet(self.path(address.episodes_path()), table)
+        self._written.add(self.path(address.episodes_path()))
 
     def write_episodes_file(self, address: fmt.FileAddress, rows: list[Mapping[str, Any]]) -> pa.Table:
         """Write ``rows`` (not kept in ``episodes``: a dataset being assembled) as the meta/episodes file at
         ``address``; returns the table written."""
         table = episodes_table(rows, self.extra_types)
         write_parquet(self.path(address.episodes_path()), table)
+        self._written.add(self.path(address.episodes_path()))
         return table
 
     def rewrite_episodes_file(self, address: fmt.FileAddress, columns: Mapping[str, pa.DataType | None]) -> None:
@@ -206,9 +220,11 @@ class DatasetMeta:
         arrays = [table.column(c) if c in table.column_names else pa.nulls(table.num_rows, type_ or pa.null())
                   for c, type_ in columns.items()]
         write_parquet(path, pa.Table.from_arrays(arrays, names=list(columns)))
+        self._written.add(path)
 
     def save_tasks(self) -> None:
         write_parquet(self.path(fmt.TASKS_PATH), tasks_table(self.tasks))
+        self._written.add(self.path(fmt.TASKS_PATH))
 
     def save_stats(self, only_if_changed: bool = False, total: StatsTotal | None = None) -> None:
         """Write stats.json, aggregated over the episode rows: those added since the last call are folded into
@@ -232,13 +248,18 @@ class DatasetMeta:
             except ValueError:
                 pass
         write_json_atomically(path, stats)
+        self._written.add(path)
 
-    def save_info(self, totals: tuple[int, int] | None = None) -> None:
+    def save_info(self, totals: tuple[int, int] | None = None, written: Iterable[Path] = (),
+                  appended: Iterable[Path] = ()) -> None:
         """Write info.json with totals from the episode rows, or ``totals`` (episodes, frames) of a dataset
-        assembled without keeping its rows. Written last: it is what commits an episode."""
+        assembled without keeping its rows, and the checksums of the meta files saved since, of the data and
+        video files ``written`` and of the videos ``appended`` to. Written last: it is what commits an episode."""
         episodes, frames = totals or (len(self.episodes), sum(int(r[fmt.LENGTH]) for r in self.episodes))
         self.info["total_episodes"] = episodes
         self.info["total_frames"] = frames
         self.info["total_tasks"] = len(self.tasks)
         self.info["splits"] = {"train": f"0:{episodes}"}
+        checksums.refresh(self.root, self.info, [*self._written, *written], appended)
         write_json_atomically(self.path(fmt.INFO_PATH), self.info)
+        self._written.clear()

@@ -9,6 +9,7 @@ and temporary files or work folders beside them. ``lerec record --resume`` cuts 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -58,27 +59,61 @@ def unfinished_save(root: str | Path, meta: DatasetMeta) -> list[str]:
     return found
 
 
-def _video_fragments_ahead(root: Path, meta: DatasetMeta, committed: int) -> list[str]:
-    found = []
+def _video_files(root: Path, meta: DatasetMeta, committed: int
+                 ) -> Iterator[tuple[Path, list[fmp4.Box], int, list[int]]]:
+    """Each readable video file of the dataset: its top-level boxes, its size and the committed episodes it holds
+    (in order). Nothing when a committed row names no video (the other checks report it)."""
     for key in meta.video_keys:
-        per_file: dict[Path, int] = {}
+        per_file: dict[Path, list[int]] = {}
         for row in meta.episodes[:committed]:
             try:
                 path = meta.video_file(key, row)
             except (KeyError, TypeError, ValueError):
-                return []
-            per_file[path] = per_file.get(path, 0) + 1
+                return
+            per_file.setdefault(path, []).append(int(row[fmt.EPISODE_INDEX]))
         for path in layout.find(root, fmt.video_files(key)):
             try:
                 boxes = fmp4.file_boxes(path)
                 size = path.stat().st_size
             except Exception:
                 continue
-            fragments = fmp4.fragments_in(boxes)
-            if fragments > per_file.get(path, 0):
-                found.append(f"{path.relative_to(root)} holds {fragments - per_file.get(path, 0)} fragment(s) "
-                             "beyond the committed episodes")
-            elif boxes and boxes[-1].end < size:
-                found.append(f"{path.relative_to(root)} ends with {size - boxes[-1].end} bytes of an unfinished "
-                             "fragment")
+            yield path, boxes, size, per_file.get(path, [])
+
+
+def _cut_fragment(boxes: list[fmp4.Box], size: int) -> int | None:
+    """The number (from 1) of the fragment that the file's end cuts short, None when it ends after a box."""
+    if not boxes or boxes[-1].end >= size:
+        return None
+    moofs = fmp4.fragments_in(boxes)
+    return moofs if boxes[-1].type == b"moof" else moofs + 1
+
+
+def _video_fragments_ahead(root: Path, meta: DatasetMeta, committed: int) -> list[str]:
+    found = []
+    for path, boxes, size, episodes in _video_files(root, meta, committed):
+        fragments, cut = fmp4.fragments_in(boxes), _cut_fragment(boxes, size)
+        if fragments > len(episodes) and (cut is None or cut > len(episodes)):
+            found.append(f"{path.relative_to(root)} holds {fragments - len(episodes)} fragment(s) "
+                         "beyond the committed episodes")
+        elif cut is not None and cut > len(episodes):
+            found.append(f"{path.relative_to(root)} ends with {size - boxes[-1].end} bytes of an unfinished "
+                         "fragment")
+    return found
+
+
+def damaged_videos(root: str | Path, meta: DatasetMeta) -> list[tuple[int, str]]:
+    """(episode, what is wrong) for each committed episode whose fragment a video file lost or holds cut short:
+    damage, which ``--resume`` cannot repair (it would cut the episode's video)."""
+    root = Path(root)
+    found = []
+    for path, boxes, size, episodes in _video_files(root, meta, int(meta.info.get("total_episodes", 0))):
+        fragments, cut = fmp4.fragments_in(boxes), _cut_fragment(boxes, size)
+        if not fragments:
+            continue  # not a fragmented file (LeRobot's), or cut in its header: the other checks report it
+        if cut is not None and cut <= len(episodes):
+            found.append((episodes[cut - 1], f"{path.relative_to(root)} is truncated: it ends {size - boxes[-1].end}"
+                          f" bytes into the fragment of committed episode {episodes[cut - 1]}"))
+        elif fragments < len(episodes):
+            found.append((episodes[fragments], f"{path.relative_to(root)} is truncated: it holds {fragments} "
+                          f"fragment(s) for its {len(episodes)} committed episodes"))
     return found

@@ -16,6 +16,7 @@ import attrs
 import av
 import numpy as np
 
+from lerec.dataset import checksums
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.features import DEFAULT_FEATURES
@@ -23,7 +24,7 @@ from lerec.dataset.meta_schema import read_json
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.rows import RowFile
 from lerec.dataset.stats import aggregate_stats, numeric_stats
-from lerec.dataset.unfinished import REPAIR_HINT, unfinished_save
+from lerec.dataset.unfinished import REPAIR_HINT, damaged_videos, unfinished_save
 from lerec.dataset.video_decoder import DEFAULT_TOLERANCE_S
 from lerec.errors import DatasetError
 
@@ -73,6 +74,7 @@ class Validator:
         self.tolerance_s = tolerance_s
         self.progress = progress or (lambda n: None)
         self.problems: list[Problem] = []
+        self.notes: list[str] = []  # what was not checked, and why (a dataset without checksums)
 
     def add(self, message: str, episode: int | None = None, stream: str | None = None, frame: int | None = None):
         self.problems.append(Problem(message, episode, stream, frame))
@@ -95,6 +97,7 @@ class Validator:
         if unfinished:  # one cause for every mismatch it makes
             self.add(f"an unfinished save ({'; '.join(unfinished)}); {REPAIR_HINT}")
             return self.problems
+        self._check_checksums(meta)
         self._check_meta(meta)
         self._check_rows(meta)
         for key in meta.video_keys:
@@ -121,6 +124,26 @@ class Validator:
         for name, value in totals.items():
             if int(info.get(name, -1)) != value:
                 self.add(f"info.json {name} is {info.get(name)}, the data has {value}")
+
+    # --- checksums ------------------------------------------------------------------------------------------
+    def _check_checksums(self, meta: DatasetMeta) -> None:
+        """Every file holds the bytes info.json committed (a dataset without checksums: cut fragments only)."""
+        try:
+            committed = fmt.file_checksums(meta.info)
+        except DatasetError as exc:
+            self.add(str(exc))
+            return
+        if committed is None:
+            for episode, message in damaged_videos(self.root, meta):
+                self.add(message, episode)
+            self.notes.append(f"no checksums ({fmt.INFO_PATH} has no {fmt.CHECKSUMS}: written before lerec kept "
+                              "them, or rewritten by another tool); --decode finds damage in the videos")
+            return
+        for relative, message in checksums.mismatches(self.root, committed).items():
+            episodes, stream = holders(meta, relative)
+            held = f" (episode {episodes[0]})" if len(episodes) == 1 else \
+                f" (episodes {episodes[0]}-{episodes[-1]})" if episodes else ""
+            self.add(message + held, episodes[0] if len(episodes) == 1 else None, stream)
 
     # --- data/ ----------------------------------------------------------------------------------------------
     def _data_files(self, meta: DatasetMeta) -> list[Path]:
@@ -279,6 +302,24 @@ class Validator:
                     continue
                 if a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-6):
                     self.add(f"{fmt.STATS_PATH} {key}/{name} disagrees with the episodes' statistics", stream=key)
+
+
+def holders(meta: DatasetMeta, relative: str) -> tuple[list[int], str | None]:
+    """The episodes whose parts the file at ``relative`` holds (none for tasks and stats), and its stream."""
+    video = fmt.parse_video_path(relative)
+    address = fmt.FileAddress.from_path(relative)
+    if video is not None:
+        prefix, stream = fmt.video_prefix(video[0]), video[0]
+    elif relative.startswith(fmt.EPISODES_DIR + "/"):
+        prefix, stream = fmt.EPISODES, None
+    elif relative.startswith("data/"):
+        prefix, stream = fmt.DATA, None
+    else:
+        return [], None
+    try:
+        return [int(r[fmt.EPISODE_INDEX]) for r in meta.episodes if fmt.FileAddress.of(r, prefix) == address], stream
+    except (KeyError, TypeError, ValueError):
+        return [], stream
 
 
 def validate(root: str | Path, *, decode: bool = False, progress: ProgressFn | None = None) -> list[Problem]:

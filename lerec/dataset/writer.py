@@ -154,6 +154,8 @@ class DatasetWriter:
         meta.path(fmt.STATS_PATH)
         data_files = layout.find(self.root, fmt.DATA_FILES)
         video_files = {key: layout.find(self.root, fmt.video_files(key)) for key in meta.video_keys}
+        changed: list[Path] = []  # data files rewritten and videos deleted: their checksums are renewed
+        cut: list[Path] = []  # videos cut back to their committed bytes
         if len(meta.episodes) > committed:
             log.warning("%s: dropping %d episode(s) an interrupted save left unfinished", self.root,
                         len(meta.episodes) - committed)
@@ -173,6 +175,7 @@ class DatasetWriter:
                     write_data_file(path, kept)
                 else:
                     path.unlink()
+                changed.append(path)
         for key in meta.video_keys:
             per_file: dict[fmt.FileAddress, int] = {}
             for row in meta.episodes:
@@ -184,8 +187,12 @@ class DatasetWriter:
                     continue  # not a file lerec or LeRobot names so: not ours to cut
                 if loc not in per_file:
                     path.unlink()
+                    changed.append(path)
                 elif fmp4.truncate_to_fragments(path, per_file[loc]):
                     log.warning("%s: cut an unfinished episode from %s", self.root, path)
+                    cut.append(path)
+        if changed or cut or meta.unsaved:
+            meta.save_info(written=changed, appended=cut)  # the same totals, the checksums of what was cut
         self._remove_leftovers()
 
     def _remove_leftovers(self) -> None:
@@ -325,7 +332,8 @@ class DatasetWriter:
                                   for key, location in pending.video_rows.items()):
                 row = self._write_row(pending, pending.video_rows,
                                       {key: video.stats for key, video in pending.videos.items()})
-        meta.save_info()
+        meta.save_info(written=[self.appender.data_path(pending.data_file)],
+                       appended=[self.appender.video_path(key, loc.address) for key, loc in pending.video_rows.items()])
         self.pending = None
         self.rollback.discard()
         for video in pending.videos.values():
