@@ -30,6 +30,7 @@ def record_dataset(root: Path, episodes: int, task: str = "pick the cube", depth
             row["tasks"] = [task]
         meta.save_episodes_file(0, 0)
         meta.save_tasks()
+        meta.save_info()  # the same totals, the checksums of the files rewritten
     return root
 
 

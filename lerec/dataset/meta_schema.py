@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lerec.dataset import format as fmt
-from lerec.dataset.bounds import MAX_INDEX, MAX_TIMESTAMP_S
+from lerec.dataset.bounds import MAX_FRAME_VALUES, MAX_INDEX, MAX_TIMESTAMP_S
 from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES
 from lerec.errors import DatasetError, one_line
 
@@ -97,6 +97,9 @@ def _check_feature(key: str, feature: Any, path: Path) -> None:
             or (feature["dtype"] in ("video", "image") and len(shape) != 3)):
         raise DatasetError(f"{where}: shape {_short(shape)} is not a list of sizes >= 1"
                            + (" [height, width, channels]" if feature["dtype"] in ("video", "image") else ""))
+    if math.prod(shape) > MAX_FRAME_VALUES:
+        raise DatasetError(f"{where}: shape {_short(shape)} makes {math.prod(shape):.3g} values a frame, more than "
+                           "2**30: not a camera's or a robot's")
     info = feature.get("info")
     if not isinstance(info, (dict, type(None))):
         raise DatasetError(f"{where}: info is {_short(info)}, expected an object")

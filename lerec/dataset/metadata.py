@@ -62,6 +62,17 @@ def read_info(root: Path) -> dict[str, Any]:
     return info
 
 
+def stats_file_problem(root: Path) -> str | None:
+    """What is wrong with the dataset's ``meta/stats.json`` (missing, not JSON, not an object of features)."""
+    try:
+        stats = read_json(layout.confine(root, fmt.STATS_PATH))
+    except DatasetError as exc:
+        return str(exc)
+    if not isinstance(stats, dict) or not all(isinstance(v, dict) for v in stats.values()):
+        return f"{root / fmt.STATS_PATH} is not a JSON object of features' statistics"
+    return None
+
+
 def update_feature_info(root: Path, updates: Mapping[str, Mapping[str, Any]], written: Iterable[Path] = ()) -> None:
     """Merge ``updates[key]`` into the ``info`` block of each feature ``key``, renew the checksums of the files
     ``written`` and replace info.json atomically."""
@@ -127,6 +138,10 @@ class DatasetMeta:
         if len(tasks) < committed_tasks:
             raise DatasetError(f"{root / fmt.TASKS_PATH}: {len(tasks)} tasks, but {fmt.INFO_PATH} "
                                f"total_tasks is {committed_tasks}")
+        frames = sum(int(row[fmt.LENGTH]) for row in episodes[:committed])
+        if not uncommitted and frames != info["total_frames"]:  # validate and resume report it themselves
+            raise DatasetError(f"{info_path}: total_frames is {info['total_frames']}, but its {committed} "
+                               f"episodes hold {frames} frames")
         if not uncommitted and (len(episodes) > committed or len(tasks) > committed_tasks):
             ignored = (root.resolve(), len(episodes) - committed, len(tasks) - committed_tasks)
             if ignored not in _WARNED:  # once per process: a tool opens a dataset more than once

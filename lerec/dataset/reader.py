@@ -7,6 +7,7 @@ the frames up to the one asked; reading forward decodes each frame once. No torc
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -19,7 +20,7 @@ import pyarrow as pa
 from lerec.dataset import format as fmt
 from lerec.dataset.depth_frames import DepthSettings, depth_from_codes
 from lerec.dataset.images import image_from_cell
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.metadata import DatasetMeta, stats_file_problem
 from lerec.dataset.rows import RowFile
 from lerec.dataset.video_decoder import (
     DEFAULT_TOLERANCE_S,
@@ -27,6 +28,9 @@ from lerec.dataset.video_decoder import (
     FrameMissingError,
 )
 from lerec.errors import DatasetError
+
+log = logging.getLogger(__name__)
+_WARNED: set[str] = set()
 
 
 class DatasetReader:
@@ -40,6 +44,11 @@ class DatasetReader:
             raise DatasetError(f"depth_output_unit={depth_output_unit!r}: must be 'mm' or 'm'")
         self.root = Path(root)
         self.meta = DatasetMeta.load(self.root)
+        stats_problem = stats_file_problem(self.root)
+        if stats_problem is not None and stats_problem not in _WARNED:  # once: a tool opens a source twice
+            _WARNED.add(stats_problem)  # frames and rows do not need it; merge and edit write theirs anew
+            log.warning("%s (LeRobot's training normalizes with it; `lerec edit` and `lerec merge` write a new one "
+                        "from meta/episodes' statistics)", stats_problem)
         self.depth_output_unit = depth_output_unit
         self.tolerance_s = tolerance_s
         self.decoders = DecoderCache(max_open_videos)

@@ -14,10 +14,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from lerec.dataset import checksums
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
+from lerec.dataset.meta_schema import read_json
 from lerec.dataset.metadata import DatasetMeta
 from lerec.encoding import fmp4
+from lerec.errors import DatasetError
 
 REPAIR_HINT = "`lerec record --resume` repairs it"
 
@@ -117,3 +120,44 @@ def damaged_videos(root: str | Path, meta: DatasetMeta) -> list[tuple[int, str]]
             found.append((episodes[fragments], f"{path.relative_to(root)} is truncated: it holds {fragments} "
                           f"fragment(s) for its {len(episodes)} committed episodes"))
     return found
+
+
+def beyond_repair(root: str | Path, meta: DatasetMeta) -> list[str]:
+    """What ``--resume`` cannot repair (empty when nothing): the committed files disagree with info.json, so an
+    append would build on damage. Bounded checks, run before a resume writes anything: totals, stats.json, the
+    committed videos' sizes and fragments, and (after a clean stop) the bytes of the files an append rewrites.
+    ``lerec validate`` checks everything."""
+    root = Path(root)
+    committed = int(meta.info["total_episodes"])
+    rows = meta.episodes[:committed]
+    frames = sum(int(r[fmt.LENGTH]) for r in rows)
+    found = []
+    if int(meta.info["total_frames"]) != frames:
+        found.append(f"{fmt.INFO_PATH} total_frames is {meta.info['total_frames']}, its {committed} committed "
+                     f"episodes hold {frames}")
+    try:
+        if not isinstance(read_json(meta.path(fmt.STATS_PATH)), dict):
+            found.append(f"{fmt.STATS_PATH} is not a JSON object of features")
+    except DatasetError as exc:
+        found.append(str(exc))
+    found += [message for _, message in damaged_videos(root, meta)]
+    try:
+        committed_sums = fmt.file_checksums(meta.info)
+    except DatasetError as exc:
+        return [*found, str(exc)]
+    if not committed_sums:
+        return found
+    if unfinished_save(root, meta):  # the files it wrote differ from their checksums: only videos grow
+        for relative, want in committed_sums.items():
+            if fmt.parse_video_path(relative) is not None:
+                path = layout.confine(root, relative, fmt.INFO_PATH)
+                size = path.stat().st_size if path.exists() else 0
+                if size < want.size:
+                    found.append(f"{relative} is truncated: {size} bytes of the {want.size} committed")
+        return found
+    rewritten = {meta.path(fmt.TASKS_PATH)}
+    if rows:
+        rewritten |= {meta.data_file(rows[-1]), meta.path(fmt.FileAddress.of(rows[-1], fmt.EPISODES).episodes_path())}
+    sizes = checksums.mismatches(root, committed_sums, whole=False)
+    whole = checksums.mismatches(root, committed_sums, [p for p in rewritten if p.exists()])
+    return found + list({**sizes, **whole}.values())

@@ -128,18 +128,21 @@ class Validator:
     # --- checksums ------------------------------------------------------------------------------------------
     def _check_checksums(self, meta: DatasetMeta) -> None:
         """Every file holds the bytes info.json committed (a dataset without checksums: cut fragments only)."""
+        cut = damaged_videos(self.root, meta)
+        for episode, message in cut:
+            self.add(message, episode)
         try:
             committed = fmt.file_checksums(meta.info)
         except DatasetError as exc:
             self.add(str(exc))
             return
         if committed is None:
-            for episode, message in damaged_videos(self.root, meta):
-                self.add(message, episode)
             self.notes.append(f"no checksums ({fmt.INFO_PATH} has no {fmt.CHECKSUMS}: written before lerec kept "
                               "them, or rewritten by another tool); --decode finds damage in the videos")
             return
         for relative, message in checksums.mismatches(self.root, committed).items():
+            if any(m.startswith(f"{relative} ") for _, m in cut):
+                continue  # said above, with the episode
             episodes, stream = holders(meta, relative)
             held = f" (episode {episodes[0]})" if len(episodes) == 1 else \
                 f" (episodes {episodes[0]}-{episodes[-1]})" if episodes else ""
@@ -228,6 +231,7 @@ class Validator:
                 continue
             try:
                 times = frame_times(path, self.decode)
+                self._check_shape(meta, key, path)
             except (av.FFmpegError, OSError, IndexError) as exc:
                 self.add(f"video file {rel} cannot be read: {exc}", int(rows[0][fmt.EPISODE_INDEX]) if rows else None,
                          key)
@@ -273,6 +277,20 @@ class Validator:
                 self.add(f"{rel} holds {extra.size} frame(s) that no row shows, first at {times[extra[0]]:.6f} s",
                          stream=key)
             self.progress(1)
+
+    def _check_shape(self, meta: DatasetMeta, key: str, path: Path) -> None:
+        """The stream's size is the one info.json declares (shape and ``video.height``/``video.width``)."""
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0].codec_context
+            height, width = stream.height, stream.width
+        feature = meta.features[key]
+        info = feature.get("info") or {}
+        declared = {"shape": tuple(feature["shape"][:2]),
+                    "video.height/width": (info.get("video.height", height), info.get("video.width", width))}
+        for name, size in declared.items():
+            if size != (height, width):
+                self.add(f"{path.relative_to(self.root)}: its frames are {height}x{width} (height x width), "
+                         f"{fmt.INFO_PATH} declares {name} {size[0]}x{size[1]}", stream=key)
 
     # --- stats ----------------------------------------------------------------------------------------------
     def _check_stats(self, meta: DatasetMeta) -> None:

@@ -33,6 +33,7 @@ from lerec.dataset.metadata import DatasetMeta, new_info
 from lerec.dataset.rollback import Rollback
 from lerec.dataset.stats import Stats, numeric_stats
 from lerec.dataset.tables import frame_table, write_data_file
+from lerec.dataset.unfinished import beyond_repair
 from lerec.encoding import fmp4
 from lerec.encoding.probe import probe_stream_info
 from lerec.errors import DatasetError
@@ -138,6 +139,11 @@ class DatasetWriter:
 
         finish_pending_conversion(root)  # a depth conversion a crash interrupted after its commit point
         meta = DatasetMeta.load(root, uncommitted=True)
+        damage = beyond_repair(root, meta)
+        if damage:
+            more = f" (and {len(damage) - 1} more)" if len(damage) > 1 else ""
+            raise DatasetError(f"{root}: {damage[0]}{more}; resuming cannot repair this, and nothing was written "
+                               f"(`lerec validate {root}` lists what is wrong)")
         writer = cls(meta)
         writer.repair()
         writer.staging.mkdir(parents=True, exist_ok=True)
