@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import anyio
 import pytest
 
+from lerec.dataset import format as fmt
 from lerec.dataset.metadata import DatasetMeta
 from recording_fixtures import record, small_camera
 
@@ -54,3 +56,10 @@ def copy_of(tmp_path):
         return dst
 
     return make
+
+
+def drop_checksums(root: Path) -> None:
+    """Take lerec's checksums out of info.json, as LeRobot does whenever it rewrites the file."""
+    info = json.loads((root / fmt.INFO_PATH).read_text())
+    del info[fmt.CHECKSUMS]
+    (root / fmt.INFO_PATH).write_text(json.dumps(info, indent=4))

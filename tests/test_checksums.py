@@ -17,7 +17,7 @@ from lerec.dataset.writer import DatasetWriter
 from lerec.errors import DatasetError
 
 from damage_fixtures import DAMAGES, EPISODES, VIDEO, flip_bytes
-from dataset_fixtures import FRONT
+from dataset_fixtures import FRONT, drop_checksums
 from hostile import edit_info
 
 
@@ -55,9 +55,7 @@ def test_plain_validate_finds_one_flipped_bit_in_a_parquet_file(recorded, copy_o
 
 def test_a_dataset_without_checksums_validates_and_says_so(recorded, copy_of, capsys):
     root = copy_of(recorded)
-    info = json.loads((root / fmt.INFO_PATH).read_text())
-    del info[fmt.CHECKSUMS]  # as LeRobot rewrites info.json, and as lerec wrote it before
-    (root / fmt.INFO_PATH).write_text(json.dumps(info))
+    drop_checksums(root)  # as LeRobot rewrites info.json, and as lerec wrote it before
     assert validate(root) == []
     assert main(["validate", str(root)]) == 0
     assert "OK; no checksums" in capsys.readouterr().out
@@ -67,9 +65,7 @@ def test_a_dataset_without_checksums_validates_and_says_so(recorded, copy_of, ca
 def test_a_truncated_committed_video_is_damage_not_an_unfinished_save(recorded, copy_of, capsys, checksums):
     root = copy_of(recorded)
     if not checksums:
-        info = json.loads((root / fmt.INFO_PATH).read_text())
-        del info[fmt.CHECKSUMS]
-        (root / fmt.INFO_PATH).write_text(json.dumps(info))
+        drop_checksums(root)
     DAMAGES["video cut mid-fragment"][0](root)  # the last committed episode's fragment, cut in its mdat
     messages = [str(p) for p in validate(root)]
     assert not any("unfinished" in m or "--resume" in m for m in messages), messages

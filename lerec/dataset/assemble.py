@@ -86,6 +86,7 @@ class DatasetAssembler:
         carries over (e.g. recomputed from its frames)."""
         source_row = src.episode(e)
         length = int(source_row[fmt.LENGTH])
+        src.verify_file(src.data_path(e))  # what is copied gets a new checksum: it must be as committed
         rows = src.rows(e)
         rows.update(columns or {})
         index = self.appender.episodes
@@ -124,8 +125,13 @@ class DatasetAssembler:
         locations = {}
         for key, feature in self.features.items():
             if feature["dtype"] == "video":
-                movable = (videos or {}).get(key) or self.videos.episode(
-                    src.video_path(e, key), fmt.video_from_timestamp(source_row, key), length, self.fps)
+                movable = (videos or {}).get(key)
+                if movable is None:
+                    path = src.video_path(e, key)
+                    movable = self.videos.episode(path, fmt.video_from_timestamp(source_row, key), length, self.fps,
+                                                  src.committed_checksum(path))
+                elif src.features[key]["dtype"] == "video":  # re-encoded from its decoded frames
+                    src.verify_file(src.video_path(e, key))
                 locations[key] = self.appender.append_video(key, movable, previous, length)
         stats = {k: numeric_stats(np.asarray(v, dtype=np.float64).reshape(length, -1))
                  for k, v in cols.items() if self.features[k]["dtype"] != "image"}

@@ -14,6 +14,7 @@ from typing import Any
 
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
+from lerec.errors import DatasetError
 
 READ_BYTES = 1 << 20
 
@@ -34,6 +35,17 @@ def checksum_of(path: Path, committed: fmt.FileChecksum | None = None) -> fmt.Fi
     if committed is not None and path.stat().st_size >= committed.size:
         return fmt.FileChecksum(*crc32_of(path, committed.size, committed.crc32))
     return fmt.FileChecksum(*crc32_of(path))
+
+
+def verify(path: Path, committed: fmt.FileChecksum | None, data: bytes | None = None) -> None:
+    """A DatasetError when the file at ``path`` (whose bytes are ``data``, when read already) is not as committed;
+    nothing to check without ``committed``. What a tool copies is checked so, lest it gets a new checksum."""
+    if committed is None:
+        return
+    size, crc = (len(data), zlib.crc32(data)) if data is not None else crc32_of(path)
+    if (size, crc) != (committed.size, committed.crc32):
+        raise DatasetError(f"{path} is damaged: {size} bytes with CRC-32 {crc:08x}, committed {committed.size} "
+                           f"with {committed.crc32:08x} (`lerec validate` names the episodes)")
 
 
 def dataset_files(root: Path) -> list[Path]:

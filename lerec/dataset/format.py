@@ -372,7 +372,8 @@ def file_checksums(info: Mapping[str, Any]) -> dict[str, FileChecksum] | None:
     for path, value in entries.items():
         checksum = FileChecksum.from_json(value)
         if checksum is None:
-            raise DatasetError(f"{INFO_PATH}: {CHECKSUMS} entry {path!r} is {value!r}, expected {{\"bytes\": n, \"crc32\": hex}}")
+            raise DatasetError(f"{INFO_PATH}: {CHECKSUMS} entry {path!r} is {value!r}, expected "
+                               '{"bytes": n, "crc32": hex}')
         checksums[path] = checksum
     return checksums
 

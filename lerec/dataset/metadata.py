@@ -138,10 +138,6 @@ class DatasetMeta:
         if len(tasks) < committed_tasks:
             raise DatasetError(f"{root / fmt.TASKS_PATH}: {len(tasks)} tasks, but {fmt.INFO_PATH} "
                                f"total_tasks is {committed_tasks}")
-        frames = sum(int(row[fmt.LENGTH]) for row in episodes[:committed])
-        if not uncommitted and frames != info["total_frames"]:  # validate and resume report it themselves
-            raise DatasetError(f"{info_path}: total_frames is {info['total_frames']}, but its {committed} "
-                               f"episodes hold {frames} frames")
         if not uncommitted and (len(episodes) > committed or len(tasks) > committed_tasks):
             ignored = (root.resolve(), len(episodes) - committed, len(tasks) - committed_tasks)
             if ignored not in _WARNED:  # once per process: a tool opens a dataset more than once
@@ -152,6 +148,10 @@ class DatasetMeta:
         meta = cls(root, info, tasks, episodes)
         meta.extra_types.update(extra_types)
         check_episode_rows(meta, str(root / fmt.EPISODES_DIR))
+        frames = sum(int(row[fmt.LENGTH]) for row in episodes[:committed])
+        if not uncommitted and frames != info["total_frames"]:  # validate and resume report it themselves
+            raise DatasetError(f"{info_path}: total_frames is {info['total_frames']}, but its {committed} "
+                               f"episodes hold {frames} frames")
         return meta
 
     def path(self, relative: str) -> Path:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 
+from lerec.dataset import checksums
 from lerec.dataset import format as fmt
 from lerec.dataset.depth_frames import DepthSettings, depth_from_codes
 from lerec.dataset.images import image_from_cell
@@ -55,6 +56,8 @@ class DatasetReader:
         self.decode_threads = decode_threads if decode_threads is not None else min(4, os.cpu_count() or 1)
         self._pool: ThreadPoolExecutor | None = None
         self._row_files: dict[fmt.FileAddress, RowFile] = {}
+        self._checksums: dict[str, fmt.FileChecksum] | None = None
+        self._verified: set[Path] = set()
         self._starts = np.array([int(r[fmt.DATASET_FROM_INDEX]) for r in self.meta.episodes], dtype=np.int64)
         self._depth = {k: DepthSettings.from_info(self.features[k].get("info") or {}) for k in self.depth_keys}
 
@@ -138,6 +141,18 @@ class DatasetReader:
         base = int(self.episode(e)[fmt.DATASET_FROM_INDEX])
         rows = self._row_file(e)
         return rows.take(rows.positions(base + start, base + stop))
+
+    def committed_checksum(self, path: Path) -> fmt.FileChecksum | None:
+        """The checksum info.json committed for the dataset's file at ``path`` (None: the dataset has none)."""
+        if self._checksums is None:
+            self._checksums = fmt.file_checksums(self.meta.info) or {}
+        return self._checksums.get(path.relative_to(self.root).as_posix())
+
+    def verify_file(self, path: Path) -> None:
+        """A DatasetError when the dataset's file at ``path`` is not as committed (each file checked once)."""
+        if path not in self._verified:
+            checksums.verify(path, self.committed_checksum(path))
+            self._verified.add(path)
 
     def carried_rows(self, e: int) -> pa.Table:
         """The columns of episode ``e``'s rows that lerec carries as they are (:attr:`RowFile.carried`)."""

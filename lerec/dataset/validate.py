@@ -123,7 +123,7 @@ class Validator:
                   "total_tasks": len(meta.tasks)}
         for name, value in totals.items():
             if int(info.get(name, -1)) != value:
-                self.add(f"info.json {name} is {info.get(name)}, the data has {value}")
+                self.add(f"{fmt.INFO_PATH} {name} is {info.get(name)}, the data has {value}")
 
     # --- checksums ------------------------------------------------------------------------------------------
     def _check_checksums(self, meta: DatasetMeta) -> None:

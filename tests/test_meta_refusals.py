@@ -1,0 +1,69 @@
+"""Metadata the tools used to accept without a word: a wrong total_frames, a missing or invalid stats.json, a
+video shape unlike its stream or too large to be a camera's."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from lerec.cli import main
+from lerec.dataset.edit import delete_episodes
+from lerec.dataset.merge import merge_datasets
+from lerec.dataset.reader import DatasetReader
+from lerec.dataset.validate import validate
+from lerec.errors import DatasetError
+
+from damage_fixtures import DAMAGES, INFO, STATS, VIDEO
+from dataset_fixtures import FRONT
+
+
+def damaged(copy_of, recorded, name):
+    root = copy_of(recorded)
+    DAMAGES[name][0](root)
+    return root
+
+
+def test_a_wrong_total_frames_is_refused_naming_info_json(recorded, recorded_b, copy_of, tmp_path, capsys):
+    root = damaged(copy_of, recorded, "info total_frames wrong")
+    with pytest.raises(DatasetError, match=f"{INFO}: total_frames is 59, but its 3 episodes hold 60 frames"):
+        DatasetReader(root)
+    assert main(["merge", str(recorded_b), str(root), "--output", str(tmp_path / "merged")]) == 1
+    assert main(["edit", str(root), "--output", str(tmp_path / "deleted"), "delete", "--episodes", "0"]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(errors) == 2 and all("meta/info.json: total_frames is 59" in line for line in errors), errors
+    assert not (tmp_path / "merged").exists() and not (tmp_path / "deleted").exists()
+    assert any("meta/info.json total_frames is 59, the data has 60" in str(p) for p in validate(root))
+
+
+@pytest.mark.parametrize("name", ["stats missing", "stats invalid JSON", "stats entry not a dict"])
+def test_a_missing_or_invalid_stats_json_is_named_and_written_anew(recorded, recorded_b, copy_of, tmp_path, caplog,
+                                                                    name):
+    root = damaged(copy_of, recorded, name)
+    with caplog.at_level(logging.WARNING), DatasetReader(root) as reader:
+        assert reader.frames(0)[FRONT].shape[0] == 20  # frames and rows do not need it
+    warned = [r.getMessage() for r in caplog.records if STATS in r.getMessage()]
+    assert len(warned) == 1 and "merge` write a new one" in warned[0], warned
+    for out in (merge_datasets([recorded_b, root], tmp_path / "merged"),
+                delete_episodes(root, tmp_path / "deleted", [0])):
+        assert validate(out) == [], out  # its stats.json aggregated from the episodes' statistics
+        assert isinstance(json.loads((out / STATS).read_text())[FRONT], dict)
+
+
+def test_an_absurd_video_shape_is_refused_by_every_tool(recorded, recorded_b, copy_of, tmp_path, capsys):
+    root = damaged(copy_of, recorded, "info video shape 1e9x1e9")
+    with pytest.raises(DatasetError, match=f"{INFO}: feature '{FRONT}': shape .* more than 2\\*\\*30"):
+        DatasetReader(root)
+    assert main(["merge", str(recorded_b), str(root), "--output", str(tmp_path / "merged")]) == 1
+    assert main(["edit", str(root), "--output", str(tmp_path / "deleted"), "delete", "--episodes", "0"]) == 1
+    assert main(["validate", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("more than 2**30") == 3 and "Traceback" not in err, err
+
+
+def test_validate_compares_the_declared_video_shape_with_the_stream(recorded, copy_of):
+    root = damaged(copy_of, recorded, "info video shape unlike its stream")
+    problems = [str(p) for p in validate(root)]
+    assert len(problems) == 1 and problems[0].startswith(f"stream {FRONT}: {VIDEO}: its frames are "), problems
+    assert f"{INFO} declares shape 480x640" in problems[0]
