@@ -100,3 +100,14 @@ def test_merge_and_edit_outputs_carry_checksums_of_their_own_files(recorded, rec
         sums = committed_checksums(out)
         assert sorted(sums) == sorted(p.relative_to(out).as_posix() for p in dataset_files(out)), out
         assert validate(out) == [], out
+
+
+def test_merge_and_edit_refuse_to_copy_damaged_bytes(recorded, recorded_b, copy_of, tmp_path, capsys):
+    root = copy_of(recorded)
+    flip_bytes(root / VIDEO, seed=4, flips=50)
+    with pytest.raises(DatasetError, match=f"{VIDEO} is damaged: .* committed"):
+        merge_datasets([recorded_b, root], tmp_path / "merged")
+    assert main(["edit", str(root), "--output", str(tmp_path / "deleted"), "delete", "--episodes", "0"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert f"{VIDEO} is damaged" in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "merged").exists() and not (tmp_path / "deleted").exists()

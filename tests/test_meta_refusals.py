@@ -62,8 +62,26 @@ def test_an_absurd_video_shape_is_refused_by_every_tool(recorded, recorded_b, co
     assert err.count("more than 2**30") == 3 and "Traceback" not in err, err
 
 
-def test_validate_compares_the_declared_video_shape_with_the_stream(recorded, copy_of):
+def test_a_video_shape_unlike_its_probed_size_is_refused_by_every_tool(recorded, recorded_b, copy_of, tmp_path,
+                                                                       capsys):
     root = damaged(copy_of, recorded, "info video shape unlike its stream")
+    with pytest.raises(DatasetError, match=f"{INFO}: feature '{FRONT}': shape \\[480, 640, 3\\] but info "
+                                           "video.height/width 48x64"):
+        DatasetReader(root)
+    assert main(["merge", str(recorded_b), str(root), "--output", str(tmp_path / "merged")]) == 1
+    assert main(["edit", str(root), "--output", str(tmp_path / "deleted"), "delete", "--episodes", "0"]) == 1
+    assert main(["validate", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("but info video.height/width 48x64") == 3 and "Traceback" not in err, err
+
+
+def test_validate_compares_the_declared_video_shape_with_the_stream(recorded, copy_of):
+    root = copy_of(recorded)
+    info = json.loads((root / INFO).read_text())  # shape and probed size alike, and both unlike the stream
+    info["features"][FRONT].update(shape=[480, 640, 3])
+    info["features"][FRONT]["info"].update({"video.height": 480, "video.width": 640})
+    (root / INFO).write_text(json.dumps(info))
     problems = [str(p) for p in validate(root)]
-    assert len(problems) == 1 and problems[0].startswith(f"stream {FRONT}: {VIDEO}: its frames are "), problems
-    assert f"{INFO} declares shape 480x640" in problems[0]
+    assert problems == [f"stream {FRONT}: {VIDEO}: its frames are 48x64 (height x width), {INFO} declares shape "
+                        "480x640", f"stream {FRONT}: {VIDEO}: its frames are 48x64 (height x width), {INFO} declares "
+                        "video.height/width 480x640"], problems

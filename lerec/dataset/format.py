@@ -301,6 +301,15 @@ def with_stream_facts(info: Mapping[str, Any], probed: Mapping[str, Any]) -> dic
     return {**probed, **info, IS_DEPTH_MAP: info.get(IS_DEPTH_MAP, False)}
 
 
+def declared_frame_size(feature: Mapping[str, Any]) -> tuple[int, int]:
+    """(height, width) of a camera feature's ``shape``: [height, width, channels] unless its ``names`` order it
+    otherwise (datasets converted from LeRobot v2 may say ["channels", "height", "width"])."""
+    names, shape = feature.get("names"), list(feature["shape"])
+    if isinstance(names, list) and "height" in names and "width" in names and len(names) == len(shape):
+        return shape[names.index("height")], shape[names.index("width")]
+    return shape[0], shape[1]
+
+
 def has_stream_facts(info: Mapping[str, Any]) -> bool:
     return "video.height" in info
 

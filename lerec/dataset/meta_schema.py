@@ -106,6 +106,11 @@ def _check_feature(key: str, feature: Any, path: Path) -> None:
     for name in DEPTH_NUMBERS:  # read by every tool that shows depth
         if (info or {}).get(name) is not None and not _is_number(info[name], False):
             raise DatasetError(f"{where}: info {name} is {_short(info[name])}, expected a number")
+    probed = ((info or {}).get("video.height"), (info or {}).get("video.width"))
+    if feature["dtype"] == "video" and all(_is_number(n, True) for n in probed) \
+            and probed != fmt.declared_frame_size(feature):
+        raise DatasetError(f"{where}: shape {_short(shape)} but info video.height/width {probed[0]}x{probed[1]} (the "
+                           "stream's): one of them is wrong")
     if (info or {}).get("video.use_log") not in (None, True, False):
         raise DatasetError(f"{where}: info video.use_log is {_short(info['video.use_log'])}, expected true or false")
 

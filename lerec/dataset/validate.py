@@ -285,7 +285,7 @@ class Validator:
             height, width = stream.height, stream.width
         feature = meta.features[key]
         info = feature.get("info") or {}
-        declared = {"shape": tuple(feature["shape"][:2]),
+        declared = {"shape": fmt.declared_frame_size(feature),
                     "video.height/width": (info.get("video.height", height), info.get("video.width", width))}
         for name, size in declared.items():
             if size != (height, width):
