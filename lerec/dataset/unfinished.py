@@ -105,20 +105,16 @@ def _video_fragments_ahead(root: Path, meta: DatasetMeta, committed: int) -> lis
 
 
 def damaged_videos(root: str | Path, meta: DatasetMeta) -> list[tuple[int, str]]:
-    """(episode, what is wrong) for each committed episode whose fragment a video file lost or holds cut short:
-    damage, which ``--resume`` cannot repair (it would cut the episode's video)."""
+    """(episode, what is wrong) for each committed episode whose fragment a video file holds cut short: damage,
+    which ``--resume`` cannot repair (it would cut the episode's video). A file that lost whole fragments ends
+    after a box: its checksum's size tells, where it has one, and the frame checks."""
     root = Path(root)
     found = []
     for path, boxes, size, episodes in _video_files(root, meta, int(meta.info.get("total_episodes", 0))):
-        fragments, cut = fmp4.fragments_in(boxes), _cut_fragment(boxes, size)
-        if not fragments:
-            continue  # not a fragmented file (LeRobot's), or cut in its header: the other checks report it
-        if cut is not None and cut <= len(episodes):
+        cut = _cut_fragment(boxes, size)
+        if fmp4.fragments_in(boxes) and cut is not None and cut <= len(episodes):  # lerec's: one per episode
             found.append((episodes[cut - 1], f"{path.relative_to(root)} is truncated: it ends {size - boxes[-1].end}"
                           f" bytes into the fragment of committed episode {episodes[cut - 1]}"))
-        elif fragments < len(episodes):
-            found.append((episodes[fragments], f"{path.relative_to(root)} is truncated: it holds {fragments} "
-                          f"fragment(s) for its {len(episodes)} committed episodes"))
     return found
 
 
