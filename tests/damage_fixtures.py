@@ -112,6 +112,16 @@ def _set_shape(key: str, shape: list[int]) -> Callable[[Path], None]:
     return _edit_info(lambda info: info["features"][key].update(shape=shape))
 
 
+def _declare_size(key: str, height: int, width: int) -> Callable[[Path], None]:
+    """Declare another frame size for ``key``, in its shape and its probed video.height/width alike."""
+    def change(info: dict) -> None:
+        feature = info["features"][key]
+        feature["shape"] = [height, width, feature["shape"][2]]
+        feature["info"].update({"video.height": height, "video.width": width})
+
+    return _edit_info(change)
+
+
 def _garbage(n: int = 4096, seed: int = 7) -> bytes:
     return random.Random(seed).randbytes(n)
 
@@ -139,6 +149,7 @@ DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "info total_frames wrong": (_set(total_frames=59), INFO),
     "info video shape 1e9x1e9": (_set_shape(FRONT, [10**9, 10**9, 3]), INFO),
     "info video shape unlike its stream": (_set_shape(FRONT, [480, 640, 3]), INFO),
+    "info video size unlike its stream": (_declare_size(FRONT, 480, 640), INFO),
     # data/ parquet
     "data missing": (_remove(DATA), DATA),
     "data truncated": (_truncate(DATA, 0.6), DATA),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 
 import pytest
 
@@ -75,12 +76,14 @@ def test_a_video_shape_unlike_its_probed_size_is_refused_by_every_tool(recorded,
     assert err.count("but info video.height/width 48x64") == 3 and "Traceback" not in err, err
 
 
-def test_validate_compares_the_declared_video_shape_with_the_stream(recorded, copy_of):
-    root = copy_of(recorded)
-    info = json.loads((root / INFO).read_text())  # shape and probed size alike, and both unlike the stream
-    info["features"][FRONT].update(shape=[480, 640, 3])
-    info["features"][FRONT]["info"].update({"video.height": 480, "video.width": 640})
-    (root / INFO).write_text(json.dumps(info))
+def test_a_declared_video_size_unlike_the_stream_is_found_by_validate_and_the_tools(recorded, copy_of, tmp_path):
+    root = damaged(copy_of, recorded, "info video size unlike its stream")  # shape and video.height/width alike
+    twin = shutil.copytree(root, tmp_path / "twin")  # declares the same: merge's feature check lets it through
+    for copy in (lambda: merge_datasets([root, twin], tmp_path / "merged"),
+                 lambda: delete_episodes(root, tmp_path / "deleted", [0])):
+        with pytest.raises(DatasetError, match=f"{VIDEO}: its frames are 48x64 .* but .*{INFO} declares {FRONT} "
+                                               "480x640"):
+            copy()
     problems = [str(p) for p in validate(root)]
     assert problems == [f"stream {FRONT}: {VIDEO}: its frames are 48x64 (height x width), {INFO} declares shape "
                         "480x640", f"stream {FRONT}: {VIDEO}: its frames are 48x64 (height x width), {INFO} declares "

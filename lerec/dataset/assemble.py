@@ -28,6 +28,7 @@ from lerec.dataset.metadata import DatasetMeta, new_info
 from lerec.dataset.reader import DatasetReader
 from lerec.dataset.stats import numeric_stats
 from lerec.dataset.tables import frame_table
+from lerec.encoding import fmp4
 from lerec.errors import DatasetError
 
 IMAGE_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
@@ -130,6 +131,7 @@ class DatasetAssembler:
                     path = src.video_path(e, key)
                     movable = self.videos.episode(path, fmt.video_from_timestamp(source_row, key), length, self.fps,
                                                   src.committed_checksum(path))
+                    _check_frame_size(movable, src.features[key], key, path, src.root)
                 elif src.features[key]["dtype"] == "video":  # re-encoded from its decoded frames
                     src.verify_file(src.video_path(e, key))
                 locations[key] = self.appender.append_video(key, movable, previous, length)
@@ -157,6 +159,15 @@ class DatasetAssembler:
         self.meta.save_stats(total=self.appender.stats)
         self.meta.save_info((self.appender.episodes, self.appender.frames), written=dataset_files(self.meta.root))
         return self.meta
+
+
+def _check_frame_size(movable: MovableEpisode, feature: Mapping[str, Any], key: str, path: Path, root: Path) -> None:
+    """The stream copied has the frame size its feature declares (which the copy keeps)."""
+    size = fmp4.sample_size(movable.fragment.init)
+    declared = fmt.declared_frame_size(feature)
+    if size is not None and (size[1], size[0]) != declared:
+        raise DatasetError(f"{path}: its frames are {size[1]}x{size[0]} (height x width), but "
+                           f"{root / fmt.INFO_PATH} declares {key} {declared[0]}x{declared[1]}")
 
 
 def is_built_column(feature: Mapping[str, Any]) -> bool:

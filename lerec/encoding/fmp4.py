@@ -105,6 +105,16 @@ def track_timescale(init: bytes) -> int:
     return struct.unpack_from(">I", init, mdhd.offset + (28 if version == 1 else 20))[0]
 
 
+def sample_size(init: bytes) -> tuple[int, int] | None:
+    """(width, height) of the video sample entry of a ``ftyp + moov`` header (the stream's frame size); None if it
+    has none."""
+    stsd = find_box(init, [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd"])
+    entry = stsd.offset + stsd.header + 8 if stsd else 0  # after version, flags and entry count
+    if stsd is None or entry + 36 > stsd.end:
+        return None
+    return struct.unpack_from(">HH", init, entry + 32)  # VisualSampleEntry: 8 header + 24 bytes, then the size
+
+
 def strip_edit_list(init: bytes) -> bytes:
     """``init`` without the track's edit list."""
     moov = find_box(init, [b"moov"])
