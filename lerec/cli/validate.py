@@ -16,8 +16,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "validate", help="check a dataset frame by frame",
         description="Check that every episode's rows are contiguous, that every video holds exactly one frame at "
-        "each row's time (from_timestamp + i/fps) and none elsewhere, that files open, and that info.json totals "
-        "and statistics agree with the data. Exit status 1 when anything is wrong.")
+        "each row's time (from_timestamp + i/fps) and none elsewhere, that files open, that every file holds the "
+        "bytes info.json committed (its checksum), and that info.json totals and statistics agree with the data. "
+        "Exit status 1 when anything is wrong.")
     p.add_argument("root", help="dataset folder")
     p.add_argument("--decode", action="store_true",
                    help="decode every frame (slower; also catches corrupt bitstreams) instead of reading packets")
