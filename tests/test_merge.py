@@ -57,7 +57,7 @@ def test_differing_encoder_tuning_becomes_null_with_a_warning(recorded, recorded
 def test_a_feature_mismatch_names_dataset_feature_and_field(recorded, recorded_b, copy_of, tmp_path):
     b = copy_of(recorded_b)
     edit_info(b, lambda info: info["features"][DEPTH]["info"].update({"video.depth_max": 5.0}))
-    with pytest.raises(DatasetError, match=rf"{b}: feature '{DEPTH}' field 'video.depth_max' is 5.0"):
+    with pytest.raises(DatasetError, match=rf"{b}/meta/info.json: feature '{DEPTH}' field 'video.depth_max' is 5.0"):
         merge_datasets([recorded, b], tmp_path / "out")
     assert not (tmp_path / "out").exists()
     edit_info(b, lambda info: info.update({"fps": 15}))
