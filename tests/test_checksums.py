@@ -4,6 +4,7 @@ damaged committed file from an unfinished save, and every tool that writes a dat
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
@@ -19,6 +20,7 @@ from lerec.errors import DatasetError
 from damage_fixtures import DAMAGES, EPISODES, VIDEO, flip_bytes
 from dataset_fixtures import FRONT, drop_checksums
 from hostile import edit_info
+from test_resume_repair import record_args
 
 
 def committed_checksums(root):
@@ -111,3 +113,18 @@ def test_merge_and_edit_refuse_to_copy_damaged_bytes(recorded, recorded_b, copy_
     err = capsys.readouterr().err.strip()
     assert f"{VIDEO} is damaged" in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "merged").exists() and not (tmp_path / "deleted").exists()
+
+
+def test_record_resume_refuses_a_damaged_dataset_in_one_line(tmp_path):
+    root = tmp_path / "ds"
+    first = subprocess.run(record_args(root, "--dataset.num_episodes=1", "--dataset.episode_time_s=0.2"),
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    DAMAGES["video cut mid-fragment"][0](root)
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".lerec" not in p.parts}
+    resumed = subprocess.run(record_args(root, "--resume", "--dataset.num_episodes=1", "--dataset.episode_time_s=0.2"),
+                             capture_output=True, text=True, timeout=300)
+    lines = [line for line in resumed.stderr.splitlines() if line.strip()]
+    assert resumed.returncode == 1 and len(lines) == 1, resumed.stderr
+    assert f"{VIDEO} is truncated" in lines[0] and "resuming cannot repair this" in lines[0], lines
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".lerec" not in p.parts} == before
