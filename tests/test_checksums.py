@@ -10,6 +10,7 @@ import pytest
 
 from lerec.cli import main
 from lerec.dataset import format as fmt
+from lerec.dataset import checksums
 from lerec.dataset.checksums import dataset_files
 from lerec.dataset.edit import delete_episodes, split_dataset
 from lerec.dataset.merge import merge_datasets
@@ -24,7 +25,7 @@ from test_resume_repair import record_args
 
 
 def committed_checksums(root):
-    return fmt.file_checksums(json.loads((root / fmt.INFO_PATH).read_text()))
+    return checksums.committed(json.loads((root / fmt.INFO_PATH).read_text()))
 
 
 def test_every_file_of_a_recording_has_its_checksum(recorded):

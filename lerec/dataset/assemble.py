@@ -23,7 +23,7 @@ from lerec.dataset import format as fmt
 from lerec.dataset.appender import EpisodeAppender, first_frame_index
 from lerec.dataset.checksums import dataset_files
 from lerec.dataset.episode_video import EpisodeVideoSource, MovableEpisode
-from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES
+from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES, declared_frame_size
 from lerec.dataset.metadata import DatasetMeta, new_info
 from lerec.dataset.reader import DatasetReader
 from lerec.dataset.stats import numeric_stats
@@ -164,7 +164,7 @@ class DatasetAssembler:
 def _check_frame_size(movable: MovableEpisode, feature: Mapping[str, Any], key: str, path: Path, root: Path) -> None:
     """The stream copied has the frame size its feature declares (which the copy keeps)."""
     size = fmp4.sample_size(movable.fragment.init)
-    declared = fmt.declared_frame_size(feature)
+    declared = declared_frame_size(feature)
     if size is not None and (size[1], size[0]) != declared:
         raise DatasetError(f"{path}: its frames are {size[1]}x{size[0]} (height x width), but "
                            f"{root / fmt.INFO_PATH} declares {key} {declared[0]}x{declared[1]}")

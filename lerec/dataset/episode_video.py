@@ -44,7 +44,7 @@ class FileEpisodes:
     """A lerec video file parsed once (:class:`lerec.encoding.fmp4.FragmentedFile`): its fragments by the frame
     they start at."""
 
-    def __init__(self, path: Path, fps: int, committed: fmt.FileChecksum | None = None):
+    def __init__(self, path: Path, fps: int, committed: checksums.FileChecksum | None = None):
         self.file = fmp4.FragmentedFile(path)
         checksums.verify(path, committed, self.file.data)
         self.fragments: dict[int, fmp4.FileFragment] = {}
@@ -101,7 +101,7 @@ class EpisodeVideoSource:
         self.keep = keep
         self._files: OrderedDict[Path, FileEpisodes] = OrderedDict()
 
-    def _parsed(self, path: Path, fps: int, committed: fmt.FileChecksum | None) -> FileEpisodes:
+    def _parsed(self, path: Path, fps: int, committed: checksums.FileChecksum | None) -> FileEpisodes:
         if path not in self._files:
             self._files[path] = FileEpisodes(path, fps, committed)
             while len(self._files) > self.keep:
@@ -110,7 +110,7 @@ class EpisodeVideoSource:
         return self._files[path]
 
     def episode(self, path: Path, from_s: float, length: int, fps: int,
-                committed: fmt.FileChecksum | None = None) -> MovableEpisode:
+                committed: checksums.FileChecksum | None = None) -> MovableEpisode:
         """The episode of ``length`` frames starting at ``from_s`` in ``path``, ready to append elsewhere; with
         ``committed``, the file's bytes are checked against it first."""
         if not path.exists():

@@ -15,7 +15,6 @@ import numpy as np
 
 from lerec.encoding.config import DEPTH_SETTINGS_KEYS
 from lerec.encoding.ffmpeg_mapping import canonical_codec_name
-from lerec.errors import DatasetError
 
 # --- Files ---------------------------------------------------------------------------------------------------------
 CODEBASE_VERSION = "v3.0"
@@ -301,15 +300,6 @@ def with_stream_facts(info: Mapping[str, Any], probed: Mapping[str, Any]) -> dic
     return {**probed, **info, IS_DEPTH_MAP: info.get(IS_DEPTH_MAP, False)}
 
 
-def declared_frame_size(feature: Mapping[str, Any]) -> tuple[int, int]:
-    """(height, width) of a camera feature's ``shape``: [height, width, channels] unless its ``names`` order it
-    otherwise (datasets converted from LeRobot v2 may say ["channels", "height", "width"])."""
-    names, shape = feature.get("names"), list(feature["shape"])
-    if isinstance(names, list) and "height" in names and "width" in names and len(names) == len(shape):
-        return shape[names.index("height")], shape[names.index("width")]
-    return shape[0], shape[1]
-
-
 def has_stream_facts(info: Mapping[str, Any]) -> bool:
     return "video.height" in info
 
@@ -335,58 +325,10 @@ def converted_info(config: Any, probed: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # --- File checksums ------------------------------------------------------------------------------------------------
-# What each file of the dataset held when info.json last committed it, under this info.json key:
-# ``{relative path: {"bytes": size, "crc32": "8 hex digits"}}`` for every data, meta/episodes, tasks, stats and
-# video file (info.json itself excepted). Written with info.json (the commit point), so they describe exactly the
-# committed files; an MP4 is only appended to, so its checksum is carried on over the bytes each episode adds.
-# LeRobot loads the dataset with the key (ignored) and drops it whenever it rewrites info.json, that is whenever
-# it changes the dataset: a dataset without the key (older lerec, LeRobot) has no checksums, which is no damage.
+# info.json's CHECKSUMS: what each file of CHECKSUMMED_FILES held when info.json (the commit point) last committed
+# it, ``{relative path: {"bytes": size, "crc32": "8 hex digits"}}`` (:mod:`lerec.dataset.checksums`). LeRobot
+# ignores the key (with a warning) and drops it whenever it rewrites info.json: a dataset without it has none.
 CHECKSUMS = "lerec_checksums"
+CHECKSUM_SIZE, CHECKSUM_CRC32 = "bytes", "crc32"
 VIDEO_FILES = "videos/*/chunk-*/file-*.mp4"  # of every video feature
 CHECKSUMMED_FILES = (DATA_FILES, EPISODES_FILES, TASKS_PATH, STATS_PATH, VIDEO_FILES)
-_CRC32 = re.compile(r"[0-9a-f]{8}")
-
-
-@attrs.frozen
-class FileChecksum:
-    """A file's size and CRC-32, as info.json's ``lerec_checksums`` holds them."""
-
-    size: int
-    crc32: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"bytes": self.size, "crc32": f"{self.crc32:08x}"}
-
-    @classmethod
-    def from_json(cls, value: Any) -> FileChecksum | None:
-        """The checksum of an entry, None when it is not ``{"bytes": n, "crc32": "hex"}``."""
-        if not isinstance(value, dict):
-            return None
-        size, crc = value.get("bytes"), value.get("crc32")
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0 or not isinstance(crc, str) \
-                or not _CRC32.fullmatch(crc):
-            return None
-        return cls(size, int(crc, 16))
-
-
-def file_checksums(info: Mapping[str, Any]) -> dict[str, FileChecksum] | None:
-    """The committed checksums of info.json by relative path; None when it has none. A DatasetError names the
-    first malformed entry."""
-    entries = info.get(CHECKSUMS)
-    if entries is None:
-        return None
-    if not isinstance(entries, dict):
-        raise DatasetError(f"{INFO_PATH}: {CHECKSUMS} is a JSON {type(entries).__name__}, expected an object")
-    checksums = {}
-    for path, value in entries.items():
-        checksum = FileChecksum.from_json(value)
-        if checksum is None:
-            raise DatasetError(f"{INFO_PATH}: {CHECKSUMS} entry {path!r} is {value!r}, expected "
-                               '{"bytes": n, "crc32": hex}')
-        checksums[path] = checksum
-    return checksums
-
-
-def with_file_checksums(info: dict[str, Any], checksums: Mapping[str, FileChecksum]) -> None:
-    """Store ``checksums`` (by relative path) in ``info``, sorted."""
-    info[CHECKSUMS] = {path: checksums[path].to_json() for path in sorted(checksums)}

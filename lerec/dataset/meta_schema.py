@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from lerec.dataset import format as fmt
 from lerec.dataset.bounds import MAX_FRAME_VALUES, MAX_INDEX, MAX_TIMESTAMP_S
-from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES
+from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES, declared_frame_size
 from lerec.errors import DatasetError, one_line
 
 FEATURE_DTYPES = NUMERIC_DTYPES | {"video", "image", "string", "language"}  # language: LeRobot's annotations
@@ -108,7 +108,7 @@ def _check_feature(key: str, feature: Any, path: Path) -> None:
             raise DatasetError(f"{where}: info {name} is {_short(info[name])}, expected a number")
     probed = ((info or {}).get("video.height"), (info or {}).get("video.width"))
     if feature["dtype"] == "video" and all(_is_number(n, True) for n in probed) \
-            and probed != fmt.declared_frame_size(feature):
+            and probed != declared_frame_size(feature):
         raise DatasetError(f"{where}: shape {_short(shape)} but info video.height/width {probed[0]}x{probed[1]} (the "
                            "stream's): one of them is wrong")
     if (info or {}).get("video.use_log") not in (None, True, False):

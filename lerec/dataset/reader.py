@@ -56,7 +56,7 @@ class DatasetReader:
         self.decode_threads = decode_threads if decode_threads is not None else min(4, os.cpu_count() or 1)
         self._pool: ThreadPoolExecutor | None = None
         self._row_files: dict[fmt.FileAddress, RowFile] = {}
-        self._checksums: dict[str, fmt.FileChecksum] | None = None
+        self._checksums: dict[str, checksums.FileChecksum] | None = None
         self._verified: set[Path] = set()
         self._starts = np.array([int(r[fmt.DATASET_FROM_INDEX]) for r in self.meta.episodes], dtype=np.int64)
         self._depth = {k: DepthSettings.from_info(self.features[k].get("info") or {}) for k in self.depth_keys}
@@ -142,10 +142,10 @@ class DatasetReader:
         rows = self._row_file(e)
         return rows.take(rows.positions(base + start, base + stop))
 
-    def committed_checksum(self, path: Path) -> fmt.FileChecksum | None:
+    def committed_checksum(self, path: Path) -> checksums.FileChecksum | None:
         """The checksum info.json committed for the dataset's file at ``path`` (None: the dataset has none)."""
         if self._checksums is None:
-            self._checksums = fmt.file_checksums(self.meta.info) or {}
+            self._checksums = checksums.committed(self.meta.info) or {}
         return self._checksums.get(path.relative_to(self.root).as_posix())
 
     def verify_file(self, path: Path) -> None:

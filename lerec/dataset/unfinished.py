@@ -138,7 +138,7 @@ def beyond_repair(root: str | Path, meta: DatasetMeta) -> list[str]:
         found.append(str(exc))
     found += [message for _, message in damaged_videos(root, meta)]
     try:
-        committed_sums = fmt.file_checksums(meta.info)
+        committed_sums = checksums.committed(meta.info)
     except DatasetError as exc:
         return [*found, str(exc)]
     if not committed_sums:

@@ -19,7 +19,7 @@ import numpy as np
 from lerec.dataset import checksums
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
-from lerec.dataset.features import DEFAULT_FEATURES
+from lerec.dataset.features import DEFAULT_FEATURES, declared_frame_size
 from lerec.dataset.meta_schema import read_json
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.rows import RowFile
@@ -132,7 +132,7 @@ class Validator:
         for episode, message in cut:
             self.add(message, episode)
         try:
-            committed = fmt.file_checksums(meta.info)
+            committed = checksums.committed(meta.info)
         except DatasetError as exc:
             self.add(str(exc))
             return
@@ -285,7 +285,7 @@ class Validator:
             height, width = stream.height, stream.width
         feature = meta.features[key]
         info = feature.get("info") or {}
-        declared = {"shape": fmt.declared_frame_size(feature),
+        declared = {"shape": declared_frame_size(feature),
                     "video.height/width": (info.get("video.height", height), info.get("video.width", width))}
         for name, size in declared.items():
             if size != (height, width):
@@ -324,20 +324,19 @@ class Validator:
 
 def holders(meta: DatasetMeta, relative: str) -> tuple[list[int], str | None]:
     """The episodes whose parts the file at ``relative`` holds (none for tasks and stats), and its stream."""
-    video = fmt.parse_video_path(relative)
-    address = fmt.FileAddress.from_path(relative)
-    if video is not None:
-        prefix, stream = fmt.video_prefix(video[0]), video[0]
-    elif relative.startswith(fmt.EPISODES_DIR + "/"):
-        prefix, stream = fmt.EPISODES, None
-    elif relative.startswith("data/"):
-        prefix, stream = fmt.DATA, None
-    else:
-        return [], None
+    path, video = meta.root / relative, fmt.parse_video_path(relative)
+
+    def holds(row) -> bool:
+        if video is not None:
+            return meta.video_file(video[0], row) == path
+        if relative.startswith(fmt.EPISODES_DIR + "/"):
+            return meta.path(fmt.FileAddress.of(row, fmt.EPISODES).episodes_path()) == path
+        return meta.data_file(row) == path
+
     try:
-        return [int(r[fmt.EPISODE_INDEX]) for r in meta.episodes if fmt.FileAddress.of(r, prefix) == address], stream
-    except (KeyError, TypeError, ValueError):
-        return [], stream
+        return [int(r[fmt.EPISODE_INDEX]) for r in meta.episodes if holds(r)], video and video[0]
+    except (KeyError, TypeError, ValueError, DatasetError):
+        return [], video and video[0]
 
 
 def validate(root: str | Path, *, decode: bool = False, progress: ProgressFn | None = None) -> list[Problem]:
