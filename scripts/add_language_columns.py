@@ -79,6 +79,7 @@ def annotate(root: str | Path, user_data_column: bool = False) -> None:
         pq.write_table(table, path)
     for name in LANGUAGE_COLUMNS:
         info["features"][name] = {"dtype": "language", "shape": [1], "names": None}
+    info.pop("lerec_checksums", None)  # LeRobot drops the keys it does not know when it rewrites info.json
     info_path.write_text(json.dumps(info, indent=4))
 
 

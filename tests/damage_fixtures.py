@@ -104,6 +104,24 @@ def _cut_mid_fragment(rel: str) -> Callable[[Path], None]:
     return damage
 
 
+def _flip(rel: str, seed: int, flips: int) -> Callable[[Path], None]:
+    return lambda root: flip_bytes(root / rel, seed, flips)
+
+
+def _set_shape(key: str, shape: list[int]) -> Callable[[Path], None]:
+    return _edit_info(lambda info: info["features"][key].update(shape=shape))
+
+
+def _declare_size(key: str, height: int, width: int) -> Callable[[Path], None]:
+    """Declare another frame size for ``key``, in its shape and its probed video.height/width alike."""
+    def change(info: dict) -> None:
+        feature = info["features"][key]
+        feature["shape"] = [height, width, feature["shape"][2]]
+        feature["info"].update({"video.height": height, "video.width": width})
+
+    return _edit_info(change)
+
+
 def _garbage(n: int = 4096, seed: int = 7) -> bytes:
     return random.Random(seed).randbytes(n)
 
@@ -128,6 +146,10 @@ DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "info total_episodes a string": (_set(total_episodes="3"), INFO),
     "info total_episodes too many": (_set(total_episodes=5), INFO),
     "info wrong codebase_version": (_set(codebase_version="v2.1"), INFO),
+    "info total_frames wrong": (_set(total_frames=59), INFO),
+    "info video shape 1e9x1e9": (_set_shape(FRONT, [10**9, 10**9, 3]), INFO),
+    "info video shape unlike its stream": (_set_shape(FRONT, [480, 640, 3]), INFO),
+    "info video size unlike its stream": (_declare_size(FRONT, 480, 640), INFO),
     # data/ parquet
     "data missing": (_remove(DATA), DATA),
     "data truncated": (_truncate(DATA, 0.6), DATA),
@@ -150,12 +172,14 @@ DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     # meta/stats.json
     "stats invalid JSON": (_write(STATS, b'{"action": {"min": [0'), STATS),
     "stats entry not a dict": (_write(STATS, b'{"action": 5}'), STATS),
+    "stats missing": (_remove(STATS), STATS),
     # videos/
     "video missing": (_remove(VIDEO), VIDEO),
     "video empty": (_write(VIDEO, b""), VIDEO),
     "video not an MP4": (_write(VIDEO, _garbage(20000)), VIDEO),
     "video cut mid-fragment": (_cut_mid_fragment(VIDEO), VIDEO),
     "video cut in its header": (_truncate(VIDEO, 0.01), VIDEO),
+    "video 2000 flipped bits": (_flip(VIDEO, 2, 2000), VIDEO),
 }
 
 
@@ -166,7 +190,7 @@ def _elsewhere(root: Path) -> Path:
 def _key_outside(absolute: bool) -> Callable[[Path], None]:
     def damage(root: Path) -> None:
         lead_key_outside(root, FRONT, str(_elsewhere(root) / "k") if absolute else "../../../elsewhere/k")
-        edit_info(root, total_episodes=2)  # an unfinished third episode: --resume would cut it from the files
+        edit_info(root, total_episodes=2, total_frames=40)  # an unfinished third episode: --resume would cut it
 
     return damage
 
@@ -174,7 +198,7 @@ def _key_outside(absolute: bool) -> Callable[[Path], None]:
 def _link_outside(rel: str) -> Callable[[Path], None]:
     def damage(root: Path) -> None:
         link_outside(root, rel, _elsewhere(root) / f"linked-{Path(rel).name}")
-        edit_info(root, total_episodes=2)
+        edit_info(root, total_episodes=2, total_frames=40)
 
     return damage
 

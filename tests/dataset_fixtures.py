@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import anyio
 import attrs
 import pytest
 
+from lerec.dataset import format as fmt
 from lerec.dataset.metadata import DatasetMeta
 from recording_fixtures import record, small_camera
 
@@ -30,6 +32,7 @@ def record_dataset(root: Path, episodes: int, task: str = "pick the cube", depth
         meta.episodes = [attrs.evolve(row, tasks=[task]) for row in meta.episodes]
         meta.save_episodes_file(0, 0)
         meta.save_tasks()
+        meta.save_info()  # the same totals, the checksums of the files rewritten
     return root
 
 
@@ -53,3 +56,10 @@ def copy_of(tmp_path):
         return dst
 
     return make
+
+
+def drop_checksums(root: Path) -> None:
+    """Take lerec's checksums out of info.json, as LeRobot does whenever it rewrites the file."""
+    info = json.loads((root / fmt.INFO_PATH).read_text())
+    del info[fmt.CHECKSUMS]
+    (root / fmt.INFO_PATH).write_text(json.dumps(info, indent=4))

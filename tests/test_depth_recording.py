@@ -14,6 +14,7 @@ from lerec import Recorder, RGBEncoderConfig, SyntheticCameraConfig
 from lerec.cameras.synthetic import synthetic_depth
 from lerec.cli import main as lerec_main
 from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.validate import validate
 from lerec.encoding.av_compat import mp4_takes
 from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.depth import dequantize_depth, quantize_depth
@@ -91,6 +92,7 @@ async def test_recorded_depth_codes_survive_recording_and_conversion(tmp_path, u
     assert not pending_depth_videos(root)
     leftovers = [p for p in root.rglob("*") if p.name.endswith((".converted", ".partial")) or "transcode" in p.name]
     assert not leftovers and not (root / JOURNAL_PATH).exists()
+    assert validate(root) == []  # the converted files' checksums replaced the originals'
     no_data = converted[0][0] == 0
     assert no_data.any() and (dequantize_depth(converted[0][0], DepthEncoderConfig())[no_data] == 0).all()
 
@@ -146,6 +148,7 @@ async def test_a_conversion_committed_by_its_journal_is_rolled_forward(tmp_path)
     assert finish_pending_conversion(root)
     assert not pending_depth_videos(root) and not video.converted_path.exists()
     assert json.loads((root / "meta/info.json").read_text())["features"][DEPTH]["info"]["video.codec"] == "hevc"
+    assert validate(root) == []
     assert not finish_pending_conversion(root)
 
 

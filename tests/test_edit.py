@@ -98,9 +98,10 @@ def make_image_dataset(root):
     meta.episodes = [attrs.evolve(row, videos={k: v for k, v in row.videos.items() if k != FRONT})
                      for row in meta.episodes]
     meta.save_episodes_file(0, 0)
-    meta.save_info()
-    for p in (root / f"videos/{FRONT}").rglob("*.mp4"):
+    videos = list((root / f"videos/{FRONT}").rglob("*.mp4"))
+    for p in videos:
         p.unlink()
+    meta.save_info(written=[path, *videos])  # the checksums of the files changed (and gone)
     return frames
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from lerec.cameras.synthetic import read_frame_index, synthetic_rgb
-from lerec.encoding import fmp4
+from lerec.encoding import fmp4, fmp4_cut
 from lerec.encoding.episode_encoder import EpisodeEncoder
 
 from recording_fixtures import decode_file
@@ -65,7 +65,7 @@ def test_different_stream_parameters_cannot_share_a_file(tmp_path):
     assert not fmp4.can_append(target, bigger)
 
 
-def cut_bytes(cut: fmp4.EpisodeCut) -> bytes:
+def cut_bytes(cut: fmp4_cut.EpisodeCut) -> bytes:
     data = cut.path.read_bytes()
     return b"".join(p if isinstance(p, bytes) else data[p[0] : p[0] + p[1]] for p in cut.parts)
 
@@ -79,14 +79,14 @@ def test_an_episode_cut_plays_that_episode_from_time_zero(tmp_path, name):
         episode = fmp4.read_episode_fragment(encode_episode(tmp_path / f"ep{i}.mp4", start, count, codec, options))
         fmp4.append_episode(target, episode, start, 30)
     for i, (start, count) in enumerate(spans):
-        cut = fmp4.episode_cut(target, start, count, 30)
+        cut = fmp4_cut.episode_cut(target, start, count, 30)
         (tmp_path / f"cut{i}.mp4").write_bytes(cut_bytes(cut))
         assert cut.size == (tmp_path / f"cut{i}.mp4").stat().st_size
         frames = decode_file(tmp_path / f"cut{i}.mp4")
         assert [round(t * 30, 6) for t, _ in frames] == list(range(count))
         assert [read_frame_index(img) for _, img in frames] == list(range(start, start + count))
     with pytest.raises(fmp4.DatasetError, match="no fragment starts at frame 3"):
-        fmp4.episode_cut(target, 3, 4, 30)
+        fmp4_cut.episode_cut(target, 3, 4, 30)
 
 
 def test_a_file_that_is_not_fragmented_has_no_episode_cut(tmp_path):
@@ -100,4 +100,4 @@ def test_a_file_that_is_not_fragmented_has_no_episode_cut(tmp_path):
             container.mux(stream.encode(av.VideoFrame.from_ndarray(synthetic_rgb(n, 64, 48), format="rgb24")))
         container.mux(stream.encode(None))
     with pytest.raises(fmp4.DatasetError):
-        fmp4.episode_cut(path, 0, 5, 30)
+        fmp4_cut.episode_cut(path, 0, 5, 30)

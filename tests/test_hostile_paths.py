@@ -57,7 +57,7 @@ def test_a_feature_key_leading_outside_is_refused_by_every_tool(world, tmp_path,
     root, canary = world
     key = str(canary / "k") if absolute else "../../../elsewhere/k"
     lead_key_outside(root, FRONT, key)
-    edit_info(root, total_episodes=2)  # an unfinished third episode: --resume would cut it from the files
+    edit_info(root, total_episodes=2, total_frames=40)  # an unfinished third episode: --resume would cut it
     second_source(root, recorded_b)
     before = outside(tmp_path, root)
     for name, args in TOOLS.items():
@@ -74,7 +74,7 @@ def test_a_feature_key_leading_outside_is_refused_by_every_tool(world, tmp_path,
 def test_record_resume_refuses_a_hostile_key_before_touching_anything(world, tmp_path):
     root, canary = world
     lead_key_outside(root, FRONT, "../../../elsewhere/k")
-    edit_info(root, total_episodes=1)
+    edit_info(root, total_episodes=1, total_frames=20)
     before, inside = outside(tmp_path, root), tree(root)
     result = subprocess.run(
         [sys.executable, "-m", "lerec", "record", f"--dataset.root={root}", "--resume", "--dataset.num_episodes=1",
@@ -92,7 +92,7 @@ def test_a_file_that_is_a_symlink_to_outside_is_refused(world, tmp_path, recorde
     root, canary = world
     rel = f"videos/{DEPTH}/chunk-000/file-000.mp4" if which == "video" else "data/chunk-000/file-000.parquet"
     link_outside(root, rel, canary / os.path.basename(rel))
-    edit_info(root, total_episodes=2)  # --resume would cut the third episode out of the linked file
+    edit_info(root, total_episodes=2, total_frames=40)  # --resume would cut the third episode out of the linked file
     second_source(root, recorded_b)
     before = outside(tmp_path, root)
     for name, args in TOOLS.items():

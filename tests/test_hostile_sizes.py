@@ -108,7 +108,7 @@ def test_a_row_beyond_the_commit_may_be_ahead_of_its_frames_and_resume_cuts_it(r
     with pytest.raises(DatasetError, match="length 600, but its data file .* holds 40 rows"):
         DatasetMeta.load(root)
     set_episode_column(root, "length", 20, episode=1)
-    edit_info(root, total_episodes=1)
+    edit_info(root, total_episodes=1, total_frames=20)
     set_episode_column(root, "length", MAX_UNWRITTEN_LENGTH + 1, episode=1)
     with pytest.raises(DatasetError, match=f"length {MAX_UNWRITTEN_LENGTH + 1}, but"):
         DatasetMeta.load(root, uncommitted=True)

@@ -7,8 +7,8 @@ import sys
 
 from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.cli.progress import Progress
-from lerec.dataset.remote import dataset_root
 from lerec.dataset.metadata import check_dataset_folder
+from lerec.dataset.remote import dataset_root
 from lerec.dataset.validate import Validator
 
 SHOWN = 50
@@ -18,8 +18,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "validate", help="check a dataset frame by frame",
         description="Check that every episode's rows are contiguous, that every video holds exactly one frame at "
-        "each row's time (from_timestamp + i/fps) and none elsewhere, that files open, and that info.json totals "
-        "and statistics agree with the data. Exit status 1 when anything is wrong.")
+        "each row's time (from_timestamp + i/fps) and none elsewhere, that files open, that every file holds the "
+        "bytes info.json committed (its checksum), and that info.json totals and statistics agree with the data. "
+        "Exit status 1 when anything is wrong.")
     p.add_argument("root", help="dataset folder, or a Hub dataset ORG/NAME (downloaded, or read from the local cache)")
     p.add_argument("--revision", default=None, help="of a Hub dataset (default: LeRobot's v3.0 tag)")
     p.add_argument("--decode", action="store_true",
@@ -30,9 +31,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    check_dataset_folder(args.root)  # nothing to list problems of: an error, as in every command
     job = executor_options(args)
-    root = dataset_root(args.root, args.revision)
+    # A Hub dataset ORG/NAME is downloaded first; nothing to list problems of is an error, as in every command.
+    root = check_dataset_folder(dataset_root(args.root, args.revision))
+    notes = []
     if job is not None:
         problems = _run_job(args, root, job)
     else:
@@ -40,6 +42,7 @@ def run(args) -> int:
         with Progress("validate", validator.work(), "files") as bar:
             validator.progress = bar.update
             problems = validator.run()
+        notes = validator.notes
     if args.json:
         print(json.dumps([{"episode": p.episode, "stream": p.stream, "frame": p.frame, "message": p.message}
                           for p in problems], indent=2))
@@ -50,7 +53,7 @@ def run(args) -> int:
         if len(problems) > SHOWN:
             print(f"  ... and {len(problems) - SHOWN} more", file=sys.stderr)
     else:
-        print(f"{args.root}: OK")
+        print(f"{args.root}: OK" + "".join(f"; {note}" for note in notes))
     return 1 if problems else 0
 
 

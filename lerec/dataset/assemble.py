@@ -22,12 +22,14 @@ import pyarrow as pa
 from lerec.dataset import format as fmt
 from lerec.dataset.appender import EpisodeAppender, first_frame_index
 from lerec.dataset.atomic import raise_disk_error
+from lerec.dataset.checksums import dataset_files
 from lerec.dataset.episode_video import EpisodeVideoSource, MovableEpisode
-from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES
+from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES, declared_frame_size
 from lerec.dataset.metadata import DatasetMeta, new_info
 from lerec.dataset.reader import DatasetReader
 from lerec.dataset.stats import numeric_stats
 from lerec.dataset.tables import frame_table
+from lerec.encoding import fmp4
 from lerec.errors import DatasetError, DatasetRequestError
 
 IMAGE_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
@@ -93,6 +95,7 @@ class DatasetAssembler:
         carries over (e.g. recomputed from its frames)."""
         source_row = src.episode(e)
         length = source_row.length
+        src.verify_file(src.data_path(e))  # what is copied gets a new checksum: it must be as committed
         rows = src.rows(e)
         rows.update(columns or {})
         index = self.appender.episodes
@@ -131,8 +134,14 @@ class DatasetAssembler:
         locations = {}
         for key, feature in self.features.items():
             if feature["dtype"] == "video":
-                movable = (videos or {}).get(key) or self.videos.episode(
-                    src.video_path(e, key), source_row.videos[key].from_timestamp, length, self.fps)
+                movable = (videos or {}).get(key)
+                if movable is None:
+                    path = src.video_path(e, key)
+                    movable = self.videos.episode(path, source_row.videos[key].from_timestamp, length, self.fps,
+                                                  src.committed_checksum(path))
+                    _check_frame_size(movable, src.features[key], key, path, src.root)
+                elif src.features[key]["dtype"] == "video":  # re-encoded from its decoded frames
+                    src.verify_file(src.video_path(e, key))
                 locations[key] = self.appender.append_video(key, movable, previous, length)
         stats = {k: numeric_stats(np.asarray(v, dtype=np.float64).reshape(length, -1))
                  for k, v in cols.items() if self.features[k]["dtype"] != "image"}
@@ -155,8 +164,17 @@ class DatasetAssembler:
         self.appender.finish()
         self.meta.save_tasks()
         self.meta.save_stats(total=self.appender.stats)
-        self.meta.save_info((self.appender.episodes, self.appender.frames))
+        self.meta.save_info((self.appender.episodes, self.appender.frames), written=dataset_files(self.meta.root))
         return self.meta
+
+
+def _check_frame_size(movable: MovableEpisode, feature: Mapping[str, Any], key: str, path: Path, root: Path) -> None:
+    """The stream copied has the frame size its feature declares (which the copy keeps)."""
+    size = fmp4.sample_size(movable.fragment.init)
+    declared = declared_frame_size(feature)
+    if size is not None and (size[1], size[0]) != declared:
+        raise DatasetError(f"{path}: its frames are {size[1]}x{size[0]} (height x width), but "
+                           f"{root / fmt.INFO_PATH} declares {key} {declared[0]}x{declared[1]}")
 
 
 def is_built_column(feature: Mapping[str, Any]) -> bool:

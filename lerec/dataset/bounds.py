@@ -24,6 +24,9 @@ from lerec.errors import DatasetError
 MAX_UNWRITTEN_LENGTH = 1 << 22
 # Seconds a video timestamp may reach (30 years); beyond, seeks overflow.
 MAX_TIMESTAMP_S = 1e9
+# The most values a feature's shape may give one frame (2**30: a 16K x 16K RGB frame is 0.8 * 2**30); beyond, a
+# shape is not a camera's or a robot's and a tool would try to allocate it.
+MAX_FRAME_VALUES = 1 << 30
 # The largest index or count a row may hold (2**40 frames: 348 years at 100 fps); beyond, int64 sums overflow.
 MAX_INDEX = 1 << 40
 

@@ -136,7 +136,7 @@ def finish_pending_conversion(root: str | os.PathLike) -> bool:
             raise DatasetError(f"{root}: {original} and its converted copy are both missing; restore from backup")
     for directory in {original.parent for _, original in replace}:
         fsync_dir(directory)
-    update_feature_info(root, features)
+    update_feature_info(root, features, written=[original for _, original in replace])
     journal.unlink()
     return True
 

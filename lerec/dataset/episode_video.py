@@ -18,6 +18,7 @@ from pathlib import Path
 import attrs
 import av
 
+from lerec.dataset import checksums
 from lerec.encoding import fmp4
 from lerec.encoding.episode_encoder import FRAGMENTED_MP4
 from lerec.errors import DatasetError, one_line
@@ -42,8 +43,9 @@ class FileEpisodes:
     """A lerec video file parsed once (:class:`lerec.encoding.fmp4.FragmentedFile`): its fragments by the frame
     they start at."""
 
-    def __init__(self, path: Path, fps: int):
+    def __init__(self, path: Path, fps: int, committed: checksums.FileChecksum | None = None):
         self.file = fmp4.FragmentedFile(path)
+        checksums.verify(path, committed, self.file.data)
         self.fragments: dict[int, fmp4.FileFragment] = {}
         timescale = self.file.timescale
         if not timescale or timescale % fps:
@@ -98,24 +100,27 @@ class EpisodeVideoSource:
         self.keep = keep
         self._files: OrderedDict[Path, FileEpisodes] = OrderedDict()
 
-    def _parsed(self, path: Path, fps: int) -> FileEpisodes:
+    def _parsed(self, path: Path, fps: int, committed: checksums.FileChecksum | None) -> FileEpisodes:
         if path not in self._files:
-            self._files[path] = FileEpisodes(path, fps)
+            self._files[path] = FileEpisodes(path, fps, committed)
             while len(self._files) > self.keep:
                 self._files.popitem(last=False)
         self._files.move_to_end(path)
         return self._files[path]
 
-    def episode(self, path: Path, from_s: float, length: int, fps: int) -> MovableEpisode:
-        """The episode of ``length`` frames starting at ``from_s`` in ``path``, ready to append elsewhere."""
+    def episode(self, path: Path, from_s: float, length: int, fps: int,
+                committed: checksums.FileChecksum | None = None) -> MovableEpisode:
+        """The episode of ``length`` frames starting at ``from_s`` in ``path``, ready to append elsewhere; with
+        ``committed``, the file's bytes are checked against it first."""
         if not path.exists():
             raise DatasetError(f"{path}: video file is missing")
         try:
             start = round(from_s * fps)
             if abs(start / fps - from_s) < 1e-6:
-                found = self._parsed(path, fps).episode(start, length)
+                found = self._parsed(path, fps, committed).episode(start, length)
                 if found is not None:
                     return found
+            checksums.verify(path, committed)
             return remux_episode(path, from_s, length, fps)
         except (av.FFmpegError, OSError, struct.error, IndexError, ValueError) as exc:
             # The bytes of a damaged file: boxes that claim more than there is, a stream PyAV cannot open.

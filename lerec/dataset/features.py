@@ -46,3 +46,12 @@ def infer_feature(key: str, value: Any) -> dict[str, Any]:
 
 def video_feature(height: int, width: int, channels: int, info: dict[str, Any], dtype: str = "video") -> dict[str, Any]:
     return {"dtype": dtype, "shape": [height, width, channels], "names": ["height", "width", "channels"], "info": info}
+
+
+def declared_frame_size(feature: Mapping[str, Any]) -> tuple[int, int]:
+    """(height, width) of a camera feature's ``shape``: [height, width, channels] unless its ``names`` order it
+    otherwise (datasets converted from LeRobot v2 may say ["channels", "height", "width"])."""
+    names, shape = feature.get("names"), list(feature["shape"])
+    if isinstance(names, list) and "height" in names and "width" in names and len(names) == len(shape):
+        return shape[names.index("height")], shape[names.index("width")]
+    return shape[0], shape[1]

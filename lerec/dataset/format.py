@@ -376,3 +376,13 @@ def converted_info(config: Any, probed: Mapping[str, Any]) -> dict[str, Any]:
     converted file); its quantization stays."""
     settings = {k: v for k, v in VideoEncoding(config).settings_info().items() if k not in venc.DEPTH_SETTINGS_KEYS}
     return {venc.CODEC: probed[venc.CODEC], venc.PIX_FMT: probed[venc.PIX_FMT], **settings}
+
+
+# --- File checksums ------------------------------------------------------------------------------------------------
+# info.json's CHECKSUMS: what each file of CHECKSUMMED_FILES held when info.json (the commit point) last committed
+# it, ``{relative path: {"bytes": size, "crc32": "8 hex digits"}}`` (:mod:`lerec.dataset.checksums`). LeRobot
+# ignores the key (with a warning) and drops it whenever it rewrites info.json: a dataset without it has none.
+CHECKSUMS = "lerec_checksums"
+CHECKSUM_SIZE, CHECKSUM_CRC32 = "bytes", "crc32"
+VIDEO_FILES = "videos/*/chunk-*/file-*.mp4"  # of every video feature
+CHECKSUMMED_FILES = (DATA_FILES, EPISODES_FILES, TASKS_PATH, STATS_PATH, VIDEO_FILES)

@@ -185,6 +185,10 @@ def write_labels(meta: DatasetMeta, labels: Mapping[int, EpisodeLabel], rollback
             rollback.before_replace(path)
         meta.replace_episodes_table(address, table)
     meta.extra_types.update(LABEL_TYPES)
+    if replaced:  # info.json commits the files' new checksums
+        if rollback is not None:
+            rollback.before_replace(meta.path(fmt.INFO_PATH))
+        meta.save_info()
     for i, row in enumerate(meta.episodes):
         label = labels.get(row.index)
         columns = label.columns() if label else dict.fromkeys(fmt.LABEL_COLUMNS)

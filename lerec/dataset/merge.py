@@ -47,7 +47,7 @@ def merged_features(readers: Iterable[DatasetReader]) -> dict[str, dict[str, Any
     seen: dict[tuple[str, str], tuple[pa.DataType, Path]] = {}
     _check_extra_column_types(first, seen)
     for other in readers:
-        name = other.root
+        name = other.root / fmt.INFO_PATH  # where what differs is declared
         if other.fps != first.fps:
             raise DatasetRequestError(f"{name}: fps {other.fps} differs from {first.root}'s {first.fps}")
         if other.meta.info.get("robot_type") != first.meta.info.get("robot_type"):

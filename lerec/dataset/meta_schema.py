@@ -18,9 +18,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lerec.dataset import format as fmt
-from lerec.dataset.bounds import MAX_INDEX, MAX_TIMESTAMP_S
-from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES
-from lerec.encoding.video_encoding import info_key
+from lerec.dataset.bounds import MAX_FRAME_VALUES, MAX_INDEX, MAX_TIMESTAMP_S
+from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES, declared_frame_size
+from lerec.encoding.video_encoding import HEIGHT, WIDTH, info_key
 from lerec.errors import DatasetError, one_line
 
 FEATURE_DTYPES = NUMERIC_DTYPES | {"video", "image", "string", "language"}  # language: LeRobot's annotations
@@ -99,12 +99,20 @@ def _check_feature(key: str, feature: Any, path: Path) -> None:
             or (feature["dtype"] in ("video", "image") and len(shape) != 3)):
         raise DatasetError(f"{where}: shape {_short(shape)} is not a list of sizes >= 1"
                            + (" [height, width, channels]" if feature["dtype"] in ("video", "image") else ""))
+    if math.prod(shape) > MAX_FRAME_VALUES:
+        raise DatasetError(f"{where}: shape {_short(shape)} makes {math.prod(shape):.3g} values a frame, more than "
+                           "2**30: not a camera's or a robot's")
     info = feature.get("info")
     if not isinstance(info, (dict, type(None))):
         raise DatasetError(f"{where}: info is {_short(info)}, expected an object")
     for name in DEPTH_NUMBERS:  # read by every tool that shows depth
         if (info or {}).get(name) is not None and not _is_number(info[name], False):
             raise DatasetError(f"{where}: info {name} is {_short(info[name])}, expected a number")
+    probed = ((info or {}).get(HEIGHT), (info or {}).get(WIDTH))
+    if feature["dtype"] == "video" and all(_is_number(n, True) for n in probed) \
+            and probed != declared_frame_size(feature):
+        raise DatasetError(f"{where}: shape {_short(shape)} but info {HEIGHT}/width {probed[0]}x{probed[1]} (the "
+                           "stream's): one of them is wrong")
     if (info or {}).get(USE_LOG) not in (None, True, False):
         raise DatasetError(f"{where}: info {USE_LOG} is {_short(info[USE_LOG])}, expected true or false")
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pyarrow as pa
 
+from lerec.dataset import checksums
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.atomic import write_json_atomically
@@ -48,6 +49,7 @@ def new_info(fps: int, features: Mapping[str, Any], robot_type: str | None, use_
         "data_path": fmt.DATA_PATH,
         "video_path": fmt.VIDEO_PATH if use_videos else None,
         "features": {**dict(features), **DEFAULT_FEATURES},
+        fmt.CHECKSUMS: {},
     }
 
 
@@ -61,11 +63,24 @@ def read_info(root: Path) -> dict[str, Any]:
     return info
 
 
-def update_feature_info(root: Path, updates: Mapping[str, Mapping[str, Any]]) -> None:
-    """Merge ``updates[key]`` into the ``info`` block of each feature ``key`` and replace info.json atomically."""
+def stats_file_problem(root: Path) -> str | None:
+    """What is wrong with the dataset's ``meta/stats.json`` (missing, not JSON, not an object of features)."""
+    try:
+        stats = read_json(layout.confine(root, fmt.STATS_PATH))
+    except DatasetError as exc:
+        return str(exc)
+    if not isinstance(stats, dict) or not all(isinstance(v, dict) for v in stats.values()):
+        return f"{root / fmt.STATS_PATH} is not a JSON object of features' statistics"
+    return None
+
+
+def update_feature_info(root: Path, updates: Mapping[str, Mapping[str, Any]], written: Iterable[Path] = ()) -> None:
+    """Merge ``updates[key]`` into the ``info`` block of each feature ``key``, renew the checksums of the files
+    ``written`` and replace info.json atomically."""
     info = read_info(root)
     for key, update in updates.items():
         info["features"][key].setdefault("info", {}).update(update)
+    checksums.refresh(root, info, written)
     write_json_atomically(layout.confine(root, fmt.INFO_PATH), info)
 
 
@@ -90,6 +105,8 @@ class DatasetMeta:
     _episode_tables: dict[tuple[int, int], pa.Table] = attrs.field(factory=dict, init=False, repr=False)
     _stats_total: tuple[int, StatsTotal] | None = attrs.field(default=None, init=False, repr=False)
     _confined: dict[str, Path] = attrs.field(factory=dict, init=False, repr=False)
+    # The meta files written since info.json was last saved: their checksums are renewed when it is.
+    _written: set[Path] = attrs.field(factory=set, init=False, repr=False)
 
     @classmethod
     def load(cls, root: str | Path, *, uncommitted: bool = False) -> DatasetMeta:
@@ -138,6 +155,10 @@ class DatasetMeta:
         meta = cls(root, info, tasks, episodes)
         meta.extra_types.update(extra_types)
         check_episode_rows(meta, str(root / fmt.EPISODES_DIR))
+        frames = sum(int(row[fmt.LENGTH]) for row in episodes[:committed])
+        if not uncommitted and frames != info["total_frames"]:  # validate and resume report it themselves
+            raise DatasetError(f"{info_path}: total_frames is {info['total_frames']}, but its {committed} "
+                               f"episodes hold {frames} frames")
         return meta
 
     def path(self, relative: str) -> Path:
@@ -147,6 +168,11 @@ class DatasetMeta:
         if path is None:
             path = self._confined[relative] = layout.confine(self.root, relative)
         return path
+
+    @property
+    def unsaved(self) -> bool:
+        """Whether meta files were written since info.json was last saved."""
+        return bool(self._written)
 
     @property
     def fps(self) -> int:
@@ -194,16 +220,19 @@ class DatasetMeta:
             if not rows:  # its episodes were cut (a repair): no file rather than an empty one
                 self._episode_tables.pop(key, None)
                 path.unlink(missing_ok=True)
+                self._written.add(path)
                 return
             table = episodes_table(rows, self.extra_types)
         self._episode_tables[key] = table
         write_parquet(self.path(address.episodes_path()), table)
+        self._written.add(self.path(address.episodes_path()))
 
     def write_episodes_file(self, address: fmt.FileAddress, rows: list[Mapping[str, Any]]) -> pa.Table:
         """Write ``rows`` (not kept in ``episodes``: a dataset being assembled) as the meta/episodes file at
         ``address``; returns the table written."""
         table = episodes_table(rows, self.extra_types)
         write_parquet(self.path(address.episodes_path()), table)
+        self._written.add(self.path(address.episodes_path()))
         return table
 
     def replace_episodes_table(self, address: fmt.FileAddress, table: pa.Table) -> None:
@@ -211,6 +240,7 @@ class DatasetMeta:
         ``address``, and append the next rows to it."""
         write_parquet(self.path(address.episodes_path()), table)
         self._episode_tables[(address.chunk, address.file)] = table
+        self._written.add(self.path(address.episodes_path()))
 
     def rewrite_episodes_file(self, address: fmt.FileAddress, columns: Mapping[str, pa.DataType | None]) -> None:
         """Rewrite the meta/episodes file at ``address`` with ``columns`` in that order, null where it has none."""
@@ -219,9 +249,11 @@ class DatasetMeta:
         arrays = [table.column(c) if c in table.column_names else pa.nulls(table.num_rows, type_ or pa.null())
                   for c, type_ in columns.items()]
         write_parquet(path, pa.Table.from_arrays(arrays, names=list(columns)))
+        self._written.add(path)
 
     def save_tasks(self) -> None:
         write_parquet(self.path(fmt.TASKS_PATH), tasks_table(self.tasks))
+        self._written.add(self.path(fmt.TASKS_PATH))
 
     def save_stats(self, only_if_changed: bool = False, total: StatsTotal | None = None) -> None:
         """Write stats.json, aggregated over the episode rows: those added since the last call are folded into
@@ -245,13 +277,18 @@ class DatasetMeta:
             except ValueError:
                 pass
         write_json_atomically(path, stats)
+        self._written.add(path)
 
-    def save_info(self, totals: tuple[int, int] | None = None) -> None:
+    def save_info(self, totals: tuple[int, int] | None = None, written: Iterable[Path] = (),
+                  appended: Iterable[Path] = ()) -> None:
         """Write info.json with totals from the episode rows, or ``totals`` (episodes, frames) of a dataset
-        assembled without keeping its rows. Written last: it is what commits an episode."""
+        assembled without keeping its rows, and the checksums of the meta files saved since, of the data and
+        video files ``written`` and of the videos ``appended`` to. Written last: it is what commits an episode."""
         episodes, frames = totals or (len(self.episodes), sum(r.length for r in self.episodes))
         self.info["total_episodes"] = episodes
         self.info["total_frames"] = frames
         self.info["total_tasks"] = len(self.tasks)
         self.info["splits"] = {"train": f"0:{episodes}"}
+        checksums.refresh(self.root, self.info, [*self._written, *written], appended)
         write_json_atomically(self.path(fmt.INFO_PATH), self.info)
+        self._written.clear()

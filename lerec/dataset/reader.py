@@ -7,6 +7,7 @@ the frames up to the one asked; reading forward decodes each frame once. No torc
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -16,10 +17,11 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 
+from lerec.dataset import checksums
 from lerec.dataset import format as fmt
 from lerec.dataset.depth_frames import DepthSettings, depth_from_codes
 from lerec.dataset.images import image_from_cell
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.metadata import DatasetMeta, stats_file_problem
 from lerec.dataset.remote import dataset_root
 from lerec.dataset.rows import RowFile
 from lerec.dataset.video_decoder import (
@@ -28,6 +30,9 @@ from lerec.dataset.video_decoder import (
     FrameMissingError,
 )
 from lerec.errors import DatasetError
+
+log = logging.getLogger(__name__)
+_WARNED: set[str] = set()
 
 
 class DatasetReader:
@@ -43,12 +48,19 @@ class DatasetReader:
             raise DatasetError(f"depth_output_unit={depth_output_unit!r}: must be 'mm' or 'm'")
         self.root = dataset_root(root, revision)  # a Hub repo id ORG/NAME is downloaded, unless a path exists
         self.meta = DatasetMeta.load(self.root)
+        stats_problem = stats_file_problem(self.root)
+        if stats_problem is not None and stats_problem not in _WARNED:  # once: a tool opens a source twice
+            _WARNED.add(stats_problem)  # frames and rows do not need it; merge and edit write theirs anew
+            log.warning("%s (LeRobot's training normalizes with it; `lerec edit` and `lerec merge` write a new one "
+                        "from meta/episodes' statistics)", stats_problem)
         self.depth_output_unit = depth_output_unit
         self.tolerance_s = tolerance_s
         self.decoders = DecoderCache(max_open_videos)
         self.decode_threads = decode_threads if decode_threads is not None else min(4, os.cpu_count() or 1)
         self._pool: ThreadPoolExecutor | None = None
         self._row_files: dict[fmt.FileAddress, RowFile] = {}
+        self._checksums: dict[str, checksums.FileChecksum] | None = None
+        self._verified: set[Path] = set()
         self._starts = np.array([r.dataset_from_index for r in self.meta.episodes], dtype=np.int64)
         self._depth = {k: DepthSettings.from_info(self.features[k].get("info") or {}) for k in self.depth_keys}
 
@@ -131,6 +143,18 @@ class DatasetReader:
         base = self.episode(e).dataset_from_index
         rows = self._row_file(e)
         return rows.take(rows.positions(base + start, base + stop))
+
+    def committed_checksum(self, path: Path) -> checksums.FileChecksum | None:
+        """The checksum info.json committed for the dataset's file at ``path`` (None: the dataset has none)."""
+        if self._checksums is None:
+            self._checksums = checksums.committed(self.meta.info) or {}
+        return self._checksums.get(path.relative_to(self.root).as_posix())
+
+    def verify_file(self, path: Path) -> None:
+        """A DatasetError when the dataset's file at ``path`` is not as committed (each file checked once)."""
+        if path not in self._verified:
+            checksums.verify(path, self.committed_checksum(path))
+            self._verified.add(path)
 
     def carried_rows(self, e: int) -> pa.Table:
         """The columns of episode ``e``'s rows that lerec carries as they are (:attr:`RowFile.carried`)."""

@@ -9,14 +9,18 @@ and temporary files or work folders beside them. ``lerec record --resume`` cuts 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from lerec.dataset import checksums
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
+from lerec.dataset.meta_schema import read_json
 from lerec.dataset.metadata import DatasetMeta
 from lerec.encoding import fmp4
+from lerec.errors import DatasetError
 
 REPAIR_HINT = "`lerec record --resume` repairs it"
 
@@ -58,27 +62,98 @@ def unfinished_save(root: str | Path, meta: DatasetMeta, temporaries: bool = Tru
     return found
 
 
-def _video_fragments_ahead(root: Path, meta: DatasetMeta, committed: int) -> list[str]:
-    found = []
+def _video_files(root: Path, meta: DatasetMeta, committed: int
+                 ) -> Iterator[tuple[Path, list[fmp4.Box], int, list[int]]]:
+    """Each readable video file of the dataset: its top-level boxes, its size and the committed episodes it holds
+    (in order). Nothing when a committed row names no video (the other checks report it)."""
     for key in meta.video_keys:
-        per_file: dict[Path, int] = {}
+        per_file: dict[Path, list[int]] = {}
         for row in meta.episodes[:committed]:
             try:
                 path = meta.video_file(key, row)
             except (KeyError, TypeError, ValueError):
-                return []
-            per_file[path] = per_file.get(path, 0) + 1
+                return
+            per_file.setdefault(path, []).append(int(row[fmt.EPISODE_INDEX]))
         for path in layout.find(root, fmt.video_files(key)):
             try:
                 boxes = fmp4.file_boxes(path)
                 size = path.stat().st_size
             except Exception:
                 continue
-            fragments = fmp4.fragments_in(boxes)
-            if fragments > per_file.get(path, 0):
-                found.append(f"{path.relative_to(root)} holds {fragments - per_file.get(path, 0)} fragment(s) "
-                             "beyond the committed episodes")
-            elif boxes and boxes[-1].end < size:
-                found.append(f"{path.relative_to(root)} ends with {size - boxes[-1].end} bytes of an unfinished "
-                             "fragment")
+            yield path, boxes, size, per_file.get(path, [])
+
+
+def _cut_fragment(boxes: list[fmp4.Box], size: int) -> int | None:
+    """The number (from 1) of the fragment that the file's end cuts short, None when it ends after a box."""
+    if not boxes or boxes[-1].end >= size:
+        return None
+    moofs = fmp4.fragments_in(boxes)
+    return moofs if boxes[-1].type == b"moof" else moofs + 1
+
+
+def _video_fragments_ahead(root: Path, meta: DatasetMeta, committed: int) -> list[str]:
+    found = []
+    for path, boxes, size, episodes in _video_files(root, meta, committed):
+        fragments, cut = fmp4.fragments_in(boxes), _cut_fragment(boxes, size)
+        if fragments > len(episodes) and (cut is None or cut > len(episodes)):
+            found.append(f"{path.relative_to(root)} holds {fragments - len(episodes)} fragment(s) "
+                         "beyond the committed episodes")
+        elif cut is not None and cut > len(episodes):
+            found.append(f"{path.relative_to(root)} ends with {size - boxes[-1].end} bytes of an unfinished "
+                         "fragment")
     return found
+
+
+def damaged_videos(root: str | Path, meta: DatasetMeta) -> list[tuple[int, str]]:
+    """(episode, what is wrong) for each committed episode whose fragment a video file holds cut short: damage,
+    which ``--resume`` cannot repair (it would cut the episode's video). A file that lost whole fragments ends
+    after a box: its checksum's size tells, where it has one, and the frame checks."""
+    root = Path(root)
+    found = []
+    for path, boxes, size, episodes in _video_files(root, meta, int(meta.info.get("total_episodes", 0))):
+        cut = _cut_fragment(boxes, size)
+        if fmp4.fragments_in(boxes) and cut is not None and cut <= len(episodes):  # lerec's: one per episode
+            found.append((episodes[cut - 1], f"{path.relative_to(root)} is truncated: it ends {size - boxes[-1].end}"
+                          f" bytes into the fragment of committed episode {episodes[cut - 1]}"))
+    return found
+
+
+def beyond_repair(root: str | Path, meta: DatasetMeta) -> list[str]:
+    """What ``--resume`` cannot repair (empty when nothing): the committed files disagree with info.json, so an
+    append would build on damage. Bounded checks, run before a resume writes anything: totals, stats.json, the
+    committed videos' sizes and fragments, and (after a clean stop) the bytes of the files an append rewrites.
+    ``lerec validate`` checks everything."""
+    root = Path(root)
+    committed = int(meta.info["total_episodes"])
+    rows = meta.episodes[:committed]
+    frames = sum(int(r[fmt.LENGTH]) for r in rows)
+    found = []
+    if int(meta.info["total_frames"]) != frames:
+        found.append(f"{fmt.INFO_PATH} total_frames is {meta.info['total_frames']}, its {committed} committed "
+                     f"episodes hold {frames}")
+    try:
+        if not isinstance(read_json(meta.path(fmt.STATS_PATH)), dict):
+            found.append(f"{fmt.STATS_PATH} is not a JSON object of features")
+    except DatasetError as exc:
+        found.append(str(exc))
+    found += [message for _, message in damaged_videos(root, meta)]
+    try:
+        committed_sums = checksums.committed(meta.info)
+    except DatasetError as exc:
+        return [*found, str(exc)]
+    if not committed_sums:
+        return found
+    if unfinished_save(root, meta):  # the files it wrote differ from their checksums: only videos grow
+        for relative, want in committed_sums.items():
+            if fmt.parse_video_path(relative) is not None:
+                path = layout.confine(root, relative, fmt.INFO_PATH)
+                size = path.stat().st_size if path.exists() else 0
+                if size < want.size:
+                    found.append(f"{relative} is truncated: {size} bytes of the {want.size} committed")
+        return found
+    rewritten = {meta.path(fmt.TASKS_PATH)}
+    if rows:
+        rewritten |= {meta.data_file(rows[-1]), meta.path(fmt.FileAddress.of(rows[-1], fmt.EPISODES).episodes_path())}
+    sizes = checksums.mismatches(root, committed_sums, whole=False)
+    whole = checksums.mismatches(root, committed_sums, [p for p in rewritten if p.exists()])
+    return found + list({**sizes, **whole}.values())

@@ -17,14 +17,15 @@ import av
 import numpy as np
 import pyarrow.parquet as pq
 
+from lerec.dataset import checksums
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
-from lerec.dataset.features import DEFAULT_FEATURES
+from lerec.dataset.features import DEFAULT_FEATURES, declared_frame_size
 from lerec.dataset.meta_schema import read_json
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.rows import RowFile
 from lerec.dataset.stats import aggregate_stats, numeric_stats
-from lerec.dataset.unfinished import REPAIR_HINT, unfinished_save
+from lerec.dataset.unfinished import REPAIR_HINT, damaged_videos, unfinished_save
 from lerec.dataset.video_decoder import DEFAULT_TOLERANCE_S
 from lerec.errors import DatasetError
 
@@ -74,6 +75,7 @@ class Validator:
         self.tolerance_s = tolerance_s
         self.progress = progress or (lambda n: None)
         self.problems: list[Problem] = []
+        self.notes: list[str] = []  # what was not checked, and why (a dataset without checksums)
 
     def add(self, message: str, episode: int | None = None, stream: str | None = None, frame: int | None = None):
         self.problems.append(Problem(message, episode, stream, frame))
@@ -96,6 +98,7 @@ class Validator:
         if unfinished:  # one cause for every mismatch it makes
             self.add(f"an unfinished save ({'; '.join(unfinished)}); {REPAIR_HINT}")
             return self.problems
+        self._check_checksums(meta)
         self._check_meta(meta)
         self._check_rows(meta)
         for key in meta.video_keys:
@@ -121,7 +124,7 @@ class Validator:
                   "total_tasks": len(meta.tasks)}
         for name, value in totals.items():
             if int(info.get(name, -1)) != value:
-                self.add(f"info.json {name} is {info.get(name)}, the data has {value}")
+                self.add(f"{fmt.INFO_PATH} {name} is {info.get(name)}, the data has {value}")
         self._check_episodes_columns()
 
     def _check_episodes_columns(self) -> None:
@@ -136,6 +139,29 @@ class Validator:
                 what = f"lacks the column {missing[0]!r}" if missing else f"has a column {extra[0]!r}"
                 self.add(f"{path.relative_to(self.root)} {what} unlike {files[0].relative_to(self.root)} "
                          "(LeRobot 0.6.1 cannot load such episodes)")
+
+    # --- checksums ------------------------------------------------------------------------------------------
+    def _check_checksums(self, meta: DatasetMeta) -> None:
+        """Every file holds the bytes info.json committed (a dataset without checksums: cut fragments only)."""
+        cut = damaged_videos(self.root, meta)
+        for episode, message in cut:
+            self.add(message, episode)
+        try:
+            committed = checksums.committed(meta.info)
+        except DatasetError as exc:
+            self.add(str(exc))
+            return
+        if committed is None:
+            self.notes.append(f"no checksums ({fmt.INFO_PATH} has no {fmt.CHECKSUMS}: written before lerec kept "
+                              "them, or rewritten by another tool); --decode finds damage in the videos")
+            return
+        for relative, message in checksums.mismatches(self.root, committed).items():
+            if any(m.startswith(f"{relative} ") for _, m in cut):
+                continue  # said above, with the episode
+            episodes, stream = holders(meta, relative)
+            held = f" (episode {episodes[0]})" if len(episodes) == 1 else \
+                f" (episodes {episodes[0]}-{episodes[-1]})" if episodes else ""
+            self.add(message + held, episodes[0] if len(episodes) == 1 else None, stream)
 
     # --- data/ ----------------------------------------------------------------------------------------------
     def _data_files(self, meta: DatasetMeta) -> list[Path]:
@@ -220,6 +246,7 @@ class Validator:
                 continue
             try:
                 times = frame_times(path, self.decode)
+                self._check_shape(meta, key, path)
             except (av.FFmpegError, OSError, IndexError) as exc:
                 self.add(f"video file {rel} cannot be read: {exc}", rows[0].index if rows else None,
                          key)
@@ -266,6 +293,20 @@ class Validator:
                          stream=key)
             self.progress(1)
 
+    def _check_shape(self, meta: DatasetMeta, key: str, path: Path) -> None:
+        """The stream's size is the one info.json declares (shape and ``video.height``/``video.width``)."""
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0].codec_context
+            height, width = stream.height, stream.width
+        feature = meta.features[key]
+        info = feature.get("info") or {}
+        declared = {"shape": declared_frame_size(feature),
+                    "video.height/width": (info.get("video.height", height), info.get("video.width", width))}
+        for name, size in declared.items():
+            if size != (height, width):
+                self.add(f"{path.relative_to(self.root)}: its frames are {height}x{width} (height x width), "
+                         f"{fmt.INFO_PATH} declares {name} {size[0]}x{size[1]}", stream=key)
+
     # --- stats ----------------------------------------------------------------------------------------------
     def _check_stats(self, meta: DatasetMeta) -> None:
         path = meta.path(fmt.STATS_PATH)
@@ -294,6 +335,23 @@ class Validator:
                     continue
                 if a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-6):
                     self.add(f"{fmt.STATS_PATH} {key}/{name} disagrees with the episodes' statistics", stream=key)
+
+
+def holders(meta: DatasetMeta, relative: str) -> tuple[list[int], str | None]:
+    """The episodes whose parts the file at ``relative`` holds (none for tasks and stats), and its stream."""
+    path, video = meta.root / relative, fmt.parse_video_path(relative)
+
+    def holds(row) -> bool:
+        if video is not None:
+            return meta.video_file(video[0], row) == path
+        if relative.startswith(fmt.EPISODES_DIR + "/"):
+            return meta.path(fmt.FileAddress.of(row, fmt.EPISODES).episodes_path()) == path
+        return meta.data_file(row) == path
+
+    try:
+        return [int(r[fmt.EPISODE_INDEX]) for r in meta.episodes if holds(r)], video and video[0]
+    except (KeyError, TypeError, ValueError, DatasetError):
+        return [], video and video[0]
 
 
 def validate(root: str | Path, *, decode: bool = False, progress: ProgressFn | None = None) -> list[Problem]:

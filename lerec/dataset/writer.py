@@ -34,6 +34,7 @@ from lerec.dataset.metadata import DatasetMeta, new_info
 from lerec.dataset.rollback import Rollback
 from lerec.dataset.stats import Stats, numeric_stats
 from lerec.dataset.tables import frame_table, write_data_file
+from lerec.dataset.unfinished import beyond_repair
 from lerec.encoding import fmp4
 from lerec.encoding.probe import probe_stream_info
 from lerec.errors import DatasetError, DatasetRequestError
@@ -139,6 +140,11 @@ class DatasetWriter:
 
         finish_pending_conversion(root)  # a depth conversion a crash interrupted after its commit point
         meta = DatasetMeta.load(root, uncommitted=True)
+        damage = beyond_repair(root, meta)
+        if damage:
+            more = f" (and {len(damage) - 1} more)" if len(damage) > 1 else ""
+            raise DatasetError(f"{root}: {damage[0]}{more}; resuming cannot repair this, and nothing was written "
+                               f"(`lerec validate {root}` lists what is wrong)")
         writer = cls(meta)
         writer.repair()
         write_labels(meta, {})  # a dataset written before lerec labelled episodes: the columns in every file
@@ -156,6 +162,8 @@ class DatasetWriter:
         meta.path(fmt.STATS_PATH)
         data_files = layout.find(self.root, fmt.DATA_FILES)
         video_files = {key: layout.find(self.root, fmt.video_files(key)) for key in meta.video_keys}
+        changed: list[Path] = []  # data files rewritten and videos deleted: their checksums are renewed
+        cut: list[Path] = []  # videos cut back to their committed bytes
         if len(meta.episodes) > committed:
             log.warning("%s: dropping %d episode(s) an interrupted save left unfinished", self.root,
                         len(meta.episodes) - committed)
@@ -175,6 +183,7 @@ class DatasetWriter:
                     write_data_file(path, kept)
                 else:
                     path.unlink()
+                changed.append(path)
         for key in meta.video_keys:
             per_file: dict[fmt.FileAddress, int] = {}
             for row in meta.episodes:
@@ -186,8 +195,12 @@ class DatasetWriter:
                     continue  # not a file lerec or LeRobot names so: not ours to cut
                 if loc not in per_file:
                     path.unlink()
+                    changed.append(path)
                 elif fmp4.truncate_to_fragments(path, per_file[loc]):
                     log.warning("%s: cut an unfinished episode from %s", self.root, path)
+                    cut.append(path)
+        if changed or cut or meta.unsaved:
+            meta.save_info(written=changed, appended=cut)  # the same totals, the checksums of what was cut
         self._remove_leftovers()
 
     def _remove_leftovers(self) -> None:
@@ -322,7 +335,8 @@ class DatasetWriter:
                                   for key, location in pending.video_rows.items()):
                 row = self._write_row(pending, pending.video_rows,
                                       {key: video.stats for key, video in pending.videos.items()})
-        meta.save_info()
+        meta.save_info(written=[self.appender.data_path(pending.data_file)],
+                       appended=[self.appender.video_path(key, loc.address) for key, loc in pending.video_rows.items()])
         self.pending = None
         self.rollback.discard()
         for video in pending.videos.values():

@@ -8,7 +8,8 @@ and a crash can only leave an incomplete last fragment, which :func:`truncate_to
 Codecs that reorder frames (B-frames) start their first frame at a composition offset; FFmpeg writes no edit
 list in fragmented files, so the file's header gets one, and frame k of the file shows at exactly k / fps.
 
-This module is the one reader and writer of MP4 boxes in lerec: everything else goes through it.
+This module (with :mod:`lerec.encoding.fmp4_cut`, which reads an episode out of a file through it) is the one
+reader and writer of MP4 boxes in lerec: everything else goes through them.
 """
 
 from __future__ import annotations
@@ -103,6 +104,16 @@ def track_timescale(init: bytes) -> int:
         return 0
     version = init[mdhd.offset + 8]
     return struct.unpack_from(">I", init, mdhd.offset + (28 if version == 1 else 20))[0]
+
+
+def sample_size(init: bytes) -> tuple[int, int] | None:
+    """(width, height) of the video sample entry of a ``ftyp + moov`` header (the stream's frame size); None if it
+    has none."""
+    stsd = find_box(init, [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd"])
+    entry = stsd.offset + stsd.header + 8 if stsd else 0  # after version, flags and entry count
+    if stsd is None or entry + 36 > stsd.end:
+        return None
+    return struct.unpack_from(">HH", init, entry + 32)  # VisualSampleEntry: 8 header + 24 bytes, then the size
 
 
 def strip_edit_list(init: bytes) -> bytes:
@@ -232,7 +243,7 @@ def with_edit_list(init: bytes, media_time: int) -> bytes:
     return bytes(data)
 
 
-def _shifted_parts(fragment: bytes | memoryview, tick_offset: int, sequence: int) -> list[bytes | memoryview]:
+def shifted_parts(fragment: bytes | memoryview, tick_offset: int, sequence: int) -> list[bytes | memoryview]:
     """The fragment's boxes with each ``moof`` copied and patched (sequence number, decode time + offset) and the
     media data left where it is: an episode's megabytes are written out without being copied in memory."""
     view = memoryview(fragment)
@@ -310,7 +321,7 @@ def _episode_parts(episode: EpisodeFragment, shift_frames: int, fps: int, sequen
     needs), then the fragment with its decode time moved by ``shift_frames`` frames and numbered ``sequence``."""
     if (episode.timescale % fps) != 0:
         raise DatasetError(f"track timescale {episode.timescale} is not a multiple of fps {fps}")
-    parts = _shifted_parts(episode.fragment, shift_frames * (episode.timescale // fps), sequence)
+    parts = shifted_parts(episode.fragment, shift_frames * (episode.timescale // fps), sequence)
     if header:
         delay = first_composition_offset(episode.fragment)
         parts.insert(0, with_edit_list(episode.init, delay) if delay else episode.init)
@@ -334,49 +345,6 @@ def append_episode(path: str | os.PathLike, episode: EpisodeFragment, start_fram
 def episode_mp4(episode: EpisodeFragment, shift_frames: int, fps: int) -> bytes:
     """``episode`` as a standalone one-fragment MP4, its decode times moved by ``shift_frames`` frames."""
     return b"".join(_episode_parts(episode, shift_frames, fps, 1, header=True))
-
-
-@attrs.define(frozen=True)
-class EpisodeCut:
-    """An episode of a dataset video file as an MP4 of its own, never written: ``parts`` are bytes (the header,
-    each ``moof`` moved to time 0) and ``(offset, size)`` ranges of the file (each ``mdat`` as it is)."""
-
-    path: Path
-    parts: tuple[bytes | tuple[int, int], ...]
-    size: int
-
-
-def episode_cut(path: str | os.PathLike, start_frame: int, frames: int, fps: int) -> EpisodeCut:
-    """The fragments holding frames ``start_frame ..`` ``+ frames`` of ``path`` as an MP4 whose frame k shows at
-    k / fps; DatasetError when no fragment starts at ``start_frame`` (a file not fragmented, or cut elsewhere)."""
-    path = Path(path)
-    init = strip_edit_list(read_init(path))
-    timescale = track_timescale(init)
-    if not timescale or timescale % fps:
-        raise DatasetError(f"{path}: no fragmented track with a timescale that is a multiple of {fps} fps")
-    start, end = start_frame * (timescale // fps), (start_frame + frames) * (timescale // fps)
-    boxes = file_boxes(path)
-    parts: list[bytes | tuple[int, int]] = []
-    delay = None
-    with open(path, "rb") as f:
-        for box, after in zip(boxes, boxes[1:]):
-            if box.type != b"moof" or after.type != b"mdat":
-                continue
-            f.seek(box.offset)
-            moof = f.read(box.size)
-            decode_time = fragment_decode_time(moof, Box(b"moof", 0, box.size, box.header))
-            if decode_time is None or not start <= decode_time < end:
-                continue
-            if delay is None:
-                if decode_time != start:
-                    break
-                delay = first_composition_offset(moof)
-            parts += [bytes(_shifted_parts(moof, -start, len(parts) // 2 + 1)[0]), (after.offset, after.size)]
-    if delay is None:
-        raise DatasetError(f"{path}: no fragment starts at frame {start_frame}")
-    parts.insert(0, with_edit_list(init, delay) if delay else init)
-    size = sum(len(p) if isinstance(p, bytes) else p[1] for p in parts)
-    return EpisodeCut(path, tuple(parts), size)
 
 
 def truncate_to_fragments(path: str | os.PathLike, keep: int) -> bool:

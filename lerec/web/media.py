@@ -1,6 +1,6 @@
 """What the web app sends the browser: JPEG images (downscaled, depth colourised) and byte ranges of MP4s.
 
-An episode's video is a byte-copy cut of the dataset's fragmented MP4 (:func:`lerec.encoding.fmp4.episode_cut`),
+An episode's video is a byte-copy cut of the dataset's fragmented MP4 (:func:`lerec.encoding.fmp4_cut.episode_cut`),
 served with HTTP range requests (``Range: bytes=A-B``), as the browser's video element asks for it.
 """
 
@@ -16,7 +16,7 @@ import av
 import numpy as np
 from starlette.responses import Response, StreamingResponse
 
-from lerec.encoding.fmp4 import EpisodeCut
+from lerec.encoding.fmp4_cut import EpisodeCut
 from lerec.web.guard import BadRequest
 
 CHUNK = 1 << 20

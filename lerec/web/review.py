@@ -18,7 +18,7 @@ from lerec.dataset import format as fmt
 from lerec.dataset.edit import delete_episodes
 from lerec.dataset.labels import label_episodes, read_labels
 from lerec.dataset.reader import DatasetReader
-from lerec.encoding.fmp4 import EpisodeCut, episode_cut
+from lerec.encoding.fmp4_cut import EpisodeCut, episode_cut
 from lerec.errors import DatasetError, LerecError
 from lerec.web.guard import BadRequest
 
