@@ -21,6 +21,8 @@ from lerec.dataset.depth_frames import DepthSettings, depth_from_codes
 from lerec.dataset.images import image_from_cell
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.rows import RowFile
+from lerec.dataset.sensor_store import StreamDecl, load_declared
+from lerec.dataset.sensor_streams import SensorStreams
 from lerec.dataset.video_decoder import (
     DEFAULT_TOLERANCE_S,
     DecoderCache,
@@ -48,6 +50,7 @@ class DatasetReader:
         self._row_files: dict[fmt.FileAddress, RowFile] = {}
         self._starts = np.array([int(r[fmt.DATASET_FROM_INDEX]) for r in self.meta.episodes], dtype=np.int64)
         self._depth = {k: DepthSettings.from_info(self.features[k].get("info") or {}) for k in self.depth_keys}
+        self._sensor_streams: SensorStreams | None = None
 
     # --- what the dataset holds -------------------------------------------------------------------------------
     @property
@@ -107,6 +110,30 @@ class DatasetReader:
         if e < 0 or index < 0 or index >= int(self.meta.episodes[e][fmt.DATASET_TO_INDEX]):
             raise DatasetError(f"{self.root}: frame index {index} is out of range ({self.num_frames} frames)")
         return e, index - int(self._starts[e])
+
+    # --- sensor streams (lerec's own: :mod:`lerec.dataset.sensor_streams`) ----------------------------------------
+    @property
+    def sensor_streams(self) -> dict[str, StreamDecl]:
+        """The sensor streams the dataset records (IMUs, microphones, ...), by key."""
+        return self._sensors().streams
+
+    def stream(self, e: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Episode ``e`` of sensor stream ``name`` (its key or its sensor's name): capture times as int64 ns after
+        the episode's first tick (frame 0), and values ``[n, channels]``."""
+        self.episode(e)
+        return self._sensors().stream(e, name)
+
+    def window(self, index: int, name: str, before_s: float, after_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """The samples of sensor stream ``name`` captured from ``before_s`` before to ``after_s`` after the frame
+        at global ``index`` (its tick, ``frame / fps``): times relative to the episode's first tick, values."""
+        e, i = self.locate(index)
+        at_ns = i * 1_000_000_000 // self.fps
+        return self._sensors().window(e, name, at_ns, int(round(before_s * 1e9)), int(round(after_s * 1e9)))
+
+    def _sensors(self) -> SensorStreams:
+        if self._sensor_streams is None:
+            self._sensor_streams = SensorStreams(self.root, load_declared(self.root), int(self.meta.info["chunks_size"]))
+        return self._sensor_streams
 
     # --- rows ---------------------------------------------------------------------------------------------------
     def _row_file(self, e: int) -> RowFile:
