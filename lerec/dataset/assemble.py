@@ -3,7 +3,8 @@
 Rows are copied with new ``episode_index``, ``index`` and ``task_index``; videos are moved as whole episode
 fragments (no re-encoding) unless the caller hands a new one; statistics of numeric features are recomputed from
 the rows, those of images and videos are carried over, and the dataset's are aggregated from the episodes'.
-Columns lerec does not build (language annotations, a user's own) are copied with their values and types.
+Columns lerec does not build (language annotations, a user's own) are copied with their values and types; sensor
+streams (lerec's own, beside the layout) are copied file by file.
 Everything is written into a temporary folder that becomes the output only when the whole job succeeded.
 """
 
@@ -20,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from lerec.dataset import format as fmt
+from lerec.dataset import sensor_store
 from lerec.dataset.appender import EpisodeAppender, first_frame_index
 from lerec.dataset.episode_video import EpisodeVideoSource, MovableEpisode
 from lerec.dataset.features import DEFAULT_FEATURES, NUMERIC_DTYPES
@@ -71,6 +73,7 @@ class DatasetAssembler:
         self.fps = int(fps)
         self.videos = EpisodeVideoSource()
         self.appender = EpisodeAppender(self.meta, buffered=True, data_file_max_rows=None)
+        self.sensor_streams: dict[str, sensor_store.StreamDecl] | None = None  # the sources' (None: no source yet)
 
     @property
     def features(self) -> dict[str, dict[str, Any]]:
@@ -138,6 +141,9 @@ class DatasetAssembler:
             self.meta.extra_types.setdefault(column, type_)
         row = fmt.EpisodeRow(index, tasks, length, data, start, self.appender.episodes_file(previous), locations,
                              stats, extra)
+        self.sensor_streams = sensor_store.same_declared(self.sensor_streams, src.sensor_streams, src.root)
+        sensor_store.copy_episode(src.root, e, int(src.meta.info["chunks_size"]), self.meta.root, index,
+                                  int(self.meta.info["chunks_size"]), self.sensor_streams)  # bytes, as recorded
         return self.appender.write_row(row)
 
     def finish(self) -> DatasetMeta:
@@ -148,6 +154,7 @@ class DatasetAssembler:
         self.appender.finish()
         self.meta.save_tasks()
         self.meta.save_stats(total=self.appender.stats)
+        sensor_store.save_declared(self.meta.root, self.sensor_streams or {})
         self.meta.save_info((self.appender.episodes, self.appender.frames))
         return self.meta
 

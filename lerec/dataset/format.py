@@ -359,5 +359,6 @@ def parse_sensor_path(relative: str, chunks_size: int = CHUNKS_SIZE) -> tuple[st
     found = _SENSOR_FILE.fullmatch(relative)
     if not found:
         return None
-    key, chunk, file = found[1:4] if found[1] is not None else found[4:7]
+    groups = found.groups()
+    key, chunk, file = groups[:3] if groups[0] is not None else groups[3:]
     return key, int(chunk) * chunks_size + int(file)
