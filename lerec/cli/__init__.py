@@ -16,7 +16,7 @@ INTERRUPTED = 130  # the exit status of a command the user interrupted (128 + SI
 
 
 # Subcommand modules under lerec.cli, in the order `lerec --help` lists them.
-SUBCOMMANDS = ("record", "info", "validate", "merge", "edit", "view", "encoders", "cameras", "robots",
+SUBCOMMANDS = ("record", "info", "validate", "merge", "edit", "view", "encoders", "cameras", "sensors", "robots",
                "convert_depth")
 
 

@@ -18,6 +18,8 @@ from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_a
 from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.record_display import show_status
+from lerec.cli.sensor_options import EXAMPLE as SENSORS_EXAMPLE
+from lerec.cli.sensor_options import parse_sensors
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, LerecError, SettingsError, leaf_errors
 from lerec.recording import Recorder
@@ -83,6 +85,9 @@ def register(subparsers) -> None:
     p.add_argument("--teleop", default=None, metavar="SPEC",
                    help="the teleoperator giving each tick's action, as --robot ('{type: synthetic}', "
                    "--teleop.type=TYPE --teleop.<option>=VALUE); without --robot and --teleop: both synthetic")
+    p.add_argument("--sensors", default=None, metavar="SPEC",
+                   help="sensors recorded at their own rate beside the cameras, as YAML/JSON or a file: "
+                   f"'{SENSORS_EXAMPLE}' (`lerec sensors` lists types; default: none)")
     add_encoder_arguments(p, "dataset.rgb_encoder", RGBEncoderConfig)
     add_encoder_arguments(p, "dataset.depth_encoder", DepthEncoderConfig)
     p.set_defaults(func=run)
@@ -170,6 +175,7 @@ async def _record(args, interrupts: _Interrupts) -> int:
     rgb = encoder_config_from_args(args, "dataset.rgb_encoder", RGBEncoderConfig)
     depth = encoder_config_from_args(args, "dataset.depth_encoder", DepthEncoderConfig)
     robot, teleop = devices(args)
+    args.sensor_configs = parse_sensors(args.sensors)
     root = _root(args)
     interrupts.setup = anyio.CancelScope()
     interrupts.loop = asyncio.get_running_loop()
@@ -199,6 +205,7 @@ async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_fr
             encoder_threads=args.encoder_threads, encoder_queue_maxsize=args.encoder_queue_maxsize,
             streaming_encoding=args.streaming_encoding, video=args.video, resume=args.resume,
             convert_depth=args.convert_depth, robot=robot, teleop=teleop, max_frame_age_s=max_frame_age_s,
+            sensors=args.sensor_configs,
         ) as rec:
             interrupts.recorder = rec
             first = rec.num_episodes

@@ -167,3 +167,23 @@ def _files(root: str | os.PathLike, chunks_size: int) -> list[tuple[Path, str, i
             if parsed is not None:
                 found.append((path, *parsed))
     return found
+
+
+def summarize_streams(root: str | os.PathLike, episodes: int, duration_s: float,
+                      chunks_size: int) -> dict[str, dict[str, Any]]:
+    """Per declared stream: what it records, its samples (from the files' metadata, nothing decoded), the rate
+    they make over the episodes' duration, and the bytes its files take."""
+    import pyarrow.parquet as pq
+
+    out = {}
+    for key, decl in load_declared(root).items():
+        samples = 0
+        for e in range(episodes):
+            times = episode_files(root, decl, e, chunks_size)[0]
+            if times.is_file():
+                samples += pq.ParquetFile(times).metadata.num_rows
+        out[key] = {"sensor": decl.sensor, "type": decl.type, "kind": decl.kind, "rate_hz": decl.rate_hz,
+                    "channels": decl.channels, "dtype": decl.dtype, "codec": decl.codec, "samples": samples,
+                    "measured_hz": round(samples / duration_s, 2) if duration_s else None,
+                    "bytes": size_bytes(root, decl, episodes, chunks_size)}
+    return out

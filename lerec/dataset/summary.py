@@ -9,6 +9,7 @@ from typing import Any
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.sensor_store import summarize_streams
 
 DEPTH_KEYS = ("depth_unit", "video.depth_min", "video.depth_max", "video.shift", "video.use_log")
 ENCODER_KEYS = ("video.g", "video.crf", "video.preset", "video.fast_decode", "video.extra_options")
@@ -57,6 +58,8 @@ def summarize(root: str | Path) -> dict[str, Any]:
         if stream["depth"]:
             stream["depth_settings"] = {k.replace("video.", ""): info.get(k) for k in DEPTH_KEYS}
         out["streams"][key] = stream
+    out["sensor_streams"] = summarize_streams(root, len(meta.episodes), out["duration_s"],
+                                              int(meta.info["chunks_size"]))
     return out
 
 
@@ -101,6 +104,12 @@ def format_summary(s: dict[str, Any]) -> str:
             lines.append(f"      encoder: {enc}")
         if st["depth"]:
             lines.append("      depth: " + ", ".join(f"{k}={v}" for k, v in st["depth_settings"].items()))
+    if s.get("sensor_streams"):
+        lines.append("  sensor streams (lerec's own, beside the frames):")
+    for key, st in s.get("sensor_streams", {}).items():
+        stored = f"{st['codec']} audio" if st["codec"] else f"{st['dtype']} parquet"
+        lines.append(f"    {key}: {st['type']}, {st['channels']} channel(s) at {st['rate_hz']:g} Hz "
+                     f"({st['measured_hz']} Hz measured), {st['samples']} samples, {stored}, {_size(st['bytes'])}")
     return "\n".join(lines)
 
 
