@@ -215,6 +215,7 @@ class Recorder(EpisodeControls):
         await anyio.to_thread.run_sync(self.sensors.declare, self.root, bool(self.writer.meta.episodes))
         for reader in self.readers.values():
             await reader.wait_first_frames(self.camera_timeout_s)
+        await self.sensors.wait_first_batches(self.camera_timeout_s)
 
     def _hint_depth_conversion(self) -> None:
         """A session ending on an error leaves depth in FFV1, which LeRobot cannot read: say how to convert it."""

@@ -21,7 +21,7 @@ from anyio.abc import TaskStatus
 from lerec.dataset.sensor_store import StreamDecl
 from lerec.dataset.sensor_streams import EpisodeStreamWriter
 from lerec.encoding.audio import CODEC
-from lerec.errors import SensorError
+from lerec.errors import SensorError, SettingsError
 from lerec.recording.clock import tick_offset_ns
 from lerec.sensors.base import SampleBatch, Sensor, sensor_key
 from lerec.sensors.registry import sensor_type_of
@@ -40,8 +40,9 @@ class SensorReader:
         self.sensor = sensor
         self.config = config
         self.received = 0
-        self.error: SensorError | None = None  # the sensor's failure; it stays failed for the session
+        self.error: SensorError | SettingsError | None = None  # its failure; it stays failed for the session
         self.episode: EpisodeSamples | None = None  # the episode taking its samples
+        self._first_batch = anyio.Event()
 
     def decl(self) -> StreamDecl:
         """How the sensor's stream is declared in the dataset (known once it is open)."""
@@ -63,6 +64,7 @@ class SensorReader:
         try:
             async for batch in self.sensor.batches():
                 self.received += len(batch.timestamps_ns)
+                self._first_batch.set()
                 if self.episode is not None:
                     self.episode.offer(batch)
             raise SensorError(self.name, "stopped delivering samples (its batch stream ended)")
@@ -71,6 +73,7 @@ class SensorReader:
             log.debug("%s", self.error)  # the episode (or the next one) raises it, once
             if self.episode is not None:
                 self.episode.offer(self.error)
+            self._first_batch.set()
         finally:
             await self._close()
 
@@ -78,8 +81,17 @@ class SensorReader:
         if self.error is not None:
             raise self.error
 
-    def _as_error(self, exc: Exception, what: str) -> SensorError:
-        if isinstance(exc, SensorError):
+    async def wait_first_batch(self, timeout_s: float) -> None:
+        """Wait until the sensor has delivered samples (a stream may start late: PulseAudio's does by half a
+        second), or raise its error, or one naming its silence."""
+        with anyio.move_on_after(timeout_s):
+            await self._first_batch.wait()
+        self.raise_if_failed()
+        if not self.received:
+            raise SensorError(self.name, f"no samples within {timeout_s:g} s of opening it")
+
+    def _as_error(self, exc: Exception, what: str) -> SensorError | SettingsError:
+        if isinstance(exc, (SensorError, SettingsError)):  # a rate the device refuses is a setting's fault
             return exc
         error = SensorError(self.name, f"{what}: {type(exc).__name__}: {exc}")
         error.__cause__ = exc

@@ -39,7 +39,8 @@ class SessionSensors:
         self.limiter = anyio.CapacityLimiter(max(1, len(self.configs)))  # their writes, off the event loop
 
     async def open(self, tg: anyio.abc.TaskGroup) -> None:
-        """Start a reader per sensor in the session's task group; raise the first that cannot open."""
+        """Start a reader per sensor in the session's task group; raise the first that cannot open. Call
+        :meth:`wait_first_batches` before the first episode."""
         for name, config in self.configs.items():
             reader = SensorReader(name, create_sensor(name, config), config)
             error = await tg.start(reader.run)
@@ -48,6 +49,11 @@ class SessionSensors:
             self.readers[name] = reader
             decl = reader.decl()
             self.streams[decl.key] = decl
+
+    async def wait_first_batches(self, timeout_s: float) -> None:
+        """Every sensor has delivered samples (or the first silent one is raised): episodes start with them."""
+        for reader in self.readers.values():
+            await reader.wait_first_batch(timeout_s)
 
     def declare(self, root: Path, has_episodes: bool) -> None:
         """Write the dataset's stream declaration, or check that a resumed dataset declares these very streams."""
