@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lerec.errors import SettingsError
-from lerec.plugins.manager import Provided, build_config, provided
+from lerec.plugins.manager import Provided, build_config, named_type, provided, type_of_config
 from lerec.sensors.base import Sensor
 from lerec.sensors.registry_types import SensorType
 
@@ -23,13 +23,8 @@ def sensor_types() -> dict[str, Provided]:
 
 def get_sensor_type(type_name: str) -> SensorType:
     """The sensor type called ``type_name``, or a SettingsError listing the installed ones."""
-    types = sensor_types()
-    if type_name not in types:
-        raise SettingsError(
-            f"unknown sensor type {type_name!r}; installed: {', '.join(sorted(types)) or 'none'}"
-            " (sensor plugins are installed as Python packages, e.g. `pip install ./plugins/lerec-audio`)"
-        )
-    return types[type_name].type
+    return named_type(sensor_types(), type_name, "sensor",
+                      "sensor plugins are installed as Python packages, e.g. `pip install ./plugins/lerec-audio`")
 
 
 def check_sensor_name(name: Any, option: str = "sensors") -> str:
@@ -47,10 +42,7 @@ def build_sensor_config(type_name: str, options: Mapping[str, Any]) -> Any:
 
 def sensor_type_of(config: Any) -> SensorType:
     """The registered sensor type whose config class ``config`` is an instance of."""
-    for registered in sensor_types().values():
-        if isinstance(config, registered.type.config_class):
-            return registered.type
-    raise SettingsError(f"no installed sensor type takes a config of class {type(config).__name__}")
+    return type_of_config(sensor_types(), config, "sensor")
 
 
 def create_sensor(name: str, config: Any) -> Sensor:
