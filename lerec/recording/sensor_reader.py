@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from lerec.sensors.registry import sensor_type_of
 
 log = logging.getLogger(__name__)
 
-SILENCE_S = 2.0  # a sensor without a batch for this long during an episode has stalled
+SILENCE_S = 2.0  # a sensor without a batch for this long (or 10 of its periods) during an episode has stalled
 _END = object()  # wakes an episode's writer when the episode's end becomes known
 
 
@@ -112,9 +112,10 @@ class EpisodeSamples:
 
     def __init__(self, reader: SensorReader, decl: StreamDecl, staging: Path, index: int,
                  limiter: anyio.CapacityLimiter, fps: int, ticks_done: Callable[[], int],
-                 silence_s: float = SILENCE_S):
+                 silence_s: float | None = None):
         self.reader, self.decl, self.staging, self.index = reader, decl, Path(staging), index
-        self.limiter, self.fps, self.ticks_done, self.silence_s = limiter, fps, ticks_done, silence_s
+        self.limiter, self.fps, self.ticks_done = limiter, fps, ticks_done
+        self.silence_s = silence_s if silence_s is not None else max(SILENCE_S, 10 / decl.rate_hz)
         self._send, self._receive = anyio.create_memory_object_stream(math.inf)
         self._started = anyio.Event()
         self.t0_ns: int | None = None
