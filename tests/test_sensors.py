@@ -197,3 +197,19 @@ def test_kill_9_during_an_episode_keeps_the_saved_ones(tmp_path):
     assert validate(root, decode=True) == []
     with DatasetReader(root) as reader:
         assert reader.num_episodes == 3 and abs(len(reader.stream(2, "imu")[0]) - 100) <= 1
+
+
+def test_a_malformed_declaration_is_named_not_followed(recorded, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(recorded, copy)
+    path = copy / fmt.SENSORS_META_PATH
+    declared = json.loads(path.read_text())
+    for key, value in (("observation.sensors.imu", {"dtype": "object"}), ("../../x", {}),
+                       ("observation.sensors.imu", {"rate_hz": "fast"})):
+        streams = dict(declared["streams"])
+        streams[key] = {**declared["streams"]["observation.sensors.imu"], **value}
+        path.write_text(json.dumps({**declared, "streams": streams}))
+        problems = [str(p) for p in validate(copy)]
+        assert len(problems) == 1 and "lerec_sensors.json" in problems[0], problems
+        with DatasetReader(copy) as reader, pytest.raises(DatasetError, match="lerec_sensors.json"):
+            reader.stream(0, "imu")

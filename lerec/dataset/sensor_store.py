@@ -7,6 +7,7 @@ Every path comes from :mod:`lerec.dataset.format` and is confined to the root be
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from collections.abc import Callable, Mapping
@@ -19,9 +20,13 @@ from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.atomic import fsync_dir, raise_disk_error, write_json_atomically
 from lerec.dataset.meta_schema import read_json
+from lerec.encoding.audio import CODEC
 from lerec.errors import DatasetError
 
 VERSION = 1
+NUMERIC_DTYPES = ("float32", "float64", "int16", "int32")  # as lerec.sensors.base takes them
+AUDIO_DTYPES = ("int16",)
+MAX_CHANNELS = 64
 
 
 @attrs.frozen
@@ -49,13 +54,20 @@ class StreamDecl:
 
     @classmethod
     def from_json(cls, key: str, value: Any, source: Path) -> StreamDecl:
+        """A stream as the declaration file states it, checked: a file names only what lerec can read."""
         layout.check_name(key, source, "sensor stream key")
         try:
             decl = cls(**{**value, "key": key})
         except (TypeError, ValueError) as exc:
             raise DatasetError(f"{source}: stream {key!r} is malformed ({exc})") from None
-        if decl.kind not in ("numeric", "audio") or not isinstance(decl.channels, int) or decl.channels < 1:
-            raise DatasetError(f"{source}: stream {key!r} has kind {decl.kind!r} and {decl.channels!r} channels")
+        dtypes = AUDIO_DTYPES if decl.kind == "audio" else NUMERIC_DTYPES
+        if decl.kind not in ("numeric", "audio") or decl.dtype not in dtypes \
+                or decl.codec != (CODEC if decl.audio else None) \
+                or not (isinstance(decl.channels, int) and 1 <= decl.channels <= MAX_CHANNELS) \
+                or not (isinstance(decl.rate_hz, (int, float)) and math.isfinite(decl.rate_hz) and decl.rate_hz > 0):
+            raise DatasetError(f"{source}: stream {key!r} declares kind {decl.kind!r}, dtype {decl.dtype!r}, codec "
+                               f"{decl.codec!r}, {decl.channels!r} channels at {decl.rate_hz!r} Hz: not a stream "
+                               f"lerec reads (numeric: {', '.join(NUMERIC_DTYPES)}; audio: int16 {CODEC})")
         return decl
 
 
