@@ -213,3 +213,41 @@ def test_a_malformed_declaration_is_named_not_followed(recorded, tmp_path):
         assert len(problems) == 1 and "lerec_sensors.json" in problems[0], problems
         with DatasetReader(copy) as reader, pytest.raises(DatasetError, match="lerec_sensors.json"):
             reader.stream(0, "imu")
+
+
+# --- shown ----------------------------------------------------------------------------------------------------------
+def test_info_lists_the_streams_with_rate_and_size(recorded, capsys):
+    assert main(["info", str(recorded), "--json"]) == 0
+    streams = json.loads(capsys.readouterr().out)["sensor_streams"]
+    imu, mic = streams["observation.sensors.imu"], streams["observation.audio.mic"]
+    assert imu["rate_hz"] == 200 and imu["channels"] == 6 and imu["bytes"] > 0
+    assert abs(imu["samples"] - 3 * 0.5 * 200) <= 3 and abs(imu["measured_hz"] - 200) <= 2
+    assert mic["codec"] == "flac" and abs(mic["samples"] - 3 * 0.5 * 16000) <= 3 * 80
+    assert main(["info", str(recorded)]) == 0
+    assert "observation.audio.mic: synthetic_audio, 1 channel(s) at 16000 Hz" in capsys.readouterr().out
+
+
+def test_view_plots_the_streams(recorded, tmp_path):
+    from test_view import rrd_rows
+
+    pytest.importorskip("rerun")
+    out = tmp_path / "episode.rrd"
+    assert main(["view", str(recorded), "--episode", "1", "--save", str(out)]) == 0
+    rows = rrd_rows(out)
+    with DatasetReader(recorded) as reader:
+        imu = len(reader.stream(1, "imu")[0])
+        mic = len(reader.stream(1, "mic")[0])
+    assert rows["observation.sensors.imu@Scalars"] == imu  # every IMU sample, at its capture time
+    assert rows["observation.audio.mic@Scalars"] == mic // 160  # the envelope: one point per 10 ms
+
+
+def test_sensors_from_a_file(tmp_path):
+    from lerec.cli.sensor_options import parse_sensors
+
+    spec = tmp_path / "sensors.yaml"
+    spec.write_text("imu: {type: synthetic_imu, hz: 400}\nmic:\n  type: synthetic_audio\n  sample_rate: 48000\n")
+    for text in (str(spec), f"@{spec}"):
+        sensors = parse_sensors(text)
+        assert sensors["imu"].hz == 400 and sensors["mic"].sample_rate == 48000
+    with pytest.raises(SettingsError, match="--sensors=@nope.yaml: file nope.yaml does not exist"):
+        parse_sensors("@nope.yaml")
