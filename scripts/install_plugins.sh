@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # Install lerec's camera plugins (and the example third-party plugin) beside an installed lerec, idempotently.
 #   scripts/install_plugins.sh [PYTHON]       PYTHON: the environment's interpreter (default: python3)
-# System libraries first (apt-get, when missing): libusb-1.0-0 for pyrealsense2, libGL + glib for opencv-python,
-# libportaudio2 for lerec-audio's sounddevice, and for its tests a PulseAudio server they start themselves
-# (pulseaudio, pulseaudio-utils for pacat, libasound2-plugins for ALSA's pulse device that PortAudio records).
+# System libraries first (apt-get, when missing): libusb-1.0-0 for pyrealsense2, libGL + glib for opencv-python.
 # Then one `pip install` of every plugin, so pip resolves reachy2-sdk's pins (numpy<2.3, grpcio<=1.73.1,
 # opencv-python<5) together with the others. Plugins are installed editable unless LEREC_PLUGINS_EDITABLE=0.
 set -euo pipefail
@@ -16,7 +14,7 @@ if ! "$PY" -c 'import lerec' 2>/dev/null; then
 fi
 
 missing=()
-for pkg in libusb-1.0-0 libgl1 libglib2.0-0 libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins; do
+for pkg in libusb-1.0-0 libgl1 libglib2.0-0; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -39,6 +37,11 @@ for dir in "$repo"/plugins/lerec-opencv "$repo"/plugins/lerec-realsense "$repo"/
            "$repo"/plugins/lerec-audio "$repo"/examples/camera-plugin; do
     if [ "${LEREC_PLUGINS_EDITABLE:-1}" = 1 ]; then targets+=(-e "$dir"); else targets+=("$dir"); fi
 done
+# lerec-audio: PortAudio for sounddevice; for its tests, a PulseAudio server they start (pacat plays into it, and
+# PortAudio records it through ALSA's pulse device).
+# shellcheck source=scripts/apt_missing.sh
+source "$repo/scripts/apt_missing.sh"
+apt_install_missing libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins
 # Skip pip when these very plugin definitions are already installed here (editable installs follow the code).
 stamp="$("$PY" -c 'import sys; print(sys.prefix)')/.lerec-plugins.sha256"
 want=$(cat "$repo"/plugins/*/pyproject.toml "$repo"/examples/camera-plugin/pyproject.toml | sha256sum | cut -d' ' -f1)

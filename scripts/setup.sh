@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Install lerec, its camera plugins and the test tools into ./.venv (idempotent).
-# System packages the plugins need (libusb for pyrealsense2, PortAudio for lerec-audio, PulseAudio for its tests)
-# are installed with apt-get when missing (scripts/install_plugins.sh).
+# System packages the plugins need (libusb for pyrealsense2) are installed with apt-get when missing.
 # For CI's matrix (all optional): PYTHON=/path/to/python3.x, LEREC_VENV=DIR (instead of ./.venv),
 # LEREC_AV='av==15.1.0' (an av requirement within pyproject's range), LEREC_PLUGINS=0 (lerec alone, no plugins).
 set -euo pipefail

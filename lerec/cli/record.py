@@ -17,9 +17,9 @@ from lerec.cli.device_options import device_config
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_args
 from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
-from lerec.cli.record_display import show_status
 from lerec.cli.sensor_options import EXAMPLE as SENSORS_EXAMPLE
 from lerec.cli.sensor_options import parse_sensors
+from lerec.cli.record_display import show_status
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, LerecError, SettingsError, leaf_errors
 from lerec.recording import Recorder
@@ -79,15 +79,15 @@ def register(subparsers) -> None:
                    help="(bare --resume means true) add episodes to an existing dataset (same fps, cameras and encoder settings)")
     p.add_argument("--cameras", default=DEFAULT_CAMERAS,
                    help="cameras as YAML/JSON, or a file: '{front: {type: synthetic, width: 640, height: 480, fps: 30}}'")
+    p.add_argument("--sensors", default=None, metavar="SPEC",
+                   help="sensors recorded at their own rate beside the cameras, as YAML/JSON or a file: "
+                   f"'{SENSORS_EXAMPLE}' (`lerec sensors` lists types; default: none)")
     p.add_argument("--robot", default=None, metavar="SPEC",
                    help="the robot as YAML/JSON, or a file: '{type: synthetic, joints: 6}'; or LeRobot's dotted "
                    "flags --robot.type=TYPE --robot.<option>=VALUE; 'none': cameras only (`lerec robots` lists types)")
     p.add_argument("--teleop", default=None, metavar="SPEC",
                    help="the teleoperator giving each tick's action, as --robot ('{type: synthetic}', "
                    "--teleop.type=TYPE --teleop.<option>=VALUE); without --robot and --teleop: both synthetic")
-    p.add_argument("--sensors", default=None, metavar="SPEC",
-                   help="sensors recorded at their own rate beside the cameras, as YAML/JSON or a file: "
-                   f"'{SENSORS_EXAMPLE}' (`lerec sensors` lists types; default: none)")
     add_encoder_arguments(p, "dataset.rgb_encoder", RGBEncoderConfig)
     add_encoder_arguments(p, "dataset.depth_encoder", DepthEncoderConfig)
     p.set_defaults(func=run)
@@ -175,7 +175,6 @@ async def _record(args, interrupts: _Interrupts) -> int:
     rgb = encoder_config_from_args(args, "dataset.rgb_encoder", RGBEncoderConfig)
     depth = encoder_config_from_args(args, "dataset.depth_encoder", DepthEncoderConfig)
     robot, teleop = devices(args)
-    args.sensor_configs = parse_sensors(args.sensors)
     root = _root(args)
     interrupts.setup = anyio.CancelScope()
     interrupts.loop = asyncio.get_running_loop()
@@ -246,6 +245,7 @@ def check_settings(args) -> None:
     check_episode_length(args.episode_time_s, fps, "--dataset.episode_time_s")
     check_seconds(args.reset_time_s, "--dataset.reset_time_s")
     check_task(args.task, "--dataset.single_task")
+    args.sensor_configs = parse_sensors(getattr(args, "sensors", None))  # built here: every option checked
     check_encoder_threads(args.encoder_threads, "--dataset.encoder_threads")
     check_queue_maxsize(args.encoder_queue_maxsize, "--dataset.encoder_queue_maxsize")
     if args.max_frame_age_s is not None:

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from lerec.cli.progress import Progress
-from lerec.cli.view_sensors import log_sensor_streams
 from lerec.dataset import format as fmt
 from lerec.dataset.episode_video import EpisodeVideoSource
 from lerec.dataset.features import DEFAULT_FEATURES
 from lerec.dataset.reader import DatasetReader
+from lerec.cli.view_sensors import log_sensor_streams
 from lerec.errors import LerecError
 
 SAVE_HINT = "save the episode with --save FILE.rrd and open it with `rerun FILE.rrd` on a machine with a screen"

@@ -92,6 +92,9 @@ class DatasetAssembler:
         rows.update(columns or {})
         index = self.appender.episodes
         previous = self.appender.last
+        self.sensor_streams = sensor_store.same_declared(self.sensor_streams, src.sensor_streams, src.root)
+        sensor_store.copy_episode(src.root, e, int(src.meta.info["chunks_size"]), self.meta.root, index,
+                                  int(self.meta.info["chunks_size"]), self.sensor_streams)  # bytes, as recorded
         start = first_frame_index(previous)
         task_map = np.array([self.meta.task_index(t) for t in src.tasks] or [0], dtype=np.int64)
         cols: dict[str, Any] = {}
@@ -141,9 +144,6 @@ class DatasetAssembler:
             self.meta.extra_types.setdefault(column, type_)
         row = fmt.EpisodeRow(index, tasks, length, data, start, self.appender.episodes_file(previous), locations,
                              stats, extra)
-        self.sensor_streams = sensor_store.same_declared(self.sensor_streams, src.sensor_streams, src.root)
-        sensor_store.copy_episode(src.root, e, int(src.meta.info["chunks_size"]), self.meta.root, index,
-                                  int(self.meta.info["chunks_size"]), self.sensor_streams)  # bytes, as recorded
         return self.appender.write_row(row)
 
     def finish(self) -> DatasetMeta:

@@ -8,8 +8,8 @@ from typing import Any
 
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
-from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.sensor_store import summarize_streams
+from lerec.dataset.metadata import DatasetMeta
 
 DEPTH_KEYS = ("depth_unit", "video.depth_min", "video.depth_max", "video.shift", "video.use_log")
 ENCODER_KEYS = ("video.g", "video.crf", "video.preset", "video.fast_decode", "video.extra_options")
