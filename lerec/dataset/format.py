@@ -362,4 +362,3 @@ def converted_info(config: Any, probed: Mapping[str, Any]) -> dict[str, Any]:
     converted file); its quantization stays."""
     settings = {k: v for k, v in config.to_video_info().items() if k not in DEPTH_SETTINGS_KEYS}
     return {"video.codec": probed["video.codec"], "video.pix_fmt": probed["video.pix_fmt"], **settings}
-
