@@ -251,3 +251,31 @@ def test_sensors_from_a_file(tmp_path):
         assert sensors["imu"].hz == 400 and sensors["mic"].sample_rate == 48000
     with pytest.raises(SettingsError, match="--sensors=@nope.yaml: file nope.yaml does not exist"):
         parse_sensors("@nope.yaml")
+
+
+@pytest.mark.parametrize("times, channels, message", [([3, 2, 1], 6, "capture times do not strictly increase"),
+                                                       ([1, 2, 3], 4, "a batch of 4 channel"),
+                                                       ([1.0, 2.0, 3.0], 6, "with float64 times")])
+def test_a_sensor_breaking_its_spec_is_named(times, channels, message):
+    import numpy as np
+
+    from lerec.recording.sensor_reader import SensorReader
+    from lerec.sensors import SampleBatch, Sensor, SensorSpec
+
+    class Wrong(Sensor):
+        name = "wrong"
+        spec = SensorSpec("numeric", 100.0, 6)
+
+        async def open(self):
+            pass
+
+        async def close(self):
+            pass
+
+        async def batches(self):
+            yield SampleBatch(np.asarray(times), np.zeros((3, channels), dtype=np.float32))
+
+    reader = SensorReader("wrong", Wrong(), SyntheticImuConfig())
+    anyio.run(reader.run)
+    with pytest.raises(SensorError, match=f"sensor 'wrong': {message}"):
+        reader.raise_if_failed()

@@ -43,6 +43,7 @@ class SensorReader:
         self.error: SensorError | SettingsError | None = None  # its failure; it stays failed for the session
         self.episode: EpisodeSamples | None = None  # the episode taking its samples
         self._first_batch = anyio.Event()
+        self._last_ns: int | None = None  # the capture time of the last sample received
 
     def decl(self) -> StreamDecl:
         """How the sensor's stream is declared in the dataset (known once it is open)."""
@@ -63,6 +64,7 @@ class SensorReader:
         task_status.started(None)
         try:
             async for batch in self.sensor.batches():
+                self._check(batch)
                 self.received += len(batch.timestamps_ns)
                 self._first_batch.set()
                 if self.episode is not None:
@@ -80,6 +82,17 @@ class SensorReader:
     def raise_if_failed(self) -> None:
         if self.error is not None:
             raise self.error
+
+    def _check(self, batch: SampleBatch) -> None:
+        """A batch as the sensor's spec says: [n, channels] values, capture times strictly increasing."""
+        spec, times = self.sensor.spec, batch.timestamps_ns
+        if batch.values.shape[1] != spec.channels or times.dtype.kind not in "iu":
+            raise SensorError(self.name, f"a batch of {batch.values.shape[1]} channel(s) with {times.dtype} times; "
+                              f"its spec says {spec.channels} channel(s), int64 ns")
+        if len(times) and ((self._last_ns is not None and times[0] <= self._last_ns) or (np.diff(times) <= 0).any()):
+            raise SensorError(self.name, "capture times do not strictly increase")
+        if len(times):
+            self._last_ns = int(times[-1])
 
     async def wait_first_batch(self, timeout_s: float) -> None:
         """Wait until the sensor has delivered samples (a stream may start late: PulseAudio's does by half a
