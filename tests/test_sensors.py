@@ -255,7 +255,7 @@ def test_sensors_from_a_file(tmp_path):
 
 @pytest.mark.parametrize("times, channels, message", [([3, 2, 1], 6, "capture times do not strictly increase"),
                                                        ([1, 2, 3], 4, "a batch of 4 channel"),
-                                                       ([1.0, 2.0, 3.0], 6, "with float64 times")])
+                                                       ([1.0, 2.0, 3.0], 6, "a batch of 6 channel.s. with float64 times")])
 def test_a_sensor_breaking_its_spec_is_named(times, channels, message):
     import numpy as np
 
