@@ -82,11 +82,8 @@ def rolls_over(held_bytes: int | None, adding_bytes: int, limit_bytes: float, he
 
 
 # --- Sensor streams ------------------------------------------------------------------------------------------------
-# lerec's own: streams sampled at their own rate (an IMU, a microphone), one file per episode and stream, addressed
-# as LeRobot addresses files (chunk = episode // chunks_size, file = episode % chunks_size). LeRobot 0.6.1 reads
-# neither folder (only data/ and videos/) and leaves meta/lerec_sensors.json alone when it rewrites info.json,
-# which is why the streams are declared there and not as features. Audio follows LeRobot's audio work:
-# audio/<key>/..., .m4a, keys observation.audio.<name>.
+# lerec's own, one file per episode (addressed as LeRobot addresses files), beside what LeRobot 0.6.1 reads; declared
+# in a meta file of lerec's own, which LeRobot leaves alone. Audio as LeRobot's audio work names it (audio/, .m4a).
 SENSORS_META_PATH = "meta/lerec_sensors.json"
 SENSOR_PATH = "sensors/{sensor_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"  # capture times [+ values]
 AUDIO_PATH = "audio/{sensor_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.m4a"  # an audio stream's samples
@@ -94,31 +91,19 @@ SENSOR_FILES = ("sensors/*/chunk-*/file-*.parquet", "audio/*/chunk-*/file-*.m4a"
 SENSOR_TIMESTAMP = "timestamp_ns"  # int64 ns after the episode's first tick
 SENSOR_VALUES = "values"  # a numeric stream's [channels] per sample
 SENSOR_START_KEY = b"lerec.episode_start_monotonic_ns"  # parquet metadata: the first tick on the recording clock
-_SENSOR_FILE = re.compile(r"(?:sensors/([^/]+)/chunk-([0-9]+)/file-([0-9]+)\.parquet"
-                          r"|audio/([^/]+)/chunk-([0-9]+)/file-([0-9]+)\.m4a)")
-
-
-def sensor_address(episode_index: int, chunks_size: int = CHUNKS_SIZE) -> FileAddress:
-    """The (chunk, file) of an episode's file of a sensor stream: one file per episode."""
-    return FileAddress(episode_index // chunks_size, episode_index % chunks_size)
+_SENSOR_FILE = re.compile(r"(?=sensors/.*\.parquet$|audio/.*\.m4a$)\w+/([^/]+)/chunk-([0-9]+)/file-([0-9]+)\.\w+")
 
 
 def sensor_paths(key: str, audio: bool, episode_index: int, chunks_size: int = CHUNKS_SIZE) -> tuple[str, ...]:
-    """The files of stream ``key`` for one episode: its capture times (and values, unless it is audio), then the
-    audio file of an audio stream."""
-    address = sensor_address(episode_index, chunks_size)
-    fields = {"sensor_key": key, "chunk_index": address.chunk, "file_index": address.file}
+    """The files of stream ``key`` for one episode: capture times (and values, unless audio), then the audio."""
+    fields = {"sensor_key": key, "chunk_index": episode_index // chunks_size, "file_index": episode_index % chunks_size}
     return (SENSOR_PATH.format(**fields), AUDIO_PATH.format(**fields)) if audio else (SENSOR_PATH.format(**fields),)
 
 
 def parse_sensor_path(relative: str, chunks_size: int = CHUNKS_SIZE) -> tuple[str, int] | None:
     """(stream key, episode index) of a sensor file's path relative to the root, named as the layout names them."""
     found = _SENSOR_FILE.fullmatch(relative)
-    if not found:
-        return None
-    groups = found.groups()
-    key, chunk, file = groups[:3] if groups[0] is not None else groups[3:]
-    return key, int(chunk) * chunks_size + int(file)
+    return (found[1], int(found[2]) * chunks_size + int(found[3])) if found else None
 
 
 # --- Episode-row columns -------------------------------------------------------------------------------------------
