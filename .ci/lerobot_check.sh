@@ -40,7 +40,9 @@ print(f"lerec {lerec.__version__} beside lerobot {lerobot.__version__}: Python {
 
 root=$work/datasets/lerec_ci
 rm -rf "$work/datasets"
-"$venv/bin/lerec" record --dataset.root="$root" --dataset.num_episodes=2 --dataset.episode_time_s=2 | tail -3
+# With sensor streams beside the frames (lerec's own files: LeRobot must load the dataset unchanged).
+"$venv/bin/lerec" record --dataset.root="$root" --dataset.num_episodes=2 --dataset.episode_time_s=2 \
+    --sensors='{imu: {type: synthetic_imu, hz: 200}, mic: {type: synthetic_audio, sample_rate: 16000}}' | tail -3
 "$venv/bin/lerec" validate "$root"
 "$py" scripts/check_lerobot_load.py "$root"
 # Columns lerec does not write (LeRobot's language annotations, a user's episode column) survive merge and delete,

@@ -31,6 +31,15 @@ class CameraError(LerecError):
         return self
 
 
+class SensorError(LerecError):
+    """A sensor (an IMU, a microphone, ...) could not be opened or read, or went silent."""
+
+    def __init__(self, sensor: str, message: str):
+        self.sensor = sensor
+        self.detail = message
+        super().__init__(f"sensor {sensor!r}: {message}")
+
+
 class EncoderConfigError(SettingsError):
     """An encoder setting is invalid for the local FFmpeg."""
 

@@ -19,16 +19,22 @@ apt_install_missing libusb-1.0-0 libgl1 libglib2.0-0
 
 targets=()
 for dir in "$repo"/plugins/lerec-opencv "$repo"/plugins/lerec-realsense "$repo"/plugins/lerec-reachy2 \
-           "$repo"/examples/camera-plugin; do
+           "$repo"/plugins/lerec-audio "$repo"/examples/camera-plugin; do
     if [ "${LEREC_PLUGINS_EDITABLE:-1}" = 1 ]; then targets+=(-e "$dir"); else targets+=("$dir"); fi
 done
+# lerec-audio: PortAudio for sounddevice; for its tests, a PulseAudio server they start (pacat plays into it, and
+# PortAudio records it through ALSA's pulse device).
+# shellcheck source=scripts/apt_missing.sh
+source "$repo/scripts/apt_missing.sh"
+apt_install_missing libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins
 # Skip pip when these very plugin definitions are already installed here (editable installs follow the code).
 stamp="$("$PY" -c 'import sys; print(sys.prefix)')/.lerec-plugins.sha256"
 want=$(cat "$repo"/plugins/*/pyproject.toml "$repo"/examples/camera-plugin/pyproject.toml | sha256sum | cut -d' ' -f1)
 want="$want ${LEREC_PLUGINS_EDITABLE:-1}"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$PY" -m pip show -q lerec-opencv lerec-realsense \
-        lerec-reachy2 lerec-example-camera 2>/dev/null; then
+        lerec-reachy2 lerec-audio lerec-example-camera 2>/dev/null; then
     "$PY" -m lerec cameras
+    "$PY" -m lerec sensors
     exit 0
 fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -40,3 +46,4 @@ fi
 pip_install "$PY" "$(mktemp -t lerec-plugins-pip.XXXXXX)" "${targets[@]}"
 echo "$want" > "$stamp"
 "$PY" -m lerec cameras
+"$PY" -m lerec sensors

@@ -19,6 +19,7 @@ import pytest
 
 from lerec import Recorder, SyntheticCameraConfig
 from lerec.encoding.config import RGBEncoderConfig
+from lerec.sensors.synthetic import SyntheticAudioConfig, SyntheticImuConfig
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -56,7 +57,8 @@ def test_markers_are_on_examples_that_can_run():
 
 @pytest.fixture(scope="session")
 def pick_cube(tmp_path_factory) -> Path:
-    """Four episodes of 60 frames: a small front camera, observation.state and action."""
+    """Four episodes of 60 frames: a small front camera, observation.state and action, a 200 Hz IMU ``imu`` and
+    16 kHz audio ``mic``."""
     root = tmp_path_factory.mktemp("docs") / "pick_cube"
     features = {"observation.state": {"dtype": "float32", "shape": [6]}, "action": {"dtype": "float32", "shape": [6]}}
 
@@ -65,7 +67,8 @@ def pick_cube(tmp_path_factory) -> Path:
 
     async def go():
         async with Recorder.create(root, 30, {"front": SyntheticCameraConfig(width=64, height=48, fps=30)},
-                                   features, rgb_encoder=RGBEncoderConfig(vcodec="h264", preset="ultrafast")) as rec:
+                                   features, rgb_encoder=RGBEncoderConfig(vcodec="h264", preset="ultrafast"),
+                                   sensors={"imu": SyntheticImuConfig(hz=200), "mic": SyntheticAudioConfig()}) as rec:
             for _ in range(4):
                 await rec.record_episode("pick the cube", num_frames=60, step=step)
 

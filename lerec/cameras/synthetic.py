@@ -38,7 +38,8 @@ class SyntheticCameraConfig:
     """A camera that needs no hardware. ``depth`` adds a depth stream (``depth_unit`` "mm" gives uint16,
     "m" float32). ``noise`` adds deterministic texture (amplitude in grey levels) so encoders work as on real
     images. Faults: ``late_s`` delays the first frame, ``jitter_s`` delays each frame by up to that, ``stall_at``
-    freezes delivery at that frame for ``stall_s``, ``fail_at`` raises a CameraError at that frame."""
+    freezes delivery at that frame for ``stall_s``, ``fail_at`` raises a CameraError at that frame. ``event_every_s``
+    marks the frames captured at each multiple of that period of the clock, as the synthetic sensors mark theirs."""
 
     width: int = attrs.field(default=640, validator=options.frame_side, metadata={"help": "frame width in pixels"})
     height: int = attrs.field(default=480, validator=options.frame_side, metadata={"help": "frame height in pixels"})
@@ -63,6 +64,10 @@ class SyntheticCameraConfig:
                                  metadata={"help": "fault: for this many seconds (with stall_at)"})
     fail_at: int | None = attrs.field(default=None, validator=options.count,
                                       metadata={"help": "fault: raise a CameraError at this frame"})
+    event_every_s: float | None = attrs.field(default=None, validator=options.positive_seconds,
+                                              metadata={"help": "mark the frames captured within a frame period "
+                                                        "after each multiple of this period of the monotonic "
+                                                        "clock (a white square bottom right; black on others)"})
 
     def __attrs_post_init__(self):
         if not (self.color or self.depth):
@@ -101,6 +106,22 @@ def synthetic_rgb(n: int, width: int, height: int, noise: int = 0) -> np.ndarray
 
 
 read_frame_index = read_barcode  # the frame index a (decoded) synthetic RGB frame's barcode shows
+EVENT_MARK_FRACTION = 8  # the event mark is the bottom-right 1/8 x 1/8 of an RGB frame
+
+
+def _event_mark(frame: np.ndarray) -> np.ndarray:
+    height, width = frame.shape[:2]
+    return frame[height - height // EVENT_MARK_FRACTION:, width - width // EVENT_MARK_FRACTION:]
+
+
+def mark_event(frame: np.ndarray, event: bool) -> None:
+    """Paint the event mark: white on a frame captured at an event, black otherwise."""
+    _event_mark(frame)[...] = 255 if event else 0
+
+
+def event_marked(frame: np.ndarray) -> bool:
+    """Whether a (decoded) RGB frame shows the event mark."""
+    return float(_event_mark(frame).mean()) > 128
 
 
 def synthetic_depth(n: int, width: int, height: int, unit: Literal["mm", "m"] = "mm") -> np.ndarray:
@@ -170,6 +191,8 @@ class SyntheticCamera(Camera):
             now = time.monotonic_ns()
             # Made on a worker thread, as a real camera's SDK call would be: the loop stays free.
             color, depth = await anyio.to_thread.run_sync(self._make, n)
+            if color is not None and cfg.event_every_s:  # an event other streams (sensors) can share
+                mark_event(color, now % int(cfg.event_every_s * 1e9) < int(1e9 / cfg.fps))
             if color is not None:
                 yield Frame("color", n, now, color)
             if depth is not None:

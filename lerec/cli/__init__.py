@@ -17,7 +17,7 @@ INTERRUPTED = 130  # the exit status of a command the user interrupted (128 + SI
 
 # Subcommand modules under lerec.cli, in the order `lerec --help` lists them.
 SUBCOMMANDS = ("record", "info", "validate", "merge", "edit", "label", "push", "view", "review", "encoders",
-               "cameras", "robots", "convert_depth")
+               "cameras", "sensors", "robots", "convert_depth")
 
 
 class LerecParser(argparse.ArgumentParser):

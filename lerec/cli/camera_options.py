@@ -24,20 +24,27 @@ def parse_cameras(text: str) -> dict[str, Any]:
     return parse_camera_settings(text)[0]
 
 
-def parse_camera_settings(text: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """Camera configs by name, and by name the :data:`RECORDER_OPTIONS` given for each camera."""
+def load_mapping(text: str, flag: str, what: str, example: str) -> dict[Any, Any]:
+    """The ``{name: options}`` mapping of a device flag (``--cameras``, ``--sensors``): inline YAML/JSON, or a
+    YAML/JSON file (also as ``@path``)."""
     source = text[1:] if text.startswith("@") else text
     path = Path(source)
     if source and "{" not in source and path.is_file():
-        source = read_text_file(path, "--cameras")
+        source = read_text_file(path, flag)
     elif source and (text.startswith("@") or ("{" not in source and ":" not in source)):
         # No mapping syntax, so a file name (inline YAML always has a ``name: options`` colon).
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise SettingsError(f"--cameras={text}: file {source} {what}; give a YAML/JSON file or inline "
-                         f"YAML/JSON such as {DEFAULT_CAMERAS}")
-    spec = load_yaml(source, "--cameras", top_level_key="camera")
+        state = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise SettingsError(f"{flag}={text}: file {source} {state}; give a YAML/JSON file or inline "
+                            f"YAML/JSON such as {example}")
+    spec = load_yaml(source, flag, top_level_key=what)
     if not isinstance(spec, dict) or not spec:
-        raise SettingsError(f"--cameras must map camera names to options, e.g. {DEFAULT_CAMERAS}; got {text!r}")
+        raise SettingsError(f"{flag} must map {what} names to options, e.g. {example}; got {text!r}")
+    return spec
+
+
+def parse_camera_settings(text: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Camera configs by name, and by name the :data:`RECORDER_OPTIONS` given for each camera."""
+    spec = load_mapping(text, "--cameras", "camera", DEFAULT_CAMERAS)
     cameras, recorder_options = {}, {}
     for name, options in spec.items():
         check_camera_name(name, "--cameras")

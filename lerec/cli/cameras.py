@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import textwrap
+from collections.abc import Callable
 
 import attrs
 import yaml
@@ -23,11 +24,16 @@ def register(subparsers) -> None:
         "With --options, the options each type takes in --cameras: name, type, default and meaning, read from "
         "the type's config class.",
     )
-    parser.add_argument("--find", action="store_true", help="list connected devices, per camera type")
-    parser.add_argument("--options", nargs="?", const="", metavar="TYPE",
-                        help="the options of camera type TYPE (of every installed type when TYPE is left out)")
-    parser.add_argument("--type", dest="types", action="append", metavar="TYPE", help="only this camera type")
+    add_listing_arguments(parser, "camera")
     parser.set_defaults(func=run)
+
+
+def add_listing_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
+    """The flags of a command listing the installed types of a device kind (``lerec cameras``, ``lerec sensors``)."""
+    parser.add_argument("--find", action="store_true", help=f"list connected devices, per {kind} type")
+    parser.add_argument("--options", nargs="?", const="", metavar="TYPE",
+                        help=f"the options of {kind} type TYPE (of every installed type when TYPE is left out)")
+    parser.add_argument("--type", dest="types", action="append", metavar="TYPE", help=f"only this {kind} type")
 
 
 def cameras_entry(name: str, type_name: str, found: FoundCamera) -> str:
@@ -105,13 +111,18 @@ def options_text(name: str, reg: RegisteredCameraType) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
+def run_listing(args: argparse.Namespace, selected: Callable[[list[str] | None], dict]) -> int:
+    """``--options``, ``--find`` or the list of types, from ``selected(types)`` (the installed types, by name)."""
     if args.options is not None:
         types = [args.options] if args.options else args.types
-        print("\n\n".join(options_text(name, reg) for name, reg in _selected(types).items()))
+        print("\n\n".join(options_text(name, reg) for name, reg in selected(types).items()))
         return 0
-    selected = _selected(args.types)
+    chosen = selected(args.types)
     if args.find:
-        return find_devices(selected)
-    list_types(selected)
+        return find_devices(chosen)
+    list_types(chosen)
     return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_listing(args, _selected)

@@ -10,8 +10,10 @@ from lerec.dataset.summary import format_summary, summarize
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("info", help="summarize a dataset",
-                              description="Episodes, frames, duration, tasks, and per camera stream its codec, "
-                              "pixel format, size, fps, bitrate, file sizes and depth settings.")
+                              description="Episodes, frames, duration, tasks, per camera stream its codec, "
+                              "pixel format, size, fps, bitrate, file sizes and depth settings, and per sensor "
+                              "stream (IMU, audio) its type, channels, rate (declared and measured), samples and "
+                              "size.")
     p.add_argument("root", help="dataset folder, or a Hub dataset ORG/NAME (downloaded, or read from the local cache)")
     p.add_argument("--revision", default=None, help="of a Hub dataset (default: LeRobot's v3.0 tag)")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")

@@ -21,6 +21,8 @@ from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.lerobot_flags import add_lerobot_arguments, check_lerobot_flags
 from lerec.cli.lerobot_flags import flag_bool as _bool
 from lerec.cli.live_display import add_display_arguments, display_settings, start_live_display
+from lerec.cli.sensor_options import EXAMPLE as SENSORS_EXAMPLE
+from lerec.cli.sensor_options import parse_sensors
 from lerec.cli.record_display import show_status
 from lerec.cli.record_push import add_push_arguments, check_push_settings, session_push
 from lerec.cli.record_web import DEFAULT_ADDRESS, LiveWeb, parse_address
@@ -82,6 +84,9 @@ def register(subparsers) -> None:
     add_push_arguments(d)
     p.add_argument("--cameras", default=DEFAULT_CAMERAS,
                    help="cameras as YAML/JSON, or a file: '{front: {type: synthetic, width: 640, height: 480, fps: 30}}'")
+    p.add_argument("--sensors", default=None, metavar="SPEC",
+                   help="sensors recorded at their own rate beside the cameras, as YAML/JSON or a file: "
+                   f"'{SENSORS_EXAMPLE}' (`lerec sensors` lists types; default: none)")
     p.add_argument("--robot", default=None, metavar="SPEC",
                    help="the robot as YAML/JSON, or a file: '{type: synthetic, joints: 6}'; or LeRobot's dotted "
                    "flags --robot.type=TYPE --robot.<option>=VALUE; 'none': cameras only (`lerec robots` lists types)")
@@ -227,6 +232,7 @@ async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_fr
             encoder_threads=args.encoder_threads, encoder_queue_maxsize=args.encoder_queue_maxsize,
             streaming_encoding=args.streaming_encoding, video=args.video, resume=args.resume,
             convert_depth=args.convert_depth, robot=robot, teleop=teleop, max_frame_age_s=max_frame_age_s,
+            sensors=args.sensor_configs,
         ) as rec:
             interrupts.recorder = rec
             first = rec.num_episodes
@@ -284,6 +290,7 @@ def check_settings(args) -> None:
     check_seconds(args.reset_time_s, "--dataset.reset_time_s")
     if args.task is not None:
         check_task(args.task, "--dataset.single_task")
+    args.sensor_configs = parse_sensors(getattr(args, "sensors", None))  # built here: every option checked
     check_encoder_threads(args.encoder_threads, "--dataset.encoder_threads")
     check_queue_maxsize(args.encoder_queue_maxsize, "--dataset.encoder_queue_maxsize")
     if args.max_frame_age_s is not None:

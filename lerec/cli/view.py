@@ -14,6 +14,7 @@ from lerec.cli.progress import Progress
 from lerec.dataset.episode_video import EpisodeVideoSource
 from lerec.dataset.features import DEFAULT_FEATURES
 from lerec.dataset.reader import DatasetReader
+from lerec.cli.view_sensors import log_sensor_streams
 from lerec.errors import LerecError, SettingsError
 
 SAVE_HINT = "save the episode with --save FILE.rrd and open it with `rerun FILE.rrd` on a machine with a screen"
@@ -23,8 +24,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "view", help="show an episode in rerun (needs the 'view' extra: pip install 'lerec[view]')",
         description="Show one episode's cameras (their MP4 video, not decoded frames, so the recording stays as "
-        "small as the dataset's video), depth (as a depth image with a colour map) and numeric features on a "
-        "timeline in the rerun viewer, or save them to an .rrd file where no screen is attached.")
+        "small as the dataset's video), depth (as a depth image with a colour map), numeric features and sensor "
+        "streams (IMU channels at their capture times, audio as its envelope) on a timeline in the rerun viewer, "
+        "or save them to an .rrd file where no screen is attached.")
     p.add_argument("root", help="dataset folder")
     p.add_argument("--episode", type=int, required=True, help="episode index")
     p.add_argument("--save", metavar="FILE.rrd", help="write a recording file instead of opening the viewer; "
@@ -109,6 +111,7 @@ def log_episode(rr, reader: DatasetReader, e: int, progress=lambda n: None) -> N
     as_video = [k for k in reader.video_keys if k not in reader.depth_keys] if _logs_video(rr) else []
     for key in as_video:
         log_video(rr, reader, e, key)
+    log_sensor_streams(rr, reader, e)  # IMU, audio: at their own capture times
     streams = [k for k in reader.video_keys + reader.image_keys if k not in as_video]
     for i in range(reader.length(e)):
         _set_time(rr, i, i / reader.fps)

@@ -3,7 +3,8 @@
 Rows are copied with new ``episode_index``, ``index`` and ``task_index``; videos are moved as whole episode
 fragments (no re-encoding) unless the caller hands a new one; statistics of numeric features are recomputed from
 the rows, those of images and videos are carried over, and the dataset's are aggregated from the episodes'.
-Columns lerec does not build (language annotations, a user's own) are copied with their values and types.
+Columns lerec does not build (language annotations, a user's own) are copied with their values and types; sensor
+streams (lerec's own, beside the layout) are copied file by file.
 Everything is written into a temporary folder that becomes the output only when the whole job succeeded.
 """
 
@@ -20,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from lerec.dataset import format as fmt
+from lerec.dataset import sensor_store
 from lerec.dataset.appender import EpisodeAppender, first_frame_index
 from lerec.dataset.atomic import raise_disk_error
 from lerec.dataset.checksums import dataset_files
@@ -81,6 +83,7 @@ class DatasetAssembler:
         self.fps = int(fps)
         self.videos = EpisodeVideoSource()
         self.appender = EpisodeAppender(self.meta, buffered=True, data_file_max_rows=None)
+        self.sensor_streams: dict[str, sensor_store.StreamDecl] | None = None  # the sources' (None: no source yet)
 
     @property
     def features(self) -> dict[str, dict[str, Any]]:
@@ -100,6 +103,9 @@ class DatasetAssembler:
         rows.update(columns or {})
         index = self.appender.episodes
         previous = self.appender.last
+        self.sensor_streams = sensor_store.same_declared(self.sensor_streams, src.sensor_streams, src.root)
+        sensor_store.copy_episode(src.root, e, int(src.meta.info["chunks_size"]), self.meta.root, index,
+                                  int(self.meta.info["chunks_size"]), self.sensor_streams)  # bytes, as recorded
         start = first_frame_index(previous)
         task_map = np.array([self.meta.task_index(t) for t in src.tasks] or [0], dtype=np.int64)
         cols: dict[str, Any] = {}
@@ -164,6 +170,7 @@ class DatasetAssembler:
         self.appender.finish()
         self.meta.save_tasks()
         self.meta.save_stats(total=self.appender.stats)
+        sensor_store.save_declared(self.meta.root, self.sensor_streams or {})
         self.meta.save_info((self.appender.episodes, self.appender.frames), written=dataset_files(self.meta.root))
         return self.meta
 

@@ -101,6 +101,12 @@ class EpisodeSave:
 
         self._parts.start_soon(part)
 
+    def add_part(self, part: Callable[[PendingEpisode], Awaitable[None]]) -> None:
+        """Run ``part(pending)`` beside the other parts: files lerec keeps beside the layout's (a sensor stream's),
+        each noted in ``writer.rollback`` before it is placed, so that abandoning the save takes it out."""
+        pending = self._begun()
+        self._parts.start_soon(part, pending)
+
     def _begun(self) -> PendingEpisode:
         if self.pending is None:
             raise DatasetError("begin(length) the episode's save before adding its parts")

@@ -13,8 +13,11 @@ from typing import Any
 import attrs
 import numpy as np
 
-from lerec.encoding import video_encoding as venc
-from lerec.encoding.video_encoding import VideoEncoding
+# A video feature's info is part of the layout, named here as the rest of it (kept in its own module for size).
+from lerec.dataset.video_info import (  # noqa: F401
+    DEPTH_UNIT, IS_DEPTH_MAP, as_video_info, converted_info, depth_video_keys, has_stream_facts, image_info,
+    is_depth_feature, recorded_info, reencoded_info, with_stream_facts)
+
 
 # --- Files ---------------------------------------------------------------------------------------------------------
 CODEBASE_VERSION = "v3.0"
@@ -91,6 +94,31 @@ def rolls_over(held_bytes: int | None, adding_bytes: int, limit_bytes: float, he
     if held_bytes is None:
         return False
     return held_bytes + adding_bytes > limit_bytes or (max_rows is not None and held_rows + adding_rows > max_rows)
+
+
+# --- Sensor streams ------------------------------------------------------------------------------------------------
+# lerec's own, one file per episode (addressed as LeRobot addresses files), beside what LeRobot 0.6.1 reads; declared
+# in a meta file of lerec's own, which LeRobot leaves alone. Audio as LeRobot's audio work names it (audio/, .m4a).
+SENSORS_META_PATH = "meta/lerec_sensors.json"
+SENSOR_PATH = "sensors/{sensor_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"  # capture times [+ values]
+AUDIO_PATH = "audio/{sensor_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.m4a"  # an audio stream's samples
+SENSOR_FILES = ("sensors/*/chunk-*/file-*.parquet", "audio/*/chunk-*/file-*.m4a")  # of every stream
+SENSOR_TIMESTAMP = "timestamp_ns"  # int64 ns after the episode's first tick
+SENSOR_VALUES = "values"  # a numeric stream's [channels] per sample
+SENSOR_START_KEY = b"lerec.episode_start_monotonic_ns"  # parquet metadata: the first tick on the recording clock
+_SENSOR_FILE = re.compile(r"(?=sensors/.*\.parquet$|audio/.*\.m4a$)\w+/([^/]+)/chunk-([0-9]+)/file-([0-9]+)\.\w+")
+
+
+def sensor_paths(key: str, audio: bool, episode_index: int, chunks_size: int = CHUNKS_SIZE) -> tuple[str, ...]:
+    """The files of stream ``key`` for one episode: capture times (and values, unless audio), then the audio."""
+    fields = {"sensor_key": key, "chunk_index": episode_index // chunks_size, "file_index": episode_index % chunks_size}
+    return (SENSOR_PATH.format(**fields), AUDIO_PATH.format(**fields)) if audio else (SENSOR_PATH.format(**fields),)
+
+
+def parse_sensor_path(relative: str, chunks_size: int = CHUNKS_SIZE) -> tuple[str, int] | None:
+    """(stream key, episode index) of a sensor file's path relative to the root, named as the layout names them."""
+    found = _SENSOR_FILE.fullmatch(relative)
+    return (found[1], int(found[2]) * chunks_size + int(found[3])) if found else None
 
 
 # --- Episode-row columns -------------------------------------------------------------------------------------------
@@ -313,69 +341,6 @@ class EpisodeRow(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._row())
-
-
-# --- Video feature info --------------------------------------------------------------------------------------------
-# A video feature's ``info`` in info.json: how the stream is encoded (``video.codec``, ``video.pix_fmt`` and the
-# encoder settings: :class:`lerec.encoding.video_encoding.VideoEncoding`), the stream facts probed from its first
-# file (``video.height``, ``video.fps``, ... :func:`lerec.encoding.probe.probe_stream_info`), and whether it is
-# depth.
-IS_DEPTH_MAP = "is_depth_map"
-DEPTH_UNIT = "depth_unit"
-
-
-def is_depth_feature(feature: Mapping[str, Any]) -> bool:
-    """Whether a feature holds depth: flagged ``is_depth_map`` (lerec) or ``video.is_depth_map`` (LeRobot)."""
-    info = feature.get("info") or {}
-    return bool(info.get(IS_DEPTH_MAP) or info.get(venc.IS_DEPTH_MAP))
-
-
-def depth_video_keys(features: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The video features that hold depth."""
-    return [key for key, f in features.items() if f.get("dtype") == "video" and is_depth_feature(f)]
-
-
-def recorded_info(config: Any, depth: bool, depth_unit: str | None = None) -> dict[str, Any]:
-    """The info of a stream about to be recorded with ``config``, before its first file is probed."""
-    info = {**VideoEncoding(config).info(), IS_DEPTH_MAP: depth}
-    if depth:
-        info[DEPTH_UNIT] = depth_unit
-    return info
-
-
-def image_info(depth: bool) -> dict[str, Any] | None:
-    """The info of a camera stream stored as images in the parquet."""
-    return {IS_DEPTH_MAP: True, DEPTH_UNIT: "mm"} if depth else None
-
-
-def with_stream_facts(info: Mapping[str, Any], probed: Mapping[str, Any]) -> dict[str, Any]:
-    """``info`` completed by the stream facts probed from the feature's first file (what it says wins)."""
-    return {**probed, **info, IS_DEPTH_MAP: info.get(IS_DEPTH_MAP, False)}
-
-
-def has_stream_facts(info: Mapping[str, Any]) -> bool:
-    return venc.HEIGHT in info
-
-
-def as_video_info(info: Mapping[str, Any] | None, depth: bool) -> dict[str, Any]:
-    """The info of an image feature turned into a video one."""
-    out = {**(info or {}), IS_DEPTH_MAP: depth}
-    if depth:
-        out.setdefault(DEPTH_UNIT, "mm")
-    return out
-
-
-def reencoded_info(info: Mapping[str, Any], config: Any, probed: Mapping[str, Any]) -> dict[str, Any]:
-    """A video feature's info after re-encoding with ``config``: new settings and stream facts, depth kept."""
-    return {**info, **probed, **VideoEncoding(config).settings_info(),
-            venc.PIX_FMT: probed.get(venc.PIX_FMT, config.pix_fmt)}
-
-
-def converted_info(config: Any, probed: Mapping[str, Any]) -> dict[str, Any]:
-    """What changes in a depth feature's info when its videos are converted with ``config`` (probed: the
-    converted file); its quantization stays."""
-    settings = {k: v for k, v in VideoEncoding(config).settings_info().items() if k not in venc.DEPTH_SETTINGS_KEYS}
-    return {venc.CODEC: probed[venc.CODEC], venc.PIX_FMT: probed[venc.PIX_FMT], **settings}
 
 
 # --- File checksums ------------------------------------------------------------------------------------------------

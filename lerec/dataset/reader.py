@@ -24,6 +24,8 @@ from lerec.dataset.images import image_from_cell
 from lerec.dataset.metadata import DatasetMeta, stats_file_problem
 from lerec.dataset.remote import dataset_root
 from lerec.dataset.rows import RowFile
+from lerec.dataset.sensor_store import StreamDecl, load_declared
+from lerec.dataset.sensor_streams import SensorStreams
 from lerec.dataset.video_decoder import (
     DEFAULT_TOLERANCE_S,
     DecoderCache,
@@ -63,6 +65,7 @@ class DatasetReader:
         self._verified: set[Path] = set()
         self._starts = np.array([r.dataset_from_index for r in self.meta.episodes], dtype=np.int64)
         self._depth = {k: DepthSettings.from_info(self.features[k].get("info") or {}) for k in self.depth_keys}
+        self._sensor_streams: SensorStreams | None = None
 
     # --- what the dataset holds -------------------------------------------------------------------------------
     @property
@@ -122,6 +125,30 @@ class DatasetReader:
         if e < 0 or index < 0 or index >= self.meta.episodes[e].dataset_to_index:
             raise DatasetError(f"{self.root}: frame index {index} is out of range ({self.num_frames} frames)")
         return e, index - int(self._starts[e])
+
+    # --- sensor streams (lerec's own: :mod:`lerec.dataset.sensor_streams`) ----------------------------------------
+    @property
+    def sensor_streams(self) -> dict[str, StreamDecl]:
+        """The sensor streams the dataset records (IMUs, microphones, ...), by key."""
+        return self._sensors().streams
+
+    def stream(self, e: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Episode ``e`` of sensor stream ``name`` (its key or its sensor's name): capture times as int64 ns after
+        the episode's first tick (frame 0), and values ``[n, channels]``."""
+        self.episode(e)
+        return self._sensors().stream(e, name)
+
+    def window(self, index: int, name: str, before_s: float, after_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """The samples of sensor stream ``name`` captured from ``before_s`` before to ``after_s`` after the frame
+        at global ``index`` (its tick, ``frame / fps``): times relative to the episode's first tick, values."""
+        e, i = self.locate(index)
+        at_ns = i * 1_000_000_000 // self.fps
+        return self._sensors().window(e, name, at_ns, int(round(before_s * 1e9)), int(round(after_s * 1e9)))
+
+    def _sensors(self) -> SensorStreams:
+        if self._sensor_streams is None:
+            self._sensor_streams = SensorStreams(self.root, load_declared(self.root), int(self.meta.info["chunks_size"]))
+        return self._sensor_streams
 
     # --- rows ---------------------------------------------------------------------------------------------------
     def _row_file(self, e: int) -> RowFile:

@@ -9,6 +9,7 @@ from typing import Any
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
 from lerec.dataset.labels import success_by_task
+from lerec.dataset.sensor_store import summarize_streams
 from lerec.dataset.metadata import DatasetMeta
 from lerec.encoding import video_encoding as venc
 
@@ -60,6 +61,8 @@ def summarize(root: str | Path) -> dict[str, Any]:
         if stream["depth"]:
             stream["depth_settings"] = {venc.info_field(k): info.get(k) for k in DEPTH_KEYS}
         out["streams"][key] = stream
+    out["sensor_streams"] = summarize_streams(root, len(meta.episodes), out["duration_s"],
+                                              int(meta.info["chunks_size"]))
     return out
 
 
@@ -107,6 +110,12 @@ def format_summary(s: dict[str, Any]) -> str:
             lines.append(f"      encoder: {enc}")
         if st["depth"]:
             lines.append("      depth: " + ", ".join(f"{k}={v}" for k, v in st["depth_settings"].items()))
+    if s.get("sensor_streams"):
+        lines.append("  sensor streams (lerec's own, beside the frames):")
+    for key, st in s.get("sensor_streams", {}).items():
+        stored = f"{st['codec']} audio" if st["codec"] else f"{st['dtype']} parquet"
+        lines.append(f"    {key}: {st['type']}, {st['channels']} channel(s) at {st['rate_hz']:g} Hz "
+                     f"({st['measured_hz']} Hz measured), {st['samples']} samples, {stored}, {_size(st['bytes'])}")
     return "\n".join(lines)
 
 

@@ -24,6 +24,7 @@ from lerec.dataset.features import DEFAULT_FEATURES, declared_frame_size
 from lerec.dataset.meta_schema import read_json
 from lerec.dataset.metadata import DatasetMeta
 from lerec.dataset.rows import RowFile
+from lerec.dataset.sensor_check import sensor_problems
 from lerec.dataset.stats import aggregate_stats, numeric_stats
 from lerec.dataset.unfinished import REPAIR_HINT, damaged_videos, unfinished_save
 from lerec.dataset.video_decoder import DEFAULT_TOLERANCE_S
@@ -104,6 +105,8 @@ class Validator:
         for key in meta.video_keys:
             self._check_videos(meta, key)
         self._check_stats(meta)
+        for message, episode, stream in sensor_problems(self.root, meta, self.decode):  # lerec's own streams
+            self.add(message, episode, stream)
         self.progress(1)
         return self.problems
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lerec.dataset import format as fmt
-from lerec.dataset import layout
+from lerec.dataset import layout, sensor_store
 from lerec.dataset.appender import EpisodeAppender, first_frame_index
 from lerec.dataset.atomic import RESUME_HINT, raise_disk_error, remove_stale_temps
 from lerec.dataset.episode_video import MovableEpisode
@@ -199,6 +199,7 @@ class DatasetWriter:
                 elif fmp4.truncate_to_fragments(path, per_file[loc]):
                     log.warning("%s: cut an unfinished episode from %s", self.root, path)
                     cut.append(path)
+        sensor_store.cut_to(self.root, committed, int(meta.info["chunks_size"]))  # lerec's own streams
         if changed or cut or meta.unsaved:
             meta.save_info(written=changed, appended=cut)  # the same totals, the checksums of what was cut
         self._remove_leftovers()

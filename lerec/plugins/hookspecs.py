@@ -8,8 +8,11 @@ A plugin is a module with ``@hookimpl`` functions, listed under the entry-point 
     myarm = "myarm_lerec.plugin"          # implements lerec_robot_types
     [project.entry-points."lerec.teleops"]
     myarm = "myarm_lerec.plugin"          # the same module may implement several hooks
+    [project.entry-points."lerec.sensors"]
+    mymic = "mymic_lerec.plugin"          # implements lerec_sensor_types
 
-lerec's own ``synthetic`` camera, robot and teleoperator are registered the same way. Every hook is called once,
+lerec's own ``synthetic`` camera, robot and teleoperator, and its ``synthetic_imu`` and ``synthetic_audio``
+sensors, are registered the same way. Every hook is called once,
 when lerec first needs that kind's registry; it must not touch hardware (it runs for ``lerec --help`` too).
 """
 
@@ -22,9 +25,10 @@ import pluggy
 if TYPE_CHECKING:
     from lerec.cameras.registry_types import CameraType
     from lerec.robots.types import RobotType, TeleopType
+    from lerec.sensors.registry_types import SensorType
 
 PROJECT = "lerec"
-ENTRY_POINT_GROUPS = ("lerec.cameras", "lerec.robots", "lerec.teleops")
+ENTRY_POINT_GROUPS = ("lerec.cameras", "lerec.robots", "lerec.teleops", "lerec.sensors")
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -53,3 +57,13 @@ def lerec_robot_types() -> list[RobotType]:
 def lerec_teleop_types() -> list[TeleopType]:
     """Return the teleoperator types this plugin provides (``--teleop``), as :func:`lerec_robot_types` does for
     robots; the factory returns a :class:`lerec.robots.base.Teleop`."""
+
+
+@hookspec
+def lerec_sensor_types() -> list[SensorType]:
+    """Return the sensor types this plugin provides (``--sensors``: IMUs, microphones, force/torque sensors).
+
+    Each :class:`~lerec.sensors.registry_types.SensorType` names the ``type`` users write in ``--sensors``, its
+    attrs config class, a factory turning a config into a :class:`lerec.sensors.base.Sensor` (batches of samples
+    with their capture times, at the sensor's own rate) and optionally ``find`` listing connected devices.
+    """

@@ -74,6 +74,23 @@ def provided(hook_name: str, kind: str) -> dict[str, Provided]:
     return found
 
 
+def named_type(types: dict[str, Provided], type_name: str, kind: str, hint: str) -> Any:
+    """The type called ``type_name`` among ``types`` (a kind's installed types), or a SettingsError listing them
+    and saying (``hint``) how plugins are installed."""
+    if type_name not in types:
+        raise SettingsError(f"unknown {kind} type {type_name!r}; installed: {', '.join(sorted(types)) or 'none'}"
+                            f" ({hint})")
+    return types[type_name].type
+
+
+def type_of_config(types: dict[str, Provided], config: Any, kind: str) -> Any:
+    """The type among ``types`` whose config class ``config`` is an instance of, or a SettingsError."""
+    for registered in types.values():
+        if isinstance(config, registered.type.config_class):
+            return registered.type
+    raise SettingsError(f"no installed {kind} type takes a config of class {type(config).__name__}")
+
+
 def _results(pm: pluggy.PluginManager, hook_name: str) -> Iterator[tuple[object, Any]]:
     for impl in getattr(pm.hook, hook_name).get_hookimpls():
         for device_type in impl.function() or ():

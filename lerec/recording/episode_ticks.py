@@ -8,7 +8,7 @@ limit, the row source's error, or :class:`Rerecorded`. An end request ends it ea
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import anyio
@@ -42,11 +42,14 @@ class Ticks:
 
 async def run_ticks(controls: EpisodeControls, status: RecorderStatus, sources: Mapping[str, Source],
                     encoders: Mapping[str, StreamEncoder], rows: StepRows | RobotRows, *, task: str, index: int,
-                    length: int, fps: int) -> Ticks:
-    """Run up to ``length`` ticks of episode ``index``; what ended it early is raised."""
+                    length: int, fps: int, on_first_tick: Callable[[int], None] | None = None) -> Ticks:
+    """Run up to ``length`` ticks of episode ``index``; what ended it early is raised. ``on_first_tick(t0_ns)``
+    hears when the episode starts (sensors keep their samples from then on)."""
     ticks = Ticks.of(encoders)
     last_seq: dict[str, int] = {}
     ticks.t0_ns = t0_ns = time.monotonic_ns()
+    if on_first_tick is not None:
+        on_first_tick(t0_ns)
     for k in range(length):
         if k > 0 and controls._end_requested():
             break

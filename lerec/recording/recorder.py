@@ -40,6 +40,7 @@ from lerec.recording.report import EpisodeReport, StreamReport, lateness_percent
 from lerec.recording.robot_loop import RobotRows, StepRows, check_devices, drive, opened
 from lerec.recording.row_check import RowCheck
 from lerec.recording.status import RecorderStatus
+from lerec.recording.sensor_session import SessionSensors, check_sensors
 from lerec.recording.settings import check_session, check_task
 from lerec.recording.session_setup import check_resume, numeric_features, resumed_encoder, threads_per_stream
 from lerec.recording.sources import Source, resolve_sources
@@ -56,8 +57,9 @@ class Recorder(EpisodeControls, EpisodeLabelling):
 
     def __init__(self, root: Path, fps: int, camera_configs: Mapping[str, Any], features, *, robot_type,
                  rgb_encoder, depth_encoder, encoder_threads, encoder_queue_maxsize, streaming_encoding, video,
-                 resume, camera_timeout_s, robot=None, teleop=None, max_frame_age_s=None):
+                 resume, camera_timeout_s, robot=None, teleop=None, max_frame_age_s=None, sensors=None):
         self.root = Path(root)
+        self.sensors = SessionSensors(sensors or {})
         self.fps = int(fps)
         self.camera_configs = dict(camera_configs)
         self.robot = robot_registry.create("robot", robot) if robot is not None else None
@@ -120,6 +122,7 @@ class Recorder(EpisodeControls, EpisodeLabelling):
         robot: Any = None,
         teleop: Any = None,
         max_frame_age_s: float | Mapping[str, float | None] | None = None,
+        sensors: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[Recorder]:
         """Open the cameras, check the encoder settings, create (or resume) the dataset at ``root``.
 
@@ -139,9 +142,11 @@ class Recorder(EpisodeControls, EpisodeLabelling):
         actions (without one, ``step(observation)`` returns the action, as a policy would).
         ``max_frame_age_s`` (seconds, for every camera or a mapping by camera name) is the oldest frame a tick may
         use: a camera silent for longer ends the episode with a CameraError (default: 10 periods of the camera or
-        of the dataset clock, whichever is slower, at least 2 s). Settings are checked before anything is
-        opened or written (SettingsError).
+        of the dataset clock, whichever is slower, at least 2 s). ``sensors`` maps sensor names to configs of
+        installed sensor types (``SyntheticImuConfig(hz=200)``, a plugin's), each recorded at its own rate from
+        each episode's first tick to its end. Settings are checked before anything is opened or written.
         """
+        sensors = check_sensors(sensors)
         if not cameras:
             raise SettingsError("no cameras: pass at least one, e.g. {'front': SyntheticCameraConfig()}")
         root, fps, limits = check_session(root, fps, cameras, encoder_threads, encoder_queue_maxsize,
@@ -150,7 +155,7 @@ class Recorder(EpisodeControls, EpisodeLabelling):
                   depth_encoder=depth_encoder, encoder_threads=encoder_threads,
                   encoder_queue_maxsize=encoder_queue_maxsize, streaming_encoding=streaming_encoding,
                   video=video, resume=resume, camera_timeout_s=camera_timeout_s, robot=robot, teleop=teleop,
-                  max_frame_age_s=limits)
+                  max_frame_age_s=limits, sensors=sensors)
         with contextlib.ExitStack() as rec._held:  # the dataset's lock, from before the dataset is touched
             try:
                 try:
@@ -186,6 +191,7 @@ class Recorder(EpisodeControls, EpisodeLabelling):
             if error is not None:
                 raise error
             self.readers[name] = reader
+        await self.sensors.open(tg)
         if self.encoder_threads is None:
             self.stream_threads = threads_per_stream(sum(len(r.streams) for r in self.readers.values()))
         sources = await resolve_sources(self.readers, self.rgb_encoder, self.depth_encoder, fps=self.fps,
@@ -204,8 +210,10 @@ class Recorder(EpisodeControls, EpisodeLabelling):
                 lambda: DatasetWriter.create(self.root, self.fps, features, self.robot_type, self.video)
             )
         self._limiter = anyio.CapacityLimiter(max(2, len(self.sources)))
+        await anyio.to_thread.run_sync(self.sensors.declare, self.root, bool(self.writer.meta.episodes))
         for reader in self.readers.values():
             await reader.wait_first_frames(self.camera_timeout_s)
+        await self.sensors.wait_first_batches(self.camera_timeout_s)
 
     def _hint_depth_conversion(self) -> None:
         """A session ending on an error leaves depth in FFV1, which LeRobot cannot read: say how to convert it."""
@@ -269,6 +277,7 @@ class Recorder(EpisodeControls, EpisodeLabelling):
             raise LerecError(f"features {sorted(self.declared_features)} were declared but {what}")
         for reader in self.readers.values():
             reader.raise_if_failed()
+        self.sensors.raise_if_failed()
         self._stop_requested = self._stopped
         self._rerecord_requested = False
         await self.write_requested_labels()
@@ -318,7 +327,8 @@ class Recorder(EpisodeControls, EpisodeLabelling):
     async def _record(self, task, index, length, source, encoders: dict[str, StreamEncoder]) -> EpisodeReport:
         """Record the episode and save it; what ended it early is raised, with its save abandoned."""
         # The task is written before the first tick, not at the save.
-        async with EpisodeSave.open(self.writer, task, undo=[lambda: close_encoders(encoders)]) as save:
+        sensors = self.sensors.episode(self.writer.staging, index, self.fps, lambda: self.status.tick)
+        async with EpisodeSave.open(self.writer, task, undo=[lambda: close_encoders(encoders), sensors.abort]) as save:
             async with anyio.create_task_group() as opening:
                 for encoder in encoders.values():
                     opening.start_soon(encoder.prepare)
@@ -327,8 +337,10 @@ class Recorder(EpisodeControls, EpisodeLabelling):
                     tg.start_soon(encoder.backlog.run_spiller)
                     if self.streaming_encoding:
                         tg.start_soon(encoder.run)
+                sensors.start_soon(tg)
                 ticks = await run_ticks(self, self.status, self.sources, encoders, source, task=task, index=index,
-                                        length=length, fps=self.fps)
+                                        length=length, fps=self.fps, on_first_tick=sensors.start)
+                sensors.end(ticks.t0_ns, len(ticks.rows))
                 for encoder in encoders.values():
                     encoder.backlog.close()
                 self.status.phase = "encoding"
@@ -339,6 +351,7 @@ class Recorder(EpisodeControls, EpisodeLabelling):
                 # Saving starts now, stream by stream, while the other encoders still flush.
                 save_recorded(save, ticks, encoders, lambda: self._columns(ticks.rows, source.features),
                               self.take_label_columns(index))
+                sensors.save(save)
             self.status.phase = "saving"
         return self._report(task, index, length, ticks, encoders, time.monotonic_ns())
 
