@@ -19,11 +19,12 @@ MAX_LINES = 400
 # direction cli -> recording -> {cameras, robots, dataset} -> encoding; errors is the floor everyone stands on.
 ALLOWED = {
     "__main__": {"cli"},
-    "cli": {"lerec", "jobs", "recording", "cameras", "robots", "plugins", "dataset", "encoding", "errors"},
-    "testing": {"recording", "cameras", "robots", "plugins", "dataset", "encoding", "errors"},
-    "recording": {"cameras", "robots", "plugins", "dataset", "encoding", "errors"},
+    "cli": {"lerec", "jobs", "recording", "cameras", "robots", "policies", "plugins", "dataset", "encoding", "errors"},
+    "testing": {"recording", "cameras", "robots", "policies", "plugins", "dataset", "encoding", "errors"},
+    "recording": {"cameras", "robots", "policies", "plugins", "dataset", "encoding", "errors"},
     "cameras": {"plugins", "errors"},
     "robots": {"plugins", "errors"},
+    "policies": {"robots", "plugins", "errors"},
     "jobs": {"dataset", "encoding", "errors"},  # datatrove pipelines over datasets; imported by cli only
     "dataset": {"encoding", "errors"},
     "encoding": {"errors"},

@@ -8,6 +8,8 @@ A plugin is a module with ``@hookimpl`` functions, listed under the entry-point 
     myarm = "myarm_lerec.plugin"          # implements lerec_robot_types
     [project.entry-points."lerec.teleops"]
     myarm = "myarm_lerec.plugin"          # the same module may implement several hooks
+    [project.entry-points."lerec.policies"]
+    mypolicy = "mypolicy_lerec.plugin"    # implements lerec_policy_types
 
 lerec's own ``synthetic`` camera, robot and teleoperator are registered the same way. Every hook is called once,
 when lerec first needs that kind's registry; it must not touch hardware (it runs for ``lerec --help`` too).
@@ -21,10 +23,11 @@ import pluggy
 
 if TYPE_CHECKING:
     from lerec.cameras.registry_types import CameraType
+    from lerec.policies.types import PolicyType
     from lerec.robots.types import RobotType, TeleopType
 
 PROJECT = "lerec"
-ENTRY_POINT_GROUPS = ("lerec.cameras", "lerec.robots", "lerec.teleops")
+ENTRY_POINT_GROUPS = ("lerec.cameras", "lerec.robots", "lerec.teleops", "lerec.policies")
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -53,3 +56,12 @@ def lerec_robot_types() -> list[RobotType]:
 def lerec_teleop_types() -> list[TeleopType]:
     """Return the teleoperator types this plugin provides (``--teleop``), as :func:`lerec_robot_types` does for
     robots; the factory returns a :class:`lerec.robots.base.Teleop`."""
+
+
+@hookspec
+def lerec_policy_types() -> list[PolicyType]:
+    """Return the policy types this plugin provides (``--policy.type``): each
+    :class:`~lerec.policies.types.PolicyType` names the type, its attrs config class and a factory returning a
+    :class:`lerec.policies.base.Policy`. The factory may load weights (it runs once per session, before the robot
+    opens); the hook itself must not.
+    """
