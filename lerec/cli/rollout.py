@@ -15,7 +15,7 @@ from lerec.cli.camera_options import DEFAULT_CAMERAS, parse_camera_settings
 from lerec.cli.device_options import device_config
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_args
 from lerec.cli.keyboard import keyboard_available, read_commands
-from lerec.cli.record import _bool, _Interrupts, _root, check_settings
+from lerec.cli.record import _bool, _Interrupts, _root, _single_error, check_settings
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, SettingsError
 from lerec.policies import registry as policy_registry
@@ -120,6 +120,18 @@ async def _rollout(args, interrupts: _Interrupts, settings: RolloutSettings, pol
         print("lerec rollout: --display_data is not supported yet; running without it", file=sys.stderr)
     options = dict(rgb_encoder=rgb, depth_encoder=depth, encoder_threads=args.encoder_threads, video=args.video,
                    resume=args.resume)
+    try:
+        saved = await _episodes(args, interrupts, settings, policy, cameras, robot, teleop, root, controls, options)
+    except BaseExceptionGroup as group:
+        raise _single_error(group) from None
+    if interrupts.count and not saved:
+        raise Interrupted("stopped before the first episode ended")
+    if settings.strategy != "base":
+        print(f"saved {len(saved)} episode(s) to {root}")
+    return 0
+
+
+async def _episodes(args, interrupts, settings, policy, cameras, robot, teleop, root, controls, options) -> list:
     saved = []
     with interrupts.setup:
         async with Rollout.create(robot, policy, cameras, settings, teleop=teleop, controls=controls, root=root,
@@ -131,11 +143,7 @@ async def _rollout(args, interrupts: _Interrupts, settings: RolloutSettings, pol
                     print(KEYS_HELP, file=sys.stderr)
                 saved = await rollout.episodes(lambda episode: print(episode.summary(), file=sys.stderr))
                 tg.cancel_scope.cancel()
-    if interrupts.count and not saved:
-        raise Interrupted("stopped before the first episode ended")
-    if settings.strategy != "base":
-        print(f"saved {len(saved)} episode(s) to {root}")
-    return 0
+    return saved
 
 
 def _on_key(rollout: Rollout, command: str) -> None:
