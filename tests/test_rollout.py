@@ -17,7 +17,7 @@ from lerec.policies.registry import policy_types
 from lerec.recording.replay import replay
 from lerec.recording.rollout import Rollout, RolloutSettings
 from lerec.robots import SyntheticRobotConfig, SyntheticTeleopConfig
-from lerec.robots.synthetic import SyntheticRobot, synthetic_action
+from lerec.robots.synthetic import SyntheticRobot, SyntheticTeleop, synthetic_action
 
 from recording_fixtures import FAST_H264, small_camera
 
@@ -177,3 +177,37 @@ def test_cli_rollout_records_and_bad_policy_input_is_one_line(tmp_path):
     assert replayed.returncode == 0 and "15 actions" in replayed.stdout
     refused = lerec_cli("replay", str(root), "--episode", "0", "--robot.type=synthetic", "--robot.joints=2")
     assert refused.returncode == 2 and "takes actions" in refused.stderr
+
+
+class LeaderTeleop(SyntheticTeleop):
+    """The synthetic teleop with a motor: it records where it was told to go before each takeover."""
+
+    def __init__(self):
+        super().__init__(SyntheticTeleopConfig())
+        self.followed = []
+
+    async def follow(self, action):
+        self.followed.append(np.asarray(action["action"]).copy())
+        return True
+
+
+async def test_pause_holds_the_robot_and_a_motorised_leader_meets_the_follower_before_a_takeover(dataset_root):
+    leader, robot = LeaderTeleop(), LoggedRobot()
+
+    async def steer(rollout):
+        for at, event in ((5, rollout.controls.pause), (10, rollout.controls.resume),
+                          (14, rollout.controls.take_over), (20, rollout.controls.hand_back)):
+            while rollout.rows.tick < at:
+                await anyio.sleep(0.002)
+            event()
+
+    await run(dataset_root, RolloutSettings("dagger", "sync", episode_time_s=1.0), robot=robot, teleop=leader,
+              during=steer)
+    data = rows(dataset_root)
+    flags = data["intervention"].reshape(-1)
+    sent_ticks = len(robot.sent)
+    repeated = [i for i in range(1, 30) if (data["action"][i] == data["action"][i - 1]).all()]
+    assert 0 < len(repeated) == 30 - sent_ticks  # a paused tick sends nothing and records the last action sent
+    first_human = int(np.argmax(flags))
+    assert len(leader.followed) == 1  # one takeover, the leader moved to the follower's last action first
+    np.testing.assert_array_equal(leader.followed[0], np.float32(data["action"][first_human - 1]))

@@ -189,7 +189,6 @@ class Rollout:
         s = self.settings
         length_s = left_s if s.strategy == "base" else min(s.episode_time_s, left_s or s.episode_time_s)
         self.rows.start_episode()
-        self.rows.interventions = 0
         await self.inference.start_episode(await self.rows.first_observation())
         if self.recorder is not None:
             report = await self.recorder.record_episode(s.task, num_frames=max(1, round(length_s * self.fps)),

@@ -81,9 +81,10 @@ class PolicyRows:
         self.tick = 0
         self.last_sent: np.ndarray | None = None
         self.interventions = 0
+        self._was_human = False
 
     def start_episode(self) -> None:
-        self.tick = 0
+        self.tick, self.interventions, self._was_human = 0, 0, False
 
     async def observation(self) -> dict[str, np.ndarray]:
         return self.observe(await _device_call(self.robot, "read", self.robot.read), self.tick)
@@ -94,6 +95,8 @@ class PolicyRows:
         proposed = await self.inference.action({**observation, **self.frames()})
         driver = self.controls.driver if self.dagger else "policy"
         if driver == "human":
+            if not self._was_human and self.last_sent is not None:  # a motorised leader meets the follower first
+                await _device_call(self.teleop, "follow", lambda: self.teleop.follow({self.action_key: self.last_sent}))
             values = await _device_call(self.teleop, "get_action", self.teleop.get_action)
             action = self.teleop_check(values, k)[self.action_key]
             self.interventions += 1
@@ -101,6 +104,7 @@ class PolicyRows:
             action = self.last_sent if self.last_sent is not None else proposed
         else:
             action = proposed
+        self._was_human = driver == "human"
         if driver != "paused":
             await _device_call(self.robot, "send", lambda: self.robot.send({self.action_key: action}))
             self.last_sent = action
