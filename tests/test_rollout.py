@@ -19,7 +19,7 @@ from lerec.recording.rollout import Rollout, RolloutSettings
 from lerec.robots import SyntheticRobotConfig, SyntheticTeleopConfig
 from lerec.robots.synthetic import SyntheticRobot, SyntheticTeleop, synthetic_action
 
-from recording_fixtures import FAST_H264, small_camera
+from recording_fixtures import FAST_H264, barcodes, episode_frames, small_camera
 
 INCREMENT = np.float32(0.01) * np.arange(1, 7, dtype=np.float32)  # the scripted policy's step per tick
 
@@ -167,7 +167,8 @@ def test_cli_rollout_records_and_bad_policy_input_is_one_line(tmp_path):
         ([], "a policy is needed: --policy.path"),
         (["--policy.path", str(tmp_path / "missing")], "no installed policy type loads it"),
         (["--policy.type=scripted", "--policy.fail=boom"], "fail must be one of nan, shape, dtype"),
-        (["--policy.type=scripted", "--strategy.type=highlight"], "highlight is not supported yet"),
+        (["--policy.type=scripted", "--strategy.type=highlight", "--strategy.ring_buffer_seconds=0"],
+         "--strategy.ring_buffer_seconds=0: expected seconds > 0"),
         (["--policy.type=scripted", "--strategy.type=base"], "base needs --duration"),
     ]:
         bad = lerec_cli("rollout", f"--dataset.root={tmp_path / 'bad'}", *flags)
@@ -211,3 +212,28 @@ async def test_pause_holds_the_robot_and_a_motorised_leader_meets_the_follower_b
     first_human = int(np.argmax(flags))
     assert len(leader.followed) == 1  # one takeover, the leader moved to the follower's last action first
     np.testing.assert_array_equal(leader.followed[0], np.float32(data["action"][first_human - 1]))
+
+
+async def test_a_highlight_saves_the_seconds_before_the_key_and_what_follows_until_the_key_again(dataset_root):
+    async def keys(rollout):
+        for at in (75, 100, 110):  # the third highlight is still live when the session ends: saved too
+            while rollout.highlights.tick < at:
+                await anyio.sleep(0.002)
+            rollout.mark_highlight()
+
+    settings = RolloutSettings("highlight", "async", duration_s=4.0, ring_buffer_seconds=1.0)
+    episodes = await run(dataset_root, settings, during=keys, cameras={"front": small_camera(), "side": small_camera()})
+    assert [e.episode_index for e in episodes] == [0, 1]
+    meta = DatasetMeta.load(dataset_root)
+    lengths = [row["length"] for row in meta.episodes]
+    assert 30 + 20 <= lengths[0] <= 60 + 30  # at least the window before the key (a whole second), then live
+    assert lengths[1] >= 10
+    for e in range(2):
+        for key in ("observation.images.front", "observation.images.side"):
+            frames = episode_frames(dataset_root, key, e)
+            assert len(frames) == lengths[e]  # every tick of the highlight, decoded from the kept packets
+            assert barcodes(frames) == meta.episodes[e][f"lerec/{key}/camera_seq"]  # the frame each row recorded
+    data = rows(dataset_root)
+    step = data["action"] - data["observation.state"]
+    assert (np.isclose(step, INCREMENT, atol=1e-5).all(axis=1) | np.isclose(step, 0, atol=1e-5).all(axis=1)).all()
+    assert validate(dataset_root) == []

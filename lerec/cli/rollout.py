@@ -23,9 +23,10 @@ from lerec.recording.rollout import STRATEGIES, Rollout, RolloutSettings
 from lerec.recording.rollout_rows import RolloutControls
 from lerec.robots import SyntheticRobotConfig, SyntheticTeleopConfig
 
-KEYS = {b" ": "pause", b"\t": "correct"}
+KEYS = {b" ": "pause", b"\t": "correct", b"s": "highlight"}
 KEYS_HELP = ("keys: space pauses the policy (again: resumes), Tab takes over with the teleop (again: hands back), "
-             "-> or n ends the episode, <- or r records it again, Esc or q saves it and stops")
+             "s starts a highlight with the seconds before (again: saves it), -> or n ends the episode, <- or r "
+             "records it again, Esc or q saves it and stops")
 
 
 def register(subparsers) -> None:
@@ -34,13 +35,16 @@ def register(subparsers) -> None:
         description="Run a policy on the robot (--policy.path=FOLDER for a LeRobot policy with lerec-lerobot, or "
         "--policy.type=scripted), recording what it does into a LeRobot v3.0 dataset exactly as `lerec record` "
         "does. Strategies: base (drive for --duration, record nothing), episodic (episodes with resets), sentry "
-        "(back-to-back episodes until --duration), dagger (space pauses, Tab takes over with the teleop and hands "
+        "(back-to-back episodes until --duration), highlight (the last --strategy.ring_buffer_seconds kept encoded, "
+        "saved as an episode with what follows when s is pressed, until s again), dagger (space pauses, Tab takes over with the teleop and hands "
         "back; rows carry `intervention` and `policy_action`). Chunking policies predict on a worker thread "
         "(--inference.type=async, their default): the clock never waits for the model. --policy.<option> sets a "
         "policy type's option. Ctrl-C ends the episode, saves it and stops.",
     )
     p.add_argument("--strategy.type", dest="strategy", default="episodic", choices=STRATEGIES,
                    help="default: episodic")
+    p.add_argument("--strategy.ring_buffer_seconds", dest="ring_buffer_seconds", type=float, default=10.0,
+                   help="highlight: seconds before the key kept, already encoded (default: 10)")
     p.add_argument("--inference.type", dest="inference", default=None, choices=("sync", "async"),
                    help="async: chunks predicted off the clock (default for chunking policies); sync: on the clock")
     p.add_argument("--inference.chunk_size_threshold", dest="chunk_size_threshold", type=float, default=0.5,
@@ -100,7 +104,7 @@ def _rename_map(text: str) -> dict[str, str]:
 def settings_of(args) -> RolloutSettings:
     return RolloutSettings(args.strategy, args.inference, args.chunk_size_threshold, args.num_episodes,
                            args.episode_time_s, args.reset_time_s, args.duration, args.task,
-                           _rename_map(args.rename_map))
+                           _rename_map(args.rename_map), args.ring_buffer_seconds)
 
 
 async def _rollout(args, interrupts: _Interrupts, settings: RolloutSettings, policy: Any) -> int:
@@ -148,7 +152,8 @@ async def _episodes(args, interrupts, settings, policy, cameras, robot, teleop, 
 
 def _on_key(rollout: Rollout, command: str) -> None:
     rec, controls = rollout.recorder, rollout.controls
-    actions = {"pause": controls.toggle_pause, "correct": controls.toggle_correction, "stop": rollout.stop}
+    actions = {"pause": controls.toggle_pause, "correct": controls.toggle_correction, "stop": rollout.stop,
+               "highlight": rollout.mark_highlight}
     if rec is not None:
         actions.update(end=rec.end_episode, rerecord=rec.rerecord_episode)
     if command in actions:

@@ -27,6 +27,7 @@ from lerec.policies.base import Policy
 from lerec.policies.features import match_features
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
+from lerec.recording.highlight import Highlights
 from lerec.recording.inference import MODES, Inference, InferenceReport, make_inference
 from lerec.recording.recorder import Recorder
 from lerec.recording.report import EpisodeReport, lateness_percentiles
@@ -37,7 +38,7 @@ from lerec.robots import registry as robot_registry
 from lerec.robots.base import Robot, Teleop
 
 STRATEGIES = ("base", "episodic", "sentry", "highlight", "dagger")
-RECORDING = ("episodic", "sentry", "dagger")
+RECORDING = ("episodic", "sentry", "dagger", "highlight")
 
 
 @attrs.define(frozen=True)
@@ -53,12 +54,13 @@ class RolloutSettings:
     duration_s: float = 0.0  # 0: no limit (base: until stopped)
     task: str = "policy rollout"
     rename_map: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
+    ring_buffer_seconds: float = 10.0  # highlight: the seconds before the key kept, encoded
 
     def __attrs_post_init__(self):
         if self.strategy not in STRATEGIES:
             raise SettingsError(f"--strategy.type={self.strategy}: expected one of {', '.join(STRATEGIES)}")
-        if self.strategy == "highlight":
-            raise SettingsError("--strategy.type=highlight is not supported yet (base, episodic, sentry, dagger are)")
+        if self.ring_buffer_seconds <= 0:
+            raise SettingsError(f"--strategy.ring_buffer_seconds={self.ring_buffer_seconds:g}: expected seconds > 0")
         if self.inference is not None and self.inference not in MODES:
             raise SettingsError(f"--inference.type={self.inference}: expected sync or async")
         if not 0 <= self.chunk_size_threshold <= 1:
@@ -78,9 +80,13 @@ class RolloutEpisode:
     inference: InferenceReport
     interventions: int
     lateness_ms_p99: float = 0.0
+    episode_index: int | None = None  # highlight: the episode saved (its report is the inference's so far)
 
     def summary(self) -> str:
-        head = self.recorded.summary() if self.recorded else f"rollout: tick lateness p99 {self.lateness_ms_p99:.1f} ms"
+        if self.episode_index is not None:
+            head = f"highlight saved as episode {self.episode_index}"
+        else:
+            head = self.recorded.summary() if self.recorded else f"rollout: tick lateness p99 {self.lateness_ms_p99:.1f} ms"
         extra = f", {self.interventions} ticks corrected by hand" if self.interventions else ""
         return f"{head}; {self.inference.summary()}{extra}"
 
@@ -103,6 +109,7 @@ class Rollout:
         self.recorder: Recorder | None = None
         self.inference: Inference | None = None
         self.rows: PolicyRows | None = None
+        self.highlights: Highlights | None = None
         self._stopped = False
 
     def dataset_features(self) -> dict[str, Any]:
@@ -154,6 +161,9 @@ class Rollout:
                 self.rows = PolicyRows(robot, self.inference, lambda: {
                     key: src.reader.newest(src.stream.name).data for key, src in frames.items()},
                     teleop=teleop, controls=self.controls, dagger=settings.strategy == "dagger")
+                if settings.strategy == "highlight":
+                    self.highlights = Highlights(self.recorder, self.rows, settings.ring_buffer_seconds,
+                                                 settings.task)
                 await stack.enter_async_context(opened(robot, teleop))
                 workers = await stack.enter_async_context(anyio.create_task_group())
                 stack.callback(workers.cancel_scope.cancel)
@@ -163,9 +173,17 @@ class Rollout:
         finally:
             await anyio.to_thread.run_sync(policy.close)
 
+    def mark_highlight(self) -> None:
+        """highlight: start an episode with the ring buffer's seconds before now, or end the one being recorded
+        and save it (LeRobot's save key). Safe from any task or thread."""
+        if self.highlights is not None:
+            self.highlights.mark()
+
     async def episodes(self, on_saved: Callable[[RolloutEpisode], Any] | None = None) -> list[RolloutEpisode]:
         """Run the strategy to its end (episodes, duration, or :meth:`stop`); ``on_saved`` after each episode."""
         s, done = self.settings, []
+        if s.strategy == "highlight":
+            return await self._highlights(on_saved)
         deadline = time.monotonic() + s.duration_s if s.duration_s else None
         while not self._stopped:
             if s.strategy != "sentry" and len(done) >= s.num_episodes:
@@ -183,6 +201,21 @@ class Rollout:
                 break
             if s.reset_time_s > 0 and s.strategy != "sentry" and len(done) < s.num_episodes:
                 await self.recorder.reset(s.reset_time_s)
+        return done
+
+    async def _highlights(self, on_saved) -> list[RolloutEpisode]:
+        """highlight: one clock for the whole session; each saved highlight is reported as it is saved."""
+        self.rows.start_episode()
+        await self.inference.start_episode(await self.rows.first_observation())
+        length = round(self.settings.duration_s * self.fps) if self.settings.duration_s else None
+        done = []
+
+        def saved(index: int) -> None:
+            done.append(RolloutEpisode(None, self.inference.report(), 0, episode_index=index))
+            if on_saved is not None:
+                on_saved(done[-1])
+
+        await self.highlights.run(length, saved)
         return done
 
     async def _episode(self, left_s: float | None) -> RolloutEpisode:
