@@ -4,12 +4,14 @@ sync. Prints tick lateness p50/p99/max, held ticks and chunk latency for each.
 
     python benchmarks/rollout.py                          # 100 ms per 30-action chunk, 30 fps, 3 x 640x480, 10 s
     python benchmarks/rollout.py --seconds 5 --vcodec h264 --preset ultrafast
+    python benchmarks/rollout.py --highlight 30 --seconds 40   # highlight: peak RSS with a 30 s ring buffer
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import tempfile
 from pathlib import Path
 
@@ -38,6 +40,31 @@ async def one(mode: str, args, root: Path) -> dict:
             "chunk_p99_ms": round(inf.latency_ms_p99, 1)}
 
 
+async def highlight(args, root: Path) -> dict:
+    """The highlight strategy for ``seconds``: the key pressed 5 s before the end, again 2 s before it."""
+    cameras = {f"cam{i}": SyntheticCameraConfig(width=args.width, height=args.height, fps=args.fps)
+               for i in range(args.cameras)}
+    policy = ScriptedPolicyConfig(chunk_size=args.chunk, latency_s=args.latency_ms / 1000)
+    settings = RolloutSettings("highlight", "async", duration_s=args.seconds, ring_buffer_seconds=args.highlight)
+    rgb = RGBEncoderConfig(vcodec=args.vcodec, **({"preset": args.preset} if args.preset else {}))
+    async with Rollout.create(SyntheticRobotConfig(), policy, cameras, settings, root=root, fps=args.fps,
+                              rgb_encoder=rgb) as rollout:
+        async def keys():
+            for at in (args.seconds - 5, args.seconds - 2):
+                while rollout.highlights.tick < at * args.fps:
+                    await anyio.sleep(0.01)
+                rollout.mark_highlight()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(keys)
+            saved = await rollout.episodes()
+        held_mb = rollout.highlights.peak_bytes / 1e6
+        pending = max(r.max_pending for r in rollout.highlights.rings.values())
+    length = rollout.recorder.writer.meta.episodes[0]["length"] if saved else 0
+    return {"mode": "highlight", "ring_s": args.highlight, "saved_frames": length,
+            "peak_encoded_mb": round(held_mb, 1), "max_raw_frames_waiting": pending,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cameras", type=int, default=3)
@@ -50,11 +77,17 @@ def main() -> None:
     p.add_argument("--vcodec", default="h264")
     p.add_argument("--preset", default="ultrafast")
     p.add_argument("--modes", default="async,sync")
+    p.add_argument("--highlight", type=float, default=0, help="run the highlight strategy with this ring (s)")
     args = p.parse_args()
+    if args.highlight:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(anyio.run(highlight, args, Path(tmp) / "highlight")))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         results = [anyio.run(one, mode, args, Path(tmp) / mode) for mode in args.modes.split(",")]
     for r in results:
         print(json.dumps(r))
+    print(json.dumps({"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
 
 
 if __name__ == "__main__":

@@ -63,9 +63,11 @@ class RingStream:
         self.live = False  # a highlight is being recorded: nothing is dropped
         self.cut: Cut | None = None
         self.bytes_held = 0
+        self.max_pending = 0  # raw frames waiting for the encoder (the clock never waits for it)
 
     def put(self, tick: int, image: np.ndarray) -> None:
         self.pending.append((tick, image))
+        self.max_pending = max(self.max_pending, len(self.pending))
         self.wake.set()
 
     def hold(self) -> int:
