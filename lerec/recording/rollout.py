@@ -12,8 +12,10 @@ or a stop, calling ``on_saved`` after each (where the Hub uploader plugs in).
 from __future__ import annotations
 
 import contextlib
+import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -118,6 +120,13 @@ class Rollout:
             features.update(dagger_features(next(iter(self.robot.action_features.values()))))
         return features
 
+    async def _forget_if_empty(self, new_root: bool) -> None:
+        """A dataset this session created and that holds no episode (the cameras did not fit the policy, the
+        first episode failed) is removed: a bad input leaves nothing behind."""
+        if new_root and self.recorder is not None and self.recorder.num_episodes == 0:
+            root = self.recorder.root
+            await anyio.to_thread.run_sync(lambda: shutil.rmtree(root, ignore_errors=True))
+
     def stop(self) -> None:
         """End the session: the episode being recorded ends at its next tick and is saved."""
         self._stopped = True
@@ -142,9 +151,11 @@ class Rollout:
         self = cls(robot, teleop, policy, settings, controls or RolloutControls())
         # The numeric features first: before a camera, a file or the robot opens.
         match_features(policy, robot.observation_features, None, robot.action_features, settings.rename_map)
+        new_root = root is not None and not Path(root).exists()
         try:
             async with contextlib.AsyncExitStack() as stack:
                 if settings.strategy in RECORDING:
+                    stack.push_async_callback(self._forget_if_empty, new_root)  # runs once the recorder closed
                     self.recorder = rec = await stack.enter_async_context(Recorder.create(
                         root, fps, cameras, self.dataset_features(), robot_type=robot.name, **recorder_options))
                     camera_features = {key: rec.writer.meta.features[key] for key in rec.sources}
