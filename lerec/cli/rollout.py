@@ -35,12 +35,17 @@ def register(subparsers) -> None:
         description="Run a policy on the robot (--policy.path=FOLDER for a LeRobot policy with lerec-lerobot, or "
         "--policy.type=scripted), recording what it does into a LeRobot v3.0 dataset exactly as `lerec record` "
         "does. Strategies: base (drive for --duration, record nothing), episodic (episodes with resets), sentry "
-        "(back-to-back episodes until --duration), highlight (the last --strategy.ring_buffer_seconds kept encoded, "
-        "saved as an episode with what follows when s is pressed, until s again), dagger (space pauses, Tab takes over with the teleop and hands "
-        "back; rows carry `intervention` and `policy_action`). Chunking policies predict on a worker thread "
-        "(--inference.type=async, their default): the clock never waits for the model. --policy.<option> sets a "
+        "(back-to-back episodes until --duration), highlight (the last --strategy.ring_buffer_seconds kept "
+        "encoded, saved as an episode with what follows when s is pressed, until s again), dagger (space pauses, "
+        "Tab takes over with the teleop and hands back; rows carry `intervention` and `policy_action`). Chunking "
+        "policies predict on a worker thread (--inference.type=async, their default): the clock never waits for the model. --policy.<option> sets a "
         "policy type's option. Ctrl-C ends the episode, saves it and stops.",
     )
+    pol = p.add_argument_group("policy (LeRobot's dotted flags: --policy.<option>=VALUE sets any option of its type)")
+    pol.add_argument("--policy.path", dest="policy_path_help", metavar="FOLDER",
+                     help="a LeRobot policy saved with save_pretrained, or a Hub id (needs lerec-lerobot)")
+    pol.add_argument("--policy.type", dest="policy_type_help", metavar="TYPE",
+                     help="a policy type: scripted (built in), lerobot (with --policy.path)")
     p.add_argument("--strategy.type", dest="strategy", default="episodic", choices=STRATEGIES,
                    help="default: episodic")
     p.add_argument("--strategy.ring_buffer_seconds", dest="ring_buffer_seconds", type=float, default=10.0,
@@ -57,7 +62,8 @@ def register(subparsers) -> None:
                    help="show the cameras and values live (not supported by rollout yet)")
     d = p.add_argument_group("dataset")
     d.add_argument("--dataset.root", dest="root", help="dataset folder (default: $HF_LEROBOT_HOME/REPO_ID)")
-    d.add_argument("--dataset.repo_id", dest="repo_id", default="local/rollout_demo", help="default: local/rollout_demo")
+    d.add_argument("--dataset.repo_id", dest="repo_id", default="local/rollout_demo",
+                   help="default: local/rollout_demo")
     d.add_argument("--dataset.fps", dest="fps", type=int, default=30, help="the clock (default: 30)")
     d.add_argument("--dataset.num_episodes", dest="num_episodes", type=int, default=1, help="default: 1")
     d.add_argument("--dataset.episode_time_s", dest="episode_time_s", type=float, default=10.0, help="default: 10")

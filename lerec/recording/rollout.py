@@ -87,8 +87,10 @@ class RolloutEpisode:
     def summary(self) -> str:
         if self.episode_index is not None:
             head = f"highlight saved as episode {self.episode_index}"
+        elif self.recorded is not None:
+            head = self.recorded.summary()
         else:
-            head = self.recorded.summary() if self.recorded else f"rollout: tick lateness p99 {self.lateness_ms_p99:.1f} ms"
+            head = f"rollout: tick lateness p99 {self.lateness_ms_p99:.1f} ms"
         extra = f", {self.interventions} ticks corrected by hand" if self.interventions else ""
         return f"{head}; {self.inference.summary()}{extra}"
 
