@@ -166,7 +166,8 @@ def test_cli_rollout_records_and_bad_policy_input_is_one_line(tmp_path):
     assert len(rows(root)["action"]) == 15
     for flags, message in [
         ([], "a policy is needed: --policy.path"),
-        (["--policy.path", str(tmp_path / "missing")], "no installed policy type loads it"),
+        (["--policy.path", str(tmp_path / "missing")], "missing: no such folder"),
+        (["--policy.path", str(tmp_path)], "no installed policy type loads it"),
         (["--policy.type=scripted", "--policy.fail=boom"], "fail must be one of nan, shape, dtype"),
         (["--policy.type=scripted", "--strategy.type=highlight", "--strategy.ring_buffer_seconds=0"],
          "--strategy.ring_buffer_seconds=0: expected seconds > 0"),

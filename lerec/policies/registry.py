@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -30,6 +31,9 @@ def _get(type_name: str):
 
 def type_for_path(path: str) -> str:
     """The policy type that loads the folder (or Hub id) ``path``: the one whose ``loads_path`` accepts it."""
+    hub_id = path.count("/") == 1 and not path.startswith((".", "/", "~"))
+    if not Path(path).expanduser().exists() and not hub_id:
+        raise SettingsError(f"--policy.path={path}: no such folder")
     for name, registered in sorted(policy_types().items()):
         loads = registered.type.loads_path
         if loads is not None and loads(path):
