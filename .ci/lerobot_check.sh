@@ -9,7 +9,7 @@
 # 3. The core tests pass with LeRobot's av and numpy; the LeRobot bridge's tests too, where the plugin exists
 #    (a small random ACT saved with save_pretrained drives the synthetic robot through `lerec rollout`).
 # 4. When the venv has lerobot[training]: lerobot-train (ACT, 2 steps, CPU) on a teleoperated dataset and on a
-#    dagger rollout (intervention, policy_action) that lerec recorded.
+#    dagger rollout (intervention, policy_action) that lerec recorded; the checkpoint then drives `lerec rollout`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=$1 work=$2
@@ -67,7 +67,7 @@ if "$py" -c 'import accelerate' 2>/dev/null; then
         --dataset.repo_id=lerec/rollout_dagger --dataset.num_episodes=2 --dataset.episode_time_s=1 | tail -1
     for name in lerec_ci dagger; do
         rm -rf "$work/train-$name"
-        (cd "$work" && "$venv/bin/lerobot-train" --dataset.repo_id="lerec/$name" --dataset.root="$work/datasets/$name" \
+        (cd "$work" && "$py" -m lerobot.scripts.lerobot_train --dataset.repo_id="lerec/$name" --dataset.root="$work/datasets/$name" \
             --policy.type=act --policy.device=cpu --policy.push_to_hub=false --policy.pretrained_backbone_weights=null \
             --policy.dim_model=32 --policy.n_heads=2 --policy.dim_feedforward=64 --policy.chunk_size=10 \
             --policy.n_action_steps=10 --steps=2 --batch_size=2 --num_workers=0 --save_freq=2 --wandb.enable=false \
@@ -75,6 +75,10 @@ if "$py" -c 'import accelerate' 2>/dev/null; then
         ls "$work/train-$name/checkpoints" | grep -q . || { echo "lerobot-train saved no checkpoint for $name" >&2; exit 1; }
         echo "lerobot-train: 2 steps of ACT on $name, checkpoint saved"
     done
+    # The loop closed: the policy trained on lerec's rollout drives the robot again through --policy.path.
+    "$venv/bin/lerec" rollout --policy.path="$work/train-dagger/checkpoints/last/pretrained_model" \
+        --dataset.root="$work/datasets/again" --dataset.episode_time_s=1 | tail -1
+    "$py" scripts/check_lerobot_load.py "$work/datasets/again"
 else
     echo "lerobot-train skipped: the LeRobot venv has no lerobot[training] (add it to .ci/lerobot-requirements.txt)"
 fi
