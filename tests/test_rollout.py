@@ -239,3 +239,28 @@ async def test_a_highlight_saves_the_seconds_before_the_key_and_what_follows_unt
     step = data["action"] - data["observation.state"]
     assert (np.isclose(step, INCREMENT, atol=1e-5).all(axis=1) | np.isclose(step, 0, atol=1e-5).all(axis=1)).all()
     assert validate(dataset_root) == []
+
+
+async def test_sentry_records_back_to_back_episodes_until_the_duration_and_reports_each(dataset_root):
+    saved = []
+    settings = RolloutSettings("sentry", None, episode_time_s=0.5, duration_s=3.0)
+    async with Rollout.create(SyntheticRobotConfig(), ScriptedPolicyConfig(chunk_size=1), {"front": small_camera()},
+                              settings, root=dataset_root, fps=30, rgb_encoder=FAST_H264) as rollout:
+        episodes = await rollout.episodes(on_saved=saved.append)  # where a background upload plugs in
+    assert saved == episodes and 2 <= len(episodes) <= 6  # as many as the saves leave time for
+    assert all(e.inference.mode == "sync" for e in episodes)  # one action per call: sync by default
+    lengths = [e.recorded.length for e in episodes]
+    assert lengths == [row["length"] for row in DatasetMeta.load(dataset_root).episodes]
+    assert lengths[:-1] == [15] * (len(lengths) - 1) and sum(lengths) <= 90  # the last one cut by the duration
+    step = rows(dataset_root)["action"] - rows(dataset_root)["observation.state"]
+    assert np.isclose(step, INCREMENT, atol=1e-5).all()
+
+
+async def test_base_drives_the_robot_for_the_duration_and_records_nothing(tmp_path):
+    robot = LoggedRobot()
+    settings = RolloutSettings("base", "async", duration_s=0.5)
+    async with Rollout.create(robot, ScriptedPolicyConfig(chunk_size=5), {"front": small_camera()}, settings,
+                              fps=30) as rollout:
+        episodes = await rollout.episodes()
+    assert len(robot.sent) == 15 and episodes[0].recorded is None and episodes[0].inference.ticks == 15
+    assert not any(tmp_path.iterdir())
