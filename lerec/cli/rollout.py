@@ -16,6 +16,7 @@ from lerec.cli.device_options import device_config
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_args
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.record import _bool, _Interrupts, _root, _single_error, check_settings
+from lerec.cli.record_display import show_status
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, SettingsError
 from lerec.policies import registry as policy_registry
@@ -148,6 +149,8 @@ async def _episodes(args, interrupts, settings, policy, cameras, robot, teleop, 
                                   fps=args.fps, **options) as rollout:
             interrupts.recorder = rollout.recorder
             async with anyio.create_task_group() as tg:
+                if rollout.recorder is not None and settings.strategy != "highlight":
+                    tg.start_soon(show_status, rollout.recorder, 0.25, None, False)
                 if keyboard_available():
                     tg.start_soon(read_commands, lambda command: _on_key(rollout, command), None, KEYS)
                     print(KEYS_HELP, file=sys.stderr)
