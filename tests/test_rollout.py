@@ -1,6 +1,8 @@
 """Policies on the robot: the scripted policy drives the synthetic robot through `Rollout`, every row checked."""
 
 import os
+import re
+import signal
 import subprocess
 import sys
 
@@ -264,3 +266,22 @@ async def test_base_drives_the_robot_for_the_duration_and_records_nothing(tmp_pa
         episodes = await rollout.episodes()
     assert len(robot.sent) == 15 and episodes[0].recorded is None and episodes[0].inference.ticks == 15
     assert not any(tmp_path.iterdir())
+
+
+def test_ctrl_c_stops_a_replay_at_once(tmp_path):
+    root = tmp_path / "slow"
+    done = lerec_cli("rollout", "--policy.type=scripted", f"--dataset.root={root}", "--dataset.episode_time_s=4",
+                     "--cameras={front: {type: synthetic, width: 64, height: 48}}",
+                     "--dataset.rgb_encoder.vcodec=h264", "--dataset.rgb_encoder.preset=ultrafast")
+    assert done.returncode == 0, done.stderr
+    replay_run = subprocess.Popen([sys.executable, "-m", "lerec", "replay", str(root), "--episode", "0",
+                                   "--robot.type=synthetic"], stderr=subprocess.PIPE, text=True,
+                                  stdin=subprocess.DEVNULL, env={**os.environ, "LEREC_KEYBOARD": "off"})
+    try:
+        assert "replaying episode 0: 120 actions" in replay_run.stderr.readline()  # the first action was sent
+        replay_run.send_signal(signal.SIGINT)
+        rest = replay_run.stderr.read()
+        assert replay_run.wait(timeout=60) == 130
+    finally:
+        replay_run.kill()
+    assert re.search(r"interrupted: stopped after \d+ of 120 actions; nothing more sent", rest), rest

@@ -33,6 +33,8 @@ async def _replay(args, robot) -> int:
 
     def progress(n: int, length: int) -> None:
         nonlocal sent, total
+        if n == 1:
+            print(f"replaying episode {args.episode}: {length} actions (Ctrl-C stops)", file=sys.stderr, flush=True)
         sent, total = n, length
 
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
