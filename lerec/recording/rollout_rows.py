@@ -82,6 +82,7 @@ class PolicyRows:
         self.last_sent: np.ndarray | None = None
         self.interventions = 0
         self._was_human = False
+        self._first: dict[str, np.ndarray] | None = None  # read before the clock started (first_observation)
 
     def start_episode(self) -> None:
         self.tick, self.interventions, self._was_human = 0, 0, False
@@ -91,7 +92,7 @@ class PolicyRows:
 
     async def __call__(self) -> dict[str, np.ndarray]:
         k, self.tick = self.tick, self.tick + 1
-        observation = await self.observation() if k else self._first
+        observation, self._first = self._first if self._first is not None else await self.observation(), None
         proposed = await self.inference.action({**observation, **self.frames()})
         driver = self.controls.driver if self.dagger else "policy"
         if driver == "human":
