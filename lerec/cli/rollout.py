@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import sys
 from typing import Any
@@ -15,14 +16,29 @@ from lerec.cli.camera_options import DEFAULT_CAMERAS, parse_camera_settings
 from lerec.cli.device_options import device_config
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_args
 from lerec.cli.keyboard import keyboard_available, read_commands
-from lerec.cli.record import _bool, _Interrupts, _root, _single_error, check_settings
+from lerec.cli.record import _bool, _Interrupts, _root
 from lerec.cli.record_display import show_status
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.errors import Interrupted, SettingsError
+from lerec.errors import Interrupted, LerecError, SettingsError, leaf_errors
 from lerec.policies import registry as policy_registry
 from lerec.recording.rollout import STRATEGIES, Rollout, RolloutSettings
+from lerec.recording.settings import (
+    check_encoder_threads,
+    check_episode_length,
+    check_fps,
+    check_root,
+    check_seconds,
+    check_task,
+)
 from lerec.recording.rollout_rows import RolloutControls
 from lerec.robots import SyntheticRobotConfig, SyntheticTeleopConfig
+
+try:  # lerec record's live display (rerun), where this lerec has it: rollout shows the same
+    live_display = importlib.import_module("lerec.cli.live_display")
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the branch
+    if exc.name != "lerec.cli.live_display":
+        raise
+    live_display = None
 
 KEYS = {b" ": "pause", b"\t": "correct", b"s": "highlight"}
 KEYS_HELP = ("keys: space pauses the policy (again: resumes), Tab takes over with the teleop (again: hands back), "
@@ -59,8 +75,11 @@ def register(subparsers) -> None:
                    "are done or it is stopped; base needs it)")
     p.add_argument("--rename_map", default="{}", help="robot/camera feature -> policy feature, as JSON/YAML: "
                    "'{\"observation.images.front\": \"observation.images.top\"}'")
-    p.add_argument("--display_data", type=_bool, nargs="?", const=True, default=False, metavar="true|false",
-                   help="show the cameras and values live (not supported by rollout yet)")
+    if live_display is not None:
+        live_display.add_display_arguments(p)
+    else:
+        p.add_argument("--display_data", type=_bool, nargs="?", const=True, default=False, metavar="true|false",
+                       help="show the cameras and values live (not supported by rollout yet)")
     d = p.add_argument_group("dataset")
     d.add_argument("--dataset.root", dest="root", help="dataset folder (default: $HF_LEROBOT_HOME/REPO_ID)")
     d.add_argument("--dataset.repo_id", dest="repo_id", default="local/rollout_demo",
@@ -81,7 +100,7 @@ def register(subparsers) -> None:
     p.add_argument("--teleop", default=None, metavar="SPEC", help="the teleop a human corrects with (dagger)")
     add_encoder_arguments(p, "dataset.rgb_encoder", RGBEncoderConfig)
     add_encoder_arguments(p, "dataset.depth_encoder", DepthEncoderConfig)
-    p.set_defaults(func=run, encoder_queue_maxsize=60, max_frame_age_s=None)
+    p.set_defaults(func=run)
 
 
 def policy_config(options: dict[str, str] | None) -> Any:
@@ -127,14 +146,14 @@ async def _rollout(args, interrupts: _Interrupts, settings: RolloutSettings, pol
     controls = RolloutControls()
     interrupts.setup = anyio.CancelScope()
     interrupts.loop = asyncio.get_running_loop()
-    if args.display_data:
-        print("lerec rollout: --display_data is not supported yet; running without it", file=sys.stderr)
+    if args.display_data and (live_display is None or settings.strategy in ("base", "highlight")):
+        print("lerec rollout: --display_data is not supported yet here; running without it", file=sys.stderr)
     options = dict(rgb_encoder=rgb, depth_encoder=depth, encoder_threads=args.encoder_threads, video=args.video,
                    resume=args.resume)
     try:
         saved = await _episodes(args, interrupts, settings, policy, cameras, robot, teleop, root, controls, options)
     except BaseExceptionGroup as group:
-        raise _single_error(group) from None
+        raise _one_error(group) from None
     if interrupts.count and not saved:
         raise Interrupted("stopped before the first episode ended")
     if settings.strategy != "base":
@@ -151,6 +170,8 @@ async def _episodes(args, interrupts, settings, policy, cameras, robot, teleop, 
             async with anyio.create_task_group() as tg:
                 if rollout.recorder is not None and settings.strategy != "highlight":
                     tg.start_soon(show_status, rollout.recorder, 0.25, None, False)
+                    if live_display is not None:
+                        await live_display.start_live_display(tg, rollout.recorder, args)
                 if keyboard_available():
                     tg.start_soon(read_commands, lambda command: _on_key(rollout, command), None, KEYS)
                     print(KEYS_HELP, file=sys.stderr)
@@ -170,9 +191,32 @@ def _on_key(rollout: Rollout, command: str) -> None:
         print(f"\n{command}: {controls.driver} drives", file=sys.stderr)
 
 
+def _one_error(group: BaseExceptionGroup) -> BaseException:
+    """The error to report: the group's only one, or its first lerec error."""
+    found = leaf_errors(group)
+    return found[0] if len(found) == 1 else next((e for e in found if isinstance(e, LerecError)), group)
+
+
+def check_settings(args) -> None:
+    """The dataset flags' values, before a camera opens or a file is written (SettingsError names the flag)."""
+    if args.num_episodes < 1:
+        raise SettingsError(f"--dataset.num_episodes={args.num_episodes}: record at least 1 episode")
+    fps = check_fps(args.fps, "--dataset.fps")
+    check_episode_length(args.episode_time_s, fps, "--dataset.episode_time_s")
+    check_seconds(args.reset_time_s, "--dataset.reset_time_s")
+    check_task(args.task, "--dataset.single_task")
+    check_encoder_threads(args.encoder_threads, "--dataset.encoder_threads")
+    check_root(args.root if args.root is not None else _root(args),
+               "--dataset.root" if args.root is not None else "--dataset.repo_id")
+    if live_display is not None:
+        live_display.display_settings(args)
+
+
 def run(args) -> int:
     if args.strategy != "base":
         check_settings(args)
+    else:
+        check_fps(args.fps, "--dataset.fps")
     settings = settings_of(args)
     policy = policy_config((getattr(args, "dotted", None) or {}).get("policy"))
     interrupts = _Interrupts()
