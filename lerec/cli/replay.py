@@ -8,7 +8,7 @@ import sys
 import anyio
 
 from lerec.cli.device_options import device_config
-from lerec.cli.record import _single_error
+from lerec.cli.rollout import one_error
 from lerec.errors import Interrupted, SettingsError
 from lerec.recording.replay import replay
 
@@ -50,7 +50,7 @@ async def _replay(args, robot) -> int:
                 print(f"replayed episode {args.episode}: {sent} actions")
                 return 0
         except BaseExceptionGroup as group:
-            raise _single_error(group) from None
+            raise one_error(group) from None
     raise Interrupted(f"stopped after {sent} of {total if total is not None else '?'} actions; nothing more sent")
 
 

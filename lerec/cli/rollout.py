@@ -153,7 +153,7 @@ async def _rollout(args, interrupts: _Interrupts, settings: RolloutSettings, pol
     try:
         saved = await _episodes(args, interrupts, settings, policy, cameras, robot, teleop, root, controls, options)
     except BaseExceptionGroup as group:
-        raise _one_error(group) from None
+        raise one_error(group) from None
     if interrupts.count and not saved:
         raise Interrupted("stopped before the first episode ended")
     if settings.strategy != "base":
@@ -191,7 +191,7 @@ def _on_key(rollout: Rollout, command: str) -> None:
         print(f"\n{command}: {controls.driver} drives", file=sys.stderr)
 
 
-def _one_error(group: BaseExceptionGroup) -> BaseException:
+def one_error(group: BaseExceptionGroup) -> BaseException:
     """The error to report: the group's only one, or its first lerec error."""
     found = leaf_errors(group)
     return found[0] if len(found) == 1 else next((e for e in found if isinstance(e, LerecError)), group)
