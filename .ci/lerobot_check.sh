@@ -7,7 +7,10 @@
 #    checks every frame LeRobotDataset returns against the camera frame the recorder sampled; the same dataset with
 #    LeRobot's language columns added, merged, labelled (success, tags, notes), edited and filtered by label by
 #    lerec, validates and loads too, LeRobot seeing the labels.
-# 3. The core tests pass with LeRobot's av and numpy; the LeRobot bridge's tests too, where the plugin exists.
+# 3. The core tests pass with LeRobot's av and numpy; the LeRobot bridge's tests too, where the plugin exists
+#    (a small random ACT saved with save_pretrained drives the synthetic robot through `lerec rollout`).
+# 4. When the venv has lerobot[training]: lerobot-train (ACT, 2 steps, CPU) on a teleoperated dataset and on a
+#    dagger rollout (intervention, policy_action) that lerec recorded; the checkpoint then drives `lerec rollout`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=$1 work=$2
@@ -63,4 +66,25 @@ done
 if [ -d plugins/lerec-lerobot/tests ]; then
     "$py" -m pip install -q -e plugins/lerec-lerobot > "$work/pip.log" 2>&1 || { cat "$work/pip.log" >&2; exit 1; }
     "$py" -m pytest -x -q -p no:cacheprovider plugins/lerec-lerobot/tests
+fi
+
+if "$py" -c 'import accelerate' 2>/dev/null; then
+    "$venv/bin/lerec" rollout --policy.type=scripted --strategy.type=dagger --dataset.root="$work/datasets/dagger" \
+        --dataset.repo_id=lerec/rollout_dagger --dataset.num_episodes=2 --dataset.episode_time_s=1 | tail -1
+    for name in lerec_ci dagger; do
+        rm -rf "$work/train-$name"
+        (cd "$work" && "$py" -m lerobot.scripts.lerobot_train --dataset.repo_id="lerec/$name" --dataset.root="$work/datasets/$name" \
+            --policy.type=act --policy.device=cpu --policy.push_to_hub=false --policy.pretrained_backbone_weights=null \
+            --policy.dim_model=32 --policy.n_heads=2 --policy.dim_feedforward=64 --policy.chunk_size=10 \
+            --policy.n_action_steps=10 --steps=2 --batch_size=2 --num_workers=0 --save_freq=2 --wandb.enable=false \
+            --output_dir="$work/train-$name" > "$work/train-$name.log" 2>&1) || { tail -20 "$work/train-$name.log" >&2; exit 1; }
+        ls "$work/train-$name/checkpoints" | grep -q . || { echo "lerobot-train saved no checkpoint for $name" >&2; exit 1; }
+        echo "lerobot-train: 2 steps of ACT on $name, checkpoint saved"
+    done
+    # The loop closed: the policy trained on lerec's rollout drives the robot again through --policy.path.
+    "$venv/bin/lerec" rollout --policy.path="$work/train-dagger/checkpoints/last/pretrained_model" \
+        --dataset.root="$work/datasets/again" --dataset.episode_time_s=1 | tail -1
+    "$py" scripts/check_lerobot_load.py "$work/datasets/again"
+else
+    echo "lerobot-train skipped: the LeRobot venv has no lerobot[training] (add it to .ci/lerobot-requirements.txt)"
 fi

@@ -101,3 +101,7 @@ def one_line(exc: BaseException) -> str:
 
 class Interrupted(LerecError):
     """The user interrupted a save or a conversion: what it had begun was undone, everything before it kept."""
+
+
+class PolicyError(LerecError):
+    """A policy could not be loaded, does not fit the robot, or gave an action that must not be sent."""

@@ -52,7 +52,7 @@ def demo(tmp_path_factory):
 
 ARGS = {"info": ["x"], "validate": ["x"], "merge": ["a", "b", "--output", "o"], "view": ["x", "--episode", "0"],
         "edit": ["x", "--output", "o", "delete", "--episodes", "0"], "convert-depth": ["x"], "label": ["x"],
-        "push": ["x", "--repo-id", "org/name"], "review": ["x"]}
+        "push": ["x", "--repo-id", "org/name"], "review": ["x"], "replay": ["x", "--episode", "0"]}
 
 
 @pytest.mark.parametrize("command", [name.replace("_", "-") for name in SUBCOMMANDS])

@@ -19,13 +19,14 @@ MAX_LINES = 400
 # direction cli -> recording -> {cameras, robots, dataset} -> encoding; errors is the floor everyone stands on.
 ALLOWED = {
     "__main__": {"cli"},
-    "cli": {"lerec", "jobs", "hub", "web", "recording", "cameras", "sensors", "robots", "plugins", "dataset",
-            "encoding", "errors"},
-    "testing": {"recording", "cameras", "sensors", "robots", "plugins", "dataset", "encoding", "errors"},
-    "recording": {"cameras", "sensors", "robots", "plugins", "dataset", "encoding", "errors"},
+    "cli": {"lerec", "jobs", "hub", "web", "recording", "cameras", "sensors", "robots", "policies", "plugins",
+            "dataset", "encoding", "errors"},
+    "testing": {"recording", "cameras", "sensors", "robots", "policies", "plugins", "dataset", "encoding", "errors"},
+    "recording": {"cameras", "sensors", "robots", "policies", "plugins", "dataset", "encoding", "errors"},
     "cameras": {"plugins", "errors"},
     "sensors": {"plugins", "errors"},
     "robots": {"plugins", "errors"},
+    "policies": {"robots", "plugins", "errors"},
     "jobs": {"dataset", "encoding", "errors"},  # datatrove pipelines over datasets; imported by cli only
     "web": {"dataset", "encoding", "errors"},  # the web app; imported by cli only (record --web: cli wires it)
     "hub": {"dataset", "errors"},  # publishing to the Hugging Face Hub; imported by cli only

@@ -16,8 +16,8 @@ INTERRUPTED = 130  # the exit status of a command the user interrupted (128 + SI
 
 
 # Subcommand modules under lerec.cli, in the order `lerec --help` lists them.
-SUBCOMMANDS = ("record", "info", "validate", "merge", "edit", "label", "push", "view", "review", "encoders",
-               "cameras", "sensors", "robots", "convert_depth")
+SUBCOMMANDS = ("record", "rollout", "replay", "info", "validate", "merge", "edit", "label", "push", "view",
+               "review", "encoders", "cameras", "sensors", "robots", "convert_depth")
 
 
 class LerecParser(argparse.ArgumentParser):

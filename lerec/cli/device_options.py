@@ -15,19 +15,22 @@ from lerec.errors import SettingsError
 from lerec.robots.registry import build_config, device_types
 
 KINDS = ("robot", "teleop")
+# The dotted flags each command takes (--policy.<option> are a policy type's options, as --robot.<option>).
+DOTTED = {"record": KINDS, "rollout": (*KINDS, "policy"), "replay": ("robot",)}
 NONE = "none"  # --robot=none / --robot.type=none: record cameras only
 
 
 def split_dotted(argv: list[str]) -> tuple[list[str], dict[str, dict[str, str]]]:
     """Take the dotted ``--robot.<option>``/``--teleop.<option>`` flags out of a ``lerec record`` command line
-    (``=value`` or the next word); argparse parses the rest."""
+    (``=value`` or the next word), and ``--policy.<option>`` out of ``lerec rollout``'s; argparse parses the rest."""
     command = next((i for i, word in enumerate(argv) if not word.startswith("-")), None)
-    if command is None or argv[command] != "record":
+    if command is None or argv[command] not in DOTTED:
         return argv, {}
-    rest, dotted = argv[: command + 1], {kind: {} for kind in KINDS}
+    kinds = DOTTED[argv[command]]
+    rest, dotted = argv[: command + 1], {kind: {} for kind in kinds}
     words = iter(argv[command + 1:])
     for word in words:
-        kind = next((k for k in KINDS if word.startswith(f"--{k}.")), None)
+        kind = next((k for k in kinds if word.startswith(f"--{k}.")), None)
         if kind is None:
             rest.append(word)
             continue

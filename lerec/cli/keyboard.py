@@ -24,14 +24,16 @@ HELP = ("keys: -> or n: end the episode and save it; <- or r: discard it and rec
         "stop; s / f: label the episode a success / a failure")
 
 
-def parse_keys(data: bytes) -> tuple[list[str], bytes]:
-    """The commands in ``data`` ("end", "rerecord", "stop", "success", "failure") and what is left of an unfinished escape sequence."""
+def parse_keys(data: bytes, extra: dict[bytes, str] | None = None) -> tuple[list[str], bytes]:
+    """The commands in ``data`` ("end", "rerecord", "stop", "success", "failure", and those of ``extra`` keys,
+    which take precedence) and what is left of an unfinished escape sequence."""
     commands, i = [], 0
+    letters = {**LETTERS, **(extra or {})}
     while i < len(data):
         byte = data[i:i + 1]
         if byte != b"\x1b":
-            if byte.lower() in LETTERS:
-                commands.append(LETTERS[byte.lower()])
+            if byte.lower() in letters:
+                commands.append(letters[byte.lower()])
             i += 1
             continue
         if i + 1 == len(data):
@@ -75,8 +77,10 @@ def keyboard_available(stream=None) -> bool:
         return False
 
 
-async def read_commands(on_command: Callable[[str], None], fd: int | None = None) -> None:
-    """Call ``on_command`` for every key command typed on the terminal ``fd`` (stdin), until cancelled."""
+async def read_commands(on_command: Callable[[str], None], fd: int | None = None,
+                        extra: dict[bytes, str] | None = None) -> None:
+    """Call ``on_command`` for every key command typed on the terminal ``fd`` (stdin), until cancelled; ``extra``
+    adds keys (``{b" ": "pause"}``)."""
     fd = sys.stdin.fileno() if fd is None else fd
     with cbreak(fd):
         pending = b""
@@ -94,6 +98,6 @@ async def read_commands(on_command: Callable[[str], None], fd: int | None = None
                 if not data:
                     return
             if data:
-                commands, pending = parse_keys(pending + data)
+                commands, pending = parse_keys(pending + data, extra)
             for command in commands:
                 on_command(command)

@@ -10,6 +10,8 @@ A plugin is a module with ``@hookimpl`` functions, listed under the entry-point 
     myarm = "myarm_lerec.plugin"          # the same module may implement several hooks
     [project.entry-points."lerec.sensors"]
     mymic = "mymic_lerec.plugin"          # implements lerec_sensor_types
+    [project.entry-points."lerec.policies"]
+    mypolicy = "mypolicy_lerec.plugin"    # implements lerec_policy_types
 
 lerec's own ``synthetic`` camera, robot and teleoperator, and its ``synthetic_imu`` and ``synthetic_audio``
 sensors, are registered the same way. Every hook is called once,
@@ -24,11 +26,12 @@ import pluggy
 
 if TYPE_CHECKING:
     from lerec.cameras.registry_types import CameraType
+    from lerec.policies.types import PolicyType
     from lerec.robots.types import RobotType, TeleopType
     from lerec.sensors.registry_types import SensorType
 
 PROJECT = "lerec"
-ENTRY_POINT_GROUPS = ("lerec.cameras", "lerec.robots", "lerec.teleops", "lerec.sensors")
+ENTRY_POINT_GROUPS = ("lerec.cameras", "lerec.robots", "lerec.teleops", "lerec.sensors", "lerec.policies")
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -66,4 +69,13 @@ def lerec_sensor_types() -> list[SensorType]:
     Each :class:`~lerec.sensors.registry_types.SensorType` names the ``type`` users write in ``--sensors``, its
     attrs config class, a factory turning a config into a :class:`lerec.sensors.base.Sensor` (batches of samples
     with their capture times, at the sensor's own rate) and optionally ``find`` listing connected devices.
+    """
+
+
+@hookspec
+def lerec_policy_types() -> list[PolicyType]:
+    """Return the policy types this plugin provides (``--policy.type``): each
+    :class:`~lerec.policies.types.PolicyType` names the type, its attrs config class and a factory returning a
+    :class:`lerec.policies.base.Policy`. The factory may load weights (it runs once per session, before the robot
+    opens); the hook itself must not.
     """

@@ -88,6 +88,11 @@ class Teleop(abc.ABC):
     async def close(self) -> None:
         """Disconnect; safe twice and after a failed open."""
 
+    async def follow(self, action: Values) -> bool:
+        """Move a motorised leader to ``action`` (what the follower was last sent) and let go of it, before a human
+        takes over from a policy; False when this teleop cannot (the default)."""
+        return False
+
 
 def describe(device: Robot | Teleop) -> str:
     """``robot 'so101_follower' (id 'left')``: how errors name a device."""

@@ -99,3 +99,18 @@ class LeRobotTeleop(_Device, Teleop):
     async def get_action(self) -> Values:
         action = await self._call("get_action", self.device.get_action)
         return self._vectors("get_action", self._action, action)
+
+    async def follow(self, action: Values) -> bool:
+        """An actuated leader (LeRobot's ``feedback_features``, e.g. SO-101) glides to the follower's last action,
+        then its torque is released for the human, as lerobot-rollout's dagger hands over."""
+        from lerobot.common.control_utils import teleop_smooth_move_to, teleop_supports_feedback
+
+        if not teleop_supports_feedback(self.device):
+            return False
+
+        def glide() -> None:
+            teleop_smooth_move_to(self.device, to_floats(self._action, action))
+            self.device.disable_torque()
+
+        await self._call("follow", glide)
+        return True

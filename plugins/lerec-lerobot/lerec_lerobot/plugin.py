@@ -15,6 +15,7 @@ import logging
 import pkgutil
 
 from lerec.plugins.hookspecs import hookimpl
+from lerec.policies.types import PolicyType
 from lerec.robots.types import RobotType, TeleopType
 
 log = logging.getLogger(__name__)
@@ -75,3 +76,18 @@ def lerec_robot_types() -> list[RobotType]:
 @hookimpl
 def lerec_teleop_types() -> list[TeleopType]:
     return _types("teleop", TeleopType, _create_teleop)
+
+
+def _create_policy(config):
+    from lerec_lerobot.policy import LeRobotPolicy
+
+    return LeRobotPolicy(config)
+
+
+@hookimpl
+def lerec_policy_types() -> list[PolicyType]:
+    """Every LeRobot policy, loaded from its pretrained folder (``--policy.path``)."""
+    from lerec_lerobot.policy import LeRobotPolicyConfig, loads_path
+
+    return [PolicyType("lerobot", LeRobotPolicyConfig, _create_policy, loads_path=loads_path,
+                       description="any LeRobot policy from a pretrained folder or Hub id (--policy.path)")]
