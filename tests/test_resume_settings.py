@@ -43,7 +43,7 @@ def test_resume_takes_the_datasets_encoder_settings_and_refuses_a_flag_that_diff
     assert {k: front_info(root)[k] for k in SETTINGS} == recorded
     # One that differs is refused, even when it gives the default value.
     refused = lerec("record", *args, "--resume", "--dataset.rgb_encoder.crf=30")
-    assert refused.returncode == 1
+    assert refused.returncode == 2  # a setting at odds with the dataset: a usage error (docs/cli.md)
     assert "video.crf: 20 -> 30" in refused.stderr
     assert DatasetMeta.load(root).info["total_episodes"] == 3
 
