@@ -138,6 +138,7 @@ def raw_encoder_throughput(args) -> dict:
             errors.append(exc)
 
     with RealtimeWatch() as watch_n:
+        cpu0 = cpu_seconds()
         start = time.perf_counter()
         threads = [threading.Thread(target=run, args=(i,)) for i in range(args.cameras)]
         for thread in threads:
@@ -145,6 +146,7 @@ def raw_encoder_throughput(args) -> dict:
         for thread in threads:
             thread.join()
         parallel_s = time.perf_counter() - start
+        parallel_cpu_s = cpu_seconds() - cpu0
     if errors:
         raise errors[0]
     return {
@@ -153,6 +155,7 @@ def raw_encoder_throughput(args) -> dict:
         "one_fps": count / one_s,
         "one_kib_per_frame": one_bytes / count / 1024,
         "parallel_fps": args.cameras * count / parallel_s,
+        "parallel_cpu_ms_per_frame": parallel_cpu_s * 1000 / (args.cameras * count),
         "realtime_one": watch_one.describe(),
         "realtime_parallel": watch_n.describe(),
     }
@@ -252,6 +255,10 @@ def summarize(args, lerec_run, lerec_checked, raw, lerobot, lerobot_checked) -> 
     busy = sum(r.duration_s + r.save_latency_s for r in reports)
     ours["pipeline_encode_fps"] = encoded / busy
     ours["pipeline_efficiency"] = ours["pipeline_encode_fps"] / raw["parallel_fps"] if raw else None
+    # CPU time per encoded frame: unlike fps, robust on a loaded machine. Against the raw encoders' it says how
+    # much the pipeline adds (camera frames, copies, conversions, statistics, spill, the loop).
+    ours["cpu_ms_per_frame"] = lerec_run["cpu_s"] * 1000 / encoded if encoded else None
+    ours["cpu_vs_raw_encoders"] = ours["cpu_ms_per_frame"] / raw["parallel_cpu_ms_per_frame"] if raw and encoded else None
     theirs = None
     if lerobot:
         eps = lerobot["episodes"]
@@ -392,6 +399,7 @@ def main(argv=None) -> int:
     needed = args.cameras * args.fps
     print(f"  1 encoder: {raw['one_fps']:.1f} fps ({raw['one_kib_per_frame']:.1f} KiB/frame); "
           f"{args.cameras} in parallel: {raw['parallel_fps']:.1f} fps in total; the cameras need {needed} fps")
+    print(f"  CPU time {raw['parallel_cpu_ms_per_frame']:.2f} ms per frame ({args.cameras} in parallel)")
     print(f"  real-time threads: 1 encoder {raw['realtime_one']}; {args.cameras} in parallel {raw['realtime_parallel']}")
 
     lerobot = lerobot_checked = None
@@ -419,6 +427,9 @@ def main(argv=None) -> int:
           f"= {ours['pipeline_efficiency']:.2f} of the {args.cameras} raw encoders in parallel"
           + ("" if ours["spilled"] or ours["save_latency_s"] > 1 else
              " (encoders kept up: bounded by the cameras' rate, not a measure of efficiency)"))
+    print(f"pipeline CPU: {ours['cpu_ms_per_frame']:.2f} ms per encoded frame (everything the process did, "
+          f"camera included) = {ours['cpu_vs_raw_encoders']:.2f}× the raw encoders' "
+          f"{raw['parallel_cpu_ms_per_frame']:.2f} ms")
     print_comparison(summary, expected_rows)
     passed = print_acceptance(args, summary)
     print(f"load average at the end: {[round(x, 2) for x in os.getloadavg()]}")
