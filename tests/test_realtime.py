@@ -1,5 +1,6 @@
 """Encoder threads must not starve the control loop."""
 
+import json
 import os
 import re
 import subprocess
@@ -10,7 +11,7 @@ import pytest
 
 from lerec.cameras.synthetic import synthetic_rgb
 from lerec.encoding.episode_encoder import EpisodeEncoder
-from lerec.encoding.realtime import demote_realtime_threads, realtime_threads, thread_ids
+from lerec.encoding.realtime import demote_realtime_threads, realtime_threads, thread_ids, thread_scheduling
 
 
 def _can_make_realtime_threads() -> bool:
@@ -80,7 +81,7 @@ def test_no_thread_of_a_fresh_process_is_real_time():
     assert threading.get_native_id() in thread_ids()
 
 
-def test_encoder_threads_are_niced_below_the_loop_and_the_caller_is_not(tmp_path):
+def test_encoder_threads_are_idle_below_the_loop_and_the_caller_is_not(tmp_path):
     me = threading.get_native_id()
     before = thread_ids()
     # SVT-AV1 starts its threads in every PyAV build; x264 with threads=2 starts none in av 15's.
@@ -89,9 +90,62 @@ def test_encoder_threads_are_niced_below_the_loop_and_the_caller_is_not(tmp_path
     encoder.encode(synthetic_rgb(0, 64, 48))
     started = thread_ids() - before
     assert started, "SVT-AV1 starts worker threads"
-    assert {os.getpriority(os.PRIO_PROCESS, tid) for tid in started} == {10}
-    assert os.getpriority(os.PRIO_PROCESS, me) == 0
+    assert {thread_scheduling(tid) for tid in started} == {(os.SCHED_IDLE, 19)}
+    assert thread_scheduling(me) == (os.SCHED_OTHER, 0)
     encoder.finish()
+
+
+SCHEDULING_DURING_A_RECORDING = """
+import json, os, sys, threading
+import anyio
+from lerec import Recorder, RGBEncoderConfig, SyntheticCameraConfig
+from lerec.encoding.realtime import thread_ids, thread_scheduling
+
+seen = []
+
+def step():
+    python = {t.native_id for t in threading.enumerate()}
+    threads = {}
+    for tid in thread_ids():
+        try:
+            threads[tid] = thread_scheduling(tid)
+        except OSError:  # ended meanwhile
+            continue
+    seen.append({"loop": threading.get_native_id(), "python": sorted(python), "threads": threads})
+    return {}
+
+async def session():
+    cams = {f"cam{i}": SyntheticCameraConfig(width=160, height=120) for i in range(3)}
+    async with Recorder.create(sys.argv[1], 30, cams, rgb_encoder=RGBEncoderConfig(vcodec="libsvtav1")) as rec:
+        report = await rec.record_episode("t", num_frames=30, step=step)
+    print(json.dumps({"seen": seen, "frames": [s.frames for s in report.streams.values()]}))
+
+# A host's main thread runs at normal scheduling (a child inherits its parent's).
+os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+anyio.run(session)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+def test_during_a_recording_encoder_threads_run_idle_and_the_loop_and_readers_do_not(tmp_path):
+    # In a process of its own, so that every thread it has is the recording's; its threads' scheduling is read
+    # from /proc at every tick.
+    done = subprocess.run([sys.executable, "-c", SCHEDULING_DURING_A_RECORDING, str(tmp_path / "d")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["frames"] == [30, 30, 30]  # every frame encoded
+    idle = set()
+    for tick in result["seen"]:
+        threads = {int(tid): tuple(value) for tid, value in tick["threads"].items()}
+        assert threads[tick["loop"]] == (os.SCHED_OTHER, 0)  # the control loop keeps normal scheduling
+        for tid in tick["python"]:  # camera reads, spills, encoder calls: never idle, never reniced
+            if tid in threads:
+                assert threads[tid] in {(os.SCHED_OTHER, 0), (os.SCHED_BATCH, 0)}, tick
+        idle |= {tid for tid, value in threads.items() if value[0] == os.SCHED_IDLE}
+        assert all(threads[tid] == (os.SCHED_IDLE, 19) for tid in idle if tid in threads)
+        assert not {tid for tid, value in threads.items() if value[0] in (os.SCHED_FIFO, os.SCHED_RR)}
+    assert len(idle) >= 3, "each of the three SVT-AV1 encoders starts threads of its own, run under SCHED_IDLE"
 
 
 HOST_WITH_A_REAL_TIME_THREAD = """

@@ -1,11 +1,18 @@
 """Keep encoder threads below the control loop, and leave every other thread alone.
 
 SVT-AV1 started by root gives its threads SCHED_FIFO priority 99; on a 2-core machine they then starve the
-control loop (LeRobot's froze for up to 1.2 s). After an encoder starts, the threads it started (those that did
-not exist before it) go back to SCHED_OTHER and get a higher nice value than the loop's. Threads that existed
-before, such as a robot's own real-time control threads in the process that records, keep their policy. The
-thread that called the encoder keeps its nice value (anyio reuses it, for camera reads as well) and gets its
-scheduling policy back: SVT-AV1 sets the caller's to SCHED_FIFO too.
+control loop (LeRobot's froze for up to 1.2 s). Even at normal priority, a hundred encoder threads outweigh the
+loop and the camera readers: the scheduler shares the CPU per thread. So after an encoder starts, the threads it
+started (those that did not exist before it, and are not Python threads) run under SCHED_IDLE, nice 19: they get
+the CPU that the loop, the readers and everything else leave, and give it back as soon as one of them wakes. They
+never hold the GIL (they are the codec's own), so they cannot hold the loop back. Threads that existed before,
+such as a robot's own real-time control threads in the process that records, keep their policy.
+
+The worker thread that calls the encoder (anyio reuses it, for camera reads as well) keeps its nice value: a
+thread cannot lower its nice value again without privilege, nor leave SCHED_IDLE. While it encodes it runs under
+SCHED_BATCH (:func:`encoding_in_background`), which it can leave: it does not preempt the loop when it wakes, yet
+keeps its fair share, since it holds the GIL at times and the loop would wait for a starved holder. It gets its
+scheduling policy back after an encoder call: SVT-AV1 sets the caller's to SCHED_FIFO too.
 """
 
 from __future__ import annotations
@@ -13,10 +20,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 
 log = logging.getLogger(__name__)
 
 _REALTIME = {getattr(os, "SCHED_FIFO", -1), getattr(os, "SCHED_RR", -2)}
+ENCODER_NICE = 19
 
 
 def realtime_threads() -> list[int]:
@@ -53,20 +62,56 @@ def thread_ids() -> set[int]:
         return set()
 
 
-def calm_new_threads(before: set[int], niceness: int = 10) -> int:
-    """Give threads started since ``before`` (an encoder's) normal scheduling and a lower priority than the
-    control loop; returns how many threads were reniced. Threads that existed before are not touched."""
-    started = thread_ids() - before
+def thread_scheduling(tid: int) -> tuple[int, int]:
+    """(policy, nice) of this process's thread ``tid``, as /proc shows them (fields 41 and 19 of its stat)."""
+    with open(f"/proc/self/task/{tid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[38]), int(fields[16])
+
+
+def calm_new_threads(before: set[int]) -> int:
+    """Put the threads started since ``before`` (an encoder's own) under SCHED_IDLE, nice 19 (where SCHED_IDLE
+    does not exist: SCHED_OTHER, nice 19); returns how many threads were moved. Threads that existed before,
+    and Python threads (a worker anyio started meanwhile, which may read a camera next), are not touched."""
+    started = thread_ids() - before - {t.native_id for t in threading.enumerate()}
     demote_realtime_threads(started)
+    idle = getattr(os, "SCHED_IDLE", None)
     calmed = 0
     for tid in started:
         try:
-            if os.getpriority(os.PRIO_PROCESS, tid) < niceness:
-                os.setpriority(os.PRIO_PROCESS, tid, niceness)
-                calmed += 1
-        except OSError as exc:
-            log.debug("could not renice thread %s: %s", tid, exc)
+            if idle is not None and os.sched_getscheduler(tid) != idle:
+                os.sched_setscheduler(tid, idle, os.sched_param(0))
+            if os.getpriority(os.PRIO_PROCESS, tid) < ENCODER_NICE:
+                os.setpriority(os.PRIO_PROCESS, tid, ENCODER_NICE)
+            calmed += 1
+        except OSError as exc:  # the thread ended meanwhile
+            log.debug("could not calm thread %s: %s", tid, exc)
     return calmed
+
+
+@contextlib.contextmanager
+def encoding_in_background():
+    """Around a batch of encoder calls on a worker thread: the thread under SCHED_BATCH, its policy back after."""
+    batch = getattr(os, "SCHED_BATCH", None)
+    if batch is None:
+        yield
+        return
+    policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
+    changed = False
+    if policy == os.SCHED_OTHER:
+        try:
+            os.sched_setscheduler(0, batch, os.sched_param(0))
+            changed = True
+        except OSError as exc:
+            log.debug("could not move the encoding thread to SCHED_BATCH: %s", exc)
+    try:
+        yield
+    finally:
+        if changed:
+            try:
+                os.sched_setscheduler(0, policy, param)
+            except OSError as exc:
+                log.debug("could not restore the encoding thread's scheduling: %s", exc)
 
 
 @contextlib.contextmanager
