@@ -347,7 +347,7 @@ def parse_args(argv=None):
     parser.add_argument("--preset", default=None)
     parser.add_argument("--g", type=int, default=None)
     parser.add_argument("--encoder-threads", type=int, default=None)
-    parser.add_argument("--encoder-queue-maxsize", type=int, default=60, help="lerec frames in memory per stream")
+    parser.add_argument("--encoder-queue-maxsize", type=int, default=10, help="lerec frames in memory per stream")
     parser.add_argument("--lerobot-queue", type=int, default=None, help="LeRobot's encoder_queue_maxsize (its default 30)")
     parser.add_argument("--raw-frames", type=int, default=300, help="frames per encoder in the raw throughput test")
     parser.add_argument("--no-decode", action="store_true", help="count video frames without decoding barcodes")
