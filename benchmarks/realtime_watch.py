@@ -4,7 +4,8 @@ many threads ran under each scheduling class (policy and nice value, read from `
 Run as ``python realtime_watch.py PID PERIOD_S``: samples until its standard input closes, then prints
 ``{"samples", "samples_with_realtime", "max_realtime_threads", "max_threads_by_class"}`` as JSON. Watching from
 outside costs the measured process neither its GIL nor a thread: an in-process watcher walking a hundred-odd
-threads ten times a second showed up in the very tick lateness it was there to explain. No lerec import: LeRobot's side runs it too.
+threads ten times a second showed up in the very tick lateness it was there to explain. No lerec import:
+LeRobot's side runs it too.
 """
 
 import json
