@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +70,22 @@ def thread_scheduling(tid: int) -> tuple[int, int]:
     return int(fields[38]), int(fields[16])
 
 
+def python_thread_ids(timeout_s: float = 1.0) -> set[int]:
+    """Native ids of this process's Python threads, those being started included: a thread that has an OS id but
+    no ``native_id`` yet (it sets its own as it starts) is waited for, up to ``timeout_s``. Called after listing
+    /proc, it covers every Python thread listed there: Python registers a thread before creating it."""
+    threads = threading.enumerate()
+    deadline = time.monotonic() + timeout_s
+    while any(t.native_id is None for t in threads) and time.monotonic() < deadline:
+        time.sleep(0.0005)
+    return {t.native_id for t in threads if t.native_id is not None}
+
+
 def calm_new_threads(before: set[int]) -> int:
     """Put the threads started since ``before`` (an encoder's own) under SCHED_IDLE, nice 19 (where SCHED_IDLE
     does not exist: SCHED_OTHER, nice 19); returns how many threads were moved. Threads that existed before,
     and Python threads (a worker anyio started meanwhile, which may read a camera next), are not touched."""
-    started = thread_ids() - before - {t.native_id for t in threading.enumerate()}
+    started = thread_ids() - before - python_thread_ids()
     demote_realtime_threads(started)
     idle = getattr(os, "SCHED_IDLE", None)
     calmed = 0
