@@ -72,7 +72,7 @@ class FrameBacklog:
         """Write frames waiting to be spilled to disk, on a worker thread, until the backlog is closed."""
         while True:
             while self._to_spill:
-                # Every frame waiting goes to the worker in one call: no thread round trip per frame.
+                # The frames waiting (up to a batch) go to the worker in one call: no thread round trip per frame.
                 items = list(itertools.islice(self._to_spill, SPILL_BATCH_FRAMES))
                 offsets = await anyio.to_thread.run_sync(self._write_all, [item.data for item in items])
                 # The encoder may have taken the first ones meanwhile (it takes from the front); only frames still
