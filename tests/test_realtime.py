@@ -6,12 +6,15 @@ import re
 import subprocess
 import sys
 import threading
+from fractions import Fraction
 
+import av
 import pytest
 
 from lerec.cameras.synthetic import synthetic_rgb
 from lerec.encoding.episode_encoder import EpisodeEncoder
-from lerec.encoding.realtime import demote_realtime_threads, realtime_threads, thread_ids, thread_scheduling
+from lerec.encoding.realtime import (demote_realtime_threads, keeping_caller_policy, realtime_threads, thread_ids,
+                                    thread_scheduling)
 
 
 def _can_make_realtime_threads() -> bool:
@@ -49,6 +52,32 @@ def test_no_real_time_threads_after_svtav1_starts(tmp_path):
     encoder.encode(synthetic_rgb(0, 64, 48))
     assert set(realtime_threads()) - already == set()
     encoder.finish()
+
+
+@needs_realtime
+def test_threads_an_encoder_starts_are_never_real_time_even_before_they_are_calmed():
+    # Inside keeping_caller_policy the caller has no CAP_SYS_NICE, which the threads SVT-AV1 starts inherit: their
+    # request for SCHED_FIFO 99 fails, and no thread is real-time even between the open and calm_new_threads.
+    seen = {}
+
+    def open_svtav1():
+        before = thread_ids()
+        with keeping_caller_policy():
+            context = av.codec.context.CodecContext.create("libsvtav1", "w")
+            context.width, context.height, context.pix_fmt = 64, 48, "yuv420p"
+            context.time_base = Fraction(1, 30)
+            context.options = {"preset": "12", "svtav1-params": "lp=1"}
+            context.open()
+            started = thread_ids() - before
+            seen["started"], seen["realtime"] = started, set(realtime_threads()) & started
+            context.encode(None)
+        seen["caller"] = os.sched_getscheduler(0)
+
+    worker = threading.Thread(target=open_svtav1)
+    worker.start()
+    worker.join()
+    assert seen["started"] and seen["realtime"] == set()
+    assert seen["caller"] == os.SCHED_OTHER
 
 
 @needs_realtime

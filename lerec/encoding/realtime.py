@@ -18,6 +18,8 @@ scheduling policy back after an encoder call: SVT-AV1 sets the caller's to SCHED
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import logging
 import os
 import threading
@@ -126,16 +128,61 @@ def encoding_in_background():
                 log.debug("could not restore the encoding thread's scheduling: %s", exc)
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+_CAP_VERSION_3 = 0x20080522
+_CAP_SYS_NICE = 23
+
+
+@functools.cache
+def _libc():
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc if hasattr(libc, "capget") and hasattr(libc, "capset") else None
+    except OSError:
+        return None
+
+
+def _set_sys_nice(effective: bool) -> bool:
+    """Raise or drop CAP_SYS_NICE in the calling thread's effective set (capabilities are per thread on Linux);
+    whether it was effective before."""
+    libc = _libc()
+    if libc is None:
+        return False
+    header, data = _CapHeader(_CAP_VERSION_3, 0), (_CapData * 2)()
+    if libc.capget(ctypes.byref(header), data) != 0:
+        return False
+    bit = 1 << _CAP_SYS_NICE
+    was = bool(data[0].effective & bit)
+    if was != effective and (data[0].permitted & bit):
+        data[0].effective = (data[0].effective | bit) if effective else (data[0].effective & ~bit)
+        if libc.capset(ctypes.byref(header), data) != 0:
+            log.debug("could not %s CAP_SYS_NICE: errno %s", "raise" if effective else "drop", ctypes.get_errno())
+    return was
+
+
 @contextlib.contextmanager
 def keeping_caller_policy():
-    """Around an encoder call: the calling thread's scheduling policy and priority as they were before it."""
+    """Around an encoder call: the calling thread's scheduling policy and priority as they were before it, and no
+    right to real-time scheduling inside it. Threads inherit their creator's capabilities, so the threads an encoder
+    starts there cannot make themselves SCHED_FIFO (SVT-AV1 started by root asks for it): they start normal, and
+    :func:`calm_new_threads` then moves them lower, with no moment at FIFO 99 in between."""
     if not hasattr(os, "sched_getscheduler"):
         yield
         return
     policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
+    had_sys_nice = _set_sys_nice(False)
     try:
         yield
     finally:
+        if had_sys_nice:
+            _set_sys_nice(True)
         if os.sched_getscheduler(0) != policy or os.sched_getparam(0) != param:
             try:
                 os.sched_setscheduler(0, policy, param)
