@@ -42,6 +42,7 @@ from lerec.recording.session_setup import threads_per_stream
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dataset_check import check_dataset, frames_lost, wrong_frames  # noqa: E402
+from limits import apply_limits  # noqa: E402
 from measure import cpu_seconds, machine_info, peak_rss_mb  # noqa: E402
 from realtime_watch import RealtimeWatch  # noqa: E402
 
@@ -76,11 +77,21 @@ async def record_with_lerec(args, root: Path) -> dict:
         async with Recorder.create(root, args.fps, cameras, features, rgb_encoder=rgb_config(args),
                                    encoder_threads=args.encoder_threads,
                                    encoder_queue_maxsize=args.encoder_queue_maxsize) as rec:
+            # The cameras' and the idle loop's own CPU, so that the pipeline's per frame can be told net of it: the
+            # synthetic cameras make frames all along, and on a loaded machine the episode's drain lasts long.
+            idle0, idle_wall0 = cpu_seconds(), time.perf_counter()
+            await anyio.sleep(args.idle_seconds)
+            idle_cpu_per_s = (cpu_seconds() - idle0) / (time.perf_counter() - idle_wall0)
+            episodes_cpu0, episodes_wall0 = cpu_seconds(), time.perf_counter()
             for _ in range(args.episodes):
                 report = await rec.record_episode("bench", args.seconds, step=step)
                 episodes.append(report)
                 print(f"  {report.summary()}", flush=True)
+            episodes_cpu_s, episodes_wall_s = cpu_seconds() - episodes_cpu0, time.perf_counter() - episodes_wall0
     return {
+        "idle_cpu_per_s": idle_cpu_per_s,
+        "episodes_cpu_s": episodes_cpu_s,
+        "episodes_wall_s": episodes_wall_s,
         "reports": episodes,
         "cpu_s": cpu_seconds() - cpu0,
         "peak_rss_mb": peak_rss_mb(),
@@ -138,6 +149,7 @@ def raw_encoder_throughput(args) -> dict:
             errors.append(exc)
 
     with RealtimeWatch() as watch_n:
+        cpu0 = cpu_seconds()
         start = time.perf_counter()
         threads = [threading.Thread(target=run, args=(i,)) for i in range(args.cameras)]
         for thread in threads:
@@ -145,6 +157,7 @@ def raw_encoder_throughput(args) -> dict:
         for thread in threads:
             thread.join()
         parallel_s = time.perf_counter() - start
+        parallel_cpu_s = cpu_seconds() - cpu0
     if errors:
         raise errors[0]
     return {
@@ -153,6 +166,7 @@ def raw_encoder_throughput(args) -> dict:
         "one_fps": count / one_s,
         "one_kib_per_frame": one_bytes / count / 1024,
         "parallel_fps": args.cameras * count / parallel_s,
+        "parallel_cpu_ms_per_frame": parallel_cpu_s * 1000 / (args.cameras * count),
         "realtime_one": watch_one.describe(),
         "realtime_parallel": watch_n.describe(),
     }
@@ -227,6 +241,8 @@ def print_lerec(lerec_run: dict, checked: list[dict], base_rss: float) -> None:
     print(f"  peak RSS {lerec_run['peak_rss_mb']:.0f} MB ({lerec_run['peak_rss_mb'] - base_rss:.0f} MB above "
           f"imports); CPU {lerec_run['cpu_s']:.1f} s")
     print(f"  real-time threads while recording: {lerec_run['realtime_text']}")
+    if lerec_run.get("cgroup_peak_mb") is not None:
+        print(f"  memory cgroup peak (RSS and page cache): {lerec_run['cgroup_peak_mb']:.0f} MB")
 
 
 def summarize(args, lerec_run, lerec_checked, raw, lerobot, lerobot_checked) -> dict:
@@ -252,6 +268,13 @@ def summarize(args, lerec_run, lerec_checked, raw, lerobot, lerobot_checked) -> 
     busy = sum(r.duration_s + r.save_latency_s for r in reports)
     ours["pipeline_encode_fps"] = encoded / busy
     ours["pipeline_efficiency"] = ours["pipeline_encode_fps"] / raw["parallel_fps"] if raw else None
+    # CPU time per encoded frame: unlike fps, robust on a loaded machine. Against the raw encoders' it says how
+    # much the pipeline adds (camera frames, copies, conversions, statistics, spill, the loop).
+    ours["cpu_ms_per_frame"] = lerec_run["cpu_s"] * 1000 / encoded if encoded else None
+    net_s = lerec_run["episodes_cpu_s"] - lerec_run["idle_cpu_per_s"] * lerec_run["episodes_wall_s"]
+    ours["idle_cpu_ms_per_s"] = lerec_run["idle_cpu_per_s"] * 1000
+    ours["net_cpu_ms_per_frame"] = net_s * 1000 / encoded if encoded else None
+    ours["cpu_vs_raw_encoders"] = ours["cpu_ms_per_frame"] / raw["parallel_cpu_ms_per_frame"] if raw and encoded else None
     theirs = None
     if lerobot:
         eps = lerobot["episodes"]
@@ -340,8 +363,10 @@ def parse_args(argv=None):
     parser.add_argument("--preset", default=None)
     parser.add_argument("--g", type=int, default=None)
     parser.add_argument("--encoder-threads", type=int, default=None)
-    parser.add_argument("--encoder-queue-maxsize", type=int, default=60, help="lerec frames in memory per stream")
+    parser.add_argument("--encoder-queue-maxsize", type=int, default=10, help="lerec frames in memory per stream")
     parser.add_argument("--lerobot-queue", type=int, default=None, help="LeRobot's encoder_queue_maxsize (its default 30)")
+    parser.add_argument("--idle-seconds", type=float, default=3.0,
+                        help="seconds the session rests before recording, to measure the cameras' own CPU")
     parser.add_argument("--raw-frames", type=int, default=300, help="frames per encoder in the raw throughput test")
     parser.add_argument("--no-decode", action="store_true", help="count video frames without decoding barcodes")
     parser.add_argument("--lerobot-python", type=Path, default=None,
@@ -350,6 +375,11 @@ def parse_args(argv=None):
     parser.add_argument("--workdir", type=Path, default=None, help="where the datasets go (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the datasets")
     parser.add_argument("--json", type=Path, default=None, help="write every figure here")
+    parser.add_argument("--cpus", default=None,
+                        help="run everything (lerec, the raw encoders, LeRobot) on these CPUs, as taskset -c: 0, 0-1")
+    parser.add_argument("--memory", default=None,
+                        help="run everything in a memory cgroup with this limit, e.g. 2G (needs root or a delegated "
+                        "cgroup; else use systemd-run --user --scope -p MemoryMax=2G)")
     args = parser.parse_args(argv)
     if args.preset is not None and args.preset.lstrip("-").isdigit():
         args.preset = int(args.preset)
@@ -358,6 +388,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    limits, cgroup = apply_limits(args.cpus, args.memory)  # before any thread or child starts
     base_rss = peak_rss_mb()
     machine = machine_info()
     lerobot_python = args.lerobot_python
@@ -374,6 +405,7 @@ def main(argv=None) -> int:
     print(f"machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory_gib']} GiB, Linux "
           f"{machine['kernel']}, Python {machine['python']}, PyAV {machine['pyav']} (FFmpeg {machine['ffmpeg']}), "
           f"{'root' if machine['root'] else 'not root'}, load average {machine['loadavg_start']}")
+    print(f"limits: {limits}")
     print(f"work: {args.cameras} cameras × {args.width}×{args.height}@{args.fps} fps, {args.episodes} episode(s) of "
           f"{args.seconds:g} s, {config.vcodec} {config.ffmpeg_options(args.encoder_threads)}, "
           f"{args.encoder_queue_maxsize} frames in memory per stream, texture noise={args.noise}")
@@ -382,6 +414,8 @@ def main(argv=None) -> int:
 
     print("\nlerec")
     lerec_run = anyio.run(record_with_lerec, args, workdir / "lerec")
+    if cgroup is not None:
+        lerec_run["cgroup_peak_mb"] = cgroup.peak_mb()
     lerec_checked = check_dataset(
         workdir / "lerec", lambda episode, key: episode[f"lerec/{key}/camera_seq"], decode=not args.no_decode
     )
@@ -392,12 +426,18 @@ def main(argv=None) -> int:
     needed = args.cameras * args.fps
     print(f"  1 encoder: {raw['one_fps']:.1f} fps ({raw['one_kib_per_frame']:.1f} KiB/frame); "
           f"{args.cameras} in parallel: {raw['parallel_fps']:.1f} fps in total; the cameras need {needed} fps")
+    print(f"  CPU time {raw['parallel_cpu_ms_per_frame']:.2f} ms per frame ({args.cameras} in parallel)")
     print(f"  real-time threads: 1 encoder {raw['realtime_one']}; {args.cameras} in parallel {raw['realtime_parallel']}")
 
     lerobot = lerobot_checked = None
     if lerobot_python:
         print(f"\nLeRobot ({lerobot_python})")
+        if cgroup is not None:
+            cgroup.reset_peak()
         lerobot = run_lerobot(args, lerobot_python, workdir)
+        if lerobot and cgroup is not None:
+            lerobot["cgroup_peak_mb"] = cgroup.peak_mb()
+            print(f"  memory cgroup peak (RSS and page cache): {lerobot['cgroup_peak_mb']:.0f} MB")
         if lerobot:
             seqs = {e["episode_index"]: e["camera_seq"] for e in lerobot["episodes"]}
             lerobot_checked = check_dataset(
@@ -419,6 +459,11 @@ def main(argv=None) -> int:
           f"= {ours['pipeline_efficiency']:.2f} of the {args.cameras} raw encoders in parallel"
           + ("" if ours["spilled"] or ours["save_latency_s"] > 1 else
              " (encoders kept up: bounded by the cameras' rate, not a measure of efficiency)"))
+    print(f"pipeline CPU: {ours['cpu_ms_per_frame']:.2f} ms per encoded frame (everything the process did, "
+          f"camera included) = {ours['cpu_vs_raw_encoders']:.2f}× the raw encoders' "
+          f"{raw['parallel_cpu_ms_per_frame']:.2f} ms; net of the cameras and the idle loop "
+          f"({ours['idle_cpu_ms_per_s']:.0f} ms of CPU per second at rest): {ours['net_cpu_ms_per_frame']:.2f} ms "
+          f"= {ours['net_cpu_ms_per_frame'] / raw['parallel_cpu_ms_per_frame']:.2f}×")
     print_comparison(summary, expected_rows)
     passed = print_acceptance(args, summary)
     print(f"load average at the end: {[round(x, 2) for x in os.getloadavg()]}")
@@ -426,6 +471,7 @@ def main(argv=None) -> int:
     if args.json:
         record = {
             "machine": machine,
+            "limits": limits,
             "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
             "lerec": {**{k: v for k, v in lerec_run.items() if k != "reports"},
                       "episodes": [report_dict(r) for r in lerec_run["reports"]], "checked": lerec_checked},

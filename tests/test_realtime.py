@@ -1,16 +1,20 @@
 """Encoder threads must not starve the control loop."""
 
+import json
 import os
 import re
 import subprocess
 import sys
 import threading
+from fractions import Fraction
 
+import av
 import pytest
 
 from lerec.cameras.synthetic import synthetic_rgb
 from lerec.encoding.episode_encoder import EpisodeEncoder
-from lerec.encoding.realtime import demote_realtime_threads, realtime_threads, thread_ids
+from lerec.encoding.realtime import (demote_realtime_threads, keeping_caller_policy, realtime_threads, thread_ids,
+                                    thread_scheduling)
 
 
 def _can_make_realtime_threads() -> bool:
@@ -51,6 +55,32 @@ def test_no_real_time_threads_after_svtav1_starts(tmp_path):
 
 
 @needs_realtime
+def test_threads_an_encoder_starts_are_never_real_time_even_before_they_are_calmed():
+    # Inside keeping_caller_policy the caller has no CAP_SYS_NICE, which the threads SVT-AV1 starts inherit: their
+    # request for SCHED_FIFO 99 fails, and no thread is real-time even between the open and calm_new_threads.
+    seen = {}
+
+    def open_svtav1():
+        before = thread_ids()
+        with keeping_caller_policy():
+            context = av.codec.context.CodecContext.create("libsvtav1", "w")
+            context.width, context.height, context.pix_fmt = 64, 48, "yuv420p"
+            context.time_base = Fraction(1, 30)
+            context.options = {"preset": "12", "svtav1-params": "lp=1"}
+            context.open()
+            started = thread_ids() - before
+            seen["started"], seen["realtime"] = started, set(realtime_threads()) & started
+            context.encode(None)
+        seen["caller"] = os.sched_getscheduler(0)
+
+    worker = threading.Thread(target=open_svtav1)
+    worker.start()
+    worker.join()
+    assert seen["started"] and seen["realtime"] == set()
+    assert seen["caller"] == os.SCHED_OTHER
+
+
+@needs_realtime
 def test_a_real_time_thread_is_found_and_put_back_to_normal_scheduling():
     ready, release = threading.Event(), threading.Event()
     tid = []
@@ -80,7 +110,7 @@ def test_no_thread_of_a_fresh_process_is_real_time():
     assert threading.get_native_id() in thread_ids()
 
 
-def test_encoder_threads_are_niced_below_the_loop_and_the_caller_is_not(tmp_path):
+def test_encoder_threads_are_idle_below_the_loop_and_the_caller_is_not(tmp_path):
     me = threading.get_native_id()
     before = thread_ids()
     # SVT-AV1 starts its threads in every PyAV build; x264 with threads=2 starts none in av 15's.
@@ -89,9 +119,64 @@ def test_encoder_threads_are_niced_below_the_loop_and_the_caller_is_not(tmp_path
     encoder.encode(synthetic_rgb(0, 64, 48))
     started = thread_ids() - before
     assert started, "SVT-AV1 starts worker threads"
-    assert {os.getpriority(os.PRIO_PROCESS, tid) for tid in started} == {10}
-    assert os.getpriority(os.PRIO_PROCESS, me) == 0
+    assert {thread_scheduling(tid) for tid in started} == {(os.SCHED_IDLE, 19)}
+    assert thread_scheduling(me) == (os.SCHED_OTHER, 0)
     encoder.finish()
+
+
+SCHEDULING_DURING_A_RECORDING = """
+import json, os, sys, threading
+import anyio
+from lerec import Recorder, RGBEncoderConfig, SyntheticCameraConfig
+from lerec.encoding.realtime import thread_ids, thread_scheduling
+
+seen = []
+
+def step():
+    python = {t.native_id for t in threading.enumerate()}
+    threads = {}
+    for tid in thread_ids():
+        try:
+            threads[tid] = thread_scheduling(tid)
+        except OSError:  # ended meanwhile
+            continue
+    seen.append({"loop": threading.get_native_id(), "python": sorted(python), "threads": threads})
+    return {}
+
+async def session():
+    cams = {f"cam{i}": SyntheticCameraConfig(width=160, height=120) for i in range(3)}
+    async with Recorder.create(sys.argv[1], 30, cams, rgb_encoder=RGBEncoderConfig(vcodec="libsvtav1")) as rec:
+        report = await rec.record_episode("t", num_frames=30, step=step)
+    print(json.dumps({"seen": seen, "frames": [s.frames for s in report.streams.values()],
+                      "nice": os.getpriority(os.PRIO_PROCESS, 0)}))
+
+# A host's main thread runs at normal scheduling (a child inherits its parent's).
+os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+anyio.run(session)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+def test_during_a_recording_encoder_threads_run_idle_and_the_loop_and_readers_do_not(tmp_path):
+    # In a process of its own, so that every thread it has is the recording's; its threads' scheduling is read
+    # from /proc at every tick.
+    done = subprocess.run([sys.executable, "-c", SCHEDULING_DURING_A_RECORDING, str(tmp_path / "d")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["frames"] == [30, 30, 30]  # every frame encoded
+    idle = set()
+    for tick in result["seen"]:
+        threads = {int(tid): tuple(value) for tid, value in tick["threads"].items()}
+        # The control loop keeps normal scheduling, at the nice value the test runs with (0 unless run niced).
+        assert threads[tick["loop"]] == (os.SCHED_OTHER, result["nice"])
+        for tid in tick["python"]:  # camera reads, spills, encoder calls: never idle, never reniced
+            if tid in threads:
+                assert threads[tid] in {(os.SCHED_OTHER, result["nice"]), (os.SCHED_BATCH, result["nice"])}, tick
+        idle |= {tid for tid, value in threads.items() if value[0] == os.SCHED_IDLE}
+        assert all(threads[tid] == (os.SCHED_IDLE, 19) for tid in idle if tid in threads)
+        assert not {tid for tid, value in threads.items() if value[0] in (os.SCHED_FIFO, os.SCHED_RR)}
+    assert len(idle) >= 3, "each of the three SVT-AV1 encoders starts threads of its own, run under SCHED_IDLE"
 
 
 HOST_WITH_A_REAL_TIME_THREAD = """

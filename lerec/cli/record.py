@@ -66,8 +66,8 @@ def register(subparsers) -> None:
                    help="the task of every episode, e.g. 'pick the cube' (required unless every device is synthetic)")
     d.add_argument("--dataset.encoder_threads", dest="encoder_threads", type=int, default=None,
                    help="threads per encoder (default: the cores shared among the streams, at least 1 each)")
-    d.add_argument("--dataset.encoder_queue_maxsize", dest="encoder_queue_maxsize", type=int, default=60,
-                   help="frames per stream held in memory before spilling to disk (default: 60)")
+    d.add_argument("--dataset.encoder_queue_maxsize", dest="encoder_queue_maxsize", type=int, default=10,
+                   help="frames per stream held in memory before spilling to disk (default: 10)")
     d.add_argument("--dataset.streaming_encoding", dest="streaming_encoding", type=_bool, default=True,
                    help="encode while recording (default: true); false encodes after each episode")
     d.add_argument("--dataset.video", dest="video", type=_bool, default=True,

@@ -17,7 +17,7 @@ import numpy as np
 
 from lerec.encoding.codec_logs import quiet_codec_logs, quiet_options
 from lerec.encoding.codec_options import video_encoder
-from lerec.encoding.realtime import keeping_caller_policy
+from lerec.encoding.realtime import calm_new_threads, keeping_caller_policy, thread_ids
 
 HARDWARE_CAPABILITIES = 1 << 18 | 1 << 19  # AV_CODEC_CAP_HARDWARE | AV_CODEC_CAP_HYBRID
 _HARDWARE_SUFFIXES = ("_nvenc", "_qsv", "_vaapi", "_videotoolbox", "_amf", "_v4l2m2m", "_vulkan", "_mf", "_mediacodec")
@@ -65,6 +65,7 @@ def _trial_open(
 ) -> str | None:
     exception: Exception | None = None
     quiet_codec_logs()
+    threads_before = thread_ids()
     with ffmpeg_errors() as errors, keeping_caller_policy():  # SVT-AV1 makes its caller SCHED_FIFO
         try:
             context = av.codec.context.CodecContext.create(encoder, "w")
@@ -73,6 +74,7 @@ def _trial_open(
             context.framerate = Fraction(30, 1)
             context.options = quiet_options(encoder, dict(options))
             context.open()
+            calm_new_threads(threads_before)  # below the camera readers already running, as when recording
             ignored = dict(context.options)
             context.encode(blank_frame(width, height, pix_fmt))
             context.encode(None)

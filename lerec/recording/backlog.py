@@ -8,6 +8,7 @@ same way until the spill is drained, so the encoder sees frames in order. ``put`
 from __future__ import annotations
 
 import collections
+import itertools
 import os
 from pathlib import Path
 
@@ -16,6 +17,8 @@ import attrs
 import numpy as np
 
 from lerec.dataset.atomic import RESUME_HINT, raise_disk_error
+
+SPILL_BATCH_FRAMES = 8
 
 
 @attrs.define(frozen=True)
@@ -69,30 +72,37 @@ class FrameBacklog:
         """Write frames waiting to be spilled to disk, on a worker thread, until the backlog is closed."""
         while True:
             while self._to_spill:
-                item = self._to_spill[0]
-                offset = await anyio.to_thread.run_sync(self._write, item.data)
-                # The encoder may have taken it from memory meanwhile; only a frame still waiting moves to disk.
-                if self._to_spill and self._to_spill[0] is item:
-                    self._to_spill.popleft()
-                    self._spilled.append(QueuedFrame(item.index, item.tick_ns, spill_offset=offset))
+                # The frames waiting (up to a batch) go to the worker in one call: no thread round trip per frame.
+                items = list(itertools.islice(self._to_spill, SPILL_BATCH_FRAMES))
+                offsets = await anyio.to_thread.run_sync(self._write_all, [item.data for item in items])
+                # The encoder may have taken the first ones meanwhile (it takes from the front); only frames still
+                # waiting move to disk.
+                for item, offset in zip(items, offsets):
+                    if self._to_spill and self._to_spill[0] is item:
+                        self._to_spill.popleft()
+                        self._spilled.append(QueuedFrame(item.index, item.tick_ns, spill_offset=offset))
             if self._closed:
                 return
             self._spill_wanted = anyio.Event()
             await self._spill_wanted.wait()
 
-    def _write(self, data: np.ndarray) -> int:
+    def _write_all(self, frames: list[np.ndarray]) -> list[int]:
+        """Append ``frames`` to the spill file; their offsets."""
         try:
             if self._spill_file is None:
                 self.spill_path.parent.mkdir(parents=True, exist_ok=True)
                 self._spill_file = open(self.spill_path, "w+b")
-                self._frame_shape, self._frame_dtype = data.shape, data.dtype
-            offset = self._spill_file.seek(0, os.SEEK_END)
-            self._spill_file.write(np.ascontiguousarray(data, dtype=self._frame_dtype).tobytes())
+                self._frame_shape, self._frame_dtype = frames[0].shape, frames[0].dtype
+            offsets = []
+            for data in frames:
+                offsets.append(self._spill_file.seek(0, os.SEEK_END))
+                # Written from the array itself: a copy into bytes first cost a fifth more CPU per frame.
+                self._spill_file.write(np.ascontiguousarray(data, dtype=self._frame_dtype))
             self._spill_file.flush()  # the encoder thread reads it back through its own file handle
         except OSError as exc:
             raise_disk_error(self.spill_path, exc, RESUME_HINT)  # a full disk: one line naming the spill file
             raise
-        return offset
+        return offsets
 
     def load(self, item: QueuedFrame) -> np.ndarray:
         """The pixels of ``item`` (read from the spill file if it was spilled); safe to call from a thread."""

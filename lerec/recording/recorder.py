@@ -113,7 +113,7 @@ class Recorder(EpisodeControls, EpisodeLabelling):
         rgb_encoder: RGBEncoderConfig | None = None,
         depth_encoder: DepthEncoderConfig | None = None,
         encoder_threads: int | None = None,
-        encoder_queue_maxsize: int = 60,
+        encoder_queue_maxsize: int = 10,
         streaming_encoding: bool = True,
         video: bool = True,
         resume: bool = False,

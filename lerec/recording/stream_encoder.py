@@ -17,6 +17,7 @@ from lerec.encoding.config import DepthEncoderConfig, EncoderConfig
 from lerec.encoding.depth import quantize_depth
 from lerec.encoding.episode_encoder import EpisodeEncoder
 from lerec.encoding.png import encode_png
+from lerec.encoding.realtime import encoding_in_background
 from lerec.encoding.video_encoding import VideoEncoding
 from lerec.errors import EncoderConfigError, EncoderError
 from lerec.recording.backlog import FrameBacklog, QueuedFrame
@@ -87,8 +88,13 @@ class StreamEncoder:
             raise EncoderError(self.camera, self.stream.name, f"{type(exc).__name__}: {exc}") from exc
 
     def _encode_batch(self, items: list[QueuedFrame]) -> None:
-        for item in items:
-            self._encode(item)
+        with encoding_in_background():  # below the loop and the camera readers (see lerec.encoding.realtime)
+            for item in items:
+                self._encode(item)
+
+    def _finish(self) -> None:
+        with encoding_in_background():
+            self._encoder.finish()
 
     def _encode(self, item: QueuedFrame) -> None:
         image = self.backlog.load(item)
@@ -129,7 +135,7 @@ class StreamEncoder:
                 self.lag_s = (time.monotonic_ns() - batch[-1].tick_ns) / 1e9
             self.frames_encoded.set()
             if self._encoder is not None:
-                await anyio.to_thread.run_sync(self._encoder.finish, limiter=self.limiter)
+                await anyio.to_thread.run_sync(self._finish, limiter=self.limiter)
         except Exception as exc:
             disk = disk_error(self.video_path, exc, RESUME_HINT)
             self._error = EncoderError(self.camera, self.stream.name,
