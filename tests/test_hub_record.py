@@ -146,3 +146,16 @@ def test_a_network_that_fails_only_delays_the_upload(tmp_path, hub_env):
                     f"`lerec push {root} --repo-id {REPO}` uploads them")
     assert DatasetMeta.load(root).info["total_episodes"] == 2  # the recording itself is whole
     assert lerec(["validate", root], hub_env).returncode == 0
+
+
+def test_a_sentry_rollout_uploads_while_it_records_and_at_its_end(tmp_path, hub, hub_env):
+    """lerec rollout's sentry strategy: back-to-back episodes, uploaded through the same session uploads."""
+    root = tmp_path / "sentry"
+    done = lerec(["rollout", "--policy.type=scripted", "--strategy.type=sentry", "--duration=5",
+                  "--dataset.episode_time_s=1", f"--dataset.root={root}", f"--dataset.repo_id={REPO}", *FAST,
+                  "--dataset.push_to_hub=true", "--dataset.push_every=1"], hub_env)
+    assert done.returncode == 0, done.stderr
+    assert len(DatasetMeta.load(root).episodes) >= 2
+    assert "push: " in done.stderr  # a background upload ran while the rollout recorded
+    assert_published(hub, root)
+    assert_no_partial_episode_ever_visible(hub, tmp_path)

@@ -18,6 +18,7 @@ from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_a
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.record import _bool, _Interrupts, _root
 from lerec.cli.record_display import show_status
+from lerec.cli.record_push import add_push_arguments, check_push_settings, session_push
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, LerecError, SettingsError, single_error
 from lerec.policies import registry as policy_registry
@@ -94,6 +95,7 @@ def register(subparsers) -> None:
     d.add_argument("--dataset.video", dest="video", type=_bool, default=True, help="videos (default) or PNG images")
     d.add_argument("--resume", type=_bool, nargs="?", const=True, default=False, metavar="true|false",
                    help="add episodes to an existing dataset")
+    add_push_arguments(d)  # sentry's uploads while it records: --dataset.push_to_hub=true --dataset.push_every=N
     p.add_argument("--cameras", default=DEFAULT_CAMERAS, help="cameras as YAML/JSON, or a file (as lerec record)")
     p.add_argument("--robot", default=None, metavar="SPEC", help="the robot, as lerec record's --robot "
                    "(--robot.type=TYPE --robot.<option>=VALUE); default: synthetic")
@@ -164,8 +166,9 @@ async def _rollout(args, interrupts: _Interrupts, settings: RolloutSettings, pol
 async def _episodes(args, interrupts, settings, policy, cameras, robot, teleop, root, controls, options) -> list:
     saved = []
     with interrupts.setup:
-        async with Rollout.create(robot, policy, cameras, settings, teleop=teleop, controls=controls, root=root,
-                                  fps=args.fps, **options) as rollout:
+        async with session_push(args, root, interrupts) as push, Rollout.create(
+                robot, policy, cameras, settings, teleop=teleop, controls=controls, root=root, fps=args.fps,
+                **options) as rollout:
             interrupts.recorder = rollout.recorder
             async with anyio.create_task_group() as tg:
                 if rollout.recorder is not None and settings.strategy != "highlight":
@@ -175,7 +178,15 @@ async def _episodes(args, interrupts, settings, policy, cameras, robot, teleop, 
                 if keyboard_available():
                     tg.start_soon(read_commands, lambda command: _on_key(rollout, command), None, KEYS)
                     print(KEYS_HELP, file=sys.stderr)
-                saved = await rollout.episodes(lambda episode: print(episode.summary(), file=sys.stderr))
+                count = 0
+
+                def on_saved(episode) -> None:
+                    nonlocal count
+                    count += 1
+                    print(episode.summary(), file=sys.stderr)
+                    push.episodes_saved(count)  # a background upload when due; never blocks
+
+                saved = await rollout.episodes(on_saved)
                 tg.cancel_scope.cancel()
     return saved
 
@@ -198,6 +209,7 @@ def check_settings(args) -> None:
     fps = check_fps(args.fps, "--dataset.fps")
     check_episode_length(args.episode_time_s, fps, "--dataset.episode_time_s")
     check_seconds(args.reset_time_s, "--dataset.reset_time_s")
+    check_push_settings(args)
     check_task(args.task, "--dataset.single_task")
     check_encoder_threads(args.encoder_threads, "--dataset.encoder_threads")
     check_root(args.root if args.root is not None else _root(args),
