@@ -66,11 +66,12 @@ def committed(info: Mapping[str, Any]) -> dict[str, FileChecksum] | None:
 def crc32_of(path: Path, start: int = 0, crc: int = 0) -> tuple[int, int]:
     """(size, CRC-32) of the file at ``path``, going on from ``crc`` (that of its first ``start`` bytes)."""
     size = start
-    with open(path, "rb") as f:
+    buffer = memoryview(bytearray(READ_BYTES))  # one buffer, whatever the file's size: memory stays flat
+    with open(path, "rb", buffering=0) as f:
         f.seek(start)
-        while chunk := f.read(READ_BYTES):
-            crc = zlib.crc32(chunk, crc)
-            size += len(chunk)
+        while read := f.readinto(buffer):
+            crc = zlib.crc32(buffer[:read], crc)
+            size += read
     return size, crc
 
 
