@@ -142,16 +142,16 @@ def check_save_path(path: str) -> None:
 
 
 def run(args) -> int:
-    rr = _import_rerun()
-    viewer = None
     if args.save:
-        check_save_path(args.save)
-    else:
-        check_screen()
-        viewer = viewer_executable()
+        check_save_path(args.save)  # the request's own errors first, whatever is installed
     with DatasetReader(args.root, depth_output_unit="mm") as reader:
         if not 0 <= args.episode < reader.num_episodes:
             raise SettingsError(f"--episode {args.episode}: {args.root} has episodes 0 to {reader.num_episodes - 1}")
+        rr = _import_rerun()
+        viewer = None
+        if not args.save:
+            check_screen()
+            viewer = viewer_executable()
         rr.init("lerec_view")
         if args.save:
             rr.save(args.save)
