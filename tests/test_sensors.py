@@ -131,6 +131,7 @@ def test_delete_split_and_merge_copy_the_files_byte_for_byte(recorded, tmp_path)
 
 
 def test_jobs_keep_the_streams(recorded, tmp_path):
+    pytest.importorskip("datatrove", reason="needs lerec[scale]")
     out = tmp_path / "job"
     assert main(["merge", str(recorded), str(recorded), "--output", str(out), "--executor", "local",
                  "--workers", "2"]) == 0
