@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from lerec.dataset import format as fmt
 from lerec.dataset import layout
@@ -175,8 +176,11 @@ def write_labels(meta: DatasetMeta, labels: Mapping[int, EpisodeLabel], rollback
     atomically, ``rollback`` hearing of it first. The caller holds the dataset's lock (a session or
     :func:`label_episodes`)."""
     replaced = []
+    holding = {row.episodes for row in meta.episodes if row.index in labels}
     for path in layout.find(meta.root, fmt.EPISODES_FILES):
         address = fmt.FileAddress.from_path(path)
+        if address not in holding and set(fmt.LABEL_COLUMNS) <= set(pq.read_schema(path).names):
+            continue  # nothing to set there, and it has the columns: only its footer is read
         table = _labelled_table(read_parquet(path), labels, path)
         if table is not None and address is not None:
             replaced.append((path, address, table))
