@@ -18,6 +18,7 @@ from lerec.dataset import layout
 from lerec.dataset.atomic import write_json_atomically
 from lerec.dataset.meta_schema import read_json
 from lerec.dataset.metadata import DatasetMeta
+from lerec.errors import LerecError
 
 
 @attrs.frozen
@@ -86,5 +87,5 @@ class HashCache:
         if self.changed:
             try:
                 write_json_atomically(self.path, self.known)
-            except Exception:
+            except (OSError, LerecError):  # a disk error (raise_disk_error's, or the OS's): hashed again next time
                 pass
