@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import random
+import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Literal
@@ -79,8 +80,18 @@ def _grids(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     return np.linspace(0.0, 1.0, width, dtype=np.float32), np.linspace(0.0, 1.0, height, dtype=np.float32)
 
 
-@functools.lru_cache(maxsize=4)
+_NOISE_LOCK = threading.Lock()
+
+
 def _noise_bank(width: int, height: int, amplitude: int) -> np.ndarray:
+    """Eight texture frames, made once per size for every camera: cameras opened together would otherwise each
+    build the bank at once, and its int64 draw (59 MB at VGA) times the cameras was most of a session's peak RSS."""
+    with _NOISE_LOCK:
+        return _made_noise_bank(width, height, amplitude)
+
+
+@functools.lru_cache(maxsize=4)
+def _made_noise_bank(width: int, height: int, amplitude: int) -> np.ndarray:
     # Stored as uint8 two's complement: adding wraps, which never happens because the waves stay in 38..218.
     rng = np.random.default_rng(1234)
     return rng.integers(-amplitude, amplitude + 1, size=(8, height, width, 3)).astype(np.int8).view(np.uint8)
