@@ -200,6 +200,24 @@ def test_kill_9_during_an_episode_keeps_the_saved_ones(tmp_path):
         assert reader.num_episodes == 3 and abs(len(reader.stream(2, "imu")[0]) - 100) <= 1
 
 
+def test_plain_validate_finds_a_damaged_sensor_file(recorded, tmp_path):
+    """Sensor files carry the checksums their episode's commit wrote, as data and videos do: no decoding needed."""
+    info = json.loads((recorded / fmt.INFO_PATH).read_text())
+    assert set(sensor_files(recorded)) | {fmt.SENSORS_META_PATH} <= set(info[fmt.CHECKSUMS])
+    for relative in (fmt.sensor_paths("observation.sensors.imu", False, 1)[0],
+                     fmt.sensor_paths("observation.audio.mic", True, 1)[1]):
+        copy = tmp_path / relative.replace("/", "_")
+        shutil.copytree(recorded, copy)
+        data = bytearray((copy / relative).read_bytes())
+        data[len(data) // 2] ^= 0x01  # one bit, in the middle of the file
+        (copy / relative).write_bytes(bytes(data))
+        problems = [str(p) for p in validate(copy)]
+        assert len(problems) == 1 and problems[0].startswith(f"{relative} is damaged"), problems
+        with pytest.raises(DatasetError, match="is damaged"):  # copied, it would get a checksum of its own
+            merge_datasets([copy, recorded], tmp_path / f"merged_{copy.name}")
+        assert not (tmp_path / f"merged_{copy.name}").exists()
+
+
 def test_a_malformed_declaration_is_named_not_followed(recorded, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(recorded, copy)
@@ -211,6 +229,9 @@ def test_a_malformed_declaration_is_named_not_followed(recorded, tmp_path):
         streams[key] = {**declared["streams"]["observation.sensors.imu"], **value}
         path.write_text(json.dumps({**declared, "streams": streams}))
         problems = [str(p) for p in validate(copy)]
+        changed = [p for p in problems if p.startswith(f"{fmt.SENSORS_META_PATH} ") and "committed" in p]
+        assert len(changed) == 1, problems  # its checksum: the declaration changed since its commit
+        problems.remove(changed[0])
         assert len(problems) == 1 and "lerec_sensors.json" in problems[0], problems
         with DatasetReader(copy) as reader, pytest.raises(DatasetError, match="lerec_sensors.json"):
             reader.stream(0, "imu")

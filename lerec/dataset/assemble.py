@@ -105,7 +105,8 @@ class DatasetAssembler:
         previous = self.appender.last
         self.sensor_streams = sensor_store.same_declared(self.sensor_streams, src.sensor_streams, src.root)
         sensor_store.copy_episode(src.root, e, int(src.meta.info["chunks_size"]), self.meta.root, index,
-                                  int(self.meta.info["chunks_size"]), self.sensor_streams)  # bytes, as recorded
+                                  int(self.meta.info["chunks_size"]), self.sensor_streams,
+                                  src.verify_file)  # bytes, as recorded
         start = first_frame_index(previous)
         task_map = np.array([self.meta.task_index(t) for t in src.tasks] or [0], dtype=np.int64)
         cols: dict[str, Any] = {}

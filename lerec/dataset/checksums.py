@@ -116,10 +116,13 @@ def refresh(root: Path, info: dict[str, Any], written: Iterable[Path], appended:
 
 
 def mismatches(root: Path, checksums: Mapping[str, FileChecksum], files: Iterable[Path] | None = None,
-               whole: bool = True) -> dict[str, str]:
+               whole: bool = True, uncommitted: Iterable[Path] = ()) -> dict[str, str]:
     """What differs from the committed ``checksums`` (relative path -> what is wrong), for ``files`` (default:
-    every file of the dataset, and every file the checksums name). ``whole=False`` compares sizes only."""
-    found = {p.relative_to(root).as_posix(): p for p in (dataset_files(root) if files is None else files)}
+    every file of the dataset, and every file the checksums name) but the ``uncommitted`` ones, which another
+    check names (sensor files of no committed episode). ``whole=False`` compares sizes only."""
+    skipped = set(uncommitted)
+    found = {p.relative_to(root).as_posix(): p for p in (dataset_files(root) if files is None else files)
+             if p not in skipped}
     named = set(checksums) if files is None else set()
     problems = {}
     for relative in sorted(set(found) | named):

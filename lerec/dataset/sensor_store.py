@@ -127,24 +127,29 @@ def place_episode(root: str | os.PathLike, staged: Mapping[str, list[Path]], str
     return placed
 
 
+def files_beyond(root: str | os.PathLike, episodes: int, chunks_size: int) -> list[Path]:
+    """The sensor files of episodes from ``episodes`` on: what a save a crash interrupted left."""
+    return [path for path, _key, episode in _files(root, chunks_size) if episode >= episodes]
+
+
 def cut_to(root: str | os.PathLike, episodes: int, chunks_size: int) -> list[Path]:
-    """Delete the sensor files of episodes from ``episodes`` on (a save a crash interrupted); returns them."""
-    removed = []
-    for path, _key, episode in _files(root, chunks_size):
-        if episode >= episodes:
-            path.unlink(missing_ok=True)
-            removed.append(path)
+    """Delete the sensor files of episodes from ``episodes`` on; returns them."""
+    removed = files_beyond(root, episodes, chunks_size)
+    for path in removed:
+        path.unlink(missing_ok=True)
     return removed
 
 
 def copy_episode(src_root: Path, src_episode: int, src_chunks: int, dst_root: Path, dst_episode: int,
-                 dst_chunks: int, streams: Mapping[str, StreamDecl]) -> None:
-    """Copy one episode's files of every stream byte for byte to another episode (of another dataset)."""
+                 dst_chunks: int, streams: Mapping[str, StreamDecl], verify: Callable[[Path], None]) -> None:
+    """Copy one episode's files of every stream byte for byte to another episode (of another dataset), each
+    checked first by ``verify`` (against its committed checksum: a copy gets a checksum of its own)."""
     for decl in streams.values():
         sources = episode_files(src_root, decl, src_episode, src_chunks)
         for src, dst in zip(sources, episode_files(dst_root, decl, dst_episode, dst_chunks), strict=True):
             if not src.is_file():
                 raise DatasetError(f"{src}: episode {src_episode} of stream {decl.key} is missing")
+            verify(src)
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dst)
 

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from lerec.dataset import checksums
 from lerec.dataset import format as fmt
-from lerec.dataset import layout
+from lerec.dataset import layout, sensor_store
 from lerec.dataset.meta_schema import read_json
 from lerec.dataset.metadata import DatasetMeta
 from lerec.encoding import fmp4
@@ -154,6 +154,7 @@ def beyond_repair(root: str | Path, meta: DatasetMeta) -> list[str]:
     rewritten = {meta.path(fmt.TASKS_PATH)}
     if rows:
         rewritten |= {meta.data_file(rows[-1]), meta.path(fmt.FileAddress.of(rows[-1], fmt.EPISODES).episodes_path())}
-    sizes = checksums.mismatches(root, committed_sums, whole=False)
+    stray = sensor_store.files_beyond(root, committed, int(meta.info["chunks_size"]))  # what resume cuts
+    sizes = checksums.mismatches(root, committed_sums, whole=False, uncommitted=stray)
     whole = checksums.mismatches(root, committed_sums, [p for p in rewritten if p.exists()])
     return found + list({**sizes, **whole}.values())

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from lerec.dataset import checksums
 from lerec.dataset import format as fmt
-from lerec.dataset import layout
+from lerec.dataset import layout, sensor_store
 from lerec.dataset.features import DEFAULT_FEATURES, declared_frame_size
 from lerec.dataset.meta_schema import read_json
 from lerec.dataset.metadata import DatasetMeta
@@ -158,7 +158,8 @@ class Validator:
             self.notes.append(f"no checksums ({fmt.INFO_PATH} has no {fmt.CHECKSUMS}: written before lerec kept "
                               "them, or rewritten by another tool); --decode finds damage in the videos")
             return
-        for relative, message in checksums.mismatches(self.root, committed).items():
+        stray = sensor_store.files_beyond(self.root, int(meta.info["total_episodes"]), int(meta.info["chunks_size"]))
+        for relative, message in checksums.mismatches(self.root, committed, uncommitted=stray).items():
             if any(m.startswith(f"{relative} ") for _, m in cut):
                 continue  # said above, with the episode
             episodes, stream = holders(meta, relative)

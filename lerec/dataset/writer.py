@@ -68,6 +68,7 @@ class PendingEpisode:
     videos: dict[str, EpisodeVideo] = attrs.field(factory=dict)
     staged_row: fmt.EpisodeRow | None = None
     frames_written: bool = False
+    written: list[Path] = attrs.field(factory=list)  # other files its parts placed (sensor streams)
     lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False, eq=False)
 
 
@@ -199,7 +200,7 @@ class DatasetWriter:
                 elif fmp4.truncate_to_fragments(path, per_file[loc]):
                     log.warning("%s: cut an unfinished episode from %s", self.root, path)
                     cut.append(path)
-        sensor_store.cut_to(self.root, committed, int(meta.info["chunks_size"]))  # lerec's own streams
+        changed += sensor_store.cut_to(self.root, committed, int(meta.info["chunks_size"]))  # lerec's own streams
         if changed or cut or meta.unsaved:
             meta.save_info(written=changed, appended=cut)  # the same totals, the checksums of what was cut
         self._remove_leftovers()
@@ -336,7 +337,7 @@ class DatasetWriter:
                                   for key, location in pending.video_rows.items()):
                 row = self._write_row(pending, pending.video_rows,
                                       {key: video.stats for key, video in pending.videos.items()})
-        meta.save_info(written=[self.appender.data_path(pending.data_file)],
+        meta.save_info(written=[self.appender.data_path(pending.data_file), *pending.written],
                        appended=[self.appender.video_path(key, loc.address) for key, loc in pending.video_rows.items()])
         self.pending = None
         self.rollback.discard()

@@ -12,6 +12,7 @@ import anyio
 import anyio.abc
 
 from lerec.dataset.episode_save import EpisodeSave
+from lerec.dataset.format import SENSORS_META_PATH
 from lerec.dataset.sensor_store import StreamDecl, load_declared, place_episode, save_declared
 from lerec.dataset.writer import PendingEpisode
 from lerec.errors import SettingsError
@@ -114,7 +115,10 @@ class EpisodeSensors:
             for samples in self.samples.values():
                 await samples.done.wait()
             staged = {key: s.staged for key, s in self.samples.items()}
-            await anyio.to_thread.run_sync(place_episode, writer.root, staged, self.streams, pending.index,
-                                           int(writer.meta.info["chunks_size"]), writer.rollback.before_replace)
+            placed = await anyio.to_thread.run_sync(place_episode, writer.root, staged, self.streams, pending.index,
+                                                    int(writer.meta.info["chunks_size"]),
+                                                    writer.rollback.before_replace)
+            with pending.lock:  # committed with the episode, the declaration with the first
+                pending.written += [*placed, writer.meta.path(SENSORS_META_PATH)]
 
         save.add_part(part)
