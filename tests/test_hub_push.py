@@ -191,6 +191,23 @@ def test_ctrl_c_twice_stops_a_push_at_once_and_says_how_to_finish(recorded, copy
     assert set(hub.state.files(REPO)) == {".gitattributes"}
 
 
+def test_a_network_gone_silent_ends_the_push_with_one_line_not_a_hang(recorded, copy_of, hub, hub_env):
+    """huggingface_hub's client has no timeout of its own for uploads: lerec gives it LEREC_HUB_TIMEOUT_S."""
+    root = copy_of(recorded)
+    before = tree_digest(root)
+    hub.state.hold_uploads_after = 0  # every upload is taken in and never answered
+    try:
+        done = lerec(["push", root, "--repo-id", REPO], {**hub_env, "LEREC_HUB_TIMEOUT_S": "1"}, timeout=240)
+    finally:
+        hub.state.release.set()
+    assert done.returncode == 1, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line == (f"lerec push: error: {REPO}: {hub.endpoint} went silent for 1 s, so the request was given up "
+                    "(set LEREC_HUB_TIMEOUT_S to wait longer)"), line
+    assert tree_digest(root) == {**before, ".lerec/push-hashes.json": tree_digest(root)[".lerec/push-hashes.json"]}
+    assert set(hub.state.files(REPO)) <= {".gitattributes"}  # nothing committed
+
+
 def test_an_upload_the_hub_refuses_is_one_line_and_commits_nothing(recorded, copy_of, hub, hub_env):
     root = copy_of(recorded)
     hub.state.reject_uploads = True

@@ -18,6 +18,8 @@ from lerec.dataset.format import CODEBASE_VERSION
 from lerec.errors import HubError, SettingsError, one_line
 
 # The Hub's rule for a namespace and a repo name (huggingface_hub's validate_repo_id, without the length limit).
+TIMEOUT_ENV = "LEREC_HUB_TIMEOUT_S"
+DEFAULT_TIMEOUT_S = 300.0
 _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
@@ -40,7 +42,31 @@ def import_hub() -> Any:
         raise SettingsError("the Hugging Face Hub needs huggingface_hub: pip install 'lerec[hub]'") from None
     for name in ("httpx", "httpx2"):  # one INFO line per request otherwise
         logging.getLogger(name).setLevel(logging.WARNING)
+    _give_timeouts(huggingface_hub.get_session())
     return huggingface_hub
+
+
+def hub_timeout_s() -> float:
+    """Seconds a Hub connection may stay silent: ``$LEREC_HUB_TIMEOUT_S``, else 300."""
+    text = os.environ.get(TIMEOUT_ENV, "")
+    try:
+        value = float(text) if text else DEFAULT_TIMEOUT_S
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise SettingsError(f"{TIMEOUT_ENV}={text!r}: must be a number of seconds > 0")
+    return value
+
+
+def _give_timeouts(client: Any) -> None:
+    """huggingface_hub's shared client waits for ever where a request names no timeout (uploads, commits), so a
+    network that goes silent would hang a push: such requests get :func:`hub_timeout_s` (connecting: at most
+    30 s). A client made with timeouts of its own (``huggingface_hub.set_client_factory``) keeps them."""
+    timeout = getattr(client, "timeout", None)
+    if timeout is None or timeout.read is not None:
+        return
+    seconds = hub_timeout_s()
+    client.timeout = type(timeout)(seconds, connect=min(seconds, 30.0))
 
 
 def download_folder(repo_id: str, revision: str) -> Path:
@@ -77,6 +103,9 @@ def _describe(exc: BaseException, hf: Any, revision: str | None) -> str | None:
         return f"the Hub answered {status}: {one_line(exc).split(' for url')[0]}"
     if isinstance(exc, errors.OfflineModeIsEnabled):
         return "HF_HUB_OFFLINE=1 forbids reaching the Hub"
+    if _transport_error(exc) and "Timeout" in type(exc).__name__ and "Connect" not in type(exc).__name__:
+        return (f"{hf.constants.ENDPOINT} went silent for {hub_timeout_s():g} s, so the request was given up "
+                f"(set {TIMEOUT_ENV} to wait longer)")
     if _transport_error(exc):
         return f"{hf.constants.ENDPOINT} does not answer ({one_line(exc)})"
     return None
