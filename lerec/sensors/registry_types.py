@@ -1,30 +1,11 @@
-"""The record a plugin returns to describe one sensor type."""
+"""The record a plugin returns to describe one sensor type (:class:`~lerec.plugins.device_types.DeviceType`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from lerec.plugins.device_types import DeviceType, FoundDevice
 
-import attrs
-
-from lerec.sensors.base import Sensor
+FoundSensor = FoundDevice  # a connected sensor: the options to paste into --sensors
 
 
-@attrs.define(frozen=True)
-class FoundSensor:
-    """A connected device as ``find`` reports it: a label and the options to paste into ``--sensors``."""
-
-    label: str
-    options: dict[str, Any]
-
-
-@attrs.define(frozen=True)
-class SensorType:
-    """A sensor type: ``name`` (the ``type:`` users write), its attrs ``config_class``, a ``create(name, config)``
-    factory and an optional ``find()`` listing connected devices (blocking calls are allowed there)."""
-
-    name: str
-    config_class: type
-    create: Callable[[str, Any], Sensor]
-    find: Callable[[], list[FoundSensor]] | None = None
-    description: str = ""
+class SensorType(DeviceType):
+    """A sensor type, whose ``create(name, config)`` returns a :class:`~lerec.sensors.base.Sensor`."""
