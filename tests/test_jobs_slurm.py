@@ -131,18 +131,7 @@ def test_a_job_started_inside_a_slurm_allocation_runs(slurm_cluster, recorded, t
     assert f"{recorded}: OK" in outer.read_text(), outer.read_text()[-3000:] + slurm_logs(tmp_path)
 
 
-@pytest.fixture
-def sigint_reaches_children():
-    """A suite started in the background by a non-interactive shell (``nohup ./scripts/test.sh &``) ignores SIGINT,
-    and its children inherit SIG_IGN: the command under test would never see the Ctrl-C sent to it. The children of a
-    process with a Python handler start with the default instead."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
-def test_ctrl_c_on_the_submitting_command_cancels_its_job_array(slurm_cluster, recorded, tmp_path,  # noqa: F811
-                                                                sigint_reaches_children):
+def test_ctrl_c_on_the_submitting_command_cancels_its_job_array(slurm_cluster, recorded, tmp_path):  # noqa: F811
     """Otherwise the array runs on, and a rerun submits the same ranks beside it, into the same staging."""
     blocker = unique("lerec-blocker")  # both CPUs taken: the job's array stays pending until cancelled
     subprocess.run(["sbatch", "--partition", PARTITION, "--cpus-per-task", "2", "--job-name", blocker,
