@@ -139,9 +139,9 @@ class Recorder(EpisodeControls, EpisodeLabelling):
         use: a camera silent for longer ends the episode with a CameraError (default: 10 periods of the camera or
         of the dataset clock, whichever is slower, at least 2 s). ``sensors`` maps sensor names to configs of
         installed sensor types (``SyntheticImuConfig(hz=200)``, a plugin's), each recorded at its own rate from
-        each episode's first tick to its end. The settings (``fps`` to ``max_frame_age_s``) are
-        :class:`~lerec.recording.session_config.SessionConfig`'s fields, whose help they have; they are checked
-        before anything is opened or written.
+        each episode's first tick to its end. The keywords that are neither devices, sensors nor encoders (``fps``,
+        ``robot_type``, ``video``, ...) are :class:`~lerec.recording.session_config.SessionConfig`'s fields, with
+        their help. Settings are checked before anything is opened or written.
         """
         sensors = check_sensors(sensors)
         if not cameras:
