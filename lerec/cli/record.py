@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,30 +14,22 @@ from lerec.cli.camera_options import DEFAULT_CAMERAS, parse_camera_settings
 from lerec.cli.cues import Cues, add_cue_arguments
 from lerec.cli.device_options import device_config
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_changes_from_args, encoder_config_from_args
+from lerec.cli.interrupts import Interrupts
 from lerec.cli.keyboard import HELP as KEYS_HELP
 from lerec.cli.keyboard import keyboard_available, read_commands
 from lerec.cli.lerobot_flags import add_lerobot_arguments, check_lerobot_flags
-from lerec.cli.lerobot_flags import flag_bool as _bool
 from lerec.cli.live_display import add_display_arguments, display_settings, start_live_display
 from lerec.cli.sensor_options import EXAMPLE as SENSORS_EXAMPLE
 from lerec.cli.sensor_options import parse_sensors
 from lerec.cli.record_display import show_status
 from lerec.cli.record_push import add_push_arguments, check_push_settings, session_push
 from lerec.cli.record_web import DEFAULT_ADDRESS, LiveWeb, parse_address
+from lerec.cli.session_flags import add_session_arguments, check_session_flags, root_of, session_values
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, LerecError, SettingsError, single_error
 from lerec.recording import Recorder
 from lerec.recording.session_setup import resumed_encoder
-from lerec.recording.settings import (
-    check_encoder_threads,
-    check_episode_length,
-    check_fps,
-    check_no_dataset,
-    check_queue_maxsize,
-    check_root,
-    check_seconds,
-    check_task,
-)
+from lerec.recording.settings import check_episode_length, check_no_dataset, check_root, check_seconds, check_task
 from lerec.robots import SyntheticRobotConfig, SyntheticTeleopConfig
 
 
@@ -57,30 +47,13 @@ def register(subparsers) -> None:
     d = p.add_argument_group("dataset")
     d.add_argument("--dataset.root", dest="root", help="dataset folder (default: $HF_LEROBOT_HOME/REPO_ID)")
     d.add_argument("--dataset.repo_id", dest="repo_id", default="local/lerec_demo", help="default: local/lerec_demo")
-    d.add_argument("--dataset.fps", dest="fps", type=int, default=30, help="dataset clock (default: 30)")
     d.add_argument("--dataset.num_episodes", dest="num_episodes", type=int, default=2, help="default: 2")
     d.add_argument("--dataset.episode_time_s", dest="episode_time_s", type=float, default=10.0, help="default: 10")
     d.add_argument("--dataset.reset_time_s", dest="reset_time_s", type=float, default=0.0,
                    help="pause between episodes (default: 0)")
     d.add_argument("--dataset.single_task", dest="task", default=None,
                    help="the task of every episode, e.g. 'pick the cube' (required unless every device is synthetic)")
-    d.add_argument("--dataset.encoder_threads", dest="encoder_threads", type=int, default=None,
-                   help="threads per encoder (default: the cores shared among the streams, at least 1 each)")
-    d.add_argument("--dataset.encoder_queue_maxsize", dest="encoder_queue_maxsize", type=int, default=10,
-                   help="frames per stream held in memory before spilling to disk (default: 10)")
-    d.add_argument("--dataset.streaming_encoding", dest="streaming_encoding", type=_bool, default=True,
-                   help="encode while recording (default: true); false encodes after each episode")
-    d.add_argument("--dataset.video", dest="video", type=_bool, default=True,
-                   help="store cameras as videos (default: true); false stores PNG images in the parquet")
-    d.add_argument("--dataset.convert_depth", dest="convert_depth", type=_bool, default=True,
-                   help="depth is captured losslessly with FFV1 (fast) and converted to LeRobot's lossless HEVC when "
-                   "the session ends (default: true); false leaves that to `lerec convert-depth`")
-    d.add_argument("--dataset.max_frame_age_s", dest="max_frame_age_s", type=float, default=None,
-                   help="a camera whose newest frame is older than this ends the episode with an error (default: "
-                   "10 periods of the camera or the dataset, the slower, at least 2 s); per camera: "
-                   "max_frame_age_s in --cameras")
-    d.add_argument("--resume", type=_bool, nargs="?", const=True, default=False, metavar="true|false",
-                   help="(bare --resume means true) add episodes to an existing dataset (same fps, cameras and encoder settings)")
+    add_session_arguments(d)  # --dataset.fps, --dataset.video, --resume, ... (SessionConfig)
     add_push_arguments(d)
     p.add_argument("--cameras", default=DEFAULT_CAMERAS,
                    help="cameras as YAML/JSON, or a file: '{front: {type: synthetic, width: 640, height: 480, fps: 30}}'")
@@ -103,13 +76,6 @@ def register(subparsers) -> None:
     add_display_arguments(p)
     add_lerobot_arguments(p)
     p.set_defaults(func=run)
-
-
-def _root(args) -> Path:
-    if args.root is not None:
-        return Path(args.root)
-    home = Path(os.environ.get("HF_LEROBOT_HOME", Path.home() / ".cache/huggingface/lerobot"))
-    return home / args.repo_id
 
 
 def _encoder(args, root: Path, prefix: str, config_cls: type) -> Any:
@@ -149,57 +115,10 @@ def devices(args) -> tuple[object | None, object | None]:
     return robot, teleop
 
 
-class _Interrupts:
-    """Ctrl-C (or SIGTERM) once ends the episode, saves it and stops; twice abandons the episode being saved (every
-    file it changed put back) and exits at once. Before the session has started, once stops the set-up.
-
-    The handlers are Python's own, installed before the event loop starts and kept until the command returns (then
-    ignored, once a signal came): no Ctrl-C, however late, raises ``KeyboardInterrupt`` in the middle of a write or
-    kills the interpreter's exit. They hand the signal to the event loop, which acts on it between two steps."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self):
-        self.count = 0
-        self.recorder: Recorder | None = None
-        self.setup: anyio.CancelScope | None = None  # the session's set-up, which one Ctrl-C cancels
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._previous: dict[int, Any] = {}
-
-    def install(self) -> None:
-        self._previous = {sig: signal.signal(sig, self._on_signal) for sig in self.SIGNALS}
-
-    def uninstall(self) -> None:
-        for sig, handler in self._previous.items():
-            # Once the user interrupted, the command is ending: a later Ctrl-C must not kill its exit (the
-            # interpreter resets Python handlers to the default, which kills, as it finalizes; it keeps SIG_IGN).
-            signal.signal(sig, signal.SIG_IGN if self.count else handler)
-
-    def _on_signal(self, signum, frame) -> None:
-        self.count += 1
-        loop = self.loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._act, self.count)
-
-    def _act(self, count: int) -> None:
-        rec = self.recorder
-        if rec is None:
-            self.setup.cancel()
-        elif rec.status.phase == "converting depth" and count == 1:
-            print("\nconverting depth (Ctrl-C again to stop; the depth then stays FFV1 and "
-                  "`lerec convert-depth` converts it later)", file=sys.stderr)
-        elif count == 1:
-            print("\nstopping: saving the current episode (Ctrl-C again to abort it)", file=sys.stderr)
-            rec.stop()
-        else:
-            print("\naborting: abandoning the episode being saved", file=sys.stderr)
-            rec.abort()
-
-
-async def _record(args, interrupts: _Interrupts) -> int:
+async def _record(args, interrupts: Interrupts) -> int:
     cameras, per_camera = parse_camera_settings(args.cameras)
     max_frame_age_s = {name: per_camera[name].get("max_frame_age_s", args.max_frame_age_s) for name in cameras}
-    root = _root(args)
+    root = root_of(args)
     rgb = _encoder(args, root, "dataset.rgb_encoder", RGBEncoderConfig)
     depth = _encoder(args, root, "dataset.depth_encoder", DepthEncoderConfig)
     robot, teleop = devices(args)
@@ -224,15 +143,13 @@ async def _record(args, interrupts: _Interrupts) -> int:
     return 0
 
 
-async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_frame_age_s, interrupts: _Interrupts):
+async def _record_session(args, root, cameras, rgb, depth, robot, teleop, max_frame_age_s, interrupts: Interrupts):
     """Record the episodes; (episodes before, episodes after), or (None, None) if stopped while setting up."""
     with interrupts.setup:
+        settings = {**session_values(args), "max_frame_age_s": max_frame_age_s}
         async with session_push(args, root, interrupts) as push, Recorder.create(
-            root, args.fps, cameras, rgb_encoder=rgb, depth_encoder=depth,
-            encoder_threads=args.encoder_threads, encoder_queue_maxsize=args.encoder_queue_maxsize,
-            streaming_encoding=args.streaming_encoding, video=args.video, resume=args.resume,
-            convert_depth=args.convert_depth, robot=robot, teleop=teleop, max_frame_age_s=max_frame_age_s,
-            sensors=args.sensor_configs,
+            root, cameras=cameras, rgb_encoder=rgb, depth_encoder=depth, robot=robot, teleop=teleop,
+            sensors=args.sensor_configs, **settings,
         ) as rec:
             interrupts.recorder = rec
             first = rec.num_episodes
@@ -285,20 +202,16 @@ def check_settings(args) -> None:
     display_settings(args)
     if args.num_episodes < 1:
         raise SettingsError(f"--dataset.num_episodes={args.num_episodes}: record at least 1 episode")
-    fps = check_fps(args.fps, "--dataset.fps")
+    fps = check_session_flags(args)["fps"]  # --dataset.encoder_threads, --dataset.max_frame_age_s, ... too
     check_episode_length(args.episode_time_s, fps, "--dataset.episode_time_s")
     check_seconds(args.reset_time_s, "--dataset.reset_time_s")
     if args.task is not None:
         check_task(args.task, "--dataset.single_task")
     args.sensor_configs = parse_sensors(getattr(args, "sensors", None))  # built here: every option checked
-    check_encoder_threads(args.encoder_threads, "--dataset.encoder_threads")
-    check_queue_maxsize(args.encoder_queue_maxsize, "--dataset.encoder_queue_maxsize")
-    if args.max_frame_age_s is not None:
-        check_seconds(args.max_frame_age_s, "--dataset.max_frame_age_s", above_zero=True)
     if args.web is not None:
         parse_address(args.web)
     option = "--dataset.root" if args.root is not None else "--dataset.repo_id"
-    root = check_root(args.root if args.root is not None else _root(args), option)  # "" is refused, not "."
+    root = check_root(args.root if args.root is not None else root_of(args), option)  # "" is refused, not "."
     if not args.resume:
         check_no_dataset(root, option, "--resume")
     check_push_settings(args)
@@ -306,7 +219,7 @@ def check_settings(args) -> None:
 
 def run(args) -> int:
     check_settings(args)
-    interrupts = _Interrupts()
+    interrupts = Interrupts()
     interrupts.install()
     try:
         return anyio.run(_record, args, interrupts)

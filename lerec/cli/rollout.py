@@ -15,22 +15,17 @@ import yaml
 from lerec.cli.camera_options import DEFAULT_CAMERAS, parse_camera_settings
 from lerec.cli.device_options import device_config
 from lerec.cli.encoder_flags import add_encoder_arguments, encoder_config_from_args
+from lerec.cli.interrupts import Interrupts
 from lerec.cli.keyboard import keyboard_available, read_commands
-from lerec.cli.record import _bool, _Interrupts, _root
+from lerec.cli.lerobot_flags import flag_bool
 from lerec.cli.record_display import show_status
 from lerec.cli.record_push import add_push_arguments, check_push_settings, session_push
+from lerec.cli.session_flags import add_session_arguments, check_session_flags, root_of, session_values
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import Interrupted, LerecError, SettingsError, single_error
 from lerec.policies import registry as policy_registry
 from lerec.recording.rollout import STRATEGIES, Rollout, RolloutSettings
-from lerec.recording.settings import (
-    check_encoder_threads,
-    check_episode_length,
-    check_fps,
-    check_root,
-    check_seconds,
-    check_task,
-)
+from lerec.recording.settings import check_episode_length, check_root, check_seconds, check_task
 from lerec.recording.rollout_rows import RolloutControls
 from lerec.robots import SyntheticRobotConfig, SyntheticTeleopConfig
 
@@ -41,6 +36,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the branch
         raise
     live_display = None
 
+SESSION_FLAGS = ("fps", "encoder_threads", "video", "resume")  # of SessionConfig's flags, those rollout takes
 KEYS = {b" ": "pause", b"\t": "correct", b"s": "highlight"}
 KEYS_HELP = ("keys: space pauses the policy (again: resumes), Tab takes over with the teleop (again: hands back), "
              "s starts a highlight with the seconds before (again: saves it), -> or n ends the episode, <- or r "
@@ -79,22 +75,17 @@ def register(subparsers) -> None:
     if live_display is not None:
         live_display.add_display_arguments(p)
     else:
-        p.add_argument("--display_data", type=_bool, nargs="?", const=True, default=False, metavar="true|false",
+        p.add_argument("--display_data", type=flag_bool, nargs="?", const=True, default=False, metavar="true|false",
                        help="show the cameras and values live (not supported by rollout yet)")
     d = p.add_argument_group("dataset")
     d.add_argument("--dataset.root", dest="root", help="dataset folder (default: $HF_LEROBOT_HOME/REPO_ID)")
     d.add_argument("--dataset.repo_id", dest="repo_id", default="local/rollout_demo",
                    help="default: local/rollout_demo")
-    d.add_argument("--dataset.fps", dest="fps", type=int, default=30, help="the clock (default: 30)")
     d.add_argument("--dataset.num_episodes", dest="num_episodes", type=int, default=1, help="default: 1")
     d.add_argument("--dataset.episode_time_s", dest="episode_time_s", type=float, default=10.0, help="default: 10")
     d.add_argument("--dataset.reset_time_s", dest="reset_time_s", type=float, default=0.0, help="default: 0")
     d.add_argument("--dataset.single_task", dest="task", default="policy rollout", help="the task of every episode")
-    d.add_argument("--dataset.encoder_threads", dest="encoder_threads", type=int, default=None,
-                   help="threads per encoder (default: the cores shared among the streams)")
-    d.add_argument("--dataset.video", dest="video", type=_bool, default=True, help="videos (default) or PNG images")
-    d.add_argument("--resume", type=_bool, nargs="?", const=True, default=False, metavar="true|false",
-                   help="add episodes to an existing dataset")
+    add_session_arguments(d, SESSION_FLAGS)
     add_push_arguments(d)  # sentry's uploads while it records: --dataset.push_to_hub=true --dataset.push_every=N
     p.add_argument("--cameras", default=DEFAULT_CAMERAS, help="cameras as YAML/JSON, or a file (as lerec record)")
     p.add_argument("--robot", default=None, metavar="SPEC", help="the robot, as lerec record's --robot "
@@ -135,7 +126,7 @@ def settings_of(args) -> RolloutSettings:
                            _rename_map(args.rename_map), args.ring_buffer_seconds)
 
 
-async def _rollout(args, interrupts: _Interrupts, settings: RolloutSettings, policy: Any) -> int:
+async def _rollout(args, interrupts: Interrupts, settings: RolloutSettings, policy: Any) -> int:
     dotted = getattr(args, "dotted", None) or {}
     cameras, _ = parse_camera_settings(args.cameras)
     robot = device_config("robot", args.robot, dotted.get("robot")) or SyntheticRobotConfig()
@@ -144,14 +135,13 @@ async def _rollout(args, interrupts: _Interrupts, settings: RolloutSettings, pol
         teleop = SyntheticTeleopConfig()
     rgb = encoder_config_from_args(args, "dataset.rgb_encoder", RGBEncoderConfig)
     depth = encoder_config_from_args(args, "dataset.depth_encoder", DepthEncoderConfig)
-    root = _root(args)
+    root = root_of(args)
     controls = RolloutControls()
     interrupts.setup = anyio.CancelScope()
     interrupts.loop = asyncio.get_running_loop()
     if args.display_data and (live_display is None or settings.strategy in ("base", "highlight")):
         print("lerec rollout: --display_data is not supported yet here; running without it", file=sys.stderr)
-    options = dict(rgb_encoder=rgb, depth_encoder=depth, encoder_threads=args.encoder_threads, video=args.video,
-                   resume=args.resume)
+    options = dict(rgb_encoder=rgb, depth_encoder=depth, **session_values(args, SESSION_FLAGS))
     try:
         saved = await _episodes(args, interrupts, settings, policy, cameras, robot, teleop, root, controls, options)
     except BaseExceptionGroup as group:
@@ -167,7 +157,7 @@ async def _episodes(args, interrupts, settings, policy, cameras, robot, teleop, 
     saved = []
     with interrupts.setup:
         async with session_push(args, root, interrupts) as push, Rollout.create(
-                robot, policy, cameras, settings, teleop=teleop, controls=controls, root=root, fps=args.fps,
+                robot, policy, cameras, settings, teleop=teleop, controls=controls, root=root,
                 **options) as rollout:
             interrupts.recorder = rollout.recorder
             async with anyio.create_task_group() as tg:
@@ -206,13 +196,12 @@ def check_settings(args) -> None:
     """The dataset flags' values, before a camera opens or a file is written (SettingsError names the flag)."""
     if args.num_episodes < 1:
         raise SettingsError(f"--dataset.num_episodes={args.num_episodes}: record at least 1 episode")
-    fps = check_fps(args.fps, "--dataset.fps")
+    fps = check_session_flags(args, SESSION_FLAGS)["fps"]  # --dataset.encoder_threads too
     check_episode_length(args.episode_time_s, fps, "--dataset.episode_time_s")
     check_seconds(args.reset_time_s, "--dataset.reset_time_s")
     check_push_settings(args)
     check_task(args.task, "--dataset.single_task")
-    check_encoder_threads(args.encoder_threads, "--dataset.encoder_threads")
-    check_root(args.root if args.root is not None else _root(args),
+    check_root(args.root if args.root is not None else root_of(args),
                "--dataset.root" if args.root is not None else "--dataset.repo_id")
     if live_display is not None:
         live_display.display_settings(args)
@@ -222,10 +211,10 @@ def run(args) -> int:
     if args.strategy != "base":
         check_settings(args)
     else:
-        check_fps(args.fps, "--dataset.fps")
+        check_session_flags(args, ("fps",))
     settings = settings_of(args)
     policy = policy_config((getattr(args, "dotted", None) or {}).get("policy"))
-    interrupts = _Interrupts()
+    interrupts = Interrupts()
     interrupts.install()
     try:
         return anyio.run(_rollout, args, interrupts, settings, policy)

@@ -41,7 +41,8 @@ from lerec.recording.robot_loop import RobotRows, StepRows, check_devices, drive
 from lerec.recording.row_check import RowCheck
 from lerec.recording.status import RecorderStatus
 from lerec.recording.sensor_session import SessionSensors, check_sensors
-from lerec.recording.settings import check_session, check_task
+from lerec.recording.session_config import SessionConfig
+from lerec.recording.settings import check_root, check_task
 from lerec.recording.session_setup import check_resume, numeric_features, resumed_encoder, threads_per_stream
 from lerec.recording.sources import Source, resolve_sources
 from lerec.recording.stream_encoder import StreamEncoder
@@ -55,12 +56,12 @@ Step = Callable[[], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
 class Recorder(EpisodeControls, EpisodeLabelling):
     """Records episodes into a dataset. Create with ``async with Recorder.create(...) as rec``."""
 
-    def __init__(self, root: Path, fps: int, camera_configs: Mapping[str, Any], features, *, robot_type,
-                 rgb_encoder, depth_encoder, encoder_threads, encoder_queue_maxsize, streaming_encoding, video,
-                 resume, camera_timeout_s, robot=None, teleop=None, max_frame_age_s=None, sensors=None):
+    def __init__(self, root: Path, config: SessionConfig, camera_configs: Mapping[str, Any], features, *,
+                 rgb_encoder, depth_encoder, robot=None, teleop=None, sensors=None):
         self.root = Path(root)
+        self.config = config  # max_frame_age_s by camera name (SessionConfig.for_cameras)
         self.sensors = SessionSensors(sensors or {})
-        self.fps = int(fps)
+        self.fps = int(config.fps)
         self.camera_configs = dict(camera_configs)
         self.robot = robot_registry.create("robot", robot) if robot is not None else None
         self.teleop = robot_registry.create("teleop", teleop) if teleop is not None else None
@@ -70,20 +71,14 @@ class Recorder(EpisodeControls, EpisodeLabelling):
                              "do not pass features= with robot=")
         self.declared_features = numeric_features(self._robot_features() if self.robot else features)
         self.infer_features = features is None and self.robot is None
-        self.robot_type = robot_type or (self.robot.name if self.robot else None)
-        if resume:  # settings not given are the dataset's, as it says
+        self.robot_type = config.robot_type or (self.robot.name if self.robot else None)
+        if config.resume:  # settings not given are the dataset's, as it says
             rgb_encoder = rgb_encoder or resumed_encoder(self.root, False)
             depth_encoder = depth_encoder or resumed_encoder(self.root, True)
         self.rgb_encoder = rgb_encoder or RGBEncoderConfig()
         self.depth_encoder = depth_encoder or DepthEncoderConfig()
-        self.encoder_threads = encoder_threads  # None: the codec's choice when converting depth
-        self.stream_threads = encoder_threads  # each stream's encoder while recording (None: cores / streams)
-        self.encoder_queue_maxsize = encoder_queue_maxsize
-        self.streaming_encoding = streaming_encoding
-        self.video = video
-        self.resume = resume
-        self.camera_timeout_s = camera_timeout_s
-        self.max_frame_age_s = max_frame_age_s or {}  # per camera name; None: default_frame_age_s
+        self.encoder_threads = config.encoder_threads  # None: the codec's choice when converting depth
+        self.stream_threads = config.encoder_threads  # each stream's encoder while recording (None: cores / streams)
         self.readers: dict[str, CameraReader] = {}
         self.sources: dict[str, Source] = {}
         # Depth features recorded with FFV1 for real time, and how they read once converted to HEVC.
@@ -144,18 +139,19 @@ class Recorder(EpisodeControls, EpisodeLabelling):
         use: a camera silent for longer ends the episode with a CameraError (default: 10 periods of the camera or
         of the dataset clock, whichever is slower, at least 2 s). ``sensors`` maps sensor names to configs of
         installed sensor types (``SyntheticImuConfig(hz=200)``, a plugin's), each recorded at its own rate from
-        each episode's first tick to its end. Settings are checked before anything is opened or written.
+        each episode's first tick to its end. The keywords that are neither devices, sensors nor encoders (``fps``,
+        ``robot_type``, ``video``, ...) are :class:`~lerec.recording.session_config.SessionConfig`'s fields, with
+        their help. Settings are checked before anything is opened or written.
         """
         sensors = check_sensors(sensors)
         if not cameras:
             raise SettingsError("no cameras: pass at least one, e.g. {'front': SyntheticCameraConfig()}")
-        root, fps, limits = check_session(root, fps, cameras, encoder_threads, encoder_queue_maxsize,
-                                          camera_timeout_s, max_frame_age_s)
-        rec = cls(root, fps, cameras, features, robot_type=robot_type, rgb_encoder=rgb_encoder,
-                  depth_encoder=depth_encoder, encoder_threads=encoder_threads,
-                  encoder_queue_maxsize=encoder_queue_maxsize, streaming_encoding=streaming_encoding,
-                  video=video, resume=resume, camera_timeout_s=camera_timeout_s, robot=robot, teleop=teleop,
-                  max_frame_age_s=limits, sensors=sensors)
+        config = SessionConfig(fps=fps, encoder_threads=encoder_threads, encoder_queue_maxsize=encoder_queue_maxsize,
+                               streaming_encoding=streaming_encoding, video=video, convert_depth=convert_depth,
+                               max_frame_age_s=max_frame_age_s, resume=resume, camera_timeout_s=camera_timeout_s,
+                               robot_type=robot_type).for_cameras(cameras)
+        rec = cls(check_root(root), config, cameras, features, rgb_encoder=rgb_encoder, depth_encoder=depth_encoder,
+                  robot=robot, teleop=teleop, sensors=sensors)
         with contextlib.ExitStack() as rec._held:  # the dataset's lock, from before the dataset is touched
             try:
                 try:
@@ -178,7 +174,7 @@ class Recorder(EpisodeControls, EpisodeLabelling):
                 for reader in rec.readers.values():
                     if reader.error and not reader.error_raised:
                         log.warning("%s (after the last episode's frames)", reader.error)
-                if rec.writer is not None and convert_depth and rec.depth_to_convert:
+                if rec.writer is not None and config.convert_depth and rec.depth_to_convert:
                     await rec.convert_depth()
             finally:
                 if rec.writer is not None:  # every task and thread of the session has ended
@@ -195,25 +191,25 @@ class Recorder(EpisodeControls, EpisodeLabelling):
         if self.encoder_threads is None:
             self.stream_threads = threads_per_stream(sum(len(r.streams) for r in self.readers.values()))
         sources = await resolve_sources(self.readers, self.rgb_encoder, self.depth_encoder, fps=self.fps,
-                                        video=self.video, stream_threads=self.stream_threads,
-                                        max_frame_age_s=self.max_frame_age_s)
+                                        video=self.config.video, stream_threads=self.stream_threads,
+                                        max_frame_age_s=self.config.max_frame_age_s)
         self.sources, self.depth_to_convert = sources.by_key, sources.depth_to_convert
         features = {**sources.features, **self.declared_features}
         self._held.enter_context(dataset_lock(self.root, "lerec record"))
-        if self.resume and (self.root / fmt.INFO_PATH).exists():
+        if self.config.resume and (self.root / fmt.INFO_PATH).exists():
             self.writer = await anyio.to_thread.run_sync(DatasetWriter.resume, self.root)
             converted = depth_deferral.as_converted(features, self.writer.meta.features, self.depth_to_convert)
             check_resume(self.writer.meta.info, self.fps, converted, str(self.root))
             self.infer_features = False
         else:
             self.writer = await anyio.to_thread.run_sync(
-                lambda: DatasetWriter.create(self.root, self.fps, features, self.robot_type, self.video)
+                lambda: DatasetWriter.create(self.root, self.fps, features, self.robot_type, self.config.video)
             )
         self._limiter = anyio.CapacityLimiter(max(2, len(self.sources)))
         await anyio.to_thread.run_sync(self.sensors.declare, self.root, bool(self.writer.meta.episodes))
         for reader in self.readers.values():
-            await reader.wait_first_frames(self.camera_timeout_s)
-        await self.sensors.wait_first_batches(self.camera_timeout_s)
+            await reader.wait_first_frames(self.config.camera_timeout_s)
+        await self.sensors.wait_first_batches(self.config.camera_timeout_s)
 
     def _hint_depth_conversion(self) -> None:
         """A session ending on an error leaves depth in FFV1, which LeRobot cannot read: say how to convert it."""
@@ -321,8 +317,8 @@ class Recorder(EpisodeControls, EpisodeLabelling):
 
     def _stream_encoder(self, src: Source, index: int) -> StreamEncoder:
         return src.encoder(self.fps, self.writer.staging, index, encoder_threads=self.stream_threads,
-                           memory_frames=self.encoder_queue_maxsize if self.streaming_encoding else 0,
-                           limiter=self._limiter, as_images=not self.video)
+                           memory_frames=self.config.encoder_queue_maxsize if self.config.streaming_encoding else 0,
+                           limiter=self._limiter, as_images=not self.config.video)
 
     async def _record(self, task, index, length, source, encoders: dict[str, StreamEncoder]) -> EpisodeReport:
         """Record the episode and save it; what ended it early is raised, with its save abandoned."""
@@ -335,7 +331,7 @@ class Recorder(EpisodeControls, EpisodeLabelling):
             async with anyio.create_task_group() as tg:
                 for encoder in encoders.values():
                     tg.start_soon(encoder.backlog.run_spiller)
-                    if self.streaming_encoding:
+                    if self.config.streaming_encoding:
                         tg.start_soon(encoder.run)
                 sensors.start_soon(tg)
                 ticks = await run_ticks(self, self.status, self.sources, encoders, source, task=task, index=index,
@@ -344,7 +340,7 @@ class Recorder(EpisodeControls, EpisodeLabelling):
                 for encoder in encoders.values():
                     encoder.backlog.close()
                 self.status.phase = "encoding"
-                if not self.streaming_encoding:
+                if not self.config.streaming_encoding:
                     for encoder in encoders.values():
                         tg.start_soon(encoder.run)
                 tg.start_soon(self.status.follow_draining, encoders)

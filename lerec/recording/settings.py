@@ -110,21 +110,21 @@ def check_frame_age_limits(limits: float | Mapping[str, float | None] | None, ca
     if unknown:
         raise SettingsError(f"{option}: no camera {', '.join(map(repr, unknown))}; the cameras are "
                             f"{', '.join(map(repr, cameras))}")
-    for name, limit in limits.items():
-        if limit is not None:
-            check_seconds(limit, f"{option} of camera {name!r}", above_zero=True)
+    check_frame_ages(limits, option)
     return {name: limits.get(name) for name in cameras}
 
 
-def check_session(root: Any, fps: Any, cameras: Mapping[str, Any], encoder_threads: Any, encoder_queue_maxsize: Any,
-                  camera_timeout_s: Any, max_frame_age_s: Any) -> tuple[Path, int, dict[str, float | None]]:
-    """``Recorder.create``'s arguments checked: the root, the fps and the frame age limits by camera."""
-    fps = check_fps(fps)
-    check_camera_names(cameras)
-    check_encoder_threads(encoder_threads)
-    check_queue_maxsize(encoder_queue_maxsize)
-    check_seconds(camera_timeout_s, "camera_timeout_s", above_zero=True)
-    return check_root(root), fps, check_frame_age_limits(max_frame_age_s, cameras)
+def check_frame_ages(limits: Any, option: str = "max_frame_age_s") -> Any:
+    """None (the default), seconds > 0, or a mapping camera name -> either (its names are checked against the
+    cameras by :func:`check_frame_age_limits`)."""
+    for name, limit in limits.items() if isinstance(limits, Mapping) else [(None, limits)]:
+        if limit is not None:
+            check_seconds(limit, option if name is None else f"{option} of camera {name!r}", above_zero=True)
+    return limits
+
+
+def check_timeout(seconds: Any, option: str = "camera_timeout_s") -> float:
+    return check_seconds(seconds, option, above_zero=True)
 
 
 def default_frame_age_s(stream_fps: float, dataset_fps: int) -> float:
