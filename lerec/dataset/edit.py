@@ -160,6 +160,14 @@ def encoded_features(reader: DatasetReader, plan: Mapping[str, RGBEncoderConfig]
     return features
 
 
+def note_encoding(features: dict[str, Any], plan: Mapping[str, RGBEncoderConfig],
+                  facts: Mapping[str, Mapping[str, Any]]) -> None:
+    """Each encoded stream's ``info`` in ``features``: the settings of ``plan`` and the stream ``facts`` probed
+    from the first episode encoded."""
+    for key, config in plan.items():
+        features[key]["info"] = fmt.reencoded_info(features[key].get("info") or {}, config, facts[key])
+
+
 def encode_episode_streams(reader: DatasetReader, e: int, plan: Mapping[str, RGBEncoderConfig],
                            encoder_threads: int | None = None
                            ) -> tuple[dict[str, MovableEpisode], dict[str, dict[str, Any]]]:
@@ -191,9 +199,7 @@ def reencode_dataset(source: str | os.PathLike, output: str | os.PathLike, *, rg
             for e in range(reader.num_episodes):
                 videos, facts = encode_episode_streams(reader, e, plan, encoder_threads)
                 if e == 0:
-                    for key, config in plan.items():
-                        out.features[key]["info"] = fmt.reencoded_info(out.features[key].get("info") or {}, config,
-                                                                       facts[key])
+                    note_encoding(out.features, plan, facts)
                 out.add(reader, e, videos=videos)
                 progress(1)
             out.finish()

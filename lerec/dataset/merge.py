@@ -109,14 +109,20 @@ def _norm(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def merge_datasets(sources: Sequence[str | os.PathLike], output: str | os.PathLike,
-                   progress: Callable[[int], None] | None = None) -> Path:
-    """Write the episodes of ``sources``, in order, as one dataset at ``output``; returns ``output``."""
+def merge_features(sources: Sequence[str | os.PathLike], output: str | os.PathLike) -> dict[str, dict[str, Any]]:
+    """The merged dataset's features, checked before anything is written: two sources at least, ``output`` none of
+    them, and sources recorded alike (see :func:`merged_features`)."""
     if len(sources) < 2:
         raise DatasetRequestError("merge needs at least two datasets")
     check_output_not_source(output, list(sources))
     # One source open at a time: a source's metadata (its episode rows) is as large as the rows it adds.
-    features = merged_features(opened_in_turn(sources))
+    return merged_features(opened_in_turn(sources))
+
+
+def merge_datasets(sources: Sequence[str | os.PathLike], output: str | os.PathLike,
+                   progress: Callable[[int], None] | None = None) -> Path:
+    """Write the episodes of ``sources``, in order, as one dataset at ``output``; returns ``output``."""
+    features = merge_features(sources, output)
     with output_folder(output) as tmp:
         out = None
         for reader in opened_in_turn(sources):

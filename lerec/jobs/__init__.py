@@ -26,7 +26,7 @@ def _run(kind: str, sources: Sequence[Source], output: Source | None, settings: 
          options: dict[str, Any]) -> Any:
     from lerec.jobs.executors import ExecutorSettings
     from lerec.jobs.job import run_job
-    from lerec.jobs.plan import JobSpec
+    from lerec.jobs.spec import JobSpec
 
     job = {k: options.pop(k) for k in JOB_OPTIONS if k in options}
     return run_job(JobSpec(kind, sources, output, settings), ExecutorSettings(**options), **job)

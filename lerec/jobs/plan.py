@@ -1,4 +1,4 @@
-"""What a dataset job does and where its ranks keep their work: the plan, its folder and each rank's share.
+"""Where a dataset job's ranks keep their work: the plan on disk, its folder and each rank's share.
 
 A job's folder (``OUTPUT.lerec-job`` beside the output) holds ``job.json`` (the plan), ``logs/`` (datatrove's
 logs and completion markers, one per finished rank) and ``staging/rank-NNNNN/`` (what one rank made: per episode a
@@ -14,38 +14,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from lerec.dataset.atomic import write_json_atomically
 from lerec.errors import DatasetError
 
-KINDS = ("reencode", "merge", "validate", "stats")
 RESULT = "result.json"
 
 
 class JobError(DatasetError):
     """A job that cannot start, whose episode failed, or whose ranks did not all finish."""
-
-
-@attrs.define(frozen=True)
-class JobSpec:
-    """One job: its kind, the source datasets, the output folder (None for ``validate``) and its settings."""
-
-    kind: str = attrs.field(validator=attrs.validators.in_(KINDS))
-    sources: tuple[str, ...] = attrs.field(converter=lambda s: tuple(str(Path(p).resolve()) for p in s))
-    output: str | None = attrs.field(converter=lambda p: None if p is None else str(Path(p).resolve()))
-    settings: Mapping[str, Any] = attrs.field(factory=dict, converter=dict, hash=False)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "sources": list(self.sources), "output": self.output,
-                "settings": json.loads(json.dumps(self.settings))}
-
-
-def default_work_dir(spec: JobSpec) -> Path:
-    """``OUTPUT.lerec-job``, or ``SOURCE.lerec-validate`` for a job without output."""
-    if spec.output is not None:
-        return Path(spec.output + ".lerec-job")
-    return Path(spec.sources[0] + ".lerec-validate")
 
 
 def share(units: int, tasks: int, rank: int) -> range:
@@ -72,9 +48,10 @@ class WorkDir:
     def completed(self, rank: int) -> bool:
         return (self.logs / "completions" / f"{rank:05d}").exists()
 
-    def start(self, spec: JobSpec, units: Sequence[tuple[int, int]], tasks: int) -> dict[str, Any]:
-        """Write the plan, or check that the one found (a rerun) is the same job; returns the plan."""
-        plan = {**spec.to_json(), "tasks": tasks, "units": [list(u) for u in units]}
+    def start(self, job: Mapping[str, Any], units: Sequence[tuple[int, int]], tasks: int) -> dict[str, Any]:
+        """Write the plan (``job``: a JobSpec as JSON, with its units and ranks), or check that the one found (a
+        rerun) is the same job; returns the plan."""
+        plan = {**job, "tasks": tasks, "units": [list(u) for u in units]}
         path = self.root / "job.json"
         if path.exists():
             found = json.loads(path.read_text())
