@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from lerec.cameras.barcode import cell_levels, contradicting_bits
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.store.metadata import DatasetMeta
 
 
 def rows_per_episode(root: Path) -> dict[int, int]:

@@ -156,7 +156,7 @@ def record_session(seconds: float) -> None:
     import anyio
 
     from lerec import Recorder, SyntheticCameraConfig
-    from lerec.dataset.depth_conversion import pending_depth_videos
+    from lerec.dataset.writing.depth_conversion import pending_depth_videos
 
     root = Path(tempfile.mkdtemp(prefix="lerec-depth-bench-")) / "ds"
 

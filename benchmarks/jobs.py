@@ -91,7 +91,7 @@ def dataset_bytes(root: Path) -> int:
 
 
 def episodes_frames(root: Path) -> tuple[int, int]:
-    from lerec.dataset.reader import DatasetReader
+    from lerec.dataset.reading.reader import DatasetReader
 
     with DatasetReader(root) as ds:
         return ds.num_episodes, ds.num_frames
@@ -235,7 +235,7 @@ def check_reencoded(root: Path, rgb: dict) -> None:
 
 def heavy_source(args, src: Path) -> Path:
     """The source re-encoded at a low crf (same episodes, several times the bytes), cached beside it."""
-    from lerec.dataset.edit import reencode_dataset
+    from lerec.dataset.editing.edit import reencode_dataset
 
     root = src.with_name(src.name + f"-crf{args.heavy_crf}")
     if not (root / "meta/info.json").exists():

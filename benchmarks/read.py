@@ -56,7 +56,7 @@ def timed(get, indices: list[int], warmup: int) -> dict[str, float]:
 
 
 def lerec_side(root: Path, indices: list[int], warmup: int, to_float: bool, threads: int | None) -> dict[str, float]:
-    from lerec.dataset.reader import DatasetReader
+    from lerec.dataset.reading.reader import DatasetReader
 
     reader = DatasetReader(root, decode_threads=threads)
     keys = reader.video_keys

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lerec.dataset.writer import DatasetWriter
+from lerec.dataset.writing.writer import DatasetWriter
 
 CAMERAS = 3
 STATE_DIM = 6

@@ -23,9 +23,9 @@ import anyio
 import numpy as np
 
 from lerec import RGBEncoderConfig, Recorder, SyntheticCameraConfig
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.sensor_store import size_bytes
-from lerec.dataset.validate import validate
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.sensors.sensor_store import size_bytes
 from lerec.sensors.synthetic import EVENT_SPIKE, SyntheticAudioConfig, SyntheticImuConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -24,7 +24,7 @@ os.environ.setdefault("SE_AVOID_STATS", "true")
 from web_fixtures import CHROMIUM_FLAGS, browser_paths, open_page, serving, wait_for  # noqa: E402
 
 from lerec import Recorder, RGBEncoderConfig, SyntheticCameraConfig  # noqa: E402
-from lerec.dataset.labels import label_episodes  # noqa: E402
+from lerec.dataset.store.labels import label_episodes  # noqa: E402
 from lerec.web.review import Review  # noqa: E402
 
 STATE = {"observation.state": {"dtype": "float32", "shape": [3], "names": ["x", "y", "z"]},

@@ -1,6 +1,6 @@
 """lerec: record LeRobot v3.0 datasets from many cameras at once, with nothing lost.
 
-The top-level names are imported on first use, so ``import lerec.dataset.reader`` does not load the recorder.
+The top-level names are imported on first use, so ``import lerec.dataset.reading.reader`` does not load the recorder.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "DatasetReader": "lerec.dataset.reader",
+    "DatasetReader": "lerec.dataset.reading.reader",
     "DepthEncoderConfig": "lerec.encoding.config",
     "EpisodeReport": "lerec.recording",
     "RGBEncoderConfig": "lerec.encoding.config",
@@ -22,7 +22,7 @@ __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:
     from lerec.cameras.synthetic import SyntheticCameraConfig
-    from lerec.dataset.reader import DatasetReader
+    from lerec.dataset.reading.reader import DatasetReader
     from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
     from lerec.recording import EpisodeReport, Recorder
 

@@ -17,8 +17,8 @@ import av
 import numpy as np
 
 from lerec.cameras.base import Camera, Frame, StreamSpec
-from lerec.dataset import format as fmt
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.store.metadata import DatasetMeta
 
 
 class ContractViolation(AssertionError):

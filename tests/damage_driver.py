@@ -34,10 +34,10 @@ from damage_fixtures import DAMAGES, HOSTILE, flip_bytes, mutate_json  # noqa: E
 
 import lerec.cli  # noqa: E402
 from lerec.cli import main  # noqa: E402
-from lerec.dataset.lock import dataset_lock  # noqa: E402
-from lerec.dataset.reader import DatasetReader  # noqa: E402
-from lerec.dataset.validate import validate  # noqa: E402
-from lerec.dataset.writer import DatasetWriter  # noqa: E402
+from lerec.dataset.reading.reader import DatasetReader  # noqa: E402
+from lerec.dataset.reading.validate import validate  # noqa: E402
+from lerec.dataset.store.lock import dataset_lock  # noqa: E402
+from lerec.dataset.writing.writer import DatasetWriter  # noqa: E402
 from lerec.errors import LerecError  # noqa: E402
 
 

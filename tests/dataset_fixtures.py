@@ -10,8 +10,8 @@ import anyio
 import attrs
 import pytest
 
-from lerec.dataset import format as fmt
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.store.metadata import DatasetMeta
 from recording_fixtures import record, small_camera
 
 FRONT = "observation.images.front"

@@ -108,7 +108,7 @@ def lerec(*args: str, timeout_s: float = 180, limit: bool = True) -> subprocess.
 
 READ_FRAME = """
 import sys
-from lerec.dataset.reader import DatasetReader
+from lerec.dataset.reading.reader import DatasetReader
 from lerec.errors import LerecError
 try:
     with DatasetReader(sys.argv[1]) as reader:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hub_server import HubServer
-from lerec.dataset import format as fmt
+from lerec.dataset.spec import format as fmt
 
 pytest.importorskip("huggingface_hub")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.validate import validate
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.validate import validate
 
 
 def files(root: Path) -> list[Path]:

@@ -109,7 +109,7 @@ def slurm_logs(folder: Path) -> str:
 def decode_digest_step(data, rank: int = 0, world_size: int = 1, root: str = "", out: str = ""):
     """A datatrove step: each rank decodes its share of the episodes (e % world_size == rank) and writes the SHA-256
     of every decoded frame and row, one file per episode."""
-    from lerec.dataset.reader import DatasetReader
+    from lerec.dataset.reading.reader import DatasetReader
 
     with DatasetReader(root) as ds:
         for e in range(rank, ds.num_episodes, world_size):

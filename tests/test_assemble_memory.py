@@ -14,11 +14,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dataset_fixtures import recorded  # noqa: F401
-from lerec.dataset import format as fmt
-from lerec.dataset.assemble import DatasetAssembler
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.validate import validate
+from lerec.dataset.editing.assemble import DatasetAssembler
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.store.metadata import DatasetMeta
 
 ROWS_PER_EPISODES_FILE = 10  # the rows held in memory at most, the same for both sizes
 DATA_FILE_MB = 0.02  # ~6 episodes' frame rows per data file: those held are the same for both sizes too

@@ -3,7 +3,7 @@
 import json
 import threading
 
-from lerec.dataset.atomic import replace_atomically, write_json_atomically
+from lerec.dataset.store.atomic import replace_atomically, write_json_atomically
 
 
 def test_two_writers_of_one_file_never_share_a_temporary_file(tmp_path):

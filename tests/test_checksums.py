@@ -9,13 +9,13 @@ import subprocess
 import pytest
 
 from lerec.cli import main
-from lerec.dataset import format as fmt
-from lerec.dataset import checksums
-from lerec.dataset.checksums import dataset_files
-from lerec.dataset.edit import delete_episodes, split_dataset
-from lerec.dataset.merge import merge_datasets
-from lerec.dataset.validate import validate
-from lerec.dataset.writer import DatasetWriter
+from lerec.dataset.editing.edit import delete_episodes, split_dataset
+from lerec.dataset.editing.merge import merge_datasets
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.spec import checksums
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.spec.checksums import dataset_files
+from lerec.dataset.writing.writer import DatasetWriter
 from lerec.errors import DatasetError
 
 from damage_fixtures import DAMAGES, EPISODES, VIDEO, flip_bytes
@@ -132,7 +132,7 @@ def test_record_resume_refuses_a_damaged_dataset_in_one_line(tmp_path):
 
 
 def test_labels_written_after_the_recording_keep_the_checksums_right(recorded, copy_of):
-    from lerec.dataset.labels import label_episodes, read_labels
+    from lerec.dataset.store.labels import label_episodes, read_labels
 
     root = copy_of(recorded)
     before = committed_checksums(root)[EPISODES]

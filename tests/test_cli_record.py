@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.store.metadata import DatasetMeta
 
 from recording_fixtures import barcodes, episode_frames
 

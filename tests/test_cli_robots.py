@@ -13,8 +13,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from lerec.cli.keyboard import parse_keys
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.validate import validate
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.robots.synthetic import synthetic_action
 
 SMALL = "--cameras={front: {type: synthetic, width: 64, height: 48}, wrist: {type: synthetic, width: 64, height: 48}}"

@@ -10,11 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from lerec.cli import main
-from lerec.dataset.edit import delete_episodes, split_dataset
-from lerec.dataset.merge import merge_datasets
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.validate import validate
+from lerec.dataset.editing.edit import delete_episodes, split_dataset
+from lerec.dataset.editing.merge import merge_datasets
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.errors import DatasetError
 
 from damage_fixtures import DAMAGES

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from lerec.dataset.lock import dataset_lock
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.validate import validate
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.store.lock import dataset_lock
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.errors import DatasetError
 
 SMALL = "{front: {type: synthetic, width: 64, height: 48, fps: 30}}"
@@ -59,7 +59,7 @@ def test_a_second_resume_on_one_root_fails_at_once_naming_the_first(tmp_path):
 
 def test_a_killed_holder_leaves_the_dataset_free(tmp_path):
     root = tmp_path / "ds"
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from lerec.dataset.lock import dataset_lock\n"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from lerec.dataset.store.lock import dataset_lock\n"
                                f"with dataset_lock({str(root)!r}, 'holder'):\n print('held', flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"

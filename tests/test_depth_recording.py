@@ -13,17 +13,17 @@ import pytest
 from lerec import Recorder, RGBEncoderConfig, SyntheticCameraConfig
 from lerec.cameras.synthetic import synthetic_depth
 from lerec.cli import main as lerec_main
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.validate import validate
-from lerec.encoding.av_compat import mp4_takes
-from lerec.encoding.config import DepthEncoderConfig
-from lerec.encoding.depth import dequantize_depth, quantize_depth
-from lerec.dataset.depth_conversion import (
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.store.metadata import DatasetMeta
+from lerec.dataset.writing.depth_conversion import (
     JOURNAL_PATH,
     convert_dataset_depth,
     finish_pending_conversion,
     pending_depth_videos,
 )
+from lerec.encoding.av_compat import mp4_takes
+from lerec.encoding.config import DepthEncoderConfig
+from lerec.encoding.depth import dequantize_depth, quantize_depth
 from lerec.encoding.depth_transcode import iter_depth_codes, transcode_depth_video
 
 DEPTH = "observation.images.front_depth"

@@ -12,10 +12,10 @@ import pytest
 
 from lerec.cameras.synthetic import read_frame_index
 from lerec.cli import main
-from lerec.dataset.edit import split_by_fractions
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.validate import validate
+from lerec.dataset.editing.edit import split_by_fractions
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.errors import DatasetError
 
 from dataset_fixtures import DEPTH, FRONT, WRIST

@@ -3,8 +3,8 @@
 import anyio
 
 from lerec import Recorder
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.validate import validate
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.robots import SyntheticRobotConfig, SyntheticTeleopConfig
 
 from recording_fixtures import FAST_H264, STATE, CountingRobot, small_camera

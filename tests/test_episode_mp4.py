@@ -7,7 +7,7 @@ import av
 import pytest
 
 from lerec.cameras.synthetic import read_frame_index
-from lerec.dataset.episode_video import EpisodeVideoSource
+from lerec.dataset.writing.episode_video import EpisodeVideoSource
 from lerec.encoding import fmp4
 
 from test_fmp4 import CODECS, encode_episode

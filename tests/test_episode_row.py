@@ -8,11 +8,11 @@ import attrs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lerec.dataset.edit import delete_episodes
-from lerec.dataset.format import EpisodeRow, FileAddress
-from lerec.dataset.merge import merge_datasets
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.validate import validate
+from lerec.dataset.editing.edit import delete_episodes
+from lerec.dataset.editing.merge import merge_datasets
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.spec.format import EpisodeRow, FileAddress
+from lerec.dataset.store.metadata import DatasetMeta
 
 from dataset_fixtures import FRONT
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from lerec import Recorder
-from lerec.dataset.episode_save import EpisodeSave
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.writer import DatasetWriter
+from lerec.dataset.store.metadata import DatasetMeta
+from lerec.dataset.writing.episode_save import EpisodeSave
+from lerec.dataset.writing.writer import DatasetWriter
 from lerec.errors import CameraError, EncoderError, leaf_errors
 
 from recording_fixtures import FAST_H264, STATE, CountingRobot, record, small_camera

@@ -175,7 +175,7 @@ def test_a_read_only_file_system_is_one_line_without_record_resume(argv, status,
 
 
 def test_a_busy_dataset_is_a_failure_exit_1(demo, capsys):
-    from lerec.dataset.lock import dataset_lock
+    from lerec.dataset.store.lock import dataset_lock
 
     with dataset_lock(demo, "the test"):
         status, err = run(record_args(demo, "--resume"), capsys)

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lerec.cli import main
-from lerec.dataset.validate import validate
+from lerec.dataset.reading.validate import validate
 
 from test_edit import make_image_dataset
 

@@ -14,7 +14,7 @@ import anyio
 import pytest
 
 from lerec import Recorder
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.errors import CameraError
 
 from recording_fixtures import FAST_H264, STATE, CountingRobot, episode_frames, record, small_camera

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.validate import validate
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.store.metadata import DatasetMeta
 
 SMALL = "{front: {type: synthetic, width: 64, height: 48, fps: 30}, wrist: {type: synthetic, width: 64, height: 48}}"
 FAST = ["--dataset.rgb_encoder.vcodec=h264", "--dataset.rgb_encoder.preset=ultrafast"]

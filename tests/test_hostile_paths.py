@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from lerec.cli import main
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.writer import DatasetWriter
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.writing.writer import DatasetWriter
 from lerec.errors import DatasetError
 
 from dataset_fixtures import DEPTH, FRONT
@@ -153,7 +153,7 @@ def test_split_with_good_names_still_works(world, tmp_path, capsys):
 
 
 def test_confine_follows_symlinks_and_refuses_what_leads_outside(tmp_path):
-    from lerec.dataset import layout
+    from lerec.dataset.spec import layout
 
     root = tmp_path / "root"
     (root / "videos").mkdir(parents=True)

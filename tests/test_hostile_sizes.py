@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from lerec.dataset import format as fmt
-from lerec.dataset import layout
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.spec import layout
 from lerec.errors import DatasetError
 
 from dataset_fixtures import FRONT
@@ -94,9 +94,9 @@ def test_templates_that_keep_paths_apart_are_accepted(template):
 def test_a_row_beyond_the_commit_may_be_ahead_of_its_frames_and_resume_cuts_it(recorded, tmp_path):
     """A save interrupted between writing an episode's row and its frames leaves a row longer than its data file
     holds, beyond info.json's total_episodes: it loads (within a ceiling), and --resume removes it."""
-    from lerec.dataset.bounds import MAX_UNWRITTEN_LENGTH
-    from lerec.dataset.metadata import DatasetMeta
-    from lerec.dataset.writer import DatasetWriter
+    from lerec.dataset.spec.bounds import MAX_UNWRITTEN_LENGTH
+    from lerec.dataset.store.metadata import DatasetMeta
+    from lerec.dataset.writing.writer import DatasetWriter
 
     root = copy_dataset(recorded, tmp_path / "ds")
     edit_info(root, total_episodes=2, total_frames=40)
@@ -128,7 +128,7 @@ def test_a_row_beyond_the_commit_may_be_ahead_of_its_frames_and_resume_cuts_it(r
 ])
 def test_episode_rows_hold_indices_and_times_in_range(recorded, tmp_path, column, value, message):
     """Before: tracebacks (int64 overflow in numpy, NaN seeks, an IndexError in validate) or silent nonsense."""
-    from lerec.dataset.metadata import DatasetMeta
+    from lerec.dataset.store.metadata import DatasetMeta
 
     root = copy_dataset(recorded, tmp_path / "ds")
     set_episode_column(root, column, value, episode=0)

@@ -15,8 +15,8 @@ from pathlib import Path
 import yaml
 
 from hub_fixtures import closed_port, hub, hub_env, lerec, published  # noqa: F401
-from lerec.dataset import format as fmt
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.store.metadata import DatasetMeta
 
 REPO = "lerec-org/session"
 FAST = ["--dataset.rgb_encoder.vcodec=h264", "--dataset.rgb_encoder.preset=ultrafast",

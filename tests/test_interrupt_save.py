@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pyarrow.parquet as pq
 
 from lerec.cli import INTERRUPTED
-from lerec.dataset.validate import validate
+from lerec.dataset.reading.validate import validate
 
 SMALL = "{front: {type: synthetic, width: 64, height: 48, fps: 30}, wrist: {type: synthetic, width: 64, height: 48}}"
 FAST = ["--dataset.rgb_encoder.vcodec=h264", "--dataset.rgb_encoder.preset=ultrafast"]

@@ -12,11 +12,11 @@ import pytest
 
 import lerec.jobs
 from lerec.cli import main
-from lerec.dataset.edit import convert_to_video, reencode_dataset
-from lerec.dataset.merge import merge_datasets
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.stats import ImageStats
-from lerec.dataset.validate import validate
+from lerec.dataset.editing.edit import convert_to_video, reencode_dataset
+from lerec.dataset.editing.merge import merge_datasets
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.spec.stats import ImageStats
 from lerec.errors import DatasetError, SettingsError
 
 from dataset_fixtures import DEPTH, FRONT, WRIST

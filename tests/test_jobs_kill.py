@@ -15,8 +15,8 @@ import time
 import pytest
 
 import lerec.jobs
-from lerec.dataset.merge import merge_datasets
-from lerec.dataset.reader import DatasetReader
+from lerec.dataset.editing.merge import merge_datasets
+from lerec.dataset.reading.reader import DatasetReader
 from lerec.jobs.episode_work import PID_FILE
 from lerec.jobs.plan import WorkDir
 

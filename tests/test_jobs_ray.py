@@ -4,7 +4,7 @@ re-encode byte for byte. One test: starting Ray costs seconds."""
 import pytest
 
 import lerec.jobs
-from lerec.dataset.edit import reencode_dataset
+from lerec.dataset.editing.edit import reencode_dataset
 
 from jobs_fixtures import Count, assert_same_dataset
 

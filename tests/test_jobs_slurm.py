@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import lerec.jobs
-from lerec.dataset.edit import reencode_dataset
-from lerec.dataset.reader import DatasetReader
+from lerec.dataset.editing.edit import reencode_dataset
+from lerec.dataset.reading.reader import DatasetReader
 from lerec.errors import DatasetError
 
 from dataset_fixtures import FRONT

@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from lerec import Recorder
-from lerec.dataset import format as fmt
-from lerec.dataset.labels import UNCHANGED, EpisodeLabel, label_episodes, read_labels
-from lerec.dataset.lock import dataset_lock
-from lerec.dataset.tables import LABEL_TYPES
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.store.labels import UNCHANGED, EpisodeLabel, label_episodes, read_labels
+from lerec.dataset.store.lock import dataset_lock
+from lerec.dataset.store.tables import LABEL_TYPES
 from lerec.errors import DatasetError, SettingsError
 from dataset_fixtures import drop_checksums
 from recording_fixtures import FAST_H264, STATE, CountingRobot, small_camera
@@ -176,7 +176,7 @@ def test_a_folder_that_is_no_dataset_is_refused(tmp_path):
 
 
 def test_validate_names_an_episodes_file_without_the_columns_the_first_has(three_files, copy_of):
-    from lerec.dataset.validate import validate
+    from lerec.dataset.reading.validate import validate
 
     root = copy_of(three_files)
     assert validate(root) == []

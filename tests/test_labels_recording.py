@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from lerec import Recorder
-from lerec.dataset.labels import EpisodeLabel, read_labels
+from lerec.dataset.store.labels import EpisodeLabel, read_labels
 from lerec.errors import SettingsError
 from recording_fixtures import FAST_H264, STATE, CountingRobot, small_camera
 from test_cli_robots import FAST, SMALL, Terminal

@@ -8,10 +8,10 @@ import shutil
 import pytest
 
 from lerec.cli import main
-from lerec.dataset.edit import delete_episodes, reencode_dataset, split_dataset
-from lerec.dataset.labels import EpisodeLabel, label_episodes, read_labels
-from lerec.dataset.merge import merge_datasets
-from lerec.dataset.validate import validate
+from lerec.dataset.editing.edit import delete_episodes, reencode_dataset, split_dataset
+from lerec.dataset.editing.merge import merge_datasets
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.store.labels import EpisodeLabel, label_episodes, read_labels
 
 from test_labels import assert_lerobot_shape, meta_bytes
 

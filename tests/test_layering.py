@@ -54,7 +54,7 @@ MODULES = module_files()
 
 
 def package(module: str) -> str:
-    """The layer a module belongs to: ``lerec.dataset.writer`` -> ``dataset``, ``lerec.errors`` -> ``errors``."""
+    """The layer a module belongs to: ``lerec.dataset.writing.writer`` -> ``dataset``, ``lerec.errors`` -> ``errors``."""
     return module.split(".")[1] if "." in module else module
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from lerec.cli import main
 from lerec.cli.cues import Cues
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.store.metadata import DatasetMeta
 
 from test_cli_record import FAST, SMALL, lerec
 

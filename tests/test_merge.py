@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from lerec.cli import main
-from lerec.dataset.merge import merge_datasets
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.validate import validate
+from lerec.dataset.editing.merge import merge_datasets
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.validate import validate
 from lerec.errors import DatasetError
 
 from dataset_fixtures import DEPTH, FRONT, drop_checksums

@@ -11,10 +11,10 @@ import shutil
 import pytest
 
 from lerec.cli import main
-from lerec.dataset.edit import delete_episodes
-from lerec.dataset.merge import merge_datasets
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.validate import validate
+from lerec.dataset.editing.edit import delete_episodes
+from lerec.dataset.editing.merge import merge_datasets
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.validate import validate
 from lerec.errors import DatasetError
 
 from damage_fixtures import DAMAGES, INFO, STATS, VIDEO

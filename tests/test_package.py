@@ -7,7 +7,7 @@ import lerec
 
 
 def test_reading_a_dataset_does_not_import_the_recording_stack():
-    code = ("import sys, lerec.dataset.reader; "
+    code = ("import sys, lerec.dataset.reading.reader; "
             "print(sorted(m for m in sys.modules if m.startswith(('lerec.recording', 'lerec.encoding.validation'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -15,7 +15,7 @@ def test_reading_a_dataset_does_not_import_the_recording_stack():
 
 def test_top_level_names_load_on_first_use():
     from lerec import DatasetReader, Recorder
-    from lerec.dataset.reader import DatasetReader as reader_class
+    from lerec.dataset.reading.reader import DatasetReader as reader_class
     from lerec.recording import Recorder as recorder_class
 
     assert DatasetReader is reader_class and Recorder is recorder_class

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lerec.cameras.synthetic import read_frame_index, synthetic_depth
-from lerec.dataset.reader import DatasetReader
+from lerec.dataset.reading.reader import DatasetReader
 from lerec.errors import DatasetError
 
 from dataset_fixtures import DEPTH, FRONT, WRIST

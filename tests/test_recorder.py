@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lerec import Recorder, RGBEncoderConfig
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.errors import CameraError, DatasetError, LerecError
 
 from recording_fixtures import STATE, CountingRobot, barcodes, decode_file, episode_frames, record, small_camera
@@ -237,7 +237,7 @@ async def test_video_files_roll_over_by_size(dataset_root):
 
 async def test_parquet_files_roll_over_by_rows(dataset_root):
     # Parquet files are replaced whole per episode, so lerec bounds their rows: here 2 episodes per file.
-    from lerec.dataset.validate import validate
+    from lerec.dataset.reading.validate import validate
 
     robot = CountingRobot()
     async with Recorder.create(dataset_root, 30, {"front": small_camera()}, STATE,

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pyarrow.parquet as pq
 
-from lerec.dataset.validate import validate
-from lerec.dataset.writer import DatasetWriter
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.writing.writer import DatasetWriter
 
 from recording_fixtures import record, small_camera
 from test_recorder import FRONT, check_invariant

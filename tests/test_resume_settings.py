@@ -9,7 +9,7 @@ import json
 import pytest
 
 from lerec import RGBEncoderConfig
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.errors import DatasetError
 
 from recording_fixtures import record, small_camera

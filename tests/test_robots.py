@@ -5,8 +5,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from lerec import Recorder
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.validate import validate
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.errors import LerecError, RobotError
 from lerec.robots import Robot, SyntheticRobotConfig, SyntheticTeleopConfig, vector_feature
 from lerec.robots.registry import build_config, device_types

@@ -11,8 +11,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.validate import validate
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.errors import PolicyError, RobotError, SettingsError
 from lerec.policies import ScriptedPolicyConfig
 from lerec.policies.registry import policy_types

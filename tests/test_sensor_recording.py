@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from lerec import Recorder
-from lerec.dataset import format as fmt
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.sensor_streams import episode_start_ns
-from lerec.dataset.validate import validate
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.sensors.sensor_streams import episode_start_ns
+from lerec.dataset.spec import format as fmt
 from lerec.cameras.synthetic import event_marked
 from lerec.testing import episode_video
 from lerec.sensors.synthetic import (

@@ -16,13 +16,13 @@ import pytest
 
 from lerec import Recorder
 from lerec.cli import main
-from lerec.dataset import format as fmt
-from lerec.dataset.edit import delete_episodes, split_dataset
-from lerec.dataset.merge import merge_datasets
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.validate import validate
-from lerec.dataset.writer import DatasetWriter
+from lerec.dataset.editing.edit import delete_episodes, split_dataset
+from lerec.dataset.editing.merge import merge_datasets
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.store.metadata import DatasetMeta
+from lerec.dataset.writing.writer import DatasetWriter
 from lerec.errors import DatasetError, SensorError, SettingsError
 from lerec.sensors.registry import build_sensor_config, sensor_types
 from lerec.sensors.synthetic import SyntheticAudioConfig, SyntheticImuConfig

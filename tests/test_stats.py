@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lerec.dataset.stats import StatsTotal, aggregate_stats, numeric_stats
+from lerec.dataset.spec.stats import StatsTotal, aggregate_stats, numeric_stats
 
 
 def test_running_total_matches_the_statistics_of_all_frames_pooled():

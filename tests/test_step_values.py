@@ -6,8 +6,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from lerec import Recorder
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.validate import validate
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.errors import DatasetError
 from lerec.robots import SyntheticRobotConfig
 from lerec.robots.synthetic import SyntheticRobot

@@ -4,7 +4,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lerec.dataset.tables import append_episode_row, append_rows, episodes_table, write_parquet
+from lerec.dataset.store.tables import append_episode_row, append_rows, episodes_table, write_parquet
 
 
 def _row(index: int, **extra):

@@ -7,8 +7,8 @@ import attrs
 import av
 
 from lerec.cli import main
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.validate import validate
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.store.metadata import DatasetMeta
 
 from dataset_fixtures import FRONT
 

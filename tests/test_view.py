@@ -12,7 +12,7 @@ import pytest
 from lerec.cameras.synthetic import read_frame_index
 from lerec.cli import main
 from lerec.cli.view import episode_mp4
-from lerec.dataset.reader import DatasetReader
+from lerec.dataset.reading.reader import DatasetReader
 
 from dataset_fixtures import DEPTH, FRONT
 

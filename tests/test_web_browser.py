@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dataset_fixtures import DEPTH, FRONT, WRIST
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.store.metadata import DatasetMeta
 from recording_fixtures import barcodes, episode_frames
 from web_fixtures import browser, copy_dataset, open_page, serving, wait_for  # noqa: F401
 from lerec.web.review import Review

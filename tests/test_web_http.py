@@ -19,9 +19,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from dataset_fixtures import FRONT, WRIST, DEPTH
-from lerec.dataset.labels import read_labels
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.reader import DatasetReader
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.store.labels import read_labels
+from lerec.dataset.store.metadata import DatasetMeta
 from recording_fixtures import barcodes, episode_frames
 from web_fixtures import WRITE, copy_dataset, request, serving
 from lerec.web.review import Review

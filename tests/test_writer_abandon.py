@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pyarrow.parquet as pq
 
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.writer import DatasetWriter
+from lerec.dataset.store.metadata import DatasetMeta
+from lerec.dataset.writing.writer import DatasetWriter
 
 from recording_fixtures import record, small_camera
 from test_recorder import FRONT, check_invariant

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 from lerec.cli.job_options import add_executor_arguments, executor_options
-from lerec.dataset import format as fmt
-from lerec.dataset.lock import dataset_lock
-from lerec.dataset.metadata import check_dataset_folder
-from lerec.dataset.depth_conversion import convert_dataset_depth, pending_depth_videos
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.store.lock import dataset_lock
+from lerec.dataset.store.metadata import check_dataset_folder
+from lerec.dataset.writing.depth_conversion import convert_dataset_depth, pending_depth_videos
 from lerec.encoding.depth_transcode import convert_depth_config
 
 
@@ -92,7 +92,7 @@ def _run_job(args: argparse.Namespace, job: dict | None) -> int:
     """Convert-depth on ``--executor`` into a new dataset at ``--output`` (the source is only read)."""
     import lerec.jobs
     from lerec.cli.progress import Progress
-    from lerec.dataset.metadata import DatasetMeta
+    from lerec.dataset.store.metadata import DatasetMeta
     from lerec.errors import SettingsError
     from lerec.recording.settings import check_root
 

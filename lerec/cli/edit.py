@@ -10,8 +10,7 @@ from lerec.cli.encoder_flags import add_encoder_arguments, encoder_changes_from_
 from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.cli.label import success_value, tag_list
 from lerec.cli.progress import Progress
-from lerec.dataset import layout
-from lerec.dataset.edit import (
+from lerec.dataset.editing.edit import (
     convert_to_video,
     delete_episodes,
     keep_episodes,
@@ -19,9 +18,10 @@ from lerec.dataset.edit import (
     split_by_fractions,
     split_dataset,
 )
-from lerec.dataset.labels import UNCHANGED, labels_of, matching_episodes
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.summary import plural
+from lerec.dataset.reading.summary import plural
+from lerec.dataset.spec import layout
+from lerec.dataset.store.labels import UNCHANGED, labels_of, matching_episodes
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
 from lerec.errors import DatasetError, SettingsError
 from lerec.recording.settings import check_root
@@ -154,8 +154,8 @@ def _filter(args, meta: DatasetMeta) -> None:
 def _run_job(args, rgb, depth, job: dict[str, Any], progress) -> dict[str, RGBEncoderConfig]:
     """``reencode``/``convert`` on ``--executor``; returns what was encoded (as the one-process path does)."""
     import lerec.jobs
-    from lerec.dataset.edit import encode_plan
-    from lerec.dataset.reader import DatasetReader
+    from lerec.dataset.editing.edit import encode_plan
+    from lerec.dataset.reading.reader import DatasetReader
 
     with DatasetReader(args.root) as reader:
         if args.operation == "reencode":

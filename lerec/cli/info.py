@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from lerec.dataset.remote import dataset_root
-from lerec.dataset.summary import format_summary, summarize
+from lerec.dataset.reading.remote import dataset_root
+from lerec.dataset.reading.summary import format_summary, summarize
 
 
 def register(subparsers) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lerec.dataset.labels import UNCHANGED, label_episodes, read_labels
+from lerec.dataset.store.labels import UNCHANGED, label_episodes, read_labels
 from lerec.errors import SettingsError
 
 SUCCESS_VALUES = {"true": True, "false": False, "unset": None}

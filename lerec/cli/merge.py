@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.cli.progress import Progress
-from lerec.dataset.merge import count_episodes, merge_datasets
+from lerec.dataset.editing.merge import count_episodes, merge_datasets
 from lerec.recording.settings import check_root
 
 

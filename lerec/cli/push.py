@@ -11,7 +11,7 @@ import sys
 import yaml
 
 from lerec.cli import INTERRUPTED
-from lerec.dataset.remote import check_repo_id
+from lerec.dataset.reading.remote import check_repo_id
 from lerec.errors import SettingsError
 
 

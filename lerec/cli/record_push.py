@@ -25,7 +25,7 @@ import anyio
 
 from lerec.cli.lerobot_flags import flag_bool
 from lerec.cli.push import parse_tags, resume_command
-from lerec.dataset.remote import check_repo_id
+from lerec.dataset.reading.remote import check_repo_id
 from lerec.errors import HubError, Interrupted, SettingsError
 
 RETRY_DELAYS_S = (5.0, 10.0, 30.0, 60.0, 120.0, 300.0)  # then every 300 s while the session records

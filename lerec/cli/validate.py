@@ -7,9 +7,9 @@ import sys
 
 from lerec.cli.job_options import add_executor_arguments, executor_options
 from lerec.cli.progress import Progress
-from lerec.dataset.metadata import check_dataset_folder
-from lerec.dataset.remote import dataset_root
-from lerec.dataset.validate import Validator
+from lerec.dataset.reading.remote import dataset_root
+from lerec.dataset.reading.validate import Validator
+from lerec.dataset.store.metadata import check_dataset_folder
 
 SHOWN = 50
 
@@ -60,7 +60,7 @@ def run(args) -> int:
 def _run_job(args, root, job) -> list:
     """``validate --decode`` on ``--executor`` (a job always decodes every frame)."""
     import lerec.jobs
-    from lerec.dataset.metadata import DatasetMeta
+    from lerec.dataset.store.metadata import DatasetMeta
     from lerec.errors import SettingsError
 
     if not args.decode:

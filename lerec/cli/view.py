@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from lerec.cli.progress import Progress
-from lerec.dataset.episode_video import EpisodeVideoSource
-from lerec.dataset.features import DEFAULT_FEATURES
-from lerec.dataset.reader import DatasetReader
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.spec.features import DEFAULT_FEATURES
+from lerec.dataset.writing.episode_video import EpisodeVideoSource
 from lerec.cli.view_sensors import log_sensor_streams
 from lerec.errors import LerecError, SettingsError
 
@@ -65,7 +65,7 @@ def check_screen() -> None:
 
 def episode_mp4(path: Path, from_s: float, length: int, fps: int) -> bytes:
     """Frames ``from_s .. from_s + length/fps`` of a dataset video as a standalone MP4, packets copied as they are
-    (:class:`lerec.dataset.episode_video.EpisodeVideoSource`); a video that cannot be read is a DatasetError
+    (:class:`lerec.dataset.writing.episode_video.EpisodeVideoSource`); a video that cannot be read is a DatasetError
     naming it."""
     return EpisodeVideoSource(keep=1).episode(path, from_s, length, fps).to_mp4(fps)
 

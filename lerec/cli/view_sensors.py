@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lerec.dataset.reader import DatasetReader
+from lerec.dataset.reading.reader import DatasetReader
 
 ENVELOPE_S = 0.01
 

@@ -1,6 +1,6 @@
 """How one video stream is encoded, as one record: made from an encoder config or read back from its feature's
 ``info`` in info.json, it writes those ``video.*`` keys and opens the stream's encoder. Besides
-:mod:`lerec.dataset.format`, the one place that spells a ``video.*`` key."""
+:mod:`lerec.dataset.spec.format`, the one place that spells a ``video.*`` key."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from lerec.dataset.format import CARD_DATA_FILES
+from lerec.dataset.spec.format import CARD_DATA_FILES
 
 LEROBOT_TAG = "LeRobot"
 DEFAULT_LICENSE = "apache-2.0"

@@ -1,4 +1,4 @@
-"""What a push uploads: the dataset's own files (:func:`lerec.dataset.format.is_published`) with their SHA-256, and
+"""What a push uploads: the dataset's own files (:func:`lerec.dataset.spec.format.is_published`) with their SHA-256, and
 while a session records, the files it has closed.
 
 Each file is hashed once: its SHA-256 is kept in ``ROOT/.lerec/push-hashes.json`` by (size, mtime), so pushing an
@@ -13,11 +13,11 @@ from pathlib import Path
 
 import attrs
 
-from lerec.dataset import format as fmt
-from lerec.dataset import layout
-from lerec.dataset.atomic import write_json_atomically
-from lerec.dataset.meta_schema import read_json
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.spec import layout
+from lerec.dataset.spec.meta_schema import read_json
+from lerec.dataset.store.atomic import write_json_atomically
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.errors import LerecError
 
 

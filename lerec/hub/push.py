@@ -19,11 +19,11 @@ from typing import Any
 
 import attrs
 
-from lerec.dataset import format as fmt
-from lerec.dataset.lock import dataset_lock
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.remote import hub_errors, import_hub
-from lerec.dataset.unfinished import REPAIR_HINT, unfinished_save
+from lerec.dataset.reading.remote import hub_errors, import_hub
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.store.lock import dataset_lock
+from lerec.dataset.store.metadata import DatasetMeta
+from lerec.dataset.store.unfinished import REPAIR_HINT, unfinished_save
 from lerec.errors import DatasetError, SettingsError
 from lerec.hub.card import dataset_card
 from lerec.hub.files import HashCache, LocalFile, closed_paths, published_paths

@@ -2,7 +2,7 @@
 
 Each function plans the episodes, lets ``tasks`` ranks (``workers`` at a time) each process its share into its
 own staging folder, then commits the output in episode order with lerec's fragment append and validates it.
-The result equals the one-process tool's (``lerec.dataset.edit``, ``lerec.dataset.merge``). Executor options:
+The result equals the one-process tool's (``lerec.dataset.editing.edit``, ``lerec.dataset.editing.merge``). Executor options:
 ``executor`` ("local", "slurm", "ray"), ``workers``, ``tasks``, ``slurm_partition``, ``slurm_time``,
 ``slurm_cpus_per_task``, ``ray_address``; also ``work_dir``, ``progress`` (called with episodes done) and
 ``keep_work``. Needs the ``scale`` extra: ``pip install 'lerec[scale]'``.
@@ -45,7 +45,7 @@ def reencode(source: Source, output: Source, *, rgb: Mapping[str, Any] | None = 
 def convert_depth(source: Source, output: Source, *, preset: str | None = None, g: int | None = None,
                   encoder_threads: int | None = None, **options: Any) -> Path:
     """Depth streams as lossless HEVC Main 12 (LeRobot reads it; codes unchanged), into a new dataset."""
-    from lerec.dataset.reader import DatasetReader
+    from lerec.dataset.reading.reader import DatasetReader
 
     with DatasetReader(source) as reader:
         keys = reader.depth_keys
@@ -67,7 +67,7 @@ def depth_conversion_changes(preset: str | None = None, g: int | None = None) ->
 def convert_to_video(source: Source, output: Source, *, rgb: Mapping[str, Any] | None = None,
                      depth: Mapping[str, Any] | None = None, **options: Any) -> Path:
     """An image dataset (PNG in parquet) as a video dataset; streams already video are copied."""
-    from lerec.dataset.edit import images_to_convert
+    from lerec.dataset.editing.edit import images_to_convert
 
     return reencode(source, output, rgb=rgb or {}, depth=depth or {}, only=images_to_convert(source), **options)
 

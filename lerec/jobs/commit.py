@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lerec.dataset.assemble import DatasetAssembler, output_folder
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.validate import Problem, Validator
+from lerec.dataset.editing.assemble import DatasetAssembler, output_folder
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.validate import Problem, Validator
 from lerec.errors import DatasetError
 from lerec.jobs.kinds import job_of
 from lerec.jobs.plan import JobError, WorkDir

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from lerec.dataset.reader import DatasetReader
+from lerec.dataset.reading.reader import DatasetReader
 from lerec.errors import one_line
 from lerec.jobs.kinds import job_of
 from lerec.jobs.plan import RESULT, JobError, WorkDir, share

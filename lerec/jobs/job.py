@@ -6,8 +6,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from lerec.dataset.assemble import check_output_not_source
-from lerec.dataset.validate import Problem
+from lerec.dataset.editing.assemble import check_output_not_source
+from lerec.dataset.reading.validate import Problem
 from lerec.errors import DatasetError, DatasetRequestError
 from lerec.jobs.commit import commit
 from lerec.jobs.executors import ExecutorSettings, require_scale, run_ranks

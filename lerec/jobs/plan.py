@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from lerec.dataset.atomic import write_json_atomically
+from lerec.dataset.store.atomic import write_json_atomically
 from lerec.errors import DatasetError
 
 RESULT = "result.json"

@@ -16,7 +16,7 @@ import anyio
 import attrs
 import numpy as np
 
-from lerec.dataset.atomic import RESUME_HINT, raise_disk_error
+from lerec.dataset.store.atomic import RESUME_HINT, raise_disk_error
 
 SPILL_BATCH_FRAMES = 8
 

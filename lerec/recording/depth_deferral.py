@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 
 from lerec.encoding.config import DepthEncoderConfig
-from lerec.dataset.depth_conversion import (
+from lerec.dataset.writing.depth_conversion import (
     DatasetProgress,
     convert_dataset_depth,
     log_progress,

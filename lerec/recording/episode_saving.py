@@ -1,4 +1,4 @@
-"""A recorded episode handed to its :class:`~lerec.dataset.episode_save.EpisodeSave` once its ticks have ended:
+"""A recorded episode handed to its :class:`~lerec.dataset.writing.episode_save.EpisodeSave` once its ticks have ended:
 the rows, each stream's video (or images) as soon as its encoder has flushed, and the row with every stream's
 statistics once each encoder has taken its last frame, while the others still flush."""
 
@@ -8,9 +8,9 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from lerec.dataset import format as fmt
-from lerec.dataset.episode_save import Columns, EpisodeSave
-from lerec.dataset.stats import Stats
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.spec.stats import Stats
+from lerec.dataset.writing.episode_save import Columns, EpisodeSave
 from lerec.recording.episode_ticks import Ticks
 from lerec.recording.stream_encoder import StreamEncoder
 

@@ -5,7 +5,7 @@ forced every second on every stream at once; whole seconds older than the window
 window's compressed size, not raw frames. A first :meth:`Highlights.mark` starts an episode at the oldest second
 still held (the window before the key) and stops dropping: recording continues live. The second mark (or the
 session's end) cuts every stream at that tick, writes each as a one-fragment MP4 and saves the episode through the
-same :class:`~lerec.dataset.episode_save.EpisodeSave` as every recorded episode, while the clock goes on.
+same :class:`~lerec.dataset.writing.episode_save.EpisodeSave` as every recorded episode, while the clock goes on.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import anyio
 import attrs
 import numpy as np
 
-from lerec.dataset.episode_save import EpisodeSave
-from lerec.dataset.stats import ImageStats, Stats
-from lerec.dataset.writer import EpisodeVideo
+from lerec.dataset.spec.stats import ImageStats, Stats
+from lerec.dataset.writing.episode_save import EpisodeSave
+from lerec.dataset.writing.writer import EpisodeVideo
 from lerec.encoding.config import RGBEncoderConfig
 from lerec.encoding.ffmpeg_mapping import encoder_name
 from lerec.encoding.packet_encoder import EncodedFrame, PacketEncoder, StreamFormat, write_fragment

@@ -2,7 +2,7 @@
 
 A label asked for the episode being recorded goes into its row when its save begins; one that comes later, or for
 an episode already saved, waits until no save runs and is then written into ``meta/episodes`` under the session's
-lock (:func:`lerec.dataset.labels.write_labels`), off the event loop.
+lock (:func:`lerec.dataset.store.labels.write_labels`), off the event loop.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 
 import anyio
 
-from lerec.dataset import format as fmt
-from lerec.dataset.labels import UNCHANGED, EpisodeLabel, checked_fields, write_labels
-from lerec.dataset.rollback import Rollback
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.store.labels import UNCHANGED, EpisodeLabel, checked_fields, write_labels
+from lerec.dataset.store.rollback import Rollback
 from lerec.errors import SettingsError
 
 RECORDING_PHASES = ("recording", "encoding", "saving")  # a key labels this episode, not the last saved one

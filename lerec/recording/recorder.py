@@ -20,12 +20,12 @@ import attrs
 import numpy as np
 
 from lerec.cameras.registry import create_camera
-from lerec.dataset import format as fmt
-from lerec.dataset.episode_save import EpisodeSave
-from lerec.dataset.lock import dataset_lock
-from lerec.dataset.writer import DatasetWriter
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.store.lock import dataset_lock
+from lerec.dataset.writing.depth_conversion import DatasetProgress
+from lerec.dataset.writing.episode_save import EpisodeSave
+from lerec.dataset.writing.writer import DatasetWriter
 from lerec.encoding.config import DepthEncoderConfig, RGBEncoderConfig
-from lerec.dataset.depth_conversion import DatasetProgress
 from lerec.encoding.depth_transcode import TranscodeResult
 from lerec.errors import Interrupted, LerecError, SettingsError, single_error
 from lerec.recording import depth_deferral
@@ -218,7 +218,7 @@ class Recorder(EpisodeControls, EpisodeLabelling):
 
     async def convert_depth(self, progress: DatasetProgress | None = None) -> list[TranscodeResult]:
         """Convert the depth videos recorded with FFV1 to the depth encoder's lossless HEVC, off the event loop;
-        codes are verified identical and info.json changes last (see :mod:`lerec.dataset.depth_conversion`)."""
+        codes are verified identical and info.json changes last (see :mod:`lerec.dataset.writing.depth_conversion`)."""
         self.status.phase = "converting depth"
         try:
             return await depth_deferral.convert_depth(self.root, self.depth_encoder, self.encoder_threads,

@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 import numpy as np
 
-from lerec.dataset.reader import DatasetReader
+from lerec.dataset.reading.reader import DatasetReader
 from lerec.errors import SettingsError
 from lerec.recording.clock import tick_offset_ns
 from lerec.recording.robot_loop import _device_call, _plain, opened

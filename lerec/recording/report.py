@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from lerec.dataset.labels import EpisodeLabel
+from lerec.dataset.store.labels import EpisodeLabel
 
 
 @attrs.define(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from lerec.dataset.features import infer_feature
+from lerec.dataset.spec.features import infer_feature
 from lerec.errors import DatasetError, LerecError
 
 

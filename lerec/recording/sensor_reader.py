@@ -18,8 +18,8 @@ import anyio
 import numpy as np
 from anyio.abc import TaskStatus
 
-from lerec.dataset.sensor_store import StreamDecl
-from lerec.dataset.sensor_streams import EpisodeStreamWriter
+from lerec.dataset.sensors.sensor_store import StreamDecl
+from lerec.dataset.sensors.sensor_streams import EpisodeStreamWriter
 from lerec.encoding.audio import CODEC
 from lerec.errors import SensorError, SettingsError
 from lerec.recording.clock import tick_offset_ns

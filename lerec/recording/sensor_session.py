@@ -11,10 +11,10 @@ from typing import Any
 import anyio
 import anyio.abc
 
-from lerec.dataset.episode_save import EpisodeSave
-from lerec.dataset.format import SENSORS_META_PATH
-from lerec.dataset.sensor_store import StreamDecl, load_declared, place_episode, save_declared
-from lerec.dataset.writer import PendingEpisode
+from lerec.dataset.sensors.sensor_store import StreamDecl, load_declared, place_episode, save_declared
+from lerec.dataset.spec.format import SENSORS_META_PATH
+from lerec.dataset.writing.episode_save import EpisodeSave
+from lerec.dataset.writing.writer import PendingEpisode
 from lerec.errors import SettingsError
 from lerec.recording.clock import tick_offset_ns
 from lerec.recording.sensor_reader import EpisodeSamples, SensorReader

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from lerec.cameras.base import StreamSpec
-from lerec.dataset import format as fmt
-from lerec.dataset.features import normalize_numeric_feature, video_feature
-from lerec.dataset.metadata import read_info
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.spec.features import normalize_numeric_feature, video_feature
+from lerec.dataset.store.metadata import read_info
 from lerec.encoding.config import DepthEncoderConfig, EncoderConfig, RGBEncoderConfig
 from lerec.encoding.video_encoding import CODEC, VideoEncoding, encoder_settings_diff
 from lerec.errors import DatasetError, DatasetRequestError, EncoderConfigError

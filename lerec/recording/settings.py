@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lerec.cameras.options import check_camera_name
-from lerec.dataset import format as fmt
+from lerec.dataset.spec import format as fmt
 from lerec.errors import DatasetRequestError, SettingsError
 
 MAX_FPS = 1000

@@ -10,9 +10,9 @@ import attrs
 import numpy as np
 
 from lerec.cameras.base import StreamSpec
-from lerec.dataset.atomic import RESUME_HINT, disk_error
-from lerec.dataset.stats import ImageStats, Stats
-from lerec.dataset.writer import EpisodeVideo
+from lerec.dataset.spec.stats import ImageStats, Stats
+from lerec.dataset.store.atomic import RESUME_HINT, disk_error
+from lerec.dataset.writing.writer import EpisodeVideo
 from lerec.encoding.config import DepthEncoderConfig, EncoderConfig
 from lerec.encoding.depth import quantize_depth
 from lerec.encoding.episode_encoder import EpisodeEncoder

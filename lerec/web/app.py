@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from lerec.dataset import layout
+from lerec.dataset.spec import layout
 from lerec.errors import DatasetError, LerecError
 from lerec.web.guard import BadRequest, Guard
 from lerec.web.live import LiveFrames, LiveSession, command

@@ -14,10 +14,10 @@ from typing import Any
 import anyio
 import numpy as np
 
-from lerec.dataset import format as fmt
-from lerec.dataset.edit import delete_episodes
-from lerec.dataset.labels import label_episodes, read_labels
-from lerec.dataset.reader import DatasetReader
+from lerec.dataset.editing.edit import delete_episodes
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.store.labels import label_episodes, read_labels
 from lerec.encoding.fmp4_cut import EpisodeCut, episode_cut
 from lerec.errors import DatasetError, LerecError
 from lerec.web.guard import BadRequest

@@ -12,10 +12,10 @@ from typing import Any, ClassVar
 
 import attrs
 
-from lerec.dataset.assemble import DatasetAssembler
-from lerec.dataset.metadata import DatasetMeta
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.validate import Problem
+from lerec.dataset.editing.assemble import DatasetAssembler
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.validate import Problem
+from lerec.dataset.store.metadata import DatasetMeta
 
 Staged = Iterable[tuple[int, Path, dict[str, Any]]]  # (unit, its staging folder, its result), in unit order
 

@@ -1,5 +1,5 @@
 """``merge``: each rank checks that its episodes' videos can be moved without re-encoding; the commit appends the
-episodes of every source in order. The one-process tool is :func:`lerec.dataset.merge.merge_datasets`; both take
+episodes of every source in order. The one-process tool is :func:`lerec.dataset.editing.merge.merge_datasets`; both take
 the output's features from ``merge_features``."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lerec.dataset.episode_video import EpisodeVideoSource
-from lerec.dataset.merge import merge_features, merged_features, opened_in_turn
-from lerec.dataset.reader import DatasetReader
+from lerec.dataset.editing.merge import merge_features, merged_features, opened_in_turn
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.writing.episode_video import EpisodeVideoSource
 from lerec.jobs.kinds.base import Job
 
 

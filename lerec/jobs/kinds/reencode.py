@@ -1,17 +1,17 @@
 """``reencode`` (also convert-depth and image-to-video): each rank encodes its episodes' changed streams into
 one-episode fragments; the commit appends them, the other streams moved as bytes. The one-process tool is
-:func:`lerec.dataset.edit.reencode_dataset`; both encode an episode with ``encode_episode_streams``."""
+:func:`lerec.dataset.editing.edit.reencode_dataset`; both encode an episode with ``encode_episode_streams``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from lerec.dataset import layout
-from lerec.dataset.assemble import DatasetAssembler
-from lerec.dataset.edit import encode_episode_streams, encode_plan, encoded_features, note_encoding
-from lerec.dataset.episode_video import MovableEpisode
-from lerec.dataset.reader import DatasetReader
+from lerec.dataset.editing.assemble import DatasetAssembler
+from lerec.dataset.editing.edit import encode_episode_streams, encode_plan, encoded_features, note_encoding
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.spec import layout
+from lerec.dataset.writing.episode_video import MovableEpisode
 from lerec.encoding import fmp4
 from lerec.encoding.config import RGBEncoderConfig
 from lerec.errors import one_line

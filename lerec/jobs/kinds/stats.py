@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lerec.dataset import format as fmt
-from lerec.dataset.assemble import DatasetAssembler
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.stats import ImageStats, stats_from_json, stats_to_json
+from lerec.dataset.editing.assemble import DatasetAssembler
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.spec import format as fmt
+from lerec.dataset.spec.stats import ImageStats, stats_from_json, stats_to_json
 from lerec.jobs.kinds.base import Job
 
 

@@ -1,5 +1,5 @@
 """``validate``: each rank decodes every frame of its episodes and checks it against its row and feature; the
-answer adds the whole-dataset checks of :class:`lerec.dataset.validate.Validator` (meta, rows, packets,
+answer adds the whole-dataset checks of :class:`lerec.dataset.reading.validate.Validator` (meta, rows, packets,
 statistics). Writes no dataset."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.validate import Problem, Validator
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.validate import Problem, Validator
 from lerec.errors import LerecError, one_line
 from lerec.jobs.kinds.base import Job, Staged
 

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from lerec import Recorder, RGBEncoderConfig, SyntheticCameraConfig
-from lerec.dataset.reader import DatasetReader
-from lerec.dataset.sensor_streams import episode_start_ns
-from lerec.dataset.validate import validate
+from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.validate import validate
+from lerec.dataset.sensors.sensor_streams import episode_start_ns
 from lerec.errors import SensorError, SettingsError
 from lerec.sensors.registry import build_sensor_config, sensor_types
 from lerec_audio import AudioConfig

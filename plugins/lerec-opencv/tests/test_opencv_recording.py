@@ -10,7 +10,7 @@ import pytest
 
 from lerec import Recorder, RGBEncoderConfig
 from lerec.cameras.synthetic import read_frame_index, synthetic_rgb
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.testing import episode_video, record_with_cli
 from lerec_opencv.config import OpenCVCameraConfig
 

@@ -10,7 +10,7 @@ import pytest
 from reachy2_sdk_api import video_pb2
 
 from lerec import Recorder, RGBEncoderConfig
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.depth import quantize_depth
 from lerec.errors import CameraError

@@ -8,7 +8,7 @@ import pytest
 
 from lerec import Recorder, RGBEncoderConfig
 from lerec.cameras.synthetic import read_frame_index
-from lerec.dataset.metadata import DatasetMeta
+from lerec.dataset.store.metadata import DatasetMeta
 from lerec.encoding.config import DepthEncoderConfig
 from lerec.encoding.depth import quantize_depth
 from lerec.testing import episode_video, record_with_cli

@@ -1,0 +1,1 @@
+"""A dataset's sensor streams: their declaration and files, written as recorded, read back, checked."""

@@ -1,0 +1,1 @@
+"""The v3.0 format and its records: paths, columns, features, video info, statistics, checksums, meta/'s checks."""

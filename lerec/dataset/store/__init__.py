@@ -1,0 +1,1 @@
+"""A dataset's files: atomic replacement, the lock, rollback, parquet tables, meta/, labels, unfinished saves."""
