@@ -59,7 +59,8 @@ def test_a_second_resume_on_one_root_fails_at_once_naming_the_first(tmp_path):
 
 def test_a_killed_holder_leaves_the_dataset_free(tmp_path):
     root = tmp_path / "ds"
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from lerec.dataset.store.lock import dataset_lock\n"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\n"
+                               "from lerec.dataset.store.lock import dataset_lock\n"
                                f"with dataset_lock({str(root)!r}, 'holder'):\n print('held', flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"

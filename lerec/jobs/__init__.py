@@ -2,8 +2,8 @@
 
 Each function plans the episodes, lets ``tasks`` ranks (``workers`` at a time) each process its share into its
 own staging folder, then commits the output in episode order with lerec's fragment append and validates it.
-The result equals the one-process tool's (``lerec.dataset.editing.edit``, ``lerec.dataset.editing.merge``). Executor options:
-``executor`` ("local", "slurm", "ray"), ``workers``, ``tasks``, ``slurm_partition``, ``slurm_time``,
+The result equals the one-process tool's (``lerec.dataset.editing.edit``, ``lerec.dataset.editing.merge``).
+Executor options: ``executor`` ("local", "slurm", "ray"), ``workers``, ``tasks``, ``slurm_partition``, ``slurm_time``,
 ``slurm_cpus_per_task``, ``ray_address``; also ``work_dir``, ``progress`` (called with episodes done) and
 ``keep_work``. Needs the ``scale`` extra: ``pip install 'lerec[scale]'``.
 

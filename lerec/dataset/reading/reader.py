@@ -126,7 +126,7 @@ class DatasetReader:
             raise DatasetError(f"{self.root}: frame index {index} is out of range ({self.num_frames} frames)")
         return e, index - int(self._starts[e])
 
-    # --- sensor streams (lerec's own: :mod:`lerec.dataset.sensors.sensor_streams`) ----------------------------------------
+    # --- sensor streams (lerec's own: :mod:`lerec.dataset.sensors.sensor_streams`) ------------------------------------
     @property
     def sensor_streams(self) -> dict[str, StreamDecl]:
         """The sensor streams the dataset records (IMUs, microphones, ...), by key."""

@@ -2,9 +2,9 @@
 
 An episode row says where its frames are and how many there are; readers allocate by those numbers. So, when the
 metadata is loaded, every location is an integer from 0 to MAX_INDEX (checked with the episodes file's other
-columns, by :func:`lerec.dataset.spec.meta_schema.check_episodes_table`) and the length of every committed episode (below
-info.json's ``total_episodes``) is at most the rows its data file holds: a hostile ``length: 1e9`` is an error,
-not 24 GB of indices. A row beyond the commit may be ahead of its frames (a save interrupted between writing the
+columns, by :func:`lerec.dataset.spec.meta_schema.check_episodes_table`) and the length of every committed episode
+(below info.json's ``total_episodes``) is at most the rows its data file holds: a hostile ``length: 1e9`` is an
+error, not 24 GB of indices. A row beyond the commit may be ahead of its frames (a save interrupted between writing the
 row and the rows; ``--resume`` removes it), so its length is bounded by a ceiling instead.
 """
 

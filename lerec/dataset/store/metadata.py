@@ -111,7 +111,8 @@ class DatasetMeta:
     @classmethod
     def load(cls, root: str | Path, *, uncommitted: bool = False) -> DatasetMeta:
         """The metadata of the dataset at ``root``, checked (:mod:`lerec.dataset.spec.meta_schema`) so that every path
-        it leads to is inside ``root`` and every size it claims is bounded by the files (:mod:`lerec.dataset.spec.bounds`).
+        it leads to is inside ``root`` and every size it claims is bounded by the files
+        (:mod:`lerec.dataset.spec.bounds`).
         Episode rows and tasks past info.json's ``total_episodes`` and ``total_tasks`` (what an interrupted save
         leaves, and ``--resume`` cuts) are left out unless ``uncommitted``; fewer than those totals is an error."""
         root = check_dataset_folder(root)
