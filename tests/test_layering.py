@@ -37,6 +37,16 @@ ALLOWED = {
     "lerec": set(),  # lerec/__init__.py: __version__ and the lazily imported top-level names
 }
 PLUGIN_PACKAGES = {"lerec_opencv", "lerec_realsense", "lerec_reachy2", "lerec_lerobot"}
+# The layers inside dataset/, bottom up, and which each may import (its own modules always): reading and writing
+# stand side by side on what both need (docs/architecture.md).
+DATASET_LAYERS = {
+    "spec": set(),
+    "store": {"spec"},
+    "sensors": {"spec", "store"},
+    "reading": {"spec", "store", "sensors"},
+    "writing": {"spec", "store", "sensors"},
+    "editing": {"spec", "store", "sensors", "reading", "writing"},
+}
 
 
 def module_files() -> dict[str, Path]:
@@ -54,8 +64,14 @@ MODULES = module_files()
 
 
 def package(module: str) -> str:
-    """The layer a module belongs to: ``lerec.dataset.writing.writer`` -> ``dataset``, ``lerec.errors`` -> ``errors``."""
+    """The package of a module: ``lerec.dataset.writing.writer`` -> ``dataset``, ``lerec.errors`` -> ``errors``."""
     return module.split(".")[1] if "." in module else module
+
+
+def dataset_layer(module: str) -> str | None:
+    """The layer of dataset/ a module belongs to: ``lerec.dataset.writing.writer`` -> ``writing``."""
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[1] == "dataset" else None
 
 
 def _type_checking_only(tree: ast.Module) -> set[ast.AST]:
@@ -184,3 +200,20 @@ def test_imports_point_down_the_layers():
 def test_no_module_over_400_lines(path):
     lines = len((LEREC.parent / path).read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{path} has {lines} lines"
+
+
+def test_every_dataset_module_is_in_a_layer():
+    assert {dataset_layer(m) for m in MODULES} - {None} == set(DATASET_LAYERS)
+
+
+def test_dataset_layers_point_down():
+    wrong = []
+    for module, path in MODULES.items():
+        layer = dataset_layer(module)
+        for name, line, typing_only in imports(module) if layer else ():
+            target = _resolve(name) if name.split(".")[0] == "lerec" else None
+            other = dataset_layer(target) if target else None
+            if other not in (None, layer) and not typing_only and other not in DATASET_LAYERS[layer]:
+                wrong.append(f"{path.relative_to(LEREC.parent)}:{line} imports {name}: dataset/{layer} may import "
+                             f"only {sorted(DATASET_LAYERS[layer])} of dataset/")
+    assert wrong == []
