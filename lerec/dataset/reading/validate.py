@@ -19,7 +19,6 @@ import pyarrow.parquet as pq
 
 from lerec.dataset.reading.rows import RowFile
 from lerec.dataset.reading.video_decoder import DEFAULT_TOLERANCE_S
-from lerec.dataset.sensors import sensor_store
 from lerec.dataset.sensors.sensor_check import sensor_problems
 from lerec.dataset.spec import checksums
 from lerec.dataset.spec import format as fmt
@@ -159,7 +158,7 @@ class Validator:
             self.notes.append(f"no checksums ({fmt.INFO_PATH} has no {fmt.CHECKSUMS}: written before lerec kept "
                               "them, or rewritten by another tool); --decode finds damage in the videos")
             return
-        stray = sensor_store.files_beyond(self.root, int(meta.info["total_episodes"]), int(meta.info["chunks_size"]))
+        stray = layout.sensor_files_from(self.root, int(meta.info["total_episodes"]), int(meta.info["chunks_size"]))
         for relative, message in checksums.mismatches(self.root, committed, uncommitted=stray).items():
             if any(m.startswith(f"{relative} ") for _, m in cut):
                 continue  # said above, with the episode

@@ -127,14 +127,9 @@ def place_episode(root: str | os.PathLike, staged: Mapping[str, list[Path]], str
     return placed
 
 
-def files_beyond(root: str | os.PathLike, episodes: int, chunks_size: int) -> list[Path]:
-    """The sensor files of episodes from ``episodes`` on: what a save a crash interrupted left."""
-    return [path for path, _key, episode in _files(root, chunks_size) if episode >= episodes]
-
-
 def cut_to(root: str | os.PathLike, episodes: int, chunks_size: int) -> list[Path]:
     """Delete the sensor files of episodes from ``episodes`` on; returns them."""
-    removed = files_beyond(root, episodes, chunks_size)
+    removed = layout.sensor_files_from(root, episodes, chunks_size)
     for path in removed:
         path.unlink(missing_ok=True)
     return removed
@@ -163,7 +158,7 @@ def check_files(root: str | os.PathLike, streams: Mapping[str, StreamDecl], epis
             for path in episode_files(root, decl, e, chunks_size):
                 if not path.is_file():
                     problems.append((f"{path.relative_to(root)} is missing", e, decl.key))
-    for path, key, episode in _files(root, chunks_size):
+    for path, key, episode in layout.sensor_files(root, chunks_size):
         if key not in streams or episode >= episodes:
             problems.append((f"{path.relative_to(root)} belongs to no episode of a declared stream (an unfinished "
                              "save? `lerec record --resume` cuts it)", None, key))
@@ -174,16 +169,6 @@ def size_bytes(root: str | os.PathLike, decl: StreamDecl, episodes: int, chunks_
     """Bytes the stream's files take."""
     return sum(p.stat().st_size for e in range(episodes) for p in episode_files(root, decl, e, chunks_size)
                if p.is_file())
-
-
-def _files(root: str | os.PathLike, chunks_size: int) -> list[tuple[Path, str, int]]:
-    found = []
-    for pattern in fmt.SENSOR_FILES:
-        for path in layout.find(root, pattern):
-            parsed = fmt.parse_sensor_path(path.relative_to(root).as_posix(), chunks_size)
-            if parsed is not None:
-                found.append((path, *parsed))
-    return found
 
 
 def summarize_streams(root: str | os.PathLike, episodes: int, duration_s: float,

@@ -7,7 +7,7 @@ import re
 import string
 from pathlib import Path
 
-from lerec.dataset.spec.format import TEMPLATE_FIELDS
+from lerec.dataset.spec.format import SENSOR_FILES, TEMPLATE_FIELDS, parse_sensor_path
 from lerec.errors import DatasetError, LerecError
 
 # --- Paths derived from a dataset's files -------------------------------------------------------------------------
@@ -42,6 +42,22 @@ def find(root: str | os.PathLike, pattern: str) -> list[Path]:
     """The files matching the glob ``pattern`` under ``root``, sorted, each confined to ``root``."""
     root = Path(root)
     return [confine(root, path.relative_to(root)) for path in sorted(root.glob(pattern))]
+
+
+def sensor_files(root: str | os.PathLike, chunks_size: int) -> list[tuple[Path, str, int]]:
+    """(path, stream key, episode) of every sensor file under ``root`` named as the layout names them."""
+    found = []
+    for pattern in SENSOR_FILES:
+        for path in find(root, pattern):
+            parsed = parse_sensor_path(path.relative_to(root).as_posix(), chunks_size)
+            if parsed is not None:
+                found.append((path, *parsed))
+    return found
+
+
+def sensor_files_from(root: str | os.PathLike, episodes: int, chunks_size: int) -> list[Path]:
+    """The sensor files of episodes from ``episodes`` on: what a save a crash interrupted left."""
+    return [path for path, _key, episode in sensor_files(root, chunks_size) if episode >= episodes]
 
 
 def check_name(name: object, source: str | os.PathLike, what: str = "feature key",

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from lerec.dataset.sensors import sensor_store
 from lerec.dataset.spec import checksums
 from lerec.dataset.spec import format as fmt
 from lerec.dataset.spec import layout
@@ -155,7 +154,7 @@ def beyond_repair(root: str | Path, meta: DatasetMeta) -> list[str]:
     rewritten = {meta.path(fmt.TASKS_PATH)}
     if rows:
         rewritten |= {meta.data_file(rows[-1]), meta.path(fmt.FileAddress.of(rows[-1], fmt.EPISODES).episodes_path())}
-    stray = sensor_store.files_beyond(root, committed, int(meta.info["chunks_size"]))  # what resume cuts
+    stray = layout.sensor_files_from(root, committed, int(meta.info["chunks_size"]))  # what resume cuts
     sizes = checksums.mismatches(root, committed_sums, whole=False, uncommitted=stray)
     whole = checksums.mismatches(root, committed_sums, [p for p in rewritten if p.exists()])
     return found + list({**sizes, **whole}.values())
