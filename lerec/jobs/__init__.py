@@ -18,11 +18,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-Source = str | os.PathLike
+DatasetPath = str | os.PathLike
 JOB_OPTIONS = ("work_dir", "progress", "keep_work")
 
 
-def _run(kind: str, sources: Sequence[Source], output: Source | None, settings: Mapping[str, Any],
+def _run(kind: str, sources: Sequence[DatasetPath], output: DatasetPath | None, settings: Mapping[str, Any],
          options: dict[str, Any]) -> Any:
     from lerec.jobs.executors import ExecutorSettings
     from lerec.jobs.job import run_job
@@ -32,7 +32,7 @@ def _run(kind: str, sources: Sequence[Source], output: Source | None, settings: 
     return run_job(JobSpec(kind, sources, output, settings), ExecutorSettings(**options), **job)
 
 
-def reencode(source: Source, output: Source, *, rgb: Mapping[str, Any] | None = None,
+def reencode(source: DatasetPath, output: DatasetPath, *, rgb: Mapping[str, Any] | None = None,
              depth: Mapping[str, Any] | None = None, encoder_threads: int | None = None,
              only: Iterable[str] | None = None, **options: Any) -> Path:
     """Re-encode RGB streams with ``rgb``'s changed encoder fields and depth streams with ``depth``'s (depth
@@ -42,7 +42,7 @@ def reencode(source: Source, output: Source, *, rgb: Mapping[str, Any] | None = 
     return _run("reencode", [source], output, settings, options)
 
 
-def convert_depth(source: Source, output: Source, *, preset: str | None = None, g: int | None = None,
+def convert_depth(source: DatasetPath, output: DatasetPath, *, preset: str | None = None, g: int | None = None,
                   encoder_threads: int | None = None, **options: Any) -> Path:
     """Depth streams as lossless HEVC Main 12 (LeRobot reads it; codes unchanged), into a new dataset."""
     from lerec.dataset.reading.reader import DatasetReader
@@ -64,7 +64,7 @@ def depth_conversion_changes(preset: str | None = None, g: int | None = None) ->
     return changes
 
 
-def convert_to_video(source: Source, output: Source, *, rgb: Mapping[str, Any] | None = None,
+def convert_to_video(source: DatasetPath, output: DatasetPath, *, rgb: Mapping[str, Any] | None = None,
                      depth: Mapping[str, Any] | None = None, **options: Any) -> Path:
     """An image dataset (PNG in parquet) as a video dataset; streams already video are copied."""
     from lerec.dataset.editing.edit import images_to_convert
@@ -72,18 +72,18 @@ def convert_to_video(source: Source, output: Source, *, rgb: Mapping[str, Any] |
     return reencode(source, output, rgb=rgb or {}, depth=depth or {}, only=images_to_convert(source), **options)
 
 
-def validate(source: Source, **options: Any) -> list:
+def validate(source: DatasetPath, **options: Any) -> list:
     """``lerec validate --decode`` as a job: every frame decoded and checked; returns the problems (empty when
     sound). Writes no dataset."""
     return _run("validate", [source], None, {}, options)
 
 
-def recompute_stats(source: Source, output: Source, **options: Any) -> Path:
+def recompute_stats(source: DatasetPath, output: DatasetPath, **options: Any) -> Path:
     """A copy whose image and video statistics are recomputed from the decoded frames (numeric ones from rows)."""
     return _run("stats", [source], output, {}, options)
 
 
-def merge(sources: Sequence[Source], output: Source, **options: Any) -> Path:
+def merge(sources: Sequence[DatasetPath], output: DatasetPath, **options: Any) -> Path:
     """The episodes of ``sources``, in order, as one dataset (videos moved as bytes, never re-encoded)."""
     return _run("merge", list(sources), output, {}, options)
 

@@ -18,7 +18,7 @@ from lerec.recording.clock import tick_offset_ns
 from lerec.recording.episode_control import EpisodeControls, Rerecorded
 from lerec.recording.report import EpisodeReport, lateness_percentiles
 from lerec.recording.robot_loop import RobotRows, StepRows
-from lerec.recording.sources import Source
+from lerec.recording.camera_streams import CameraStream
 from lerec.recording.status import RecorderStatus
 from lerec.recording.stream_encoder import StreamEncoder
 
@@ -40,7 +40,7 @@ class Ticks:
         return cls([], {key: [] for key in keys}, {key: [] for key in keys}, dict.fromkeys(keys, 0))
 
 
-async def run_ticks(controls: EpisodeControls, status: RecorderStatus, sources: Mapping[str, Source],
+async def run_ticks(controls: EpisodeControls, status: RecorderStatus, sources: Mapping[str, CameraStream],
                     encoders: Mapping[str, StreamEncoder], rows: StepRows | RobotRows, *, task: str, index: int,
                     length: int, fps: int, on_first_tick: Callable[[int], None] | None = None) -> Ticks:
     """Run up to ``length`` ticks of episode ``index``; what ended it early is raised. ``on_first_tick(t0_ns)``

@@ -29,7 +29,7 @@ from lerec.encoding.packet_encoder import EncodedFrame, PacketEncoder, StreamFor
 from lerec.errors import EncoderError, SettingsError
 from lerec.recording.clock import tick_offset_ns
 from lerec.recording.recorder import Recorder
-from lerec.recording.sources import Source
+from lerec.recording.camera_streams import CameraStream
 
 
 @attrs.define
@@ -45,7 +45,7 @@ class Cut:
 class RingStream:
     """One stream's frames since ``origin``, encoded; seconds (``gop`` ticks) before the window dropped whole."""
 
-    def __init__(self, src: Source, fps: int, window: int, threads: int | None, staging, limiter):
+    def __init__(self, src: CameraStream, fps: int, window: int, threads: int | None, staging, limiter):
         if src.stream.kind != "rgb" or not isinstance(src.config, RGBEncoderConfig):
             raise SettingsError(f"--strategy.type=highlight keeps RGB cameras only; {src.key} is {src.stream.kind}")
         self.src, self.fps, self.window, self.gop = src, fps, window, fps

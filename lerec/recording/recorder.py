@@ -32,7 +32,7 @@ from lerec.recording import depth_deferral
 from lerec.recording.camera_reader import CameraReader
 from lerec.recording.clock import tick_offset_ns
 from lerec.recording.episode_control import EpisodeControls, Rerecorded
-from lerec.recording.episode_saving import close_encoders, save_recorded
+from lerec.recording.episode_handoff import close_encoders, save_recorded
 from lerec.recording.episode_ticks import Ticks, run_ticks
 from lerec.recording.interpreter import frozen_heap, short_gil_switch
 from lerec.recording.labelling import EpisodeLabelling
@@ -44,7 +44,7 @@ from lerec.recording.sensor_session import SessionSensors, check_sensors
 from lerec.recording.session_config import SessionConfig
 from lerec.recording.settings import check_root, check_task
 from lerec.recording.session_setup import check_resume, numeric_features, resumed_encoder, threads_per_stream
-from lerec.recording.sources import Source, resolve_sources
+from lerec.recording.camera_streams import CameraStream, resolve_sources
 from lerec.recording.stream_encoder import StreamEncoder
 from lerec.robots import registry as robot_registry
 
@@ -80,7 +80,7 @@ class Recorder(EpisodeControls, EpisodeLabelling):
         self.encoder_threads = config.encoder_threads  # None: the codec's choice when converting depth
         self.stream_threads = config.encoder_threads  # each stream's encoder while recording (None: cores / streams)
         self.readers: dict[str, CameraReader] = {}
-        self.sources: dict[str, Source] = {}
+        self.sources: dict[str, CameraStream] = {}
         # Depth features recorded with FFV1 for real time, and how they read once converted to HEVC.
         self.depth_to_convert: dict[str, dict[str, Any]] = {}
         self.writer: DatasetWriter | None = None
@@ -315,7 +315,7 @@ class Recorder(EpisodeControls, EpisodeLabelling):
         infer = self.infer_features and not self.writer.meta.episodes
         return StepRows(step, RowCheck(self.declared_features, "step", infer=infer))
 
-    def _stream_encoder(self, src: Source, index: int) -> StreamEncoder:
+    def _stream_encoder(self, src: CameraStream, index: int) -> StreamEncoder:
         return src.encoder(self.fps, self.writer.staging, index, encoder_threads=self.stream_threads,
                            memory_frames=self.config.encoder_queue_maxsize if self.config.streaming_encoding else 0,
                            limiter=self._limiter, as_images=not self.config.video)

@@ -35,7 +35,7 @@ from lerec.recording.recorder import Recorder
 from lerec.recording.report import EpisodeReport, lateness_percentiles
 from lerec.recording.robot_loop import opened
 from lerec.recording.rollout_rows import PolicyRows, RolloutControls, dagger_features
-from lerec.recording.sources import resolve_sources
+from lerec.recording.camera_streams import resolve_sources
 from lerec.robots import registry as robot_registry
 from lerec.robots.base import Robot, Teleop
 

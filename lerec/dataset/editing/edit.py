@@ -19,7 +19,7 @@ from lerec.dataset.editing.assemble import (
     check_output_not_source,
     output_folder,
 )
-from lerec.dataset.editing.episode_encode import encode_episode
+from lerec.dataset.editing.reencode_episode import encode_episode
 from lerec.dataset.reading.images import image_from_cell
 from lerec.dataset.reading.reader import DatasetReader
 from lerec.dataset.spec import format as fmt

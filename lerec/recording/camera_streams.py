@@ -22,7 +22,7 @@ from lerec.recording.stream_encoder import StreamEncoder
 
 
 @attrs.define(frozen=True)
-class Source:
+class CameraStream:
     """One camera stream of the session, recorded as the feature ``key``."""
 
     key: str
@@ -46,20 +46,20 @@ class Source:
 
 
 @attrs.define
-class Sources:
+class CameraStreams:
     """Every stream of the session; the features they record; the depth features recorded with FFV1 for real time,
     as they read once converted to HEVC."""
 
-    by_key: dict[str, Source] = attrs.field(factory=dict)
+    by_key: dict[str, CameraStream] = attrs.field(factory=dict)
     features: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     depth_to_convert: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
 
 async def resolve_sources(readers: Mapping[str, CameraReader], rgb: RGBEncoderConfig, depth: DepthEncoderConfig, *,
                           fps: int, video: bool, stream_threads: int | None,
-                          max_frame_age_s: Mapping[str, float | None]) -> Sources:
+                          max_frame_age_s: Mapping[str, float | None]) -> CameraStreams:
     """Each stream's encoder settings checked against the local FFmpeg (off the event loop), and its feature."""
-    out = Sources()
+    out = CameraStreams()
     for name, reader in readers.items():
         for stream in reader.streams:
             base = encoder_for(stream, rgb, depth)
@@ -72,7 +72,7 @@ async def resolve_sources(readers: Mapping[str, CameraReader], rgb: RGBEncoderCo
             if key in out.by_key:
                 raise LerecError(f"two streams map to the feature {key!r}: rename a camera")
             limit_s = max_frame_age_s.get(name) or default_frame_age_s(stream.fps, fps)
-            out.by_key[key] = Source(key, reader, stream, config, round(limit_s * 1e9))
+            out.by_key[key] = CameraStream(key, reader, stream, config, round(limit_s * 1e9))
             out.features[key] = stream_feature(stream, config, video)
             if capture is not base and video:
                 out.depth_to_convert[key] = stream_feature(stream, conversion_depth_config(base), video)
