@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,8 @@ import pluggy
 
 from lerec.errors import LerecError, SettingsError
 from lerec.plugins import hookspecs
+
+log = logging.getLogger(__name__)
 
 
 def build_config(cls: type, options: dict[str, Any], what: str) -> Any:
@@ -45,7 +48,14 @@ def _loaded() -> tuple[pluggy.PluginManager, dict[int, tuple[str, str]]]:
     dists: dict[int, tuple[str, str]] = {}
     for group in hookspecs.ENTRY_POINT_GROUPS:
         for ep in importlib.metadata.entry_points(group=group):
-            plugin = ep.load()
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # one broken install leaves the other plugins and the core usable
+                name = ep.dist.name if ep.dist is not None else ep.value
+                log.warning("the lerec plugin %s (%s) cannot be loaded, so its types are left out: %s: %s; "
+                            "reinstall it, or uninstall it with `pip uninstall %s`", ep.name, name,
+                            type(exc).__name__, exc, name)
+                continue
             if pm.is_registered(plugin):  # one module listed under several groups (or found twice on the path)
                 continue
             dist = (ep.dist.name, ep.dist.version) if ep.dist is not None else ("?", "?")
