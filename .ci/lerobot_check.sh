@@ -20,6 +20,8 @@ exec 9>"${venv%-*}.lock"  # the lock .ci/cached_venv.sh builds it under: one run
 flock 9
 export PIP_DISABLE_PIP_VERSION_CHECK=1 HF_HUB_OFFLINE=1
 
+# An earlier run's editable plugins (their clone may be gone) would load in every command below: this clone's only.
+"$py" -m pip uninstall -q -y lerec-lerobot > /dev/null 2>&1 || true
 "$py" -m pip freeze --exclude-editable | sort > "$work/before.txt"
 "$py" -m pip install -q -e . > "$work/pip.log" 2>&1 || { cat "$work/pip.log" >&2; exit 1; }
 "$py" -m pip freeze --exclude-editable | sort > "$work/after.txt"
