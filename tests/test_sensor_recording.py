@@ -123,25 +123,28 @@ def test_the_event_is_aligned_across_imu_audio_and_camera(recorded):
     ages_ns = np.asarray(row["lerec/observation.images.front/capture_age_us"]) * 1000
     frames, _ = episode_video(root, "observation.images.front", 0)
     marked = [k for k, frame in enumerate(frames) if event_marked(frame)]
-    seen_by_camera = 0
     for event in true:
         imu_at = spikes[np.argmin(np.abs(spikes - event))]
         mic_at = onsets[np.argmin(np.abs(onsets - event))]
         assert 0 <= imu_at - event < 1e9 / IMU_HZ  # the first IMU sample at or after the event
         assert 0 <= mic_at - event < 1e9 / AUDIO_HZ  # the first audio sample at or after the event
         assert abs(imu_at - mic_at) < 1e9 / IMU_HZ
-        # The camera marks the frames it captured within a frame period after the event (its pixels). The dataset
-        # shows such a frame at row k, time k / fps: the frame was age_k old at tick k, which ran late_k after its
-        # deadline; corrected by those, the row's time is within one frame period after the event. (late_k is
-        # measured by the step, called just after the tick took its frames: a bound, on the safe side.)
-        near = [k for k in marked if abs(k * 1e9 / FPS - event) < 0.25e9]
-        for k in near:
-            late_ns = tick_ns[k] - start - k * 1e9 / FPS
-            assert ages_ns[k] - late_ns <= k * 1e9 / FPS - event < 1e9 / FPS + ages_ns[k]
-        seen_by_camera += bool(near)
-    assert seen_by_camera >= len(true) - 2  # (a marked frame no tick took is not in the video)
-    every_event = np.arange(first - EVENT_S * 1e9, (SECONDS + EVENT_S) * 1e9, EVENT_S * 1e9)
-    assert all(np.abs(k * 1e9 / FPS - every_event).min() < 0.25e9 for k in marked)  # and none elsewhere
+    # The camera marks the frames it captured within a frame period after an event (its pixels). The dataset shows
+    # such a frame at row k, time k / fps: the frame was age_k old at tick k, which ran late_k after its deadline, so
+    # it was captured at k / fps + late_k - age_k: within a frame period after exactly one event, whatever the load
+    # made the ages and lateness. (late_k is measured by the step, called just after the tick took its frames: a
+    # bound, on the safe side; ages are stored in whole microseconds: 1 us of slack.)
+    event_ns = int(EVENT_S * 1e9)
+    late_ns = np.asarray(tick_ns) - start - np.arange(len(tick_ns)) * 1e9 / FPS
+    shown = set()  # the events a marked frame shows, by index from `first`
+    for k in marked:
+        earliest = k * 1e9 / FPS - ages_ns[k] - 1e9 / FPS - 1e3  # an event after this ...
+        latest = k * 1e9 / FPS - ages_ns[k] + late_ns[k]  # ... and at or before this one
+        events = range(math.floor((earliest - first) / event_ns) + 1, math.floor((latest - first) / event_ns) + 1)
+        assert len(events) == 1, (k, ages_ns[k], late_ns[k], list(events))  # one event, none elsewhere
+        shown.add(events[0])
+    true_events = {round((event - first) / event_ns) for event in true}
+    assert len(true_events & shown) >= len(true) - 2  # (a marked frame no tick took is not in the video)
     # Every tick ran at or after its deadline on the clock the sensor files were stamped with: the files' episode
     # start is the first tick's.
     deadlines = np.arange(len(tick_ns)) * 1e9 / FPS
