@@ -4,11 +4,11 @@ one, and the dataset folder the ``--dataset.root``/``--dataset.repo_id`` flags n
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
 from lerec.cli.lerobot_flags import flag_bool
+from lerec.dataset.reading.remote import lerobot_home
 from lerec.recording.session_config import flagged
 
 
@@ -44,5 +44,4 @@ def root_of(args: argparse.Namespace) -> Path:
     """``--dataset.root``, or ``$HF_LEROBOT_HOME/REPO_ID`` as LeRobot places a dataset."""
     if args.root is not None:
         return Path(args.root)
-    home = Path(os.environ.get("HF_LEROBOT_HOME", Path.home() / ".cache/huggingface/lerobot"))
-    return home / args.repo_id
+    return lerobot_home() / args.repo_id

@@ -69,12 +69,16 @@ def _give_timeouts(client: Any) -> None:
     client.timeout = type(timeout)(seconds, connect=min(seconds, 30.0))
 
 
+def lerobot_home() -> Path:
+    """LeRobot's datasets folder: ``$HF_LEROBOT_HOME``, else ``~/.cache/huggingface/lerobot``."""
+    return Path(os.environ.get("HF_LEROBOT_HOME") or Path.home() / ".cache/huggingface/lerobot").expanduser()
+
+
 def download_folder(repo_id: str, revision: str) -> Path:
     """Where Hub dataset ``repo_id`` at ``revision`` is downloaded: ``$HF_LEROBOT_HOME/downloads/ORG/NAME/REV``.
     Real files, not the Hub cache's links into its blobs (lerec reads no file through a link leading outside a
     dataset), and never a folder ``lerec record`` writes by default (``$HF_LEROBOT_HOME/ORG/NAME``)."""
-    home = os.environ.get("HF_LEROBOT_HOME") or Path.home() / ".cache/huggingface/lerobot"
-    return Path(home).expanduser() / "downloads" / repo_id / quote(revision, safe="")
+    return lerobot_home() / "downloads" / repo_id / quote(revision, safe="")
 
 
 def _transport_error(exc: BaseException) -> bool:
