@@ -59,8 +59,8 @@ class HubState:
     def store(self, content: bytes) -> str:
         sha = hashlib.sha256(content).hexdigest()
         target = self.objects / sha
-        if not target.exists():
-            tmp = target.with_suffix(".part")
+        if not target.exists():  # two files of the same content can be uploaded at once: a temporary file each
+            tmp = target.with_suffix(f".{threading.get_ident()}.part")
             tmp.write_bytes(content)
             tmp.replace(target)
         return sha
