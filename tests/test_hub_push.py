@@ -92,6 +92,17 @@ def test_a_killed_push_run_again_sends_only_what_had_not_arrived(recorded, copy_
     assert {p: remote[p] for p in local} == local
 
 
+def test_content_two_files_share_is_uploaded_once(recorded, copy_of, hub, hub_env):
+    root = copy_of(recorded)
+    lfs_files = {path: hashlib.sha256(content).hexdigest() for path, content in published(root).items()
+                 if path.endswith((".parquet", ".mp4"))}
+    assert len(set(lfs_files.values())) < len(lfs_files)  # the synthetic cameras' videos are byte for byte alike
+    done = lerec(["push", root, "--repo-id", REPO], hub_env)
+    assert done.returncode == 0, done.stderr
+    assert sorted(hub.state.lfs_uploads) == sorted(set(lfs_files.values()))
+    assert {p: hub.state.files(REPO)[p] for p in lfs_files} == {p: published(root)[p] for p in lfs_files}
+
+
 def test_push_to_a_new_branch_tags_it(recorded, copy_of, hub, hub_env):
     root = copy_of(recorded)
     done = lerec(["push", root, "--repo-id", REPO, "--branch", "session-2"], hub_env)

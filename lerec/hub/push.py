@@ -140,6 +140,7 @@ def _push(root, repo_id, meta, private, tags, revision, branch, target, only_clo
         message = (f"lerec: {len(operations)} closed file(s) of a recording session" if only_closed else
                    f"lerec: {meta.info['total_episodes']} episodes, {meta.info['total_frames']} frames")
         with hub_errors(repo_id, target):
+            _upload_each_content_once(api, repo_id, target, operations)
             commit = api.create_commit(repo_id, operations=operations, commit_message=message,
                                        repo_type="dataset", revision=target).oid
     tagged = None
@@ -148,6 +149,17 @@ def _push(root, repo_id, meta, private, tags, revision, branch, target, only_clo
             tagged = _tag(api, repo_id, target)
     return PushReport(repo_id, target, tuple(f.path for f in changed), sum(f.size for f in changed), commit, tagged,
                       tuple(deleted))
+
+
+def _upload_each_content_once(api: Any, repo_id: str, target: str, operations: list) -> None:
+    """Upload one file of each content the commit adds more than once (two cameras that saw the same thing):
+    huggingface_hub would send each copy, since none is on the Hub when it asks; ``create_commit`` then finds the
+    content there and sends the other copies' bytes no more."""
+    adds = [op for op in operations if hasattr(op, "upload_info")]
+    firsts = list({op.upload_info.sha256: op for op in reversed(adds)}.values())
+    if len(firsts) < len(adds):
+        api.preupload_lfs_files(repo_id, additions=firsts[::-1], repo_type="dataset", revision=target,
+                                free_memory=False)
 
 
 def _tag(api: Any, repo_id: str, target: str) -> bool:
