@@ -2,11 +2,13 @@
 
 import random
 
+import av
 import numpy as np
 import pytest
 
 from lerec.cameras.synthetic import read_frame_index, synthetic_depth
 from lerec.dataset.reading.reader import DatasetReader
+from lerec.dataset.reading.video_decoder import VideoDecoder
 from lerec.errors import DatasetError
 
 from dataset_fixtures import DEPTH, FRONT, WRIST
@@ -50,6 +52,19 @@ def test_random_items_hold_the_right_frames_and_depth(recorded):
             # Log quantization steps are ~1.5 mm below 1.5 m; no-data pixels stay 0.
             assert np.abs(depth[..., 0].astype(int) - want).max() <= 2
             assert ((depth[..., 0] == 0) == (want == 0)).all()
+
+
+def test_frames_read_at_random_are_pyav_own_conversion_pixel_for_pixel(recorded):
+    path = next((recorded / "videos" / FRONT).rglob("*.mp4"))
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        want = [(float(f.pts * stream.time_base), f.to_ndarray(format="rgb24")) for f in container.decode(stream)]
+    decoder = VideoDecoder(path)
+    try:
+        for k in random.Random(5).sample(range(len(want)), len(want)):
+            assert np.array_equal(decoder.frame_at(want[k][0]), want[k][1]), k
+    finally:
+        decoder.close()
 
 
 def test_depth_in_metres_and_by_timestamp(recorded):
