@@ -1,10 +1,13 @@
-"""The dataset clock counts in integer nanoseconds, so a period's length never depends on when the clock started."""
+"""The dataset clock counts in integer nanoseconds, so a period's length never depends on when the clock started;
+its sleep returns at the deadline, never before it."""
 
 import random
+import time
 
+import anyio
 import pytest
 
-from lerec.recording.clock import NS_PER_S, tick_offset_ns
+from lerec.recording.clock import NS_PER_S, SPIN_NS, sleep_until, tick_offset_ns
 
 
 @pytest.mark.parametrize("fps", [1, 7, 15, 24, 30, 60, 90])
@@ -24,3 +27,24 @@ def test_float_seconds_lost_the_period_where_nanoseconds_do_not():
     assert (t0 + 12 / 30) - t0 < 12 / 30
     t0_ns = 1_234_567_891_000_000
     assert ((t0_ns + tick_offset_ns(12, 30)) - t0_ns) / NS_PER_S >= 12 / 30
+
+
+async def test_sleep_until_never_returns_before_its_deadline_and_lets_other_tasks_run():
+    turns = 0
+
+    async def other():
+        nonlocal turns
+        while True:
+            turns += 1
+            await anyio.sleep(0)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(other)
+        for k in range(60):  # deadlines inside and beyond the last millisecond, which is waited out by yielding
+            deadline_ns = time.monotonic_ns() + k * SPIN_NS // 20
+            before = turns
+            await sleep_until(deadline_ns)
+            assert time.monotonic_ns() >= deadline_ns, k
+            if k > 40:  # at least 2 ms: the other task had its turns meanwhile
+                assert turns > before, k
+        tg.cancel_scope.cancel()

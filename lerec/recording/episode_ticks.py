@@ -11,10 +11,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import anyio
 import attrs
 
-from lerec.recording.clock import tick_offset_ns
+from lerec.recording.clock import sleep_until, tick_offset_ns
 from lerec.recording.episode_control import EpisodeControls, Rerecorded
 from lerec.recording.report import EpisodeReport, lateness_percentiles
 from lerec.recording.robot_loop import RobotRows, StepRows
@@ -58,9 +57,7 @@ async def run_ticks(controls: EpisodeControls, status: RecorderStatus, sources: 
                                            *lateness_percentiles(ticks.lateness), 0.0, 0.0, {},
                                            stopped_early=True, discarded=True))
         deadline_ns = t0_ns + tick_offset_ns(k, fps)
-        delay_ns = deadline_ns - time.monotonic_ns()
-        if delay_ns > 0:
-            await anyio.sleep(delay_ns / 1e9)
+        await sleep_until(deadline_ns)
         now_ns = time.monotonic_ns()
         late_ns = max(0, now_ns - deadline_ns)
         ticks.lateness.append(late_ns / 1e9)

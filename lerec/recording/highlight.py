@@ -27,7 +27,7 @@ from lerec.encoding.config import RGBEncoderConfig
 from lerec.encoding.ffmpeg_mapping import encoder_name
 from lerec.encoding.packet_encoder import EncodedFrame, PacketEncoder, StreamFormat, write_fragment
 from lerec.errors import EncoderError, SettingsError
-from lerec.recording.clock import tick_offset_ns
+from lerec.recording.clock import sleep_until, tick_offset_ns
 from lerec.recording.recorder import Recorder
 from lerec.recording.camera_streams import CameraStream
 
@@ -178,9 +178,7 @@ class Highlights:
                 handled, t0 = 0, time.monotonic_ns()
                 while (length is None or self.tick < length) and not self.rec.stopped:
                     deadline = t0 + tick_offset_ns(self.tick, self.rec.fps)
-                    delay = deadline - time.monotonic_ns()
-                    if delay > 0:
-                        await anyio.sleep(delay / 1e9)
+                    await sleep_until(deadline)
                     if self._marks > handled:
                         handled += 1
                         self._toggle(saves, cuts, on_saved)

@@ -17,7 +17,7 @@ import numpy as np
 
 from lerec.dataset.reading.reader import DatasetReader
 from lerec.errors import SettingsError
-from lerec.recording.clock import tick_offset_ns
+from lerec.recording.clock import sleep_until, tick_offset_ns
 from lerec.recording.robot_loop import _device_call, _plain, opened
 from lerec.robots import registry as robot_registry
 from lerec.robots.base import Robot, describe
@@ -45,9 +45,7 @@ async def replay(root: str | Path, episode: int, robot: Any, on_tick: Callable[[
     async with opened(robot):
         t0 = time.monotonic_ns()
         for k in range(length):
-            delay = t0 + tick_offset_ns(k, fps) - time.monotonic_ns()
-            if delay > 0:
-                await anyio.sleep(delay / 1e9)
+            await sleep_until(t0 + tick_offset_ns(k, fps))
             action = {key: column[k] for key, column in actions.items()}
             await _device_call(robot, "send", lambda: robot.send(action))
             sent += 1

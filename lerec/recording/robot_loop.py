@@ -16,7 +16,7 @@ import anyio
 import numpy as np
 
 from lerec.errors import RobotError, SettingsError
-from lerec.recording.clock import tick_offset_ns
+from lerec.recording.clock import sleep_until, tick_offset_ns
 from lerec.recording.row_check import RowCheck
 from lerec.robots.base import Robot, Teleop, Values, describe
 
@@ -124,9 +124,7 @@ async def drive(robot: Robot | None, teleop: Teleop | None, fps: int, length: in
     for k in range(length):
         if ended():
             return
-        delay_ns = t0_ns + tick_offset_ns(k, fps) - time.monotonic_ns()
-        if delay_ns > 0:
-            await anyio.sleep(delay_ns / 1e9)
+        await sleep_until(t0_ns + tick_offset_ns(k, fps))
         if rows is not None:
             await rows.row(k)
         on_tick(k + 1)

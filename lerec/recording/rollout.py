@@ -28,7 +28,7 @@ from lerec.policies import registry as policy_registry
 from lerec.policies.base import Policy
 from lerec.policies.features import match_features
 from lerec.recording.camera_reader import CameraReader
-from lerec.recording.clock import tick_offset_ns
+from lerec.recording.clock import sleep_until, tick_offset_ns
 from lerec.recording.highlight import Highlights
 from lerec.recording.inference import MODES, Inference, InferenceReport, make_inference
 from lerec.recording.recorder import Recorder
@@ -250,9 +250,7 @@ class Rollout:
             if self._stopped:
                 break
             deadline = t0 + tick_offset_ns(k, self.fps)
-            delay = deadline - time.monotonic_ns()
-            if delay > 0:
-                await anyio.sleep(delay / 1e9)
+            await sleep_until(deadline)
             lateness.append(max(0, time.monotonic_ns() - deadline) / 1e9)
             await self.rows()
         return lateness
