@@ -83,6 +83,7 @@ class JpegEncoder:
 
     def __init__(self) -> None:
         self._encoders: dict[tuple[int, int], Any] = {}
+        self._reformatter: Any = None  # one swscale context for every image, not a new one per frame
 
     def encode(self, image: np.ndarray) -> bytes:
         import av
@@ -93,7 +94,12 @@ class JpegEncoder:
             encoder = self._encoders[(width, height)] = av.CodecContext.create("mjpeg", "w")
             encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuvj420p"
             encoder.time_base = Fraction(1, 1000)
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24").reformat(format="yuvj420p")
+        if self._reformatter is None:
+            from av.video.reformatter import VideoReformatter
+
+            self._reformatter = VideoReformatter()
+        frame = self._reformatter.reformat(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24"),
+                                           format="yuvj420p")
         return b"".join(bytes(packet) for packet in encoder.encode(frame))
 
 
