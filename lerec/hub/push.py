@@ -152,9 +152,9 @@ def _push(root, repo_id, meta, private, tags, revision, branch, target, only_clo
 
 
 def _upload_each_content_once(api: Any, repo_id: str, target: str, operations: list) -> None:
-    """Upload one file of each content the commit adds more than once (two cameras that saw the same thing):
-    huggingface_hub would send each copy, since none is on the Hub when it asks; ``create_commit`` then finds the
-    content there and sends the other copies' bytes no more."""
+    """When the commit adds one content under several paths (two cameras that saw the same thing), upload one file
+    of each content first: huggingface_hub would send every copy, since none is on the Hub when it asks.
+    ``create_commit`` then finds each content there and sends no copy again."""
     adds = [op for op in operations if hasattr(op, "upload_info")]
     firsts = list({op.upload_info.sha256: op for op in reversed(adds)}.values())
     if len(firsts) < len(adds):

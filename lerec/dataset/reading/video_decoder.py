@@ -53,8 +53,8 @@ class VideoDecoder:
         self._stream.thread_type = "SLICE"
         if self._stream.codec_context.name == "libdav1d":
             # dav1d's frame threading holds frames back; random access wants each frame as soon as it is decoded.
-            # Without it, dav1d's own threads only cost: a VGA frame took 1.07 ms of CPU on one, 1.4–1.6 on its
-            # default (wall 1.05 against 1.25 ms); a 1080p frame no longer with it. Streams are decoded side by side.
+            # Then dav1d's own threads only cost: a VGA frame took 1.07 ms of CPU on one, 1.4–1.6 ms on its default
+            # (wall 1.05 against 1.25 ms); 720p and 1080p frames took no longer on one. Streams run side by side.
             self._stream.codec_context.options = {"max_frame_delay": "1"}
             self._stream.codec_context.thread_count = 1
         self._time_base = float(self._stream.time_base)
