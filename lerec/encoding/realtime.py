@@ -31,6 +31,11 @@ _REALTIME = {getattr(os, "SCHED_FIFO", -1), getattr(os, "SCHED_RR", -2)}
 ENCODER_NICE = 19
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, as ``taskset`` sets it), at least 1."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def realtime_threads() -> list[int]:
     """Thread ids of this process that run under a real-time scheduling policy."""
     if not hasattr(os, "sched_getscheduler"):

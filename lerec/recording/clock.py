@@ -18,10 +18,12 @@ def tick_offset_ns(k: int, fps: int) -> int:
     return -(-k * NS_PER_S // fps)
 
 
-async def sleep_until(deadline_ns: int) -> None:
-    """Return at ``deadline_ns`` (``time.monotonic_ns``), not a millisecond after; other tasks run meanwhile."""
+async def sleep_until(deadline_ns: int) -> int:
+    """Return at ``deadline_ns`` (``time.monotonic_ns``), not a millisecond after, with the time it returns at;
+    other tasks run meanwhile."""
     delay_ns = deadline_ns - time.monotonic_ns()
     if delay_ns > SPIN_NS:
         await anyio.sleep((delay_ns - SPIN_NS) / NS_PER_S)
-    while time.monotonic_ns() < deadline_ns:
+    while (now_ns := time.monotonic_ns()) < deadline_ns:
         await anyio.sleep(0)
+    return now_ns

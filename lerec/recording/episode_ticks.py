@@ -57,8 +57,7 @@ async def run_ticks(controls: EpisodeControls, status: RecorderStatus, sources: 
                                            *lateness_percentiles(ticks.lateness), 0.0, 0.0, {},
                                            stopped_early=True, discarded=True))
         deadline_ns = t0_ns + tick_offset_ns(k, fps)
-        await sleep_until(deadline_ns)
-        now_ns = time.monotonic_ns()
+        now_ns = await sleep_until(deadline_ns)
         late_ns = max(0, now_ns - deadline_ns)
         ticks.lateness.append(late_ns / 1e9)
         for key, src in sources.items():

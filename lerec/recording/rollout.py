@@ -250,8 +250,7 @@ class Rollout:
             if self._stopped:
                 break
             deadline = t0 + tick_offset_ns(k, self.fps)
-            await sleep_until(deadline)
-            lateness.append(max(0, time.monotonic_ns() - deadline) / 1e9)
+            lateness.append(max(0, await sleep_until(deadline) - deadline) / 1e9)
             await self.rows()
         return lateness
 

@@ -12,6 +12,7 @@ from lerec.dataset.spec import format as fmt
 from lerec.dataset.spec.features import normalize_numeric_feature, video_feature
 from lerec.dataset.store.metadata import read_info
 from lerec.encoding.config import DepthEncoderConfig, EncoderConfig, RGBEncoderConfig
+from lerec.encoding.realtime import usable_cores
 from lerec.encoding.video_encoding import CODEC, VideoEncoding, encoder_settings_diff
 from lerec.errors import DatasetError, DatasetRequestError, EncoderConfigError
 
@@ -102,5 +103,4 @@ def threads_per_stream(streams: int) -> int:
     one thread each against 240 with its own choice, SVT-AV1 194 against 178, and fewer frames held inside the
     encoders, which is what an episode's end waits for.
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores // max(1, streams))
+    return max(1, usable_cores() // max(1, streams))

@@ -8,7 +8,6 @@ the frames up to the one asked; reading forward decodes each frame once. No torc
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
@@ -31,6 +30,7 @@ from lerec.dataset.sensors.sensor_streams import SensorStreams
 from lerec.dataset.spec import checksums
 from lerec.dataset.spec import format as fmt
 from lerec.dataset.store.metadata import DatasetMeta, stats_file_problem
+from lerec.encoding.realtime import usable_cores
 from lerec.errors import DatasetError
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ _WARNED: set[str] = set()
 def _default_decode_threads(meta: DatasetMeta) -> int:
     """One thread per video stream (at most 8) when there is more than one core: a decoder waits for none.
     Measured on 2 cores, 3 VGA AV1 streams: 3.2–3.7 ms a random item with 3 threads, 4.2–4.7 ms with 2."""
-    return max(1, min(len(meta.video_keys), 8)) if (os.cpu_count() or 1) > 1 else 1
+    return max(1, min(len(meta.video_keys), 8)) if usable_cores() > 1 else 1
 
 
 class DatasetReader:
