@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import threading
@@ -125,6 +126,44 @@ def test_encoder_threads_are_idle_below_the_loop_and_the_caller_is_not(tmp_path)
     encoder.finish()
 
 
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="SCHED_BATCH is Linux's")
+def test_with_no_loop_beside_it_an_encoder_starts_its_threads_at_batch_nice_10(tmp_path):
+    # Re-encoding a dataset: no loop to yield to, and SCHED_IDLE would starve wherever other programs keep the
+    # cores busy. Reaching SCHED_BATCH nice 10 from normal scheduling needs no privilege.
+    before = thread_ids()
+    encoder = EpisodeEncoder(tmp_path / "o.mp4", codec="libsvtav1", options={"preset": "12", "svtav1-params": "lp=2"},
+                             width=64, height=48, fps=30, pix_fmt="yuv420p", input_format="rgb24", beside_loop=False)
+    encoder.encode(synthetic_rgb(0, 64, 48))
+    started = thread_ids() - before
+    assert started, "SVT-AV1 starts worker threads"
+    mine = os.getpriority(os.PRIO_PROCESS, 0)  # run niced above 10 and unprivileged, they keep that
+    expected = 10 if os.geteuid() == 0 or mine <= 10 else mine
+    assert {thread_scheduling(tid) for tid in started} == {(os.SCHED_BATCH, expected)}
+    encoder.finish()
+
+
+def _may_leave_idle() -> bool:
+    """Whether this process may move a thread out of SCHED_IDLE at nice 10 (CAP_SYS_NICE, or RLIMIT_NICE >= 10)."""
+    return os.geteuid() == 0 or resource.getrlimit(resource.RLIMIT_NICE)[0] >= 10
+
+
+needs_nice = pytest.mark.skipif(not hasattr(os, "SCHED_IDLE") or not _may_leave_idle(),
+                                reason="leaving SCHED_IDLE needs CAP_SYS_NICE or an RLIMIT_NICE of 10")
+
+
+@needs_nice
+def test_hurried_encoder_threads_run_batch_nice_10_and_those_started_after_too(tmp_path):
+    before = thread_ids()
+    encoder = EpisodeEncoder(tmp_path / "h.mp4", codec="libsvtav1", options={"preset": "12", "svtav1-params": "lp=2"},
+                             width=64, height=48, fps=30, pix_fmt="yuv420p", input_format="rgb24")
+    encoder.hurry()  # before the first frame, whose encoding starts more threads in some SVT-AV1 builds
+    encoder.encode(synthetic_rgb(0, 64, 48))
+    started = thread_ids() - before
+    assert started, "SVT-AV1 starts worker threads"
+    assert {thread_scheduling(tid) for tid in started} == {(os.SCHED_BATCH, 10)}
+    encoder.finish()
+
+
 SCHEDULING_DURING_A_RECORDING = """
 import json, os, sys, threading
 import anyio
@@ -178,6 +217,56 @@ def test_during_a_recording_encoder_threads_run_idle_and_the_loop_and_readers_do
         assert all(threads[tid] == (os.SCHED_IDLE, 19) for tid in idle if tid in threads)
         assert not {tid for tid, value in threads.items() if value[0] in (os.SCHED_FIFO, os.SCHED_RR)}
     assert len(idle) >= 3, "each of the three SVT-AV1 encoders starts threads of its own, run under SCHED_IDLE"
+
+
+SCHEDULING_AFTER_THE_LAST_TICK = """
+import json, sys, threading
+import anyio
+from lerec import Recorder, RGBEncoderConfig, SyntheticCameraConfig
+from lerec.encoding.realtime import python_thread_ids, thread_ids, thread_scheduling
+
+seen, stop = {"recording": set(), "encoding": set()}, threading.Event()
+
+def sample(rec):  # the scheduling of the encoders' threads, during the ticks and after the last one
+    while not stop.is_set():
+        found = set()
+        for tid in thread_ids() - python_thread_ids():
+            try:
+                found.add(tuple(thread_scheduling(tid)))
+            except OSError:
+                continue
+        phase = rec.status.phase  # read after the sweep: "recording" then means no thread was hurried before it
+        if phase in seen:
+            seen[phase] |= found
+
+async def session():
+    cams = {f"cam{i}": SyntheticCameraConfig(width=320, height=240) for i in range(2)}
+    # Every frame waits on disk: the encoders encode only after the last tick.
+    async with Recorder.create(sys.argv[1], 30, cams, rgb_encoder=RGBEncoderConfig(vcodec="libsvtav1"),
+                               streaming_encoding=False) as rec:
+        sampler = threading.Thread(target=sample, args=(rec,))
+        sampler.start()
+        report = await rec.record_episode("t", num_frames=45, step=dict)
+        stop.set()
+        sampler.join()
+    print(json.dumps({k: sorted(v) for k, v in seen.items()} | {"frames": [s.frames for s in report.streams.values()]}))
+
+anyio.run(session)
+"""
+
+
+@needs_nice
+def test_after_the_last_tick_the_encoders_drain_at_batch_nice_10(tmp_path):
+    # During the ticks the encoders' threads are idle; after the last one, the episode's frames (all on disk here)
+    # are encoded by threads at SCHED_BATCH nice 10, which programs busy on every core cannot starve.
+    done = subprocess.run([sys.executable, "-c", SCHEDULING_AFTER_THE_LAST_TICK, str(tmp_path / "d")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["frames"] == [45, 45]
+    assert [os.SCHED_IDLE, 19] in result["recording"]
+    assert [os.SCHED_BATCH, 10] not in result["recording"]
+    assert [os.SCHED_BATCH, 10] in result["encoding"]
 
 
 HOST_WITH_A_REAL_TIME_THREAD = """

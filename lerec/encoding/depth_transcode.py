@@ -185,7 +185,7 @@ def transcode_depth_video(
             for index, count in enumerate(segments):
                 segment = Path(work) / f"segment-{index:06d}.mp4"
                 encoder = VideoEncoding(config).open_encoder(segment, width=width, height=height, fps=fps,
-                                                             encoder_threads=encoder_threads)
+                                                             encoder_threads=encoder_threads, beside_loop=False)
                 try:
                     for _ in range(count):
                         frame = next(codes, None)

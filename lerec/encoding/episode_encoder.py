@@ -10,14 +10,15 @@ import av
 import numpy as np
 
 from lerec.encoding.codec_logs import quiet_codec_logs, quiet_options
-from lerec.encoding.realtime import calm_new_threads, keeping_caller_policy, thread_ids
+from lerec.encoding.realtime import calm_new_threads, hurry_threads, keeping_caller_policy, thread_ids
 
 # One fragment per episode: written at close, so appending it to a dataset file is a byte copy.
 FRAGMENTED_MP4 = {"movflags": "empty_moov+default_base_moof+frag_custom"}
 
 
 class EpisodeEncoder:
-    """Writes frames ``0..n-1`` at pts ``k / fps`` into ``path``. Calls must come from one thread at a time."""
+    """Writes frames ``0..n-1`` at pts ``k / fps`` into ``path``. Calls must come from one thread at a time.
+    ``beside_loop``: a control loop runs beside it, its threads stay below the loop until :meth:`hurry`."""
 
     def __init__(
         self,
@@ -30,6 +31,7 @@ class EpisodeEncoder:
         fps: int,
         pix_fmt: str,
         input_format: str,
+        beside_loop: bool = True,
     ):
         self.path = Path(path)
         self.fps = fps
@@ -37,9 +39,22 @@ class EpisodeEncoder:
         self.frames = 0
         quiet_codec_logs()
         self._threads_before = thread_ids()
+        self._threads: set[int] = set()  # the codec's own, calmed
+        self._hurried = not beside_loop
         with keeping_caller_policy():
             self._open(codec, options, width, height, fps, pix_fmt)
-        calm_new_threads(self._threads_before)
+        self._calm()
+
+    def _calm(self) -> None:
+        self._threads |= calm_new_threads(self._threads_before, beside_loop=not self._hurried)
+        if self._hurried:  # read after the threads were added: hurry() from another thread misses none
+            hurry_threads(set(self._threads))
+
+    def hurry(self) -> None:
+        """The loop has taken its last tick: the codec's threads drain at a share of the CPU rather than only
+        what the machine leaves (see :mod:`lerec.encoding.realtime`). Callable from any thread."""
+        self._hurried = True
+        hurry_threads(set(self._threads))
 
     def _open(self, codec: str, options: dict[str, str], width: int, height: int, fps: int, pix_fmt: str) -> None:
         self._container = av.open(str(self.path), "w", format="mp4", options=dict(FRAGMENTED_MP4))
@@ -63,7 +78,7 @@ class EpisodeEncoder:
         if self.frames == 0:  # some encoders start their threads with the first frame
             with keeping_caller_policy():
                 self._container.mux(self._stream.encode(frame))
-            calm_new_threads(self._threads_before)
+            self._calm()
         else:
             self._container.mux(self._stream.encode(frame))
         self.frames += 1

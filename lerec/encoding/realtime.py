@@ -8,6 +8,12 @@ the CPU that the loop, the readers and everything else leave, and give it back a
 never hold the GIL (they are the codec's own), so they cannot hold the loop back. Threads that existed before,
 such as a robot's own real-time control threads in the process that records, keep their policy.
 
+SCHED_IDLE yields to every other process too: where other programs keep every core busy, it gets next to nothing.
+So once the loop's last tick is taken, the encoder's threads move to SCHED_BATCH, nice 10 (:func:`hurry_threads`),
+and drain the episode's backlog at a share of the CPU. Leaving SCHED_IDLE needs CAP_SYS_NICE (root) or an
+RLIMIT_NICE of 10 or more; without it they stay idle, and the save waits for a core to come free. Encoders with
+no control loop beside them (re-encoding a dataset) start their threads at SCHED_BATCH, nice 10 directly.
+
 The worker thread that calls the encoder (anyio reuses it, for camera reads as well) keeps its nice value: a
 thread cannot lower its nice value again without privilege, nor leave SCHED_IDLE. While it encodes it runs under
 SCHED_BATCH (:func:`encoding_in_background`), which it can leave: it does not preempt the loop when it wakes, yet
@@ -29,6 +35,7 @@ log = logging.getLogger(__name__)
 
 _REALTIME = {getattr(os, "SCHED_FIFO", -1), getattr(os, "SCHED_RR", -2)}
 ENCODER_NICE = 19
+DRAINING_NICE = 10  # after the loop's last tick (:func:`hurry_threads`)
 
 
 def usable_cores() -> int:
@@ -88,24 +95,43 @@ def python_thread_ids(timeout_s: float = 1.0) -> set[int]:
     return {t.native_id for t in threads if t.native_id is not None}
 
 
-def calm_new_threads(before: set[int]) -> int:
-    """Put the threads started since ``before`` (an encoder's own) under SCHED_IDLE, nice 19 (where SCHED_IDLE
-    does not exist: SCHED_OTHER, nice 19); returns how many threads were moved. Threads that existed before,
-    and Python threads (a worker anyio started meanwhile, which may read a camera next), are not touched."""
+def calm_new_threads(before: set[int], *, beside_loop: bool = True) -> set[int]:
+    """Move the threads started since ``before`` (an encoder's own) out of the way; returns their ids. Beside a
+    control loop: SCHED_IDLE, nice 19 (where SCHED_IDLE does not exist: nice 19). With none (tools that re-encode
+    a dataset): SCHED_BATCH, nice 10, what :func:`hurry_threads` gives. Real-time ones are demoted first. Threads
+    that existed before, and Python threads (a worker anyio started meanwhile, which may read a camera next), are
+    not touched."""
     started = thread_ids() - before - python_thread_ids()
     demote_realtime_threads(started)
-    idle = getattr(os, "SCHED_IDLE", None)
-    calmed = 0
-    for tid in started:
+    if beside_loop:
+        return _schedule(started, getattr(os, "SCHED_IDLE", None), ENCODER_NICE)
+    return _schedule(started, getattr(os, "SCHED_BATCH", None), DRAINING_NICE)
+
+
+def hurry_threads(tids: set[int]) -> set[int]:
+    """Move calmed encoder threads to SCHED_BATCH, nice 10, once no control loop needs the CPU; returns the ids of
+    those moved. Where the process may not (no CAP_SYS_NICE, RLIMIT_NICE below 10), they stay as they are."""
+    return _schedule(tids, getattr(os, "SCHED_BATCH", None), DRAINING_NICE)
+
+
+def _schedule(tids: set[int], policy: int | None, nice: int) -> set[int]:
+    """Give ``tids`` ``policy`` (None: keep theirs) and ``nice``; the ids of those given it."""
+    done = set()
+    for tid in sorted(tids):
         try:
-            if idle is not None and os.sched_getscheduler(tid) != idle:
-                os.sched_setscheduler(tid, idle, os.sched_param(0))
-            if os.getpriority(os.PRIO_PROCESS, tid) < ENCODER_NICE:
-                os.setpriority(os.PRIO_PROCESS, tid, ENCODER_NICE)
-            calmed += 1
+            if policy is not None and os.sched_getscheduler(tid) != policy:
+                os.sched_setscheduler(tid, policy, os.sched_param(0))
+        except PermissionError as exc:  # the same for every thread
+            log.debug("encoder threads keep their scheduling: %s", exc)
+            break
         except OSError as exc:  # the thread ended meanwhile
-            log.debug("could not calm thread %s: %s", tid, exc)
-    return calmed
+            log.debug("could not schedule thread %s: %s", tid, exc)
+            continue
+        with contextlib.suppress(OSError):  # not below a nice value the process was started with, unprivileged
+            if os.getpriority(os.PRIO_PROCESS, tid) != nice:
+                os.setpriority(os.PRIO_PROCESS, tid, nice)
+        done.add(tid)
+    return done
 
 
 @contextlib.contextmanager

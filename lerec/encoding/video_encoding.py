@@ -91,11 +91,13 @@ class VideoEncoding:
                    if key != info_key("video_backend") and key not in DEPTH_SETTINGS_KEYS)
 
     def open_encoder(self, path: str | os.PathLike, *, width: int, height: int, fps: int,
-                     encoder_threads: int | None = None) -> EpisodeEncoder:
-        """An encoder writing the stream's frames (RGB, or a depth stream's 12-bit codes) into ``path``."""
+                     encoder_threads: int | None = None, beside_loop: bool = True) -> EpisodeEncoder:
+        """An encoder writing the stream's frames (RGB, or a depth stream's 12-bit codes) into ``path``;
+        ``beside_loop=False`` where no control loop runs (see :class:`EpisodeEncoder`)."""
         return EpisodeEncoder(path, codec=encoder_name(self.config.vcodec),
                               options=self.config.ffmpeg_options(encoder_threads), width=width, height=height, fps=fps,
-                              pix_fmt=self.config.pix_fmt, input_format="gray12le" if self.depth else "rgb24")
+                              pix_fmt=self.config.pix_fmt, input_format="gray12le" if self.depth else "rgb24",
+                              beside_loop=beside_loop)
 
 
 def encoder_settings_diff(old_info: Mapping[str, Any], new_info: Mapping[str, Any]) -> list[str]:

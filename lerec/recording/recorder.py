@@ -337,9 +337,10 @@ class Recorder(EpisodeControls, EpisodeLabelling):
                 ticks = await run_ticks(self, self.status, self.sources, encoders, source, task=task, index=index,
                                         length=length, fps=self.fps, on_first_tick=sensors.start)
                 sensors.end(ticks.t0_ns, len(ticks.rows))
+                self.status.phase = "encoding"
                 for encoder in encoders.values():
                     encoder.backlog.close()
-                self.status.phase = "encoding"
+                    encoder.hurry()  # no tick needs the CPU any more
                 if not self.config.streaming_encoding:
                     for encoder in encoders.values():
                         tg.start_soon(encoder.run)

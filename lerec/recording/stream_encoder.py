@@ -68,14 +68,24 @@ class StreamEncoder:
         self.lag_s = 0.0
         self._error: EncoderError | None = None  # what ended run(), for result() to raise
         self._encoder: EpisodeEncoder | None = None
+        self._hurried = False
         self.frames_encoded = anyio.Event()  # every frame is in the encoder (and in the stats); it may still flush
         # (never set when encoding fails: run() raises, and the task group cancels whoever waits)
         self._done = anyio.Event()
 
-    def _open(self) -> EpisodeEncoder:
-        return VideoEncoding(self.config).open_encoder(self.video_path, width=self.stream.width,
-                                                       height=self.stream.height, fps=self.fps,
-                                                       encoder_threads=self.encoder_threads)
+    def _open(self) -> None:
+        encoding = VideoEncoding(self.config)
+        self._encoder = encoder = encoding.open_encoder(self.video_path, width=self.stream.width,
+                                                        height=self.stream.height, fps=self.fps,
+                                                        encoder_threads=self.encoder_threads)
+        if self._hurried:  # read after the encoder was set: hurry() from another thread misses neither
+            encoder.hurry()
+
+    def hurry(self) -> None:
+        """After the loop's last tick: the encoder drains at a share of the CPU (:meth:`EpisodeEncoder.hurry`)."""
+        self._hurried = True
+        if self._encoder is not None:
+            self._encoder.hurry()
 
     async def prepare(self) -> None:
         """Open the encoder before the episode's first tick: codec start-up (SVT-AV1 allocates and starts tens of
@@ -83,7 +93,7 @@ class StreamEncoder:
         if self.as_images or self._encoder is not None:
             return
         try:
-            self._encoder = await anyio.to_thread.run_sync(self._open, limiter=self.limiter)
+            await anyio.to_thread.run_sync(self._open, limiter=self.limiter)
         except Exception as exc:
             raise EncoderError(self.camera, self.stream.name, f"{type(exc).__name__}: {exc}") from exc
 
@@ -105,7 +115,7 @@ class StreamEncoder:
             self.pngs.append(encode_png(image))
             return
         if self._encoder is None:
-            self._encoder = self._open()
+            self._open()
         if self.stream.kind == "depth":
             if image.ndim == 3:
                 image = image[..., 0]

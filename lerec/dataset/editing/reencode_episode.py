@@ -25,7 +25,7 @@ def encode_episode(frames: Sequence[np.ndarray], config: RGBEncoderConfig, fps: 
     with tempfile.TemporaryDirectory(prefix="lerec-encode-") as tmp:
         path = Path(tmp) / "episode.mp4"
         encoder = VideoEncoding(config).open_encoder(path, width=width, height=height, fps=fps,
-                                                     encoder_threads=encoder_threads)
+                                                     encoder_threads=encoder_threads, beside_loop=False)
         try:
             for frame in frames:
                 frame = np.asarray(frame)
