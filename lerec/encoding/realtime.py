@@ -114,6 +114,12 @@ def hurry_threads(tids: set[int]) -> set[int]:
     return _schedule(tids, getattr(os, "SCHED_BATCH", None), DRAINING_NICE)
 
 
+@functools.cache
+def _say_threads_stay_idle() -> None:
+    log.info("encoder threads stay under SCHED_IDLE after the last tick (moving them needs CAP_SYS_NICE or an "
+             "RLIMIT_NICE of 10): where other programs keep every core busy, a save waits for a free core")
+
+
 def _schedule(tids: set[int], policy: int | None, nice: int) -> set[int]:
     """Give ``tids`` ``policy`` (None: keep theirs) and ``nice``; the ids of those given it."""
     done = set()
@@ -121,8 +127,8 @@ def _schedule(tids: set[int], policy: int | None, nice: int) -> set[int]:
         try:
             if policy is not None and os.sched_getscheduler(tid) != policy:
                 os.sched_setscheduler(tid, policy, os.sched_param(0))
-        except PermissionError as exc:  # the same for every thread
-            log.debug("encoder threads keep their scheduling: %s", exc)
+        except PermissionError:  # the same for every thread
+            _say_threads_stay_idle()
             break
         except OSError as exc:  # the thread ended meanwhile
             log.debug("could not schedule thread %s: %s", tid, exc)
