@@ -4,6 +4,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import threading
@@ -267,6 +268,34 @@ def test_after_the_last_tick_the_encoders_drain_at_batch_nice_10(tmp_path):
     assert [os.SCHED_IDLE, 19] in result["recording"]
     assert [os.SCHED_BATCH, 10] not in result["recording"]
     assert [os.SCHED_BATCH, 10] in result["encoding"]
+
+
+UNPRIVILEGED_RECORDING = """
+import logging, sys
+import anyio
+from lerec import Recorder, RGBEncoderConfig, SyntheticCameraConfig
+
+logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+
+async def session():
+    cams = {"front": SyntheticCameraConfig(width=160, height=120)}
+    async with Recorder.create(sys.argv[1], 30, cams, rgb_encoder=RGBEncoderConfig(vcodec="libsvtav1")) as rec:
+        for _ in range(2):
+            report = await rec.record_episode("t", num_frames=15, step=dict)
+            print("frames", report.streams["observation.images.front"].frames)
+
+anyio.run(session)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None or not hasattr(os, "SCHED_IDLE"),
+                    reason="drops CAP_SYS_NICE with setpriv, as root")
+def test_without_the_right_to_leave_idle_the_episodes_are_saved_and_it_is_said_once(tmp_path):
+    done = subprocess.run(["setpriv", "--bounding-set=-sys_nice", "--inh-caps=-sys_nice", sys.executable, "-c",
+                           UNPRIVILEGED_RECORDING, str(tmp_path / "d")], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["frames", "15", "frames", "15"]
+    assert done.stderr.count("encoder threads stay under SCHED_IDLE after the last tick") == 1, done.stderr
 
 
 HOST_WITH_A_REAL_TIME_THREAD = """
