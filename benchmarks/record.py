@@ -381,6 +381,9 @@ def parse_args(argv=None):
                         help="run everything in a memory cgroup with this limit, e.g. 2G (needs root or a delegated "
                         "cgroup; else use systemd-run --user --scope -p MemoryMax=2G)")
     args = parser.parse_args(argv)
+    if args.lerobot_python is not None and not args.no_lerobot and not os.access(args.lerobot_python, os.X_OK):
+        parser.error(f"--lerobot-python {args.lerobot_python}: no such interpreter (LeRobot's venv python, such as "
+                     f"{DEFAULT_LEROBOT_PYTHON}; --no-lerobot runs lerec alone)")
     if args.preset is not None and args.preset.lstrip("-").isdigit():
         args.preset = int(args.preset)
     return args
