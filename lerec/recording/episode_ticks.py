@@ -13,13 +13,14 @@ from typing import Any
 
 import attrs
 
-from lerec.recording.clock import sleep_until, tick_offset_ns
+from lerec.recording.clock import NS_PER_S, sleep_until, tick_offset_ns
 from lerec.recording.episode_control import EpisodeControls, Rerecorded
 from lerec.recording.report import EpisodeReport, lateness_percentiles
 from lerec.recording.robot_loop import RobotRows, StepRows
 from lerec.recording.camera_streams import CameraStream
 from lerec.recording.status import RecorderStatus
 from lerec.recording.stream_encoder import StreamEncoder
+from lerec.recording.tick_phase import first_tick_ns
 
 
 @attrs.define
@@ -46,14 +47,16 @@ async def run_ticks(controls: EpisodeControls, status: RecorderStatus, sources: 
     hears when the episode starts (sensors keep their samples from then on)."""
     ticks = Ticks.of(encoders)
     last_seq: dict[str, int] = {}
-    ticks.t0_ns = t0_ns = time.monotonic_ns()
+    # Just after the cameras' frames arrive, not among them (lerec.recording.tick_phase): at most a period later.
+    arrivals = [src.reader.arrivals.get(src.stream.name, ()) for src in sources.values()]
+    ticks.t0_ns = t0_ns = first_tick_ns(time.monotonic_ns(), arrivals, NS_PER_S // fps)
     if on_first_tick is not None:
         on_first_tick(t0_ns)
     for k in range(length):
         if k > 0 and controls._end_requested():
             break
         if controls._rerecord_requested:
-            raise Rerecorded(EpisodeReport(index, task, len(ticks.rows), (time.monotonic_ns() - t0_ns) / 1e9,
+            raise Rerecorded(EpisodeReport(index, task, len(ticks.rows), max(0, time.monotonic_ns() - t0_ns) / 1e9,
                                            *lateness_percentiles(ticks.lateness), 0.0, 0.0, {},
                                            stopped_early=True, discarded=True))
         deadline_ns = t0_ns + tick_offset_ns(k, fps)
