@@ -55,6 +55,9 @@ def check_dataset(root: Path, camera_seq: Callable[[dict, str], list[int]], deco
                 cache[path] = decoded_frames(path) if decode else demuxed_frames(path)
             frames = [code for t, code in cache[path] if start - 1e-4 <= t < end - 1e-4]
             stream = {"video_frames": len(frames)}
+            ages = episode.get(f"lerec/{key}/capture_age_us")  # lerec's datasets: each row's frame age at its tick
+            if ages:
+                stream["frame_age_ms_p50"] = float(np.median(ages)) / 1000
             if decode:
                 expected = [s & 0xFFFF for s in camera_seq(episode, key)]
                 stream["wrong_frames"] = (sum(not shows_frame(cells, n) for cells, n in zip(frames, expected))

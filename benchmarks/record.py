@@ -231,11 +231,12 @@ def print_lerec(lerec_run: dict, checked: list[dict], base_rss: float) -> None:
               f"{report.tick_lateness_ms_p99:.2f}/{report.tick_lateness_ms_max:.2f} ms; "
               f"saved {report.save_latency_s * 1000:.0f} ms after its end "
               f"({report.save_after_last_tick_s * 1000:.0f} ms after the last tick)")
-        print(f"    {'stream':<26} {'frames':>6} {'repeated':>8} {'spilled':>7} {'max queue':>9} "
-              f"{'encode lag':>10} {'video frames':>12} {'rows':>5} {'wrong':>5}")
+        print(f"    {'stream':<26} {'frames':>6} {'repeated':>8} {'frame age p50/max':>17} {'spilled':>7} "
+              f"{'max queue':>9} {'encode lag':>10} {'video frames':>12} {'rows':>5} {'wrong':>5}")
         for key, stream in report.streams.items():
             seen = check["streams"][key]
-            print(f"    {key:<26} {stream.frames:>6} {stream.repeated:>8} {stream.spilled:>7} "
+            age = f"{seen.get('frame_age_ms_p50', 0):.1f}/{stream.oldest_frame_age_s * 1000:.1f} ms"
+            print(f"    {key:<26} {stream.frames:>6} {stream.repeated:>8} {age:>17} {stream.spilled:>7} "
                   f"{stream.max_queue_depth:>9} {stream.encode_lag_s:>9.2f}s {seen['video_frames']:>12} "
                   f"{check['rows']:>5} {seen.get('wrong_frames', '-'):>5}")
     print(f"  peak RSS {lerec_run['peak_rss_mb']:.0f} MB ({lerec_run['peak_rss_mb'] - base_rss:.0f} MB above "
@@ -255,6 +256,9 @@ def summarize(args, lerec_run, lerec_checked, raw, lerobot, lerobot_checked) -> 
         "save_latency_s": max(r.save_latency_s for r in reports),
         "save_after_last_tick_s": max(r.save_after_last_tick_s for r in reports),
         "repeated": sum(s.repeated for r in reports for s in r.streams.values()),
+        "frame_age_ms_p50": max((s.get("frame_age_ms_p50", 0.0) for e in lerec_checked for s in e["streams"].values()),
+                                default=0.0),
+        "oldest_frame_ms": max((s.oldest_frame_age_s * 1000 for r in reports for s in r.streams.values()), default=0.0),
         "spilled": sum(s.spilled for r in reports for s in r.streams.values()),
         "frames_lost": frames_lost(lerec_checked),
         "wrong_frames": wrong_frames(lerec_checked),

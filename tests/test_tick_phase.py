@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-import lerec.recording.episode_ticks as episode_ticks
+import lerec.recording.tick_phase as tick_phase
 from lerec.recording.tick_phase import ARRIVALS_KEPT, MARGIN_NS, first_tick_ns
 
 from recording_fixtures import record, small_camera
@@ -101,7 +101,7 @@ async def test_the_recorder_starts_each_episode_where_the_phase_was_chosen(datas
         calls.append((now_ns, arrivals, tick))
         return tick
 
-    monkeypatch.setattr(episode_ticks, "first_tick_ns", spy)
+    monkeypatch.setattr(tick_phase, "first_tick_ns", spy)
     reports = await record(dataset_root, {"front": small_camera(), "wrist": small_camera(width=80, height=60)},
                            episodes=2, num_frames=10)
     assert [r.length for r in reports] == [10, 10]

@@ -13,14 +13,14 @@ from typing import Any
 
 import attrs
 
-from lerec.recording.clock import NS_PER_S, sleep_until, tick_offset_ns
+from lerec.recording.clock import sleep_until, tick_offset_ns
 from lerec.recording.episode_control import EpisodeControls, Rerecorded
 from lerec.recording.report import EpisodeReport, lateness_percentiles
 from lerec.recording.robot_loop import RobotRows, StepRows
 from lerec.recording.camera_streams import CameraStream
 from lerec.recording.status import RecorderStatus
 from lerec.recording.stream_encoder import StreamEncoder
-from lerec.recording.tick_phase import first_tick_ns
+from lerec.recording.tick_phase import first_tick_of
 
 
 @attrs.define
@@ -48,8 +48,7 @@ async def run_ticks(controls: EpisodeControls, status: RecorderStatus, sources: 
     ticks = Ticks.of(encoders)
     last_seq: dict[str, int] = {}
     # Just after the cameras' frames arrive, not among them (lerec.recording.tick_phase): at most a period later.
-    arrivals = [src.reader.arrivals.get(src.stream.name, ()) for src in sources.values()]
-    ticks.t0_ns = t0_ns = first_tick_ns(time.monotonic_ns(), arrivals, NS_PER_S // fps)
+    ticks.t0_ns = t0_ns = first_tick_of(sources.values(), fps, time.monotonic_ns())
     if on_first_tick is not None:
         on_first_tick(t0_ns)
     for k in range(length):

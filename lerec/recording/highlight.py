@@ -28,6 +28,7 @@ from lerec.encoding.ffmpeg_mapping import encoder_name
 from lerec.encoding.packet_encoder import EncodedFrame, PacketEncoder, StreamFormat, write_fragment
 from lerec.errors import EncoderError, SettingsError
 from lerec.recording.clock import sleep_until, tick_offset_ns
+from lerec.recording.tick_phase import first_tick_of
 from lerec.recording.recorder import Recorder
 from lerec.recording.camera_streams import CameraStream
 
@@ -175,7 +176,9 @@ class Highlights:
             async with anyio.create_task_group() as workers:
                 for ring in self.rings.values():
                     workers.start_soon(ring.run, lambda: self.rec.num_episodes)
-                handled, t0 = 0, time.monotonic_ns()
+                # Between the cameras' frame arrivals, as an episode's ticks (lerec.recording.tick_phase).
+                handled, t0 = 0, first_tick_of([ring.src for ring in self.rings.values()], self.rec.fps,
+                                               time.monotonic_ns())
                 while (length is None or self.tick < length) and not self.rec.stopped:
                     deadline = t0 + tick_offset_ns(self.tick, self.rec.fps)
                     await sleep_until(deadline)

@@ -11,13 +11,22 @@ phase for the episode.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
+
+from lerec.recording.clock import NS_PER_S
 
 ARRIVALS_KEPT = 90  # per stream: the last 3 s at 30 fps
 OUTLIERS = 10  # a tick may come near this percentage of them: arrivals late while an episode was saved
 MARGIN_NS = 5_000_000  # a tick this close to an arrival, before or after it, may take either frame (a quarter
 # period at most)
+
+
+def first_tick_of(sources: Iterable[Any], fps: int, now_ns: int) -> int:
+    """:func:`first_tick_ns` for camera streams (each with ``.reader.arrivals`` and ``.stream.name``) at ``fps``."""
+    arrivals = [src.reader.arrivals.get(src.stream.name, ()) for src in sources]
+    return first_tick_ns(now_ns, arrivals, NS_PER_S // fps)
 
 
 def first_tick_ns(now_ns: int, arrivals: Iterable[Iterable[int]], period_ns: int) -> int:
