@@ -46,7 +46,8 @@ class RecorderStatus:
 
     async def follow_draining(self, encoders: Mapping[str, Any], interval_s: float = 0.1) -> None:
         """Keep the backlogs current while the encoders drain them after the last tick (the live view shows the
-        queues going down during a long save)."""
+        queues going down during a long save), every ``interval_s``; returns as soon as they have all taken their
+        last frame (the episode's save waits for this task: a sleep to the next interval cost it up to 100 ms)."""
         while True:
             drained = all(e.frames_encoded.is_set() for e in encoders.values())
             for key, e in encoders.items():
@@ -55,4 +56,6 @@ class RecorderStatus:
                 self.encoded[key] = e.encoded
             if drained:
                 return
-            await anyio.sleep(interval_s)
+            with anyio.move_on_after(interval_s):
+                for e in encoders.values():
+                    await e.frames_encoded.wait()
