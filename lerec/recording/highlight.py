@@ -28,9 +28,9 @@ from lerec.encoding.ffmpeg_mapping import encoder_name
 from lerec.encoding.packet_encoder import EncodedFrame, PacketEncoder, StreamFormat, write_fragment
 from lerec.errors import EncoderError, SettingsError
 from lerec.recording.clock import sleep_until, tick_offset_ns
-from lerec.recording.tick_phase import first_tick_of
 from lerec.recording.recorder import Recorder
 from lerec.recording.camera_streams import CameraStream
+from lerec.recording.tick_phase import first_tick_of
 
 
 @attrs.define
