@@ -7,7 +7,7 @@ import random
 import numpy as np
 
 import lerec.recording.tick_phase as tick_phase
-from lerec.recording.tick_phase import ARRIVALS_KEPT, MARGIN_NS, first_tick_ns
+from lerec.recording.tick_phase import ARRIVALS_KEPT, ARRIVALS_NEEDED, MARGIN_NS, first_tick_ns, first_tick_of
 
 from recording_fixtures import record, small_camera
 
@@ -39,6 +39,22 @@ def distances(tick_ns, arrivals):
         d = (tick_ns - t) % PERIOD
         out.append(min(d, PERIOD - d))
     return out
+
+
+class Stream:
+    """What first_tick_of reads of a camera stream: its reader's arrivals and its name."""
+
+    def __init__(self, name, arrivals):
+        self.stream = type("Spec", (), {"name": name})()
+        self.reader = type("Reader", (), {"arrivals": {name: arrivals}})()
+
+
+def test_streams_with_too_few_arrivals_yet_are_left_out():
+    steady = arrivals_at(10 * MS, 1 * MS)
+    fresh = arrivals_at(25 * MS, 1 * MS, count=ARRIVALS_NEEDED - 1)  # a camera that has just opened
+    tick = first_tick_of([Stream("color", steady), Stream("depth", fresh)], 30, START)
+    assert tick == first_tick_ns(START, [steady], PERIOD)
+    assert first_tick_of([Stream("color", fresh)], 30, START + 7) == START + 7  # none has enough: now
 
 
 def test_no_arrivals_ticks_now():
@@ -103,13 +119,16 @@ async def test_the_recorder_starts_each_episode_where_the_phase_was_chosen(datas
 
     monkeypatch.setattr(tick_phase, "first_tick_ns", spy)
     reports = await record(dataset_root, {"front": small_camera(), "wrist": small_camera(width=80, height=60)},
-                           episodes=2, num_frames=10)
-    assert [r.length for r in reports] == [10, 10]
+                           episodes=2, num_frames=2 * ARRIVALS_NEEDED)
+    assert [r.length for r in reports] == [2 * ARRIVALS_NEEDED] * 2
     assert len(calls) == 2
     for now_ns, arrivals, tick in calls:
-        assert len(arrivals) == 2 and all(0 < len(a) <= ARRIVALS_KEPT for a in arrivals)  # both streams' arrivals
+        # Each stream's own arrivals, once it has enough of them (the first episode may come too soon after the
+        # cameras opened: then the ticks start now).
+        assert len(arrivals) <= 2 and all(ARRIVALS_NEEDED <= len(a) <= ARRIVALS_KEPT for a in arrivals)
         assert all(a == sorted(a) and a[-1] <= now_ns for a in arrivals)
         assert now_ns <= tick < now_ns + PERIOD
+    assert len(calls[1][1]) == 2  # by the second episode both streams have given more frames than the first took
 
 
 def test_the_choice_is_the_freshest_of_the_phases_few_arrivals_come_near_checked_by_brute_force():
