@@ -3,6 +3,7 @@ camera's arrival window takes the frame before at some ticks and the one after a
 frames) though the camera kept its rate."""
 
 import random
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -41,20 +42,17 @@ def distances(tick_ns, arrivals):
     return out
 
 
-class Stream:
+def stream(name, arrivals):
     """What first_tick_of reads of a camera stream: its reader's arrivals and its name."""
-
-    def __init__(self, name, arrivals):
-        self.stream = type("Spec", (), {"name": name})()
-        self.reader = type("Reader", (), {"arrivals": {name: arrivals}})()
+    return SimpleNamespace(stream=SimpleNamespace(name=name), reader=SimpleNamespace(arrivals={name: arrivals}))
 
 
 def test_streams_with_too_few_arrivals_yet_are_left_out():
     steady = arrivals_at(10 * MS, 1 * MS)
     fresh = arrivals_at(25 * MS, 1 * MS, count=ARRIVALS_NEEDED - 1)  # a camera that has just opened
-    tick = first_tick_of([Stream("color", steady), Stream("depth", fresh)], 30, START)
+    tick = first_tick_of([stream("color", steady), stream("depth", fresh)], 30, START)
     assert tick == first_tick_ns(START, [steady], PERIOD)
-    assert first_tick_of([Stream("color", fresh)], 30, START + 7) == START + 7  # none has enough: now
+    assert first_tick_of([stream("color", fresh)], 30, START + 7) == START + 7  # none has enough: now
 
 
 def test_no_arrivals_ticks_now():

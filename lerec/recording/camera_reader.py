@@ -29,7 +29,8 @@ class CameraReader:
         self.latest: dict[str, Frame] = {}
         self.received: dict[str, int] = {}
         # When the last frames of each stream became the newest (monotonic ns): where the ticks go between them.
-        self.arrivals: dict[str, collections.deque[int]] = {}
+        self.arrivals: dict[str, collections.deque[int]] = collections.defaultdict(
+            lambda: collections.deque(maxlen=ARRIVALS_KEPT))
         self.error: CameraError | None = None  # the camera's failure; it stays failed for the session
         self.error_raised = False  # an episode has raised it (else it is logged when the session ends)
         self._first_frames = anyio.Event()
@@ -51,10 +52,7 @@ class CameraReader:
             async for frame in self.camera.frames():
                 self.latest[frame.stream] = frame
                 self.received[frame.stream] = self.received.get(frame.stream, 0) + 1
-                arrivals = self.arrivals.get(frame.stream)
-                if arrivals is None:
-                    arrivals = self.arrivals[frame.stream] = collections.deque(maxlen=ARRIVALS_KEPT)
-                arrivals.append(time.monotonic_ns())
+                self.arrivals[frame.stream].append(time.monotonic_ns())
                 if not self._first_frames.is_set() and len(self.latest) == len(self.streams):
                     self._first_frames.set()
             raise CameraError(self.name, "stopped delivering frames (its frame stream ended)")
