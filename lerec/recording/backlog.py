@@ -3,13 +3,14 @@
 Up to ``memory_frames`` frames wait in memory. When the encoder falls further behind, later frames are written to
 a spill file on disk by a worker thread (:meth:`FrameBacklog.run_spiller`), and every frame after them goes the
 same way until the spill is drained, so the encoder sees frames in order. ``put`` only appends to a deque.
+A frame's place in the spill file is written again once the encoder has read it: the file stays as large as the
+deepest backlog, and its pages stay in the page cache rather than new ones being taken for every frame.
 """
 
 from __future__ import annotations
 
 import collections
 import itertools
-import os
 from pathlib import Path
 
 import anyio
@@ -43,6 +44,9 @@ class FrameBacklog:
         self._spilled: collections.deque[QueuedFrame] = collections.deque()
         self._to_spill: collections.deque[QueuedFrame] = collections.deque()
         self._spill_file = None
+        self._spill_end = 0  # where the file ends: a frame goes there when no place was freed
+        # Places already read back (appended by the encoder's thread), where the spiller writes next.
+        self._free_offsets: collections.deque[int] = collections.deque()
         self._frame_shape: tuple | None = None
         self._frame_dtype = None
         self._ready = anyio.Event()
@@ -76,18 +80,20 @@ class FrameBacklog:
                 items = list(itertools.islice(self._to_spill, SPILL_BATCH_FRAMES))
                 offsets = await anyio.to_thread.run_sync(self._write_all, [item.data for item in items])
                 # The encoder may have taken the first ones meanwhile (it takes from the front); only frames still
-                # waiting move to disk.
+                # waiting move to disk, and the places of the others are free again.
                 for item, offset in zip(items, offsets):
                     if self._to_spill and self._to_spill[0] is item:
                         self._to_spill.popleft()
                         self._spilled.append(QueuedFrame(item.index, item.tick_ns, spill_offset=offset))
+                    else:
+                        self._free_offsets.append(offset)
             if self._closed:
                 return
             self._spill_wanted = anyio.Event()
             await self._spill_wanted.wait()
 
     def _write_all(self, frames: list[np.ndarray]) -> list[int]:
-        """Append ``frames`` to the spill file; their offsets."""
+        """Write ``frames`` to the spill file, in places already read back or at its end; their offsets."""
         try:
             if self._spill_file is None:
                 self.spill_path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,9 +101,16 @@ class FrameBacklog:
                 self._frame_shape, self._frame_dtype = frames[0].shape, frames[0].dtype
             offsets = []
             for data in frames:
-                offsets.append(self._spill_file.seek(0, os.SEEK_END))
                 # Written from the array itself: a copy into bytes first cost a fifth more CPU per frame.
-                self._spill_file.write(np.ascontiguousarray(data, dtype=self._frame_dtype))
+                pixels = np.ascontiguousarray(data, dtype=self._frame_dtype)
+                if pixels.shape != self._frame_shape:  # every place in the file holds one frame of the first's size
+                    raise ValueError(f"a frame of {pixels.shape} in a stream of {self._frame_shape} frames")
+                if self._free_offsets:
+                    offset = self._free_offsets.popleft()
+                else:
+                    offset, self._spill_end = self._spill_end, self._spill_end + pixels.nbytes
+                offsets.append(self._spill_file.seek(offset))
+                self._spill_file.write(pixels)
             self._spill_file.flush()  # the encoder thread reads it back through its own file handle
         except OSError as exc:
             raise_disk_error(self.spill_path, exc, RESUME_HINT)  # a full disk: one line naming the spill file
@@ -110,6 +123,7 @@ class FrameBacklog:
             return item.data
         count = int(np.prod(self._frame_shape))
         data = np.fromfile(self.spill_path, dtype=self._frame_dtype, count=count, offset=item.spill_offset)
+        self._free_offsets.append(item.spill_offset)  # read: the spiller may write another frame there
         return data.reshape(self._frame_shape)
 
     def close(self) -> None:
@@ -141,6 +155,7 @@ class FrameBacklog:
         self._memory.clear()
         self._spilled.clear()
         self._to_spill.clear()
+        self._free_offsets.clear()
         if self._spill_file is not None:
             try:
                 self._spill_file.close()
