@@ -98,7 +98,7 @@ class JpegEncoder:
             from av.video.reformatter import VideoReformatter
 
             self._reformatter = VideoReformatter()
-        frame = self._reformatter.reformat(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24"),
+        frame = self._reformatter.reformat(av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(image), format="rgb24"),
                                            format="yuvj420p")
         return b"".join(bytes(packet) for packet in encoder.encode(frame))
 

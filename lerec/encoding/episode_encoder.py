@@ -72,7 +72,9 @@ class EpisodeEncoder:
 
     def encode(self, image: np.ndarray) -> None:
         """Encode the next frame (RGB uint8 HxWx3, or uint16 codes HxW for grey formats)."""
-        frame = av.VideoFrame.from_ndarray(image, format=self.input_format)
+        # The frame reads the array itself (no copy): PyAV converts it to the codec's format, or FFmpeg copies a
+        # frame it does not own, before the encoder keeps anything.
+        frame = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(image), format=self.input_format)
         frame.pts = self.frames
         frame.time_base = Fraction(1, self.fps)
         if self.frames == 0:  # some encoders start their threads with the first frame

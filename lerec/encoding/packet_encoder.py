@@ -68,7 +68,7 @@ class PacketEncoder:
         self.extradata = bytes(self._stream.codec_context.extradata or b"")
 
     def encode(self, image: np.ndarray, pts: int, keyframe: bool = False) -> list[EncodedFrame]:
-        frame = av.VideoFrame.from_ndarray(image, format=self.format.input_format)
+        frame = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(image), format=self.format.input_format)
         frame.pts = pts
         frame.time_base = Fraction(1, self.format.fps)
         if keyframe:

@@ -131,7 +131,7 @@ class StreamEncoder:
                 f"frame {item.index} is {image.shape[1]}x{image.shape[0]}, the stream declared "
                 f"{self.stream.width}x{self.stream.height}"
             )
-        self._encoder.encode(np.ascontiguousarray(image))
+        self._encoder.encode(image)
 
     async def run(self) -> None:
         """Encode until the backlog is closed and empty. Raises an EncoderError naming the stream (and, for a

@@ -48,7 +48,7 @@ def jpeg(image: np.ndarray, max_width: int = 0, quality: int = 5) -> bytes:
         image = image[..., 0]
     if image.dtype != np.uint8:
         image = colourise(image, depth_far(image))
-    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24" if image.ndim == 3 else "gray")
+    frame = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(image), format="rgb24" if image.ndim == 3 else "gray")
     h, w = image.shape[:2]
     width = min(w, max_width) if max_width else w
     width = max(2, width - width % 2)
