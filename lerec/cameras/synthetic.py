@@ -185,6 +185,8 @@ class SyntheticCamera(Camera):
         cfg = self.config
         rng = random.Random(hash(self.name) & 0xFFFF)
         start = self._opened_ns / 1e9 + cfg.late_s
+        period_s = 1 / cfg.fps
+        limiter = anyio.CapacityLimiter(1)  # a worker of its own: never waits behind other work's threads
         n = 0
         while True:
             if cfg.fail_at is not None and n >= cfg.fail_at:
@@ -195,13 +197,15 @@ class SyntheticCamera(Camera):
             if cfg.jitter_s:
                 due += rng.uniform(0, cfg.jitter_s)
             delay = due - time.monotonic()
-            if delay > 0:
-                await anyio.sleep(delay)
+            if delay > period_s:  # a late start or a stall: waited on the loop, where it can be cancelled
+                await anyio.sleep(delay - period_s)
             if self._failure is not None:
                 raise CameraError(self.name, f"{self._failure} (before frame {n})")
-            now = time.monotonic_ns()
-            # Made on a worker thread, as a real camera's SDK call would be: the loop stays free.
-            color, depth = await anyio.to_thread.run_sync(self._make, n)
+            # Waited for and made on a worker thread, as a real camera's SDK call would block then return: the
+            # loop wakes once a frame, when it comes (a wake of the loop costs more than a thread's).
+            now, color, depth = await anyio.to_thread.run_sync(self._make, n, due, limiter=limiter)
+            if self._failure is not None:
+                raise CameraError(self.name, f"{self._failure} (before frame {n})")
             if color is not None and cfg.event_every_s:  # an event other streams (sensors) can share
                 mark_event(color, now % int(cfg.event_every_s * 1e9) < int(1e9 / cfg.fps))
             if color is not None:
@@ -210,11 +214,16 @@ class SyntheticCamera(Camera):
                 yield Frame("depth", n, now, depth)
             n += 1
 
-    def _make(self, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    def _make(self, n: int, due: float) -> tuple[int, np.ndarray | None, np.ndarray | None]:
+        """Frame ``n`` once ``due`` (monotonic s) has come: its capture time (monotonic ns) and pixels."""
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        now = time.monotonic_ns()
         cfg = self.config
         color = synthetic_rgb(n, cfg.width, cfg.height, cfg.noise) if cfg.color else None
         depth = synthetic_depth(n, cfg.width, cfg.height, cfg.depth_unit) if cfg.depth else None
-        return color, depth
+        return now, color, depth
 
 
 @hookimpl
