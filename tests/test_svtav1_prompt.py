@@ -76,16 +76,3 @@ def test_a_lone_last_frame_is_a_keyframe_of_the_same_quality():
     last = [psnr(decoded(packets)[40], frames[40]) for packets in (mapped, prompt)]
     before = psnr(decoded(mapped)[38], frames[38])  # the keyframe before it
     assert abs(last[1] - last[0]) < 0.5 and abs(last[1] - before) < 0.5, (last, before)
-
-
-def test_same_codec_parameters():
-    """The sequence header the MP4 carries is the same: episodes encoded either way share a dataset's file."""
-    config = RGBEncoderConfig()
-    extradata = []
-    for options in (config.ffmpeg_options(1), config.encoder_options(1)):
-        with av.open(io.BytesIO(), "w", format="mp4") as container:
-            stream = container.add_stream("libsvtav1", rate=30, options=dict(options))
-            stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-            stream.codec_context.open()
-            extradata.append(bytes(stream.codec_context.extradata or b""))
-    assert extradata[0] and extradata[0] == extradata[1]
