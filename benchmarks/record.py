@@ -136,9 +136,9 @@ def raw_encoder_throughput(args) -> dict:
     config = resolve_encoder_config(rgb_config(args), channels=3, width=args.width, height=args.height,
                                     encoder_threads=args.encoder_threads)
     # As the recorder does: the cores shared among the encoders running at once, unless --encoder-threads.
-    options = config.encoder_options(args.encoder_threads or threads_per_stream(args.cameras))
+    options = config.ffmpeg_options(args.encoder_threads or threads_per_stream(args.cameras))
     with RealtimeWatch() as watch_one:
-        one_s, one_bytes = encode_alone(frames, args, config.encoder_options(args.encoder_threads or threads_per_stream(1)))
+        one_s, one_bytes = encode_alone(frames, args, config.ffmpeg_options(args.encoder_threads or threads_per_stream(1)))
     results: list[float] = [0.0] * args.cameras
     errors: list[BaseException] = []
 
@@ -414,7 +414,7 @@ def main(argv=None) -> int:
           f"{'root' if machine['root'] else 'not root'}, load average {machine['loadavg_start']}")
     print(f"limits: {limits}")
     print(f"work: {args.cameras} cameras × {args.width}×{args.height}@{args.fps} fps, {args.episodes} episode(s) of "
-          f"{args.seconds:g} s, {config.vcodec} {config.encoder_options(args.encoder_threads)}, "
+          f"{args.seconds:g} s, {config.vcodec} {config.ffmpeg_options(args.encoder_threads)}, "
           f"{args.encoder_queue_maxsize} frames in memory per stream, texture noise={args.noise}")
     if lerobot_python:
         check_same_frames(args)

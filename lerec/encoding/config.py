@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import attrs
 
 from lerec.encoding.ffmpeg_check import CODEC_SETTINGS, check_against_ffmpeg, structured_options
-from lerec.encoding.ffmpeg_mapping import effective_preset, encoder_name, merged_options, prompt_options
+from lerec.encoding.ffmpeg_mapping import effective_preset, encoder_name, merged_options
 from lerec.errors import EncoderConfigError
 
 VIDEO_BACKEND = "pyav"
@@ -156,12 +156,6 @@ class EncoderConfig:
     def ffmpeg_options(self, encoder_threads: int | None = None) -> dict[str, str]:
         """The FFmpeg options for this codec, as the spec's mapping table gives them; ``extra_options`` last."""
         return merged_options(structured_options(self.codec_settings(), encoder_threads), self.extra_options)
-
-    def encoder_options(self, encoder_threads: int | None = None) -> dict[str, str]:
-        """What the encoder is opened with: :meth:`ffmpeg_options`, plus, unless ``extra_options`` tune it, the
-        settings that give the same packets sooner (:func:`~lerec.encoding.ffmpeg_mapping.prompt_options`)."""
-        options = self.ffmpeg_options(encoder_threads)
-        return options if self.extra_options else prompt_options(self.encoder, options)
 
 
 def _rebuild(cls: type[Config], fields: dict[str, Any]) -> Config:

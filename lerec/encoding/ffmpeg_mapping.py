@@ -94,22 +94,6 @@ def mapping_row(
     return opts
 
 
-# SVT-AV1 with GOPs of two frames (LeRobot's g=2): its 16-frame mini-GOPs and its lookahead have nothing to plan,
-# yet it holds a dozen frames, in memory, before it writes one, and flushes them when the episode ends. With two
-# hierarchical levels and no lookahead every two-frame GOP comes out byte for byte the same, sooner
-# (tests/test_svtav1_prompt.py); a lone last frame (an episode of odd length) is coded at another quantizer.
-SVTAV1_PROMPT_PARAMS = "hierarchical-levels=2:lookahead=0"
-
-
-def prompt_options(encoder: str, options: Mapping[str, str]) -> dict[str, str]:
-    """``options`` (:func:`merged_options`' result) with what makes ``encoder`` give its packets as soon as the
-    same bytes allow: SVT-AV1 at g=2 gets :data:`SVTAV1_PROMPT_PARAMS`; any other as it is."""
-    opts = dict(options)
-    if encoder == "libsvtav1" and opts.get("g") == "2" and "svtav1-params" in opts:
-        opts["svtav1-params"] += ":" + SVTAV1_PROMPT_PARAMS
-    return opts
-
-
 def canonical_codec_name(vcodec: str) -> str:
     """FFmpeg's canonical name of ``vcodec``'s codec, as ``video.codec`` records it (libx265 -> hevc)."""
     import av

@@ -95,7 +95,7 @@ class VideoEncoding:
         """An encoder writing the stream's frames (RGB, or a depth stream's 12-bit codes) into ``path``;
         ``beside_loop=False`` where no control loop runs (see :class:`EpisodeEncoder`)."""
         return EpisodeEncoder(path, codec=encoder_name(self.config.vcodec),
-                              options=self.config.encoder_options(encoder_threads), width=width, height=height, fps=fps,
+                              options=self.config.ffmpeg_options(encoder_threads), width=width, height=height, fps=fps,
                               pix_fmt=self.config.pix_fmt, input_format="gray12le" if self.depth else "rgb24",
                               beside_loop=beside_loop)
 

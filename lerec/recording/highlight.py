@@ -51,7 +51,7 @@ class RingStream:
             raise SettingsError(f"--strategy.type=highlight keeps RGB cameras only; {src.key} is {src.stream.kind}")
         self.src, self.fps, self.window, self.gop = src, fps, window, fps
         self.staging, self.limiter = staging, limiter
-        self.format = StreamFormat(encoder_name(src.config.vcodec), tuple(src.config.encoder_options(threads).items()),
+        self.format = StreamFormat(encoder_name(src.config.vcodec), tuple(src.config.ffmpeg_options(threads).items()),
                                    src.stream.width, src.stream.height, fps, src.config.pix_fmt, "rgb24")
         self.pending: collections.deque[tuple[int, np.ndarray]] = collections.deque()
         self.wake = anyio.Event()
