@@ -363,3 +363,48 @@ def test_a_recording_leaves_the_hosts_real_time_threads_alone(tmp_path):
     assert after == fifo, done.stdout
     # While SVT-AV1 ran (its threads started by root ask for SCHED_FIFO 99), only the host's thread was real-time.
     assert re.search(r"real-time during (.*)", done.stdout).group(1) == f"[({host},)]", done.stdout
+
+
+FEEDERS_AT_ONCE = """
+import json, os, sys, threading, time
+import anyio
+from lerec import Recorder, RGBEncoderConfig, SyntheticCameraConfig
+from lerec.recording.stream_encoder import StreamEncoder
+
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one usable core, for this thread and those it starts
+lock, now, most = threading.Lock(), [0], [0]
+encode_batch = StreamEncoder._encode_batch
+
+def counted(self, items):  # the real batch, counted; it lasts long enough for every stream to have frames waiting
+    with lock:
+        now[0] += 1
+        most[0] = max(most[0], now[0])
+    try:
+        time.sleep(0.02)
+        encode_batch(self, items)
+    finally:
+        with lock:
+            now[0] -= 1
+
+StreamEncoder._encode_batch = counted
+
+async def session():
+    cams = {f"cam{i}": SyntheticCameraConfig(width=160, height=120) for i in range(3)}
+    async with Recorder.create(sys.argv[1], 30, cams, rgb_encoder=RGBEncoderConfig(vcodec="libsvtav1")) as rec:
+        report = await rec.record_episode("t", num_frames=30, step=dict)
+    print(json.dumps({"most": most[0], "frames": [s.frames for s in report.streams.values()]}))
+
+anyio.run(session)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs sched_setaffinity (Linux)")
+def test_no_more_encoder_feeders_at_once_than_usable_cores(tmp_path):
+    # Workers feeding the encoders compete with the loop for the CPU and the GIL: on one core, one at a time
+    # (three cameras used to get three), and every frame is still encoded.
+    done = subprocess.run([sys.executable, "-c", FEEDERS_AT_ONCE, str(tmp_path / "d")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["frames"] == [30, 30, 30]
+    assert result["most"] == 1

@@ -43,7 +43,13 @@ from lerec.recording.status import RecorderStatus
 from lerec.recording.sensor_session import SessionSensors, check_sensors
 from lerec.recording.session_config import SessionConfig
 from lerec.recording.settings import check_root, check_task
-from lerec.recording.session_setup import check_resume, numeric_features, resumed_encoder, threads_per_stream
+from lerec.recording.session_setup import (
+    check_resume,
+    encoder_calls_at_once,
+    numeric_features,
+    resumed_encoder,
+    threads_per_stream,
+)
 from lerec.recording.camera_streams import CameraStream, resolve_sources
 from lerec.recording.stream_encoder import StreamEncoder
 from lerec.robots import registry as robot_registry
@@ -205,7 +211,7 @@ class Recorder(EpisodeControls, EpisodeLabelling):
             self.writer = await anyio.to_thread.run_sync(
                 lambda: DatasetWriter.create(self.root, self.fps, features, self.robot_type, self.config.video)
             )
-        self._limiter = anyio.CapacityLimiter(max(2, len(self.sources)))
+        self._limiter = anyio.CapacityLimiter(encoder_calls_at_once())
         await anyio.to_thread.run_sync(self.sensors.declare, self.root, bool(self.writer.meta.episodes))
         for reader in self.readers.values():
             await reader.wait_first_frames(self.config.camera_timeout_s)

@@ -144,8 +144,8 @@ class StreamEncoder:
                 self.encoded += len(batch)
                 self.lag_s = (time.monotonic_ns() - batch[-1].tick_ns) / 1e9
             self.frames_encoded.set()
-            if self._encoder is not None:
-                await anyio.to_thread.run_sync(self._finish, limiter=self.limiter)
+            if self._encoder is not None:  # the flush waits on the codec's own threads: it takes no feeding slot
+                await anyio.to_thread.run_sync(self._finish)
         except Exception as exc:
             disk = disk_error(self.video_path, exc, RESUME_HINT)
             self._error = EncoderError(self.camera, self.stream.name,
