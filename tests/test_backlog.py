@@ -1,3 +1,5 @@
+import os
+
 import anyio
 import numpy as np
 import pytest
@@ -26,6 +28,20 @@ async def test_frames_past_memory_spill_to_disk_and_come_back_in_order(tmp_path)
     assert [on_disk for _, on_disk, _ in got[3:10]] == [True] * 7
     backlog.discard()
     assert not (tmp_path / "s.spill").exists()
+    assert not _open_on(tmp_path / "s.spill"), "the spill file's handles are closed with it"
+
+
+def _open_on(path):
+    """This process's file descriptors open on ``path`` (deleted or not)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.removesuffix(" (deleted)") == str(path):
+            found.append(fd)
+    return found
 
 
 async def test_get_waits_for_put(tmp_path):

@@ -199,12 +199,10 @@ class SyntheticCamera(Camera):
             delay = due - time.monotonic()
             if delay > period_s:  # a late start or a stall: waited on the loop, where it can be cancelled
                 await anyio.sleep(delay - period_s)
-            if self._failure is not None:
-                raise CameraError(self.name, f"{self._failure} (before frame {n})")
             # Waited for and made on a worker thread, as a real camera's SDK call would block then return: the
             # loop wakes once a frame, when it comes (a wake of the loop costs more than a thread's).
             now, color, depth = await anyio.to_thread.run_sync(self._make, n, due, limiter=limiter)
-            if self._failure is not None:
+            if self._failure is not None:  # set meanwhile (a failure injected by a test): this frame is not given
                 raise CameraError(self.name, f"{self._failure} (before frame {n})")
             if color is not None and cfg.event_every_s:  # an event other streams (sensors) can share
                 mark_event(color, now % int(cfg.event_every_s * 1e9) < int(1e9 / cfg.fps))

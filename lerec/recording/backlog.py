@@ -44,6 +44,7 @@ class FrameBacklog:
         self._spilled: collections.deque[QueuedFrame] = collections.deque()
         self._to_spill: collections.deque[QueuedFrame] = collections.deque()
         self._spill_file = None
+        self._reader = None  # the encoder's own handle on the spill file
         self._spill_end = 0  # where the file ends: a frame goes there when no place was freed
         # Places already read back (appended by the encoder's thread), where the spiller writes next.
         self._free_offsets: collections.deque[int] = collections.deque()
@@ -121,10 +122,15 @@ class FrameBacklog:
         """The pixels of ``item`` (read from the spill file if it was spilled); safe to call from a thread."""
         if item.data is not None:
             return item.data
-        count = int(np.prod(self._frame_shape))
-        data = np.fromfile(self.spill_path, dtype=self._frame_dtype, count=count, offset=item.spill_offset)
+        if self._reader is None:  # opened once: the encoder reads every spilled frame through it
+            self._reader = open(self.spill_path, "rb", buffering=0)
+        data = np.empty(self._frame_shape, dtype=self._frame_dtype)
+        self._reader.seek(item.spill_offset)
+        got = self._reader.readinto(memoryview(data).cast("B"))  # straight into the array
+        if got != data.nbytes:
+            raise OSError(f"{self.spill_path}: frame {item.index} read back {got} of {data.nbytes} bytes")
         self._free_offsets.append(item.spill_offset)  # read: the spiller may write another frame there
-        return data.reshape(self._frame_shape)
+        return data
 
     def close(self) -> None:
         """No more frames will come; ``get`` returns None once the rest is taken."""
@@ -156,6 +162,9 @@ class FrameBacklog:
         self._spilled.clear()
         self._to_spill.clear()
         self._free_offsets.clear()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._spill_file is not None:
             try:
                 self._spill_file.close()
