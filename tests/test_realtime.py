@@ -44,6 +44,14 @@ needs_realtime = pytest.mark.skipif(
     "SCHED_FIFO, SVT-AV1's included, and the check would pass without testing anything")
 
 
+def _recorded_in_a_process(script: str, tmp_path) -> dict:
+    """Run ``script`` (a recording into ``tmp_path/d``) in a Python of its own; the JSON its last line prints."""
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "d")], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
 @needs_realtime
 def test_no_real_time_threads_after_svtav1_starts(tmp_path):
     # As root, SVT-AV1 asks for SCHED_FIFO 99 for its threads and its caller; the episode encoder puts them back.
@@ -213,10 +221,7 @@ anyio.run(session)
 def test_during_a_recording_encoder_threads_run_idle_and_the_loop_and_readers_do_not(tmp_path):
     # In a process of its own, so that every thread it has is the recording's; its threads' scheduling is read
     # from /proc at every tick.
-    done = subprocess.run([sys.executable, "-c", SCHEDULING_DURING_A_RECORDING, str(tmp_path / "d")],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.splitlines()[-1])
+    result = _recorded_in_a_process(SCHEDULING_DURING_A_RECORDING, tmp_path)
     assert result["frames"] == [30, 30, 30]  # every frame encoded
     idle = set()
     for tick in result["seen"]:
@@ -272,10 +277,7 @@ anyio.run(session)
 def test_after_the_last_tick_the_encoders_drain_at_batch_nice_10(tmp_path):
     # During the ticks the encoders' threads are idle; after the last one, the episode's frames (all on disk here)
     # are encoded by threads at SCHED_BATCH nice 10, which programs busy on every core cannot starve.
-    done = subprocess.run([sys.executable, "-c", SCHEDULING_AFTER_THE_LAST_TICK, str(tmp_path / "d")],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.splitlines()[-1])
+    result = _recorded_in_a_process(SCHEDULING_AFTER_THE_LAST_TICK, tmp_path)
     assert result["frames"] == [45, 45]
     # (Some SVT-AV1 builds start their threads with the first frame: here after the last tick, so none may be
     # seen idle during it; test_hurried_encoder_threads_… covers both kinds.)
@@ -402,9 +404,6 @@ anyio.run(session)
 def test_no_more_encoder_feeders_at_once_than_usable_cores(tmp_path):
     # Workers feeding the encoders compete with the loop for the CPU and the GIL: on one core, one at a time
     # (three cameras used to get three), and every frame is still encoded.
-    done = subprocess.run([sys.executable, "-c", FEEDERS_AT_ONCE, str(tmp_path / "d")],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.splitlines()[-1])
+    result = _recorded_in_a_process(FEEDERS_AT_ONCE, tmp_path)
     assert result["frames"] == [30, 30, 30]
     assert result["most"] == 1

@@ -109,9 +109,10 @@ def threads_per_stream(streams: int) -> int:
 def encoder_calls_at_once() -> int:
     """Worker threads that may feed frames to the encoders at once: one per usable core.
 
-    A worker feeding an encoder converts and hands over frames at normal weight, so it competes with the control
-    loop for the CPU and the GIL. With one per camera, 8 cameras on 2 cores kept 8 such workers runnable beside the
-    loop: its wake-ups waited for them (tick p99 11 ms, 142–213 frames repeated in 20 s). One per core feeds the
-    same encoders (their own threads do the coding) and left the loop p99 2.9–3.5 ms, 6–9 repeated.
+    A worker feeding an encoder converts and hands over frames at normal weight (and, for a one-thread x264, codes
+    them), so it competes with the control loop for the CPU and the GIL. With one per camera, 8 VGA AV1 cameras on
+    2 cores kept 8 such workers runnable beside the loop: its wake-ups waited for them (tick p99 10.3–11.5 ms,
+    162–212 frames repeated in 20 s). One per core fed the same encoders as fast (SVT-AV1 codes on threads of its
+    own) and left the loop p99 3.5–3.9 ms, 0–30 repeated.
     """
     return usable_cores()
